@@ -1,0 +1,59 @@
+// The extension module: only wiring. Each area registers itself.
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+#include <fastloss/fastloss.hpp>
+
+namespace py = pybind11;
+
+namespace fastloss::bindings {
+void register_elementwise(py::module_& m);
+}
+
+namespace {
+
+const char* simd_level() {
+#if defined(__AVX512F__)
+  return "AVX-512";
+#elif defined(__AVX2__)
+  return "AVX2";
+#elif defined(__AVX__)
+  return "AVX";
+#elif defined(__SSE2__)
+  return "SSE2";
+#elif defined(__ARM_NEON)
+  return "NEON";
+#else
+  return "scalar";
+#endif
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "fastloss compiled kernels (private: use the fastloss package)";
+  m.def("set_num_threads", [](int n) {
+    if (n < 1) throw py::value_error("set_num_threads: n must be >= 1, got " + std::to_string(n));
+    fastloss::set_num_threads(n);
+  });
+  m.def("get_num_threads", &fastloss::get_num_threads);
+  m.def("build_info", []() {
+    py::dict d;
+    d["version"] = std::to_string(FASTLOSS_VERSION_MAJOR) + "." +
+                   std::to_string(FASTLOSS_VERSION_MINOR) + "." +
+                   std::to_string(FASTLOSS_VERSION_PATCH);
+    d["openmp"] = fastloss::has_openmp();
+    d["simd"] = simd_level();
+    d["threads"] = fastloss::get_num_threads();
+#if defined(__clang__)
+    d["compiler"] = std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+    d["compiler"] = std::string("gcc ") + __VERSION__;
+#else
+    d["compiler"] = "unknown";
+#endif
+    return d;
+  });
+  fastloss::bindings::register_elementwise(m);
+}

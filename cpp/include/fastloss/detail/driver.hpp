@@ -1,0 +1,392 @@
+// The only loops of the elementwise losses: threads, SIMD-friendly bodies,
+// tails and the deterministic reduction all live here; the loss structs hold
+// nothing but per-element math.
+//
+// Data model. An input of any rank is viewed as three axes (outer, axis,
+// inner): `axis` is the one the per-sample mean runs over (Keras's axis=-1
+// gives inner == 1), outer and inner are the per-sample ("batch") axes. Each
+// axis has an element stride, so strided and broadcast (stride 0) inputs are
+// read in place.
+//
+// Determinism. Work is cut into tiles whose boundaries depend only on the
+// shape, never on the thread count. Each tile accumulates in double, in a
+// fixed lane order, and tile partials are added in tile order, so any thread
+// count gives bitwise identical results.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+#include "threads.hpp"
+
+namespace fastloss {
+
+using index_t = std::ptrdiff_t;
+
+/// Keras 3 reductions. `MeanWithSampleWeight` divides by the sum of the
+/// weights (by the number of samples when there are none); Keras's "mean" is
+/// `SumOverBatchSize`.
+enum class Reduction { None, Sum, SumOverBatchSize, MeanWithSampleWeight };
+
+/// Extents of the (outer, axis, inner) view.
+struct Shape3 {
+  index_t outer = 1, axis = 1, inner = 1;
+  index_t samples() const { return outer * inner; }
+  index_t elements() const { return outer * axis * inner; }
+};
+
+/// A strided 3-D view; strides are in elements and may be 0 (broadcast).
+template <class T>
+struct View3 {
+  T* data = nullptr;
+  index_t stride[3] = {0, 0, 0};
+  T& at(index_t o, index_t d, index_t i) const {
+    return data[o * stride[0] + d * stride[1] + i * stride[2]];
+  }
+  T* row(index_t o, index_t d, index_t i) const { return &at(o, d, i); }
+};
+
+/// Contiguous 3-D view of a C-ordered (outer, axis, inner) block.
+template <class T>
+View3<T> contiguous_view(T* data, const Shape3& s) {
+  View3<T> v;
+  v.data = data;
+  v.stride[0] = s.axis * s.inner;
+  v.stride[1] = s.inner;
+  v.stride[2] = 1;
+  return v;
+}
+
+/// One call of an elementwise loss. Null output pointers switch work off:
+/// `per_sample` (weighted per-sample losses, reduction "none"), `grad`, `hess`.
+template <class T>
+struct ElementwiseProblem {
+  Shape3 shape;
+  View3<const T> y_true, y_pred;
+  const T* sample_weight = nullptr;  // per-sample weights, contiguous [outer*inner]
+  const T* grad_output = nullptr;    // per-sample upstream gradient (reduction none)
+  double grad_output_scalar = 1.0;   // scalar upstream gradient
+  Reduction reduction = Reduction::SumOverBatchSize;
+  bool explicit_divisor = false;     // use `divisor` instead of the reduction's own rule
+  double divisor = 1.0;
+  bool want_value = true;            // compute the reduced value / per-sample losses
+  T* per_sample = nullptr;           // out [outer*inner], reduction None only
+  View3<T> grad;                     // out, same shape as y_pred, or data == nullptr
+  View3<T> hess;                     // out (gradient_hessian only) or data == nullptr
+  bool per_element = false;          // gradient_hessian: unreduced per element, times weight
+};
+
+namespace detail {
+
+/// Elements per tile: large enough to amortise scheduling, small enough that
+/// 10^5-element inputs already split across two threads.
+inline constexpr index_t kTileElements = 8192;
+/// Below this many elements threads cost more than they bring.
+inline constexpr index_t kParallelThreshold = 32768;
+/// Independent double accumulators per row segment (fixed order: deterministic,
+/// and wide enough for the compiler to keep a vector register busy).
+inline constexpr int kLanes = 8;
+/// Widest block of the inner axis processed at once when inner > 1.
+inline constexpr index_t kInnerBlock = 512;
+
+/// Per-thread scratch that only grows: no allocation per call once warm.
+inline std::vector<double>& scratch() {
+  static thread_local std::vector<double> buffer;
+  return buffer;
+}
+
+inline int threads_for(index_t elements, index_t tiles) {
+  if (elements < kParallelThreshold || tiles < 2) return 1;
+#ifdef _OPENMP
+  if (omp_in_parallel()) return 1;  // called from a user's parallel region: do not nest
+#endif
+  const int n = get_num_threads();
+  return static_cast<int>(std::min<index_t>(n, tiles));
+}
+
+/// Runs body(t) for t in [0, tiles) on `threads` threads, static schedule.
+template <class Body>
+void parallel_tiles(index_t tiles, int threads, const Body& body) {
+#ifdef _OPENMP
+  if (threads > 1) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (index_t t = 0; t < tiles; ++t) body(t);
+    return;
+  }
+#else
+  (void)threads;
+#endif
+  for (index_t t = 0; t < tiles; ++t) body(t);
+}
+
+/// Which per-element results a kernel produces.
+enum Work : unsigned { kValue = 1, kGrad = 2, kHess = 4 };
+
+/// One row segment: n elements along the mean axis. Returns the sum of the
+/// values (in double) when kValue; writes coef * gradient (and coef * Hessian).
+template <unsigned W, bool kContiguous, class Loss, class T>
+inline double segment(const Loss& loss, index_t n, const T* yt, index_t st, const T* yp,
+                      index_t sp, T* g, index_t sg, T* h, index_t sh, T coef) {
+  if constexpr (kContiguous) {
+    st = sp = 1;
+    if constexpr ((W & kGrad) != 0) sg = 1;
+    if constexpr ((W & kHess) != 0) sh = 1;
+  }
+  double acc[kLanes] = {};
+  auto one = [&](index_t k, int lane) {
+    const T t = yt[k * st];
+    const T p = yp[k * sp];
+    if constexpr ((W & kHess) != 0) {
+      T gk, hk;
+      loss.grad_hess(t, p, gk, hk);
+      g[k * sg] = coef * gk;
+      h[k * sh] = coef * hk;
+    } else {
+      T gk;
+      const T v = loss.value_grad(t, p, gk);
+      if constexpr ((W & kValue) != 0) acc[lane] += static_cast<double>(v);
+      if constexpr ((W & kGrad) != 0) g[k * sg] = coef * gk;
+    }
+  };
+  index_t k = 0;
+  for (; k + kLanes <= n; k += kLanes) {
+    for (int lane = 0; lane < kLanes; ++lane) one(k + lane, lane);
+  }
+  for (int lane = 0; k + lane < n; ++lane) one(k + lane, lane);
+  if constexpr ((W & kValue) != 0) {
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  } else {
+    return 0.0;
+  }
+}
+
+template <unsigned W, class Loss, class T>
+inline double row_segment(const Loss& loss, index_t n, const T* yt, index_t st, const T* yp,
+                          index_t sp, T* g, index_t sg, T* h, index_t sh, T coef) {
+  const bool contiguous = st == 1 && sp == 1 && ((W & kGrad) == 0 || sg == 1) &&
+                          ((W & kHess) == 0 || sh == 1);
+  if (contiguous) return segment<W, true>(loss, n, yt, st, yp, sp, g, sg, h, sh, coef);
+  return segment<W, false>(loss, n, yt, st, yp, sp, g, sg, h, sh, coef);
+}
+
+/// Σ of the per-sample weights in a fixed order (for mean_with_sample_weight).
+template <class T>
+double sum_weights(const T* w, index_t n) {
+  double acc[kLanes] = {};
+  index_t k = 0;
+  for (; k + kLanes <= n; k += kLanes)
+    for (int lane = 0; lane < kLanes; ++lane) acc[lane] += static_cast<double>(w[k + lane]);
+  for (int lane = 0; k + lane < n; ++lane) acc[lane] += static_cast<double>(w[k + lane]);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/// True when every y_true element is exactly 0 or 1 (Keras's hinge rule).
+template <class T>
+bool all_binary(const View3<const T>& v, const Shape3& s) {
+  for (index_t o = 0; o < s.outer; ++o)
+    for (index_t d = 0; d < s.axis; ++d)
+      for (index_t i = 0; i < s.inner; ++i) {
+        const T x = v.at(o, d, i);
+        if (!(x == T(0) || x == T(1))) return false;
+      }
+  return true;
+}
+
+template <class Loss, class = void>
+struct scans_binary_labels : std::false_type {};
+template <class Loss>
+struct scans_binary_labels<Loss, std::void_t<decltype(Loss::kConvertsBinaryLabels)>>
+    : std::bool_constant<Loss::kConvertsBinaryLabels> {};
+
+/// The tiled pass. Returns Σ_samples weight * per-sample loss (when kValue).
+template <unsigned W, class Loss, class T>
+double run_tiles(const Loss& loss, const ElementwiseProblem<T>& pr, double grad_base) {
+  const Shape3 s = pr.shape;
+  const index_t D = s.axis;
+  const double inv_d = pr.per_element ? 1.0 : 1.0 / static_cast<double>(D);
+  const T* w = pr.sample_weight;
+  const T* go = pr.grad_output;
+  // Gradient coefficient of sample (o, i): base * weight * upstream / D.
+  auto coef_of = [&](index_t sample) -> T {
+    double c = grad_base * inv_d;
+    if (w) c *= static_cast<double>(w[sample]);
+    if (go) c *= static_cast<double>(go[sample]);
+    return static_cast<T>(c);
+  };
+  auto weight_of = [&](index_t sample) -> double {
+    return w ? static_cast<double>(w[sample]) : 1.0;
+  };
+  const index_t n_samples = s.samples();
+  if (n_samples == 0) return 0.0;
+  const auto& yt = pr.y_true;
+  const auto& yp = pr.y_pred;
+  const auto& gv = pr.grad;
+  const auto& hv = pr.hess;
+  const double mean_div = static_cast<double>(D);  // per-sample mean divides by D
+
+  std::vector<double>& partial = scratch();
+
+  if (s.inner == 1) {
+    if (D <= kTileElements) {
+      // Tiles of whole rows.
+      const index_t rows = std::max<index_t>(1, kTileElements / std::max<index_t>(D, 1));
+      const index_t tiles = (s.outer + rows - 1) / rows;
+      if (static_cast<index_t>(partial.size()) < tiles) partial.resize(tiles);
+      double* part = partial.data();
+      parallel_tiles(tiles, threads_for(s.elements(), tiles), [&](index_t t) {
+        const index_t r0 = t * rows, r1 = std::min(s.outer, r0 + rows);
+        double tile_sum = 0.0;
+        for (index_t o = r0; o < r1; ++o) {
+          const double row_sum = row_segment<W>(
+              loss, D, yt.row(o, 0, 0), yt.stride[1], yp.row(o, 0, 0), yp.stride[1],
+              gv.data ? gv.row(o, 0, 0) : nullptr, gv.stride[1],
+              hv.data ? hv.row(o, 0, 0) : nullptr, hv.stride[1],
+              (W & (kGrad | kHess)) ? coef_of(o) : T(0));
+          if constexpr ((W & kValue) != 0) {
+            const double v = weight_of(o) * (row_sum / mean_div);
+            if (pr.per_sample) pr.per_sample[o] = static_cast<T>(v);
+            tile_sum += v;
+          }
+        }
+        part[t] = tile_sum;
+      });
+      double total = 0.0;
+      for (index_t t = 0; t < tiles; ++t) total += part[t];
+      return total;
+    }
+    // Long rows: each row is cut into chunks; chunk sums are combined per row
+    // in chunk order after the parallel pass.
+    const index_t chunks = (D + kTileElements - 1) / kTileElements;
+    const index_t tiles = s.outer * chunks;
+    if (static_cast<index_t>(partial.size()) < tiles) partial.resize(tiles);
+    double* part = partial.data();
+    parallel_tiles(tiles, threads_for(s.elements(), tiles), [&](index_t t) {
+      const index_t o = t / chunks;
+      const index_t d0 = (t % chunks) * kTileElements;
+      const index_t n = std::min(kTileElements, D - d0);
+      part[t] = row_segment<W>(loss, n, yt.row(o, d0, 0), yt.stride[1], yp.row(o, d0, 0),
+                               yp.stride[1], gv.data ? gv.row(o, d0, 0) : nullptr,
+                               gv.stride[1], hv.data ? hv.row(o, d0, 0) : nullptr,
+                               hv.stride[1], (W & (kGrad | kHess)) ? coef_of(o) : T(0));
+    });
+    double total = 0.0;
+    if constexpr ((W & kValue) != 0) {
+      for (index_t o = 0; o < s.outer; ++o) {
+        double row_sum = 0.0;
+        for (index_t c = 0; c < chunks; ++c) row_sum += part[o * chunks + c];
+        const double v = weight_of(o) * (row_sum / mean_div);
+        if (pr.per_sample) pr.per_sample[o] = static_cast<T>(v);
+        total += v;
+      }
+    }
+    return total;
+  }
+
+  // inner > 1 (a middle or leading mean axis): tiles are (outer, block of
+  // inner); the loop runs over the mean axis with the inner block innermost.
+  const index_t block = std::clamp<index_t>(kTileElements / std::max<index_t>(D, 1), 1,
+                                            std::min(kInnerBlock, s.inner));
+  const index_t blocks = (s.inner + block - 1) / block;
+  const index_t tiles = s.outer * blocks;
+  if (static_cast<index_t>(partial.size()) < tiles) partial.resize(tiles);
+  double* part = partial.data();
+  parallel_tiles(tiles, threads_for(s.elements(), tiles), [&](index_t t) {
+    const index_t o = t / blocks;
+    const index_t i0 = (t % blocks) * block;
+    const index_t n = std::min(block, s.inner - i0);
+    double acc[kInnerBlock];
+    T coef[kInnerBlock];
+    for (index_t k = 0; k < n; ++k) {
+      acc[k] = 0.0;
+      coef[k] = (W & (kGrad | kHess)) ? coef_of(o * s.inner + i0 + k) : T(0);
+    }
+    for (index_t d = 0; d < D; ++d) {
+      const T* ytr = yt.row(o, d, i0);
+      const T* ypr = yp.row(o, d, i0);
+      T* gr = gv.data ? gv.row(o, d, i0) : nullptr;
+      T* hr = hv.data ? hv.row(o, d, i0) : nullptr;
+      for (index_t k = 0; k < n; ++k) {
+        // One element per call keeps the per-element math in the loss struct.
+        acc[k] += segment<W, false>(loss, 1, ytr + k * yt.stride[2], 0, ypr + k * yp.stride[2],
+                                    0, gr ? gr + k * gv.stride[2] : nullptr, 0,
+                                    hr ? hr + k * hv.stride[2] : nullptr, 0, coef[k]);
+      }
+    }
+    double tile_sum = 0.0;
+    if constexpr ((W & kValue) != 0) {
+      for (index_t k = 0; k < n; ++k) {
+        const index_t sample = o * s.inner + i0 + k;
+        const double v = weight_of(sample) * (acc[k] / mean_div);
+        if (pr.per_sample) pr.per_sample[sample] = static_cast<T>(v);
+        tile_sum += v;
+      }
+    }
+    part[t] = tile_sum;
+  });
+  double total = 0.0;
+  for (index_t t = 0; t < tiles; ++t) total += part[t];
+  return total;
+}
+
+}  // namespace detail
+
+/// What an elementwise evaluation returns besides the arrays it wrote.
+struct ElementwiseResult {
+  double value = 0.0;    // the reduced loss (reductions other than None)
+  double divisor = 1.0;  // what the weighted sum was divided by (0: divide-no-nan)
+};
+
+/// Evaluates one elementwise loss: per-sample means over the axis, weighted,
+/// reduced as Keras 3 does; the gradient of that (times the upstream
+/// gradient); or, with `per_element`, the unreduced per-element gradient and
+/// Hessian times the sample weight.
+template <class Loss, class T>
+ElementwiseResult evaluate(Loss loss, const ElementwiseProblem<T>& pr) {
+  using namespace detail;
+  const Shape3 s = pr.shape;
+  if (s.outer < 0 || s.axis < 0 || s.inner < 0) throw std::invalid_argument("negative extent");
+  if (pr.hess.data && !pr.per_element)
+    throw std::invalid_argument("the Hessian is only computed per element");
+  if constexpr (scans_binary_labels<Loss>::value) {
+    loss.binary_labels = all_binary(pr.y_true, s);
+  }
+  ElementwiseResult res;
+  const index_t n_samples = s.samples();
+  if (pr.explicit_divisor) {
+    res.divisor = pr.reduction == Reduction::None ? 1.0 : pr.divisor;
+  } else switch (pr.reduction) {
+    case Reduction::None:
+    case Reduction::Sum: res.divisor = 1.0; break;
+    case Reduction::SumOverBatchSize: res.divisor = static_cast<double>(n_samples); break;
+    case Reduction::MeanWithSampleWeight:
+      res.divisor = pr.sample_weight ? sum_weights(pr.sample_weight, n_samples)
+                                     : static_cast<double>(n_samples);
+      break;
+  }
+  // Keras's divide_no_nan: a zero divisor gives a zero loss and gradient.
+  const double scale = res.divisor == 0.0 ? 0.0 : 1.0 / res.divisor;
+  const bool reduced = pr.reduction != Reduction::None;
+  const double grad_base =
+      pr.per_element ? 1.0 : pr.grad_output_scalar * (reduced ? scale : 1.0);
+  const bool value = pr.want_value && !pr.per_element;
+  double total = 0.0;
+  if (pr.hess.data) {
+    if constexpr (Loss::kHasHessian) {
+      run_tiles<kHess | kGrad>(loss, pr, grad_base);
+    } else {
+      throw std::invalid_argument("this loss has no Hessian");
+    }
+  } else if (pr.grad.data) {
+    total = value ? run_tiles<kValue | kGrad>(loss, pr, grad_base)
+                  : run_tiles<kGrad>(loss, pr, grad_base);
+  } else if (value) {
+    total = run_tiles<kValue>(loss, pr, grad_base);
+  }
+  res.value = reduced ? (res.divisor == 0.0 ? 0.0 : total * scale) : total;
+  return res;
+}
+
+}  // namespace fastloss

@@ -1,0 +1,12 @@
+// fastloss: forward values, gradients and Hessians of loss functions over
+// strided arrays, with no Python dependency. Include this one header.
+#pragma once
+
+#define FASTLOSS_VERSION_MAJOR 0
+#define FASTLOSS_VERSION_MINOR 1
+#define FASTLOSS_VERSION_PATCH 0
+
+#include "detail/driver.hpp"
+#include "detail/math.hpp"
+#include "detail/threads.hpp"
+#include "registry.hpp"

@@ -1,0 +1,262 @@
+// Binary-target losses (probabilistic and margin), per element; the driver
+// averages over the last axis. Same conventions as regression.hpp.
+#pragma once
+
+#include <cmath>
+#include <string>
+
+#include "../detail/math.hpp"
+#include "regression.hpp"  // detail::require
+
+namespace fastloss {
+
+namespace detail {
+inline void require_label_smoothing(double ls, const char* who) {
+  require(ls >= 0 && ls <= 1,
+          std::string(who) + ": label_smoothing must be in [0, 1], got " + std::to_string(ls));
+}
+
+/// Keras's binary label smoothing: t (1 - ls) + ls / 2.
+template <class T>
+inline T smooth_binary(T t, double ls) {
+  if (ls == 0.0) return t;
+  return t * static_cast<T>(1.0 - ls) + static_cast<T>(0.5 * ls);
+}
+
+/// Binary cross-entropy of a clipped probability, with its first two
+/// derivatives in p. The clip is Keras's [1e-7, 1 - 1e-7]; outside it the
+/// derivatives are zero (the clip is flat there).
+template <class T>
+struct ClippedBce {
+  T value, d1, d2;
+  ClippedBce(T t, T p) {
+    const T lo = math::ProbClip<T>::lo, hi = math::ProbClip<T>::hi;
+    const T pc = std::fmin(std::fmax(p, lo), hi);
+    const T q = T(1) - pc;
+    value = -(t * std::log(pc) + (T(1) - t) * std::log(q));
+    const bool live = p >= lo && p <= hi;
+    d1 = live ? -t / pc + (T(1) - t) / q : T(0);
+    d2 = live ? t / (pc * pc) + (T(1) - t) / (q * q) : T(0);
+  }
+};
+}  // namespace detail
+
+/// Binary cross-entropy on probabilities (Keras, from_logits=False):
+/// -(t log pc + (1 - t) log(1 - pc)), pc = clip(p, 1e-7, 1 - 1e-7), t smoothed.
+struct BinaryCrossentropy {
+  static constexpr const char* kName = "binary_crossentropy";
+  static constexpr bool kHasHessian = true;
+  double label_smoothing = 0.0;
+  explicit BinaryCrossentropy(double ls = 0.0) : label_smoothing(ls) {
+    detail::require_label_smoothing(ls, "BinaryCrossentropy");
+  }
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const detail::ClippedBce<T> b(detail::smooth_binary(t, label_smoothing), p);
+    g = b.d1;
+    return b.value;
+  }
+  template <class T>
+  void grad_hess(T t, T p, T& g, T& h) const {
+    const detail::ClippedBce<T> b(detail::smooth_binary(t, label_smoothing), p);
+    g = b.d1;
+    h = b.d2;
+  }
+};
+
+/// Binary cross-entropy on logits z (from_logits=True): (1 - t) z + softplus(-z),
+/// which is finite for any finite z. Gradient sigmoid(z) - t, Hessian σ(1 - σ).
+struct BinaryCrossentropyLogits {
+  static constexpr const char* kName = "binary_crossentropy_logits";
+  static constexpr bool kHasHessian = true;
+  double label_smoothing = 0.0;
+  explicit BinaryCrossentropyLogits(double ls = 0.0) : label_smoothing(ls) {
+    detail::require_label_smoothing(ls, "BinaryCrossentropy");
+  }
+  template <class T>
+  T value_grad(T t, T z, T& g) const {
+    const T ts = detail::smooth_binary(t, label_smoothing);
+    g = math::sigmoid(z) - ts;
+    return (T(1) - ts) * z + math::softplus(-z);
+  }
+  template <class T>
+  void grad_hess(T t, T z, T& g, T& h) const {
+    const T ts = detail::smooth_binary(t, label_smoothing);
+    const T s = math::sigmoid(z);
+    g = s - ts;
+    h = s * (T(1) - s);
+  }
+};
+
+namespace detail {
+/// Keras's binary focal cross-entropy on a probability p and its first two
+/// derivatives in p: w (1 - p_t)^gamma bce(clip(p)), p_t = t p + (1-t)(1-p)
+/// on the unclipped p, w = alpha-balancing weight or 1.
+template <class T>
+struct Focal {
+  T value, d1, d2;
+  Focal(T t, T p, T gamma, bool balance, T alpha) {
+    const ClippedBce<T> b(t, p);
+    const T p_t = t * p + (T(1) - t) * (T(1) - p);
+    const T u = T(1) - p_t;
+    const T a = T(1) - T(2) * t;  // du/dp
+    const T w = balance ? t * alpha + (T(1) - t) * (T(1) - alpha) : T(1);
+    const T f0 = math::pow_nonneg(u, gamma);
+    const T f1 = math::dpow_nonneg(u, gamma);
+    // Products with a zero factor are skipped so that 0 * inf (a clipped
+    // bce' or an infinite power derivative) never turns into NaN.
+    auto mul = [](T x, T y) { return (x == T(0) || y == T(0)) ? T(0) : x * y; };
+    value = w * (f0 * b.value);
+    d1 = w * (mul(f1 * a, b.value) + mul(f0, b.d1));
+    const T f2 = math::d2pow_nonneg(u, gamma);
+    d2 = w * (mul(f2 * a * a, b.value) + T(2) * mul(f1 * a, b.d1) + mul(f0, b.d2));
+  }
+};
+
+inline void require_focal(double gamma, double alpha, const char* who) {
+  require(gamma >= 0, std::string(who) + ": gamma must be >= 0, got " + std::to_string(gamma));
+  require(alpha >= 0 && alpha <= 1,
+          std::string(who) + ": alpha must be in [0, 1], got " + std::to_string(alpha));
+}
+}  // namespace detail
+
+/// Keras's BinaryFocalCrossentropy on probabilities.
+struct BinaryFocalCrossentropy {
+  static constexpr const char* kName = "binary_focal_crossentropy";
+  static constexpr bool kHasHessian = true;
+  double apply_class_balancing = 0.0, alpha = 0.25, gamma = 2.0, label_smoothing = 0.0;
+  explicit BinaryFocalCrossentropy(double balance = 0.0, double alpha_ = 0.25,
+                                   double gamma_ = 2.0, double ls = 0.0)
+      : apply_class_balancing(balance), alpha(alpha_), gamma(gamma_), label_smoothing(ls) {
+    detail::require_focal(gamma, alpha, "BinaryFocalCrossentropy");
+    detail::require_label_smoothing(ls, "BinaryFocalCrossentropy");
+  }
+  template <class T>
+  detail::Focal<T> focal(T t, T p) const {
+    return detail::Focal<T>(detail::smooth_binary(t, label_smoothing), p,
+                            static_cast<T>(gamma), apply_class_balancing != 0.0,
+                            static_cast<T>(alpha));
+  }
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const auto f = focal(t, p);
+    g = f.d1;
+    return f.value;
+  }
+  template <class T>
+  void grad_hess(T t, T p, T& g, T& h) const {
+    const auto f = focal(t, p);
+    g = f.d1;
+    h = f.d2;
+  }
+};
+
+/// Keras's BinaryFocalCrossentropy(from_logits=True): sigmoid first, then the
+/// probability formula (clip included), exactly as Keras evaluates it; the
+/// chain rule multiplies by σ(1 - σ), which is exactly 0 once σ saturates,
+/// so logits of any size give finite values and gradients.
+struct BinaryFocalCrossentropyLogits : BinaryFocalCrossentropy {
+  static constexpr const char* kName = "binary_focal_crossentropy_logits";
+  using BinaryFocalCrossentropy::BinaryFocalCrossentropy;
+  template <class T>
+  T value_grad(T t, T z, T& g) const {
+    const T s = math::sigmoid(z);
+    const auto f = focal(t, s);
+    const T ds = s * (T(1) - s);
+    g = ds == T(0) ? T(0) : f.d1 * ds;
+    return f.value;
+  }
+  template <class T>
+  void grad_hess(T t, T z, T& g, T& h) const {
+    const T s = math::sigmoid(z);
+    const auto f = focal(t, s);
+    const T ds = s * (T(1) - s);
+    g = ds == T(0) ? T(0) : f.d1 * ds;
+    h = ds == T(0) ? T(0) : f.d2 * ds * ds + f.d1 * ds * (T(1) - T(2) * s);
+  }
+};
+
+namespace detail {
+/// Keras's hinge label rule: labels are mapped {0, 1} -> {-1, +1} only when
+/// every label of the call is exactly 0 or 1 (the driver scans them first).
+struct BinaryLabelRule {
+  static constexpr bool kConvertsBinaryLabels = true;
+  bool binary_labels = false;
+  template <class T>
+  T signed_label(T t) const {
+    return binary_labels ? T(2) * t - T(1) : t;
+  }
+};
+}  // namespace detail
+
+/// max(1 - t p, 0), labels ±1 (or 0/1, converted). Gradient -t inside the margin.
+struct Hinge : detail::BinaryLabelRule {
+  static constexpr const char* kName = "hinge";
+  static constexpr bool kHasHessian = false;
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const T y = signed_label(t);
+    const T m = T(1) - y * p;
+    g = m > T(0) ? -y : T(0);
+    return std::fmax(m, T(0));
+  }
+};
+
+/// max(1 - t p, 0)². Gradient -2 t max(1 - t p, 0), Hessian 2 t² inside the margin.
+struct SquaredHinge : detail::BinaryLabelRule {
+  static constexpr const char* kName = "squared_hinge";
+  static constexpr bool kHasHessian = true;
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const T y = signed_label(t);
+    const T m = std::fmax(T(1) - y * p, T(0));
+    g = T(-2) * y * m;
+    return m * m;
+  }
+  template <class T>
+  void grad_hess(T t, T p, T& g, T& h) const {
+    const T y = signed_label(t);
+    const T m = std::fmax(T(1) - y * p, T(0));
+    g = T(-2) * y * m;
+    h = m > T(0) ? T(2) * y * y : T(0);
+  }
+};
+
+/// AdaBoost's exponential loss e^(-t p), labels ±1 (or 0/1, converted as hinge).
+struct ExponentialLoss : detail::BinaryLabelRule {
+  static constexpr const char* kName = "exponential";
+  static constexpr bool kHasHessian = true;
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const T y = signed_label(t);
+    const T e = std::exp(-y * p);
+    g = -y * e;
+    return e;
+  }
+  template <class T>
+  void grad_hess(T t, T p, T& g, T& h) const {
+    const T y = signed_label(t);
+    const T e = std::exp(-y * p);
+    g = -y * e;
+    h = y * y * e;
+  }
+};
+
+/// 0-1 loss: 1 where (p > threshold) differs from the label, else 0; its mean
+/// is the error rate, 1 - Keras's binary_accuracy. Piecewise constant: the
+/// gradient is 0 everywhere it exists (and is reported as 0).
+struct ZeroOneLoss {
+  static constexpr const char* kName = "zero_one";
+  static constexpr bool kHasHessian = false;
+  double threshold = 0.5;
+  explicit ZeroOneLoss(double threshold_ = 0.5) : threshold(threshold_) {}
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    g = T(0);
+    if (std::isnan(p) || std::isnan(t)) return p + t;  // NaN propagates
+    const T predicted = p > static_cast<T>(threshold) ? T(1) : T(0);
+    return predicted == t ? T(0) : T(1);
+  }
+};
+
+}  // namespace fastloss

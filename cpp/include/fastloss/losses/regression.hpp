@@ -1,0 +1,254 @@
+// Regression losses: f(t, p) per element, averaged over the last axis by the
+// driver. t is y_true, p is y_pred; value_grad returns f and sets df/dp,
+// grad_hess sets df/dp and d2f/dp2. The arithmetic follows Keras 3's
+// expressions operation by operation, in the input precision T.
+#pragma once
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "../detail/math.hpp"
+
+namespace fastloss {
+
+namespace detail {
+inline void require(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument(what);
+}
+}  // namespace detail
+
+/// (t - p)^2. Gradient 2 (p - t), Hessian 2.
+struct MeanSquaredError {
+  static constexpr const char* kName = "mean_squared_error";
+  static constexpr bool kHasHessian = true;
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const T d = t - p;
+    g = T(-2) * d;
+    return d * d;
+  }
+  template <class T>
+  void grad_hess(T t, T p, T& g, T& h) const {
+    g = T(2) * (p - t);
+    h = T(2);
+  }
+};
+
+/// |t - p|. Gradient sign(p - t) (0 at p == t). Piecewise linear: no Hessian.
+struct MeanAbsoluteError {
+  static constexpr const char* kName = "mean_absolute_error";
+  static constexpr bool kHasHessian = false;
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const T d = t - p;
+    g = -math::sign(d);
+    return std::fabs(d);
+  }
+};
+
+/// 100 |t - p| / max(|t|, 1e-7). Gradient 100 sign(p - t) / max(|t|, 1e-7).
+struct MeanAbsolutePercentageError {
+  static constexpr const char* kName = "mean_absolute_percentage_error";
+  static constexpr bool kHasHessian = false;
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const T denom = std::fmax(std::fabs(t), static_cast<T>(math::kKerasEpsilon));
+    const T d = t - p;
+    g = T(100) * (-math::sign(d)) / denom;
+    return T(100) * std::fabs(d / denom);
+  }
+};
+
+/// (log(max(p, eps) + 1) - log(max(t, eps) + 1))^2, eps = 1e-7 as Keras. The
+/// gradient is zero where p < eps (the clip is active there).
+struct MeanSquaredLogarithmicError {
+  static constexpr const char* kName = "mean_squared_logarithmic_error";
+  static constexpr bool kHasHessian = true;
+  template <class T>
+  static T log_term(T x) {
+    return std::log(std::fmax(x, static_cast<T>(math::kKerasEpsilon)) + T(1));
+  }
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const T r = log_term(p) - log_term(t);
+    const bool live = p >= static_cast<T>(math::kKerasEpsilon);
+    g = live ? T(2) * r / (p + T(1)) : T(0);
+    return r * r;
+  }
+  template <class T>
+  void grad_hess(T t, T p, T& g, T& h) const {
+    const T r = log_term(p) - log_term(t);
+    const bool live = p >= static_cast<T>(math::kKerasEpsilon);
+    const T q = T(1) / (p + T(1));
+    g = live ? T(2) * r * q : T(0);
+    h = live ? T(2) * (T(1) - r) * q * q : T(0);
+  }
+};
+
+/// ½e² for |e| <= delta, delta(|e| - ½delta) beyond; e = p - t.
+struct Huber {
+  static constexpr const char* kName = "huber";
+  static constexpr bool kHasHessian = true;
+  double delta = 1.0;
+  explicit Huber(double delta_ = 1.0) : delta(delta_) {
+    detail::require(delta > 0, "Huber: delta must be > 0, got " + std::to_string(delta));
+  }
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const T dl = static_cast<T>(delta);
+    const T e = p - t;
+    const T a = std::fabs(e);
+    if (a <= dl) {
+      g = e;
+      return T(0.5) * (e * e);
+    }
+    g = dl * math::sign(e);
+    return dl * a - T(0.5) * (dl * dl);
+  }
+  template <class T>
+  void grad_hess(T t, T p, T& g, T& h) const {
+    const T dl = static_cast<T>(delta);
+    const T e = p - t;
+    const bool inner = std::fabs(e) <= dl;
+    g = inner ? e : dl * math::sign(e);
+    h = inner ? T(1) : T(0);
+  }
+};
+
+/// log cosh(e) computed as Keras does, e + softplus(-2e) - log 2, which is
+/// finite for any |e| (cosh itself overflows past ~89 in float32).
+/// Gradient tanh(e), Hessian 1 - tanh²(e).
+struct LogCosh {
+  static constexpr const char* kName = "log_cosh";
+  static constexpr bool kHasHessian = true;
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const T e = p - t;
+    g = std::tanh(e);
+    return e + math::softplus(T(-2) * e) - static_cast<T>(0.69314718055994530942);
+  }
+  template <class T>
+  void grad_hess(T t, T p, T& g, T& h) const {
+    const T th = std::tanh(p - t);
+    g = th;
+    h = T(1) - th * th;
+  }
+};
+
+/// p - t log(p + 1e-7). Gradient 1 - t / (p + 1e-7), Hessian t / (p + 1e-7)².
+struct Poisson {
+  static constexpr const char* kName = "poisson";
+  static constexpr bool kHasHessian = true;
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const T q = p + static_cast<T>(math::kKerasEpsilon);
+    g = T(1) - t / q;
+    return p - t * std::log(q);
+  }
+  template <class T>
+  void grad_hess(T t, T p, T& g, T& h) const {
+    const T q = p + static_cast<T>(math::kKerasEpsilon);
+    g = T(1) - t / q;
+    h = t / (q * q);
+  }
+};
+
+/// ½ (p - t)², the textbook squared loss (scikit-learn's HalfSquaredError).
+struct HalfSquaredError {
+  static constexpr const char* kName = "half_squared_error";
+  static constexpr bool kHasHessian = true;
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const T d = p - t;
+    g = d;
+    return T(0.5) * (d * d);
+  }
+  template <class T>
+  void grad_hess(T t, T p, T& g, T& h) const {
+    g = p - t;
+    h = T(1);
+  }
+};
+
+/// PyTorch's smooth_l1_loss: ½e²/beta for |e| < beta, |e| - ½beta beyond;
+/// beta == 0 is the plain absolute error (as in PyTorch).
+struct SmoothL1 {
+  static constexpr const char* kName = "smooth_l1";
+  static constexpr bool kHasHessian = true;
+  double beta = 1.0;
+  explicit SmoothL1(double beta_ = 1.0) : beta(beta_) {
+    detail::require(beta >= 0, "SmoothL1: beta must be >= 0, got " + std::to_string(beta));
+  }
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const T b = static_cast<T>(beta);
+    const T e = p - t;
+    const T a = std::fabs(e);
+    if (a < b) {
+      g = e / b;
+      return T(0.5) * e * e / b;
+    }
+    g = math::sign(e);
+    return a - T(0.5) * b;
+  }
+  template <class T>
+  void grad_hess(T t, T p, T& g, T& h) const {
+    const T b = static_cast<T>(beta);
+    const T e = p - t;
+    const bool inner = std::fabs(e) < b;
+    g = inner ? e / b : math::sign(e);
+    h = inner ? T(1) / b : T(0);
+  }
+};
+
+/// Quantile (pinball) loss: q (t - p) when t >= p, (1 - q)(p - t) otherwise.
+/// Gradient -q when t >= p (scikit-learn's convention at the kink), 1 - q otherwise.
+struct Pinball {
+  static constexpr const char* kName = "pinball";
+  static constexpr bool kHasHessian = false;
+  double quantile = 0.5;
+  explicit Pinball(double quantile_ = 0.5) : quantile(quantile_) {
+    detail::require(quantile > 0 && quantile < 1,
+                    "Pinball: quantile must be in (0, 1), got " + std::to_string(quantile));
+  }
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const T q = static_cast<T>(quantile);
+    const T r = t - p;
+    if (r >= T(0)) {
+      g = -q;
+      return q * r;
+    }
+    g = T(1) - q;
+    return (q - T(1)) * r;
+  }
+};
+
+/// The seeds' cost/profit loss: over * (p - t) when p > t (over-production
+/// cost), under * (t - p) otherwise (lost profit). Gradient over or -under.
+struct AsymmetricLinear {
+  static constexpr const char* kName = "asymmetric_linear";
+  static constexpr bool kHasHessian = false;
+  double overestimate_cost = 1.0, underestimate_cost = 1.0;
+  explicit AsymmetricLinear(double over = 1.0, double under = 1.0)
+      : overestimate_cost(over), underestimate_cost(under) {
+    detail::require(over >= 0, "AsymmetricLinear: overestimate_cost must be >= 0, got " +
+                                   std::to_string(over));
+    detail::require(under >= 0, "AsymmetricLinear: underestimate_cost must be >= 0, got " +
+                                    std::to_string(under));
+  }
+  template <class T>
+  T value_grad(T t, T p, T& g) const {
+    const T over = static_cast<T>(overestimate_cost);
+    const T under = static_cast<T>(underestimate_cost);
+    if (p > t) {
+      g = over;
+      return over * (p - t);
+    }
+    g = -under;
+    return under * (t - p);
+  }
+};
+
+}  // namespace fastloss

@@ -1,0 +1,28 @@
+// THE list of elementwise losses. Bindings, the C++ tests and the Python
+// tests iterate it: a new elementwise loss is one line here plus its struct.
+// X(StructName) — the struct's kName is the kernel's public name.
+#pragma once
+
+#include "losses/binary.hpp"
+#include "losses/regression.hpp"
+
+#define FASTLOSS_ELEMENTWISE_LOSSES(X) \
+  X(MeanSquaredError)                  \
+  X(MeanAbsoluteError)                 \
+  X(MeanAbsolutePercentageError)       \
+  X(MeanSquaredLogarithmicError)       \
+  X(Huber)                             \
+  X(LogCosh)                           \
+  X(Poisson)                           \
+  X(HalfSquaredError)                  \
+  X(SmoothL1)                          \
+  X(Pinball)                           \
+  X(AsymmetricLinear)                  \
+  X(BinaryCrossentropy)                \
+  X(BinaryCrossentropyLogits)          \
+  X(BinaryFocalCrossentropy)           \
+  X(BinaryFocalCrossentropyLogits)     \
+  X(Hinge)                             \
+  X(SquaredHinge)                      \
+  X(ExponentialLoss)                   \
+  X(ZeroOneLoss)

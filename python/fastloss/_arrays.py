@@ -1,0 +1,295 @@
+"""Turning user arguments into the (outer, axis, inner) views the kernels read.
+
+Everything here is about shapes, dtypes and memory; no loss is computed here.
+
+Copies, stated once (the docs link here):
+
+* ``y_pred`` of dtype float32/float64 is never copied unless its layout cannot be
+  expressed as a strided (outer, axis, inner) view (rare: some transposed N-D views);
+  other real dtypes are converted (float16 -> float32, integers and bools -> float64).
+* ``y_true`` is converted to ``y_pred``'s dtype when it differs (as Keras casts it);
+  it is broadcast to ``y_pred``'s shape without a copy.
+* ``sample_weight`` and an array ``grad_output`` are made contiguous at the per-sample
+  shape (a copy only when they are broadcast or strided; they are ``axis``-times
+  smaller than ``y_pred``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple, Optional
+
+import numpy as np
+
+FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+REDUCTIONS = {
+    None: 0,
+    "none": 0,
+    "sum": 1,
+    "sum_over_batch_size": 2,
+    "mean": 2,
+    "mean_with_sample_weight": 3,
+}
+REDUCTION_NONE, REDUCTION_SUM, REDUCTION_SOBS, REDUCTION_MWSW = 0, 1, 2, 3
+
+
+def check_reduction(reduction: Any) -> Optional[str]:
+    """Validates a Keras 3 reduction name and returns it (None stays None)."""
+    if reduction is not None and not isinstance(reduction, str):
+        raise TypeError(f"reduction must be a string or None, got {type(reduction).__name__}")
+    if reduction not in REDUCTIONS:
+        allowed = ", ".join(repr(k) for k in REDUCTIONS)
+        raise ValueError(f"invalid reduction {reduction!r}; expected one of {allowed}")
+    return reduction
+
+
+def _numeric(x: Any, what: str) -> np.ndarray:
+    try:
+        a = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{what} must be an array of real numbers: {exc}") from None
+    kind = a.dtype.kind
+    if kind not in "fiub":
+        raise TypeError(
+            f"{what} must contain real numbers, got dtype {a.dtype}"
+            + (" (complex numbers have no loss ordering)" if kind == "c" else "")
+        )
+    return a
+
+
+def compute_dtype(a: np.ndarray) -> np.dtype:
+    """The dtype a kernel runs at for an input of dtype a.dtype."""
+    if a.dtype in FLOAT_TYPES:
+        return a.dtype
+    if a.dtype == np.float16:
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)  # integers, bools, long double
+
+
+def as_float(x: Any, what: str, dtype: Optional[np.dtype] = None) -> np.ndarray:
+    """x as a float32/float64 ndarray (no copy when it already is one)."""
+    a = _numeric(x, what)
+    target = dtype if dtype is not None else compute_dtype(a)
+    if a.dtype != target:
+        a = a.astype(target)
+    return a
+
+
+def keras_same_rank(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keras's squeeze_or_expand_to_same_rank: ranks differing by one with a
+    trailing 1 are aligned (a rank-1 partner is expanded, otherwise the extra
+    trailing 1 is squeezed). Returns views."""
+    rt, rp = y_true.ndim, y_pred.ndim
+    if rt == rp + 1 and y_true.shape[-1] == 1:
+        if rp == 1:
+            y_pred = y_pred[:, None]
+        else:
+            y_true = y_true[..., 0]
+    elif rp == rt + 1 and y_pred.shape[-1] == 1:
+        if rt == 1:
+            y_true = y_true[:, None]
+        else:
+            y_pred = y_pred[..., 0]
+    return y_true, y_pred
+
+
+def view3(a: np.ndarray, shape3: tuple[int, int, int]) -> np.ndarray:
+    """A (outer, axis, inner) view of a, or a contiguous copy when the layout
+    cannot be merged into three strided axes."""
+    v = a.view()
+    try:
+        v.shape = shape3
+        return v
+    except AttributeError:
+        return np.ascontiguousarray(a).reshape(shape3)
+
+
+class Prepared(NamedTuple):
+    y_true3: np.ndarray
+    y_pred3: np.ndarray
+    dtype: np.dtype
+    pred_shape: tuple[int, ...]  # the gradient's shape: y_pred's as given
+    work_shape: tuple[int, ...]  # y_pred after Keras's rank alignment
+    sample_shape: tuple[int, ...]  # per-sample losses
+    shape3: tuple[int, int, int]
+
+
+def prepare_pair(y_true: Any, y_pred: Any, axis: int = -1) -> Prepared:
+    """Checks and aligns (y_true, y_pred) and splits y_pred's shape at `axis`."""
+    yp0 = as_float(y_pred, "y_pred")
+    dtype = yp0.dtype
+    yt = as_float(y_true, "y_true", dtype)
+    pred_shape = yp0.shape
+    yt, yp = keras_same_rank(yt, yp0)
+    if yt.shape != yp.shape:
+        try:
+            full = np.broadcast_shapes(yt.shape, yp.shape)
+        except ValueError:
+            full = None
+        if full != yp.shape:
+            raise ValueError(
+                f"y_true shape {tuple(np.shape(y_true))} and y_pred shape {tuple(pred_shape)} "
+                "are incompatible: y_true must match or broadcast to y_pred"
+            )
+        yt = np.broadcast_to(yt, yp.shape)
+    work_shape = yp.shape
+    if yp.ndim == 0:
+        yp, yt = yp.reshape(1), yt.reshape(1)
+    nd = yp.ndim
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"axis must be an integer, got {axis!r}")
+    if not -nd <= axis < nd:
+        raise ValueError(f"axis {axis} is out of range for y_pred of rank {nd}")
+    ax = int(axis) % nd
+    shape = yp.shape
+    outer = math.prod(shape[:ax])
+    inner = math.prod(shape[ax + 1 :])
+    shape3 = (outer, shape[ax], inner)
+    sample_shape = tuple(shape[:ax] + shape[ax + 1 :]) if len(work_shape) else ()
+    return Prepared(view3(yt, shape3), view3(yp, shape3), dtype, pred_shape, work_shape,
+                    sample_shape, shape3)
+
+
+def per_sample_array(x: Any, what: str, sample_shape: tuple[int, ...],
+                     dtype: np.dtype) -> np.ndarray:
+    """A sample_weight-like argument as a contiguous 1-D array over the samples.
+
+    Keras's rule first (a trailing 1 is squeezed, a rank-1 array against
+    per-sample losses of rank 2 is expanded), then NumPy broadcasting to the
+    per-sample shape."""
+    a = as_float(x, what, dtype)
+    if a.ndim == len(sample_shape) + 1 and a.shape[-1] == 1:
+        a = a[..., 0]
+    elif len(sample_shape) == a.ndim + 1 and sample_shape[-1] == 1 and a.ndim == 1:
+        a = a[:, None]
+    try:
+        b = np.broadcast_to(a, sample_shape)
+    except ValueError:
+        raise ValueError(
+            f"{what} of shape {np.shape(x)} does not broadcast to the per-sample loss "
+            f"shape {sample_shape}"
+        ) from None
+    return np.ascontiguousarray(b).reshape(-1)
+
+
+def scalar_grad_output(grad_output: Any) -> float:
+    a = _numeric(grad_output, "grad_output")
+    if a.size != 1:
+        raise ValueError(
+            "grad_output must be a scalar for a reduced loss "
+            f"(got shape {a.shape}); use reduction='none' for per-sample upstream gradients"
+        )
+    return float(a.reshape(()))
+
+
+def check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype, inputs: dict[str, Any],
+              what: str = "out") -> np.ndarray:
+    """Validates a user `out=` array: ndarray, right shape and dtype, writable,
+    not overlapping the inputs (in-place into y_pred itself is allowed)."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{what} must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != tuple(shape):
+        raise ValueError(f"{what} has shape {out.shape}, expected {tuple(shape)} (y_pred's)")
+    if out.dtype != dtype:
+        raise TypeError(f"{what} has dtype {out.dtype}, expected {dtype}")
+    if not out.flags.writeable:
+        raise ValueError(f"{what} is read-only")
+    for name, arr in inputs.items():
+        if not isinstance(arr, np.ndarray) or not np.may_share_memory(out, arr):
+            continue
+        same = (name == "y_pred" and arr.shape == out.shape and arr.dtype == out.dtype
+                and arr.strides == out.strides
+                and arr.__array_interface__["data"][0] == out.__array_interface__["data"][0])
+        if not same:
+            raise ValueError(
+                f"{what} overlaps {name}; it may only be y_pred itself (in-place)"
+                if name == "y_pred" else f"{what} must not overlap {name}"
+            )
+    return out
+
+
+def _sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sums x over the axes along which `shape` was broadcast to x.shape."""
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1
+    )
+    return np.sum(x, axis=axes, keepdims=True).reshape(shape) if axes else x
+
+
+class Weighting(NamedTuple):
+    """Keras 3's sample-weight rules applied to per-sample losses of shape
+    `sample_shape`: which per-sample weights the kernel multiplies by, what the
+    weighted sum is divided by, and the shape reduction "none" returns."""
+
+    weights: Optional[np.ndarray]  # per-sample (contiguous, flat) or None
+    divisor: float
+    reduction: int  # the reduction actually applied (Keras leaves scalars unreduced)
+    values_shape: tuple[int, ...]  # shape of Keras's weighted values
+    sample_weight: Optional[np.ndarray]  # aligned weights when they broadcast the values up
+    broadcast_up: bool
+    aligned_shape: tuple[int, ...]  # per-sample shape after Keras's rank alignment
+
+
+def keras_weighting(sample_weight: Any, sample_shape: tuple[int, ...], dtype: np.dtype,
+                    reduction: int) -> Weighting:
+    vshape = sample_shape
+    sw: Optional[np.ndarray] = None
+    weights: Optional[np.ndarray] = None
+    bshape = vshape
+    up = False
+    if sample_weight is not None:
+        sw = as_float(sample_weight, "sample_weight", dtype)
+        # squeeze_or_expand_to_same_rank(values, sample_weight)
+        if len(vshape) == sw.ndim + 1 and vshape[-1] == 1:
+            if sw.ndim == 1:
+                sw = sw[:, None]
+            else:
+                vshape = vshape[:-1]
+        elif sw.ndim == len(vshape) + 1 and sw.shape[-1] == 1:
+            if len(vshape) == 1:
+                vshape = (*vshape, 1)
+            else:
+                sw = sw[..., 0]
+        try:
+            bshape = tuple(np.broadcast_shapes(vshape, sw.shape))
+        except ValueError:
+            raise ValueError(
+                f"sample_weight of shape {np.shape(sample_weight)} does not broadcast against "
+                f"the per-sample losses of shape {sample_shape}"
+            ) from None
+        up = bshape != vshape
+        full = np.broadcast_to(sw, bshape)
+        weights = np.ascontiguousarray(_sum_to(full, vshape) if up else full).reshape(-1)
+    if reduction == REDUCTION_NONE or bshape == ():
+        # Keras returns scalar values unreduced: the weighted value itself.
+        applied = REDUCTION_NONE if reduction == REDUCTION_NONE else REDUCTION_SUM
+        divisor = 1.0
+    elif reduction == REDUCTION_SUM:
+        applied, divisor = reduction, 1.0
+    elif reduction == REDUCTION_MWSW and sw is not None:
+        applied, divisor = reduction, float(np.sum(sw, dtype=np.float64))
+    else:
+        applied, divisor = reduction, float(math.prod(bshape))
+    return Weighting(weights, divisor, applied, bshape, sw if up else None, up, vshape)
+
+
+def grad_output_per_sample(grad_output: Any, w: Weighting, dtype: np.dtype) -> Optional[np.ndarray]:
+    """An array grad_output (reduction "none") as the per-sample coefficient the
+    kernel multiplies by, None for a scalar. When the weights broadcast the
+    values up, the weights are folded in here as well."""
+    go = as_float(grad_output, "grad_output", dtype)
+    if go.ndim == 0 and not w.broadcast_up:
+        return None
+    try:
+        full = np.broadcast_to(go, w.values_shape)
+    except ValueError:
+        raise ValueError(
+            f"grad_output of shape {go.shape} does not broadcast to the per-sample loss "
+            f"shape {w.values_shape}"
+        ) from None
+    if w.broadcast_up:
+        assert w.sample_weight is not None
+        full = _sum_to(full * w.sample_weight, w.aligned_shape)
+    return np.ascontiguousarray(full).reshape(-1)

@@ -1,0 +1,477 @@
+"""Elementwise losses: f(y_true, y_pred) per element, averaged over `axis` (the
+last by default) into per-sample losses, weighted and reduced as in Keras 3.
+
+Each class picks a compiled kernel from ``_core`` (one C++ struct each); the
+math lives there and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Optional
+
+import numpy as np
+
+from . import _arrays, _core
+from ._arrays import REDUCTION_NONE
+from ._base import _SHARED_PARAMS, Loss
+
+_PIECEWISE_LINEAR = (
+    "the loss is piecewise linear in y_pred, so its second derivative is zero wherever it "
+    "exists and undefined at the kinks; a Newton step has no curvature to use. Gradient "
+    "boosting libraries substitute a constant Hessian (scikit-learn and LightGBM use 1)."
+)
+
+
+class ElementwiseLoss(Loss):
+    """A loss whose value at one element depends only on that element."""
+
+    _kernel_name: ClassVar[str] = ""
+
+    def __init__(self, reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None, axis: int = -1) -> None:
+        super().__init__(reduction=reduction, name=name)
+        if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+            raise TypeError(f"axis must be an integer, got {axis!r}")
+        self.axis = int(axis)
+        self._kernel = self._make_kernel()
+        self.has_hessian = bool(self._kernel.has_hessian)
+
+    def _make_kernel(self) -> Any:
+        return getattr(_core, self._kernel_name)(list(self._kernel_params()))
+
+    def _kernel_params(self) -> tuple[float, ...]:
+        return ()
+
+    # -- the passes -----------------------------------------------------------
+    def _run(self, y_true: Any, y_pred: Any, sample_weight: Any, *, want_value: bool,
+             want_grad: bool, grad_output: Any = 1.0,
+             out: Optional[np.ndarray] = None) -> tuple[Any, Any]:
+        pr = _arrays.prepare_pair(y_true, y_pred, self.axis)
+        w = _arrays.keras_weighting(sample_weight, pr.sample_shape, pr.dtype,
+                                    _arrays.REDUCTIONS[self.reduction])
+        unreduced = w.reduction == REDUCTION_NONE
+        n_samples = pr.shape3[0] * pr.shape3[2]
+        per_sample = np.empty(n_samples, pr.dtype) if (want_value and unreduced) else None
+        # When the weights broadcast the values up (Keras multiplies after the
+        # per-sample mean), "none" applies them afterwards and the gradient
+        # takes them through grad_output.
+        weights = None if (unreduced and w.broadcast_up) else w.weights
+        go_array: Optional[np.ndarray] = None
+        go_scalar = 1.0
+        grad = grad3 = None
+        if want_grad:
+            if unreduced:
+                go_array = _arrays.grad_output_per_sample(grad_output, w, pr.dtype)
+            if go_array is None:
+                go_scalar = _arrays.scalar_grad_output(grad_output)
+            grad, grad3 = _grad_target(pr, out, y_true, y_pred, sample_weight)
+        value = self._kernel.run(pr.y_true3, pr.y_pred3, weights, go_array, go_scalar,
+                                 w.reduction, w.divisor, want_value, per_sample, grad3, None,
+                                 False)
+        if grad is not None and grad3 is not None and grad3.base is None:
+            grad[...] = grad3.reshape(grad.shape)  # out= whose layout needed a temporary
+        if not want_value:
+            return None, grad
+        if unreduced:
+            assert per_sample is not None
+            values = per_sample.reshape(w.aligned_shape)
+            if w.broadcast_up:
+                values = values * w.sample_weight
+            return (values if values.ndim else values[()]), grad
+        if pr.y_pred3.size == 0:
+            value = 0.0  # an empty batch: Keras's divide_no_nan gives 0
+        return pr.dtype.type(value), grad
+
+    def _gradient_hessian(self, y_true: Any, y_pred: Any,
+                          sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
+        pr = _arrays.prepare_pair(y_true, y_pred, self.axis)
+        weights = per_element = None
+        if sample_weight is not None:
+            w = None
+            try:
+                w = _arrays.keras_weighting(sample_weight, pr.sample_shape, pr.dtype,
+                                            REDUCTION_NONE)
+            except ValueError:
+                pass
+            if w is not None and not w.broadcast_up:
+                weights = w.weights
+            else:  # weights per element (XGBoost's convention for 1-D inputs)
+                sw = _arrays.as_float(sample_weight, "sample_weight", pr.dtype)
+                try:
+                    per_element = np.broadcast_to(sw, pr.pred_shape)
+                except ValueError:
+                    raise ValueError(
+                        f"sample_weight of shape {sw.shape} broadcasts neither to the per-sample "
+                        f"shape {pr.sample_shape} nor to y_pred's shape {pr.pred_shape}"
+                    ) from None
+        grad = np.empty(pr.pred_shape, pr.dtype)
+        hess = np.empty(pr.pred_shape, pr.dtype)
+        self._kernel.run(pr.y_true3, pr.y_pred3, weights, None, 1.0, REDUCTION_NONE, 1.0,
+                         False, None, grad.reshape(pr.shape3), hess.reshape(pr.shape3), True)
+        if per_element is not None:
+            grad *= per_element
+            hess *= per_element
+        return grad, hess
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), **self._config()}
+
+    def _config(self) -> dict[str, Any]:
+        return {}
+
+
+def _grad_target(pr: _arrays.Prepared, out: Optional[np.ndarray], y_true: Any, y_pred: Any,
+                 sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The gradient array and its (outer, axis, inner) view. A view without a
+    base is a temporary that is copied into `out` afterwards."""
+    if out is None:
+        grad = np.empty(pr.pred_shape, pr.dtype)
+        return grad, grad.reshape(pr.shape3)
+    _arrays.check_out(out, pr.pred_shape, pr.dtype,
+                      {"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight})
+    view = out.view()
+    try:
+        view.shape = pr.shape3
+        return out, view
+    except AttributeError:
+        return out, np.empty(pr.shape3, pr.dtype)
+
+
+# ---------------------------------------------------------------------------
+# Docstrings are assembled from one entry per loss, so that the shared parts
+# (reductions, methods, dtypes) are written once.
+
+_METHODS = """\
+Methods: ``loss(y_true, y_pred, sample_weight)`` (= ``forward``), ``backward``,
+``forward_backward`` (one fused pass, ``out=`` may be ``y_pred``) and
+``gradient_hessian`` (per element, unreduced).
+float32 inputs are computed in float32, float64 in float64; the per-sample mean
+over the axis and the reduction accumulate in float64."""
+
+
+def _document(cls: type, summary: str, formula: str, gradient: str, hessian: str,
+              params: str = "", notes: str = "") -> None:
+    parts = [summary, "", "Per element (``t`` = y_true, ``p`` = y_pred)::", "",
+             f"    loss = {formula}", f"    dloss/dp = {gradient}"]
+    parts.append(f"    d2loss/dp2 = {hessian}" if hessian else "")
+    parts += ["", "The per-sample loss is the mean over the last axis (Keras's convention).", "",
+              "Parameters", "----------"]
+    if params:
+        parts.append(params)
+    parts += [_SHARED_PARAMS, "", "Notes", "-----", _METHODS]
+    if notes:
+        parts += ["", notes]
+    cls.__doc__ = "\n".join(parts)
+
+
+class MeanSquaredError(ElementwiseLoss):
+    _kernel_name = "MeanSquaredError"
+    _default_name = "mean_squared_error"
+
+
+_document(MeanSquaredError, "Mean squared error (Keras ``MeanSquaredError``).",
+          "(t - p)**2", "2 (p - t)", "2")
+
+
+class MeanAbsoluteError(ElementwiseLoss):
+    _kernel_name = "MeanAbsoluteError"
+    _default_name = "mean_absolute_error"
+    _no_hessian_reason = _PIECEWISE_LINEAR
+
+
+_document(MeanAbsoluteError, "Mean absolute error (Keras ``MeanAbsoluteError``).",
+          "|t - p|", "sign(p - t)  (0 at p == t)", "")
+
+
+class MeanAbsolutePercentageError(ElementwiseLoss):
+    _kernel_name = "MeanAbsolutePercentageError"
+    _default_name = "mean_absolute_percentage_error"
+    _no_hessian_reason = _PIECEWISE_LINEAR
+
+
+_document(MeanAbsolutePercentageError,
+          "Mean absolute percentage error (Keras ``MeanAbsolutePercentageError``).",
+          "100 |t - p| / max(|t|, 1e-7)", "100 sign(p - t) / max(|t|, 1e-7)", "",
+          notes="The 1e-7 floor on |t| is Keras's epsilon.")
+
+
+class MeanSquaredLogarithmicError(ElementwiseLoss):
+    _kernel_name = "MeanSquaredLogarithmicError"
+    _default_name = "mean_squared_logarithmic_error"
+
+
+_document(MeanSquaredLogarithmicError,
+          "Mean squared logarithmic error (Keras ``MeanSquaredLogarithmicError``).",
+          "(log(max(p, 1e-7) + 1) - log(max(t, 1e-7) + 1))**2",
+          "2 r / (p + 1), r the log difference; 0 where p < 1e-7 (clipped)",
+          "2 (1 - r) / (p + 1)**2; 0 where clipped",
+          notes="Inputs below 1e-7 are clipped as Keras clips them, so the gradient is zero "
+                "there.")
+
+
+class Huber(ElementwiseLoss):
+    _kernel_name = "Huber"
+    _default_name = "huber_loss"
+
+    def __init__(self, delta: float = 1.0, reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        self.delta = float(delta)
+        super().__init__(reduction=reduction, name=name)
+
+    def _kernel_params(self) -> tuple[float, ...]:
+        return (self.delta,)
+
+    def _config(self) -> dict[str, Any]:
+        return {"delta": self.delta}
+
+
+_document(Huber, "Huber loss (Keras ``Huber``): quadratic near zero, linear beyond delta.",
+          "e**2 / 2 if |e| <= delta else delta (|e| - delta / 2),  e = p - t",
+          "e if |e| <= delta else delta sign(e)", "1 if |e| <= delta else 0",
+          params="delta : float, default 1.0\n    Where the quadratic turns linear; must be > 0.")
+
+
+class LogCosh(ElementwiseLoss):
+    _kernel_name = "LogCosh"
+    _default_name = "log_cosh"
+
+
+_document(LogCosh, "Logarithm of the hyperbolic cosine of the error (Keras ``LogCosh``).",
+          "log(cosh(e)) = e + softplus(-2 e) - log 2,  e = p - t", "tanh(e)",
+          "1 - tanh(e)**2",
+          notes="Evaluated through softplus, as Keras does, so that it stays finite where "
+                "cosh overflows.")
+
+
+class Poisson(ElementwiseLoss):
+    _kernel_name = "Poisson"
+    _default_name = "poisson"
+
+
+_document(Poisson, "Poisson negative log-likelihood without the constant (Keras ``Poisson``).",
+          "p - t log(p + 1e-7)", "1 - t / (p + 1e-7)", "t / (p + 1e-7)**2",
+          notes="Domain: p > -1e-7; negative predictions give NaN, as NumPy's log does.")
+
+
+class HalfSquaredError(ElementwiseLoss):
+    _kernel_name = "HalfSquaredError"
+    _default_name = "half_squared_error"
+
+
+_document(HalfSquaredError,
+          "Half squared error, the textbook squared loss (scikit-learn's HalfSquaredError).",
+          "(p - t)**2 / 2", "p - t", "1")
+
+
+class SmoothL1(ElementwiseLoss):
+    _kernel_name = "SmoothL1"
+    _default_name = "smooth_l1"
+
+    def __init__(self, beta: float = 1.0, reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        self.beta = float(beta)
+        super().__init__(reduction=reduction, name=name)
+
+    def _kernel_params(self) -> tuple[float, ...]:
+        return (self.beta,)
+
+    def _config(self) -> dict[str, Any]:
+        return {"beta": self.beta}
+
+
+_document(SmoothL1, "PyTorch's smooth L1 loss.",
+          "e**2 / (2 beta) if |e| < beta else |e| - beta / 2,  e = p - t",
+          "e / beta if |e| < beta else sign(e)", "1 / beta if |e| < beta else 0",
+          params="beta : float, default 1.0\n    Width of the quadratic zone; >= 0 "
+                 "(0 is the absolute error, as in PyTorch).",
+          notes="Huber(delta) equals delta * SmoothL1(beta=delta).")
+
+
+class Pinball(ElementwiseLoss):
+    _kernel_name = "Pinball"
+    _default_name = "pinball"
+    _no_hessian_reason = _PIECEWISE_LINEAR
+
+    def __init__(self, quantile: float = 0.5, reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        self.quantile = float(quantile)
+        super().__init__(reduction=reduction, name=name)
+
+    def _kernel_params(self) -> tuple[float, ...]:
+        return (self.quantile,)
+
+    def _config(self) -> dict[str, Any]:
+        return {"quantile": self.quantile}
+
+
+_document(Pinball, "Pinball (quantile) loss; its minimiser is the `quantile` of y_true.",
+          "q (t - p) if t >= p else (1 - q) (p - t)", "-q if t >= p else 1 - q", "",
+          params="quantile : float, default 0.5\n    The quantile q, in (0, 1).",
+          notes="At t == p the gradient is -q, scikit-learn's PinballLoss convention.")
+
+
+class AsymmetricLinear(ElementwiseLoss):
+    _kernel_name = "AsymmetricLinear"
+    _default_name = "asymmetric_linear"
+    _no_hessian_reason = _PIECEWISE_LINEAR
+
+    def __init__(self, overestimate_cost: float = 1.0, underestimate_cost: float = 1.0,
+                 reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        self.overestimate_cost = float(overestimate_cost)
+        self.underestimate_cost = float(underestimate_cost)
+        super().__init__(reduction=reduction, name=name)
+
+    def _kernel_params(self) -> tuple[float, ...]:
+        return (self.overestimate_cost, self.underestimate_cost)
+
+    def _config(self) -> dict[str, Any]:
+        return {"overestimate_cost": self.overestimate_cost,
+                "underestimate_cost": self.underestimate_cost}
+
+
+_document(AsymmetricLinear,
+          "Asymmetric linear cost: the seeds' yogurt-sales cost/profit loss.",
+          "over (p - t) if p > t else under (t - p)", "over if p > t else -under", "",
+          params="overestimate_cost : float, default 1.0\n    Cost per unit predicted above "
+                 "the target (COST in the seeds), >= 0.\nunderestimate_cost : float, default "
+                 "1.0\n    Cost per unit below it (PROFIT in the seeds), >= 0.",
+          notes="With costs c_over and c_under the minimiser is the c_under / (c_over + "
+                "c_under) quantile: Pinball(q) is AsymmetricLinear(1 - q, q).")
+
+
+class BinaryCrossentropy(ElementwiseLoss):
+    _default_name = "binary_crossentropy"
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+        self._kernel_name = "BinaryCrossentropyLogits" if self.from_logits else "BinaryCrossentropy"
+        super().__init__(reduction=reduction, name=name, axis=axis)
+
+    def _kernel_params(self) -> tuple[float, ...]:
+        return (self.label_smoothing,)
+
+    def _config(self) -> dict[str, Any]:
+        return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing,
+                "axis": self.axis}
+
+
+_document(BinaryCrossentropy, "Binary cross-entropy (Keras ``BinaryCrossentropy``).",
+          "-(t log pc + (1 - t) log(1 - pc)),  pc = clip(p, 1e-7, 1 - 1e-7); "
+          "from logits z: (1 - t) z + softplus(-z)",
+          "-t / pc + (1 - t) / (1 - pc), 0 where clipped; from logits: sigmoid(z) - t",
+          "t / pc**2 + (1 - t) / (1 - pc)**2, 0 where clipped; from logits: s (1 - s)",
+          params="from_logits : bool, default False\n    Whether y_pred holds logits.\n"
+                 "label_smoothing : float, default 0.0\n    In [0, 1]; targets become "
+                 "t (1 - ls) + ls / 2.\naxis : int, default -1\n    Axis of the per-sample mean.",
+          notes="The probability path clips exactly as Keras does and then takes plain logs "
+                "(Keras's torch, JAX and NumPy backends; the TensorFlow backend also adds 1e-7 "
+                "inside the logs). The logits path is finite for logits of any size.")
+
+
+class BinaryFocalCrossentropy(ElementwiseLoss):
+    _default_name = "binary_focal_crossentropy"
+
+    def __init__(self, apply_class_balancing: bool = False, alpha: float = 0.25,
+                 gamma: float = 2.0, from_logits: bool = False, label_smoothing: float = 0.0,
+                 axis: int = -1, reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        self.apply_class_balancing = bool(apply_class_balancing)
+        self.alpha = float(alpha)
+        self.gamma = float(gamma)
+        self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
+        self._kernel_name = ("BinaryFocalCrossentropyLogits" if self.from_logits
+                             else "BinaryFocalCrossentropy")
+        super().__init__(reduction=reduction, name=name, axis=axis)
+
+    def _kernel_params(self) -> tuple[float, ...]:
+        return (float(self.apply_class_balancing), self.alpha, self.gamma, self.label_smoothing)
+
+    def _config(self) -> dict[str, Any]:
+        return {"apply_class_balancing": self.apply_class_balancing, "alpha": self.alpha,
+                "gamma": self.gamma, "from_logits": self.from_logits,
+                "label_smoothing": self.label_smoothing, "axis": self.axis}
+
+
+_document(BinaryFocalCrossentropy,
+          "Binary focal cross-entropy (Keras ``BinaryFocalCrossentropy``, Lin et al. 2017).",
+          "w (1 - p_t)**gamma bce(p),  p_t = t p + (1 - t)(1 - p), w = alpha-balance or 1",
+          "product rule on both factors (bce' is 0 where p is clipped)",
+          "second derivative of the same product",
+          params="apply_class_balancing : bool, default False\n    Weight class 1 by alpha and "
+                 "class 0 by 1 - alpha.\nalpha : float, default 0.25\n    In [0, 1].\n"
+                 "gamma : float, default 2.0\n    Focusing exponent, >= 0.\n"
+                 "from_logits : bool, default False\n    y_pred holds logits: Keras applies "
+                 "sigmoid first, and so does this loss (then the chain rule by s (1 - s)).\n"
+                 "label_smoothing : float, default 0.0\n    In [0, 1].\n"
+                 "axis : int, default -1\n    Axis of the per-sample mean.")
+
+
+class Hinge(ElementwiseLoss):
+    _kernel_name = "Hinge"
+    _default_name = "hinge"
+    _no_hessian_reason = _PIECEWISE_LINEAR
+
+
+_LABEL_RULE = ("Labels are -1/+1; when every label of a call is exactly 0 or 1 they are mapped "
+               "to -1/+1 first (Keras's rule).")
+
+_document(Hinge, "Hinge loss (Keras ``Hinge``).", "max(1 - t p, 0)",
+          "-t where 1 - t p > 0, else 0", "", notes=_LABEL_RULE)
+
+
+class SquaredHinge(ElementwiseLoss):
+    _kernel_name = "SquaredHinge"
+    _default_name = "squared_hinge"
+
+
+_document(SquaredHinge, "Squared hinge loss (Keras ``SquaredHinge``).", "max(1 - t p, 0)**2",
+          "-2 t max(1 - t p, 0)", "2 t**2 where 1 - t p > 0, else 0", notes=_LABEL_RULE)
+
+
+class ExponentialLoss(ElementwiseLoss):
+    _kernel_name = "ExponentialLoss"
+    _default_name = "exponential"
+
+
+_document(ExponentialLoss, "Exponential loss of AdaBoost.", "exp(-t p)", "-t exp(-t p)",
+          "t**2 exp(-t p)", notes=_LABEL_RULE + " Large negative margins overflow to inf, "
+          "as NumPy's exp does.")
+
+
+class ZeroOneLoss(ElementwiseLoss):
+    _kernel_name = "ZeroOneLoss"
+    _default_name = "zero_one"
+    _no_hessian_reason = ("the 0-1 loss is piecewise constant: its derivatives are zero "
+                          "wherever they exist and carry no information.")
+
+    def __init__(self, threshold: float = 0.5, reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        self.threshold = float(threshold)
+        super().__init__(reduction=reduction, name=name)
+
+    def _kernel_params(self) -> tuple[float, ...]:
+        return (self.threshold,)
+
+    def _config(self) -> dict[str, Any]:
+        return {"threshold": self.threshold}
+
+
+_document(ZeroOneLoss,
+          "0-1 loss: the error rate of thresholded predictions (1 - Keras's binary_accuracy).",
+          "0 if (p > threshold) == t else 1", "0 (the loss is piecewise constant)", "",
+          params="threshold : float, default 0.5\n    Predictions above it count as class 1.",
+          notes="The gradient is identically zero: this is a metric, not something to "
+                "descend on. Labels must be 0/1 to ever count as correct; NaN propagates.")
+
+
+ELEMENTWISE_LOSSES: tuple[type[ElementwiseLoss], ...] = (
+    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, Huber, LogCosh, Poisson, HalfSquaredError, SmoothL1, Pinball,
+    AsymmetricLinear, BinaryCrossentropy, BinaryFocalCrossentropy, Hinge, SquaredHinge,
+    ExponentialLoss, ZeroOneLoss,
+)
