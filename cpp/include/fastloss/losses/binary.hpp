@@ -151,28 +151,69 @@ struct BinaryFocalCrossentropy {
   }
 };
 
-/// Keras's BinaryFocalCrossentropy(from_logits=True): sigmoid first, then the
-/// probability formula (clip included), exactly as Keras evaluates it; the
-/// chain rule multiplies by σ(1 - σ), which is exactly 0 once σ saturates,
-/// so logits of any size give finite values and gradients.
+namespace detail {
+/// Focal cross-entropy of a logit z, differentiated in z. Keras evaluates
+/// sigmoid, then the probability formula (clip included); so does this, but
+/// with u = 1 - p_t written as t σ(-z) + (1-t) σ(z), which does not cancel to
+/// 0 when σ saturates, and with the derivatives of u^gamma expressed through
+/// the ratio r = u'/u, which stays finite where u^(gamma-2) would overflow.
+/// u' = (1-2t) σ(1-σ), u'' = u' (1-2σ).
+template <class T>
+struct FocalLogits {
+  T value, d1, d2;
+  FocalLogits(T t, T z, T gamma, bool balance, T alpha) {
+    const T s = math::sigmoid(z), sm = math::sigmoid(-z);
+    const ClippedBce<T> b(t, s);
+    const T ds = s * sm;
+    const T curve = sm - s;  // 1 - 2σ
+    const T w = balance ? t * alpha + (T(1) - t) * (T(1) - alpha) : T(1);
+    auto mul = [](T x, T y) { return (x == T(0) || y == T(0)) ? T(0) : x * y; };
+    const T bz = mul(b.d1, ds);
+    const T bzz = mul(b.d2, ds * ds) + mul(b.d1, ds * curve);
+    const T u = t * sm + (T(1) - t) * s;
+    if (gamma == T(0)) {  // plain (clipped) cross-entropy of sigmoid(z)
+      value = w * b.value;
+      d1 = w * bz;
+      d2 = w * bzz;
+      return;
+    }
+    if (u == T(0)) {  // u^gamma and all its derivatives vanish in the limit
+      value = d1 = d2 = T(0);
+      return;
+    }
+    const T ug = math::pow_nonneg(u, gamma);
+    const T r = (T(1) - T(2) * t) * ds / u;
+    value = w * (ug * b.value);
+    d1 = w * ug * (gamma * r * b.value + bz);
+    d2 = w * ug *
+         (gamma * (gamma - T(1)) * r * r * b.value + gamma * r * curve * b.value +
+          T(2) * gamma * r * bz + bzz);
+  }
+};
+}  // namespace detail
+
+/// Keras's BinaryFocalCrossentropy(from_logits=True): finite value, gradient
+/// and Hessian for logits of any size.
 struct BinaryFocalCrossentropyLogits : BinaryFocalCrossentropy {
   static constexpr const char* kName = "binary_focal_crossentropy_logits";
   using BinaryFocalCrossentropy::BinaryFocalCrossentropy;
   template <class T>
+  detail::FocalLogits<T> focal_logits(T t, T z) const {
+    return detail::FocalLogits<T>(detail::smooth_binary(t, label_smoothing), z,
+                                  static_cast<T>(gamma), apply_class_balancing != 0.0,
+                                  static_cast<T>(alpha));
+  }
+  template <class T>
   T value_grad(T t, T z, T& g) const {
-    const T s = math::sigmoid(z);
-    const auto f = focal(t, s);
-    const T ds = s * (T(1) - s);
-    g = ds == T(0) ? T(0) : f.d1 * ds;
+    const auto f = focal_logits(t, z);
+    g = f.d1;
     return f.value;
   }
   template <class T>
   void grad_hess(T t, T z, T& g, T& h) const {
-    const T s = math::sigmoid(z);
-    const auto f = focal(t, s);
-    const T ds = s * (T(1) - s);
-    g = ds == T(0) ? T(0) : f.d1 * ds;
-    h = ds == T(0) ? T(0) : f.d2 * ds * ds + f.d1 * ds * (T(1) - T(2) * s);
+    const auto f = focal_logits(t, z);
+    g = f.d1;
+    h = f.d2;
   }
 };
 

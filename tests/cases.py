@@ -1,0 +1,163 @@
+"""One row per elementwise loss configuration: how to build it, its float64
+reference, the input domain to draw from, and where it is not smooth. Every
+test of tests/test_elementwise.py iterates this table, so a new loss is tested
+by everything at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import numpy as np
+import reference as ref
+
+import fastloss as fl
+
+Domain = Callable[[np.random.Generator, tuple], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class Case:
+    id: str
+    cls: type
+    params: dict[str, Any]
+    reference: Callable[..., np.ndarray]
+    domain: Domain
+    #: distance of each element from the nearest point where the loss (or its
+    #: derivatives) is not smooth; central differences are only taken where it
+    #: is larger than their reach.
+    kink_distance: Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]] = None
+    ref_params: dict[str, Any] = field(default_factory=dict)
+
+    def make(self, reduction: Any = "sum_over_batch_size") -> fl.Loss:
+        return self.cls(**self.params, reduction=reduction)
+
+    def ref(self, t: np.ndarray, p: np.ndarray) -> np.ndarray:
+        return self.reference(t, p, **self.ref_params)
+
+    def __str__(self) -> str:
+        return self.id
+
+
+# --- domains ---------------------------------------------------------------
+
+
+def real_pair(scale: float = 1.5) -> Domain:
+    def draw(rng, shape):
+        return rng.normal(size=shape), scale * rng.normal(size=shape)
+    return draw
+
+
+def positive_pair(lo: float, hi: float) -> Domain:
+    def draw(rng, shape):
+        return rng.uniform(0.0, hi, size=shape), rng.uniform(lo, hi, size=shape)
+    return draw
+
+
+def soft_labels_probs(rng, shape):
+    return rng.uniform(0, 1, size=shape), rng.uniform(0.02, 0.98, size=shape)
+
+
+def hard_labels_probs(rng, shape):
+    return rng.integers(0, 2, size=shape).astype(float), rng.uniform(0.02, 0.98, size=shape)
+
+
+def soft_labels_logits(rng, shape):
+    return rng.uniform(0, 1, size=shape), rng.normal(0, 3, size=shape)
+
+
+def hard_labels_logits(rng, shape):
+    return rng.integers(0, 2, size=shape).astype(float), rng.normal(0, 3, size=shape)
+
+
+def signed_labels(rng, shape):
+    return rng.choice([-1.0, 1.0], size=shape), rng.normal(0, 1.5, size=shape)
+
+
+def percent_pair(rng, shape):
+    t = rng.uniform(0.5, 3, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    return t, rng.normal(0, 2, size=shape)
+
+
+# --- kinks -------------------------------------------------------------------
+
+
+def at_zero(t, p):
+    return np.abs(p - t)
+
+
+def at_abs(c):
+    return lambda t, p: np.abs(np.abs(p - t) - c)
+
+
+def margin(t, p):
+    y = 2 * t - 1 if np.all((t == 0) | (t == 1)) else t
+    return np.abs(1 - y * p)
+
+
+def threshold(c):
+    return lambda t, p: np.abs(p - c)
+
+
+def far(t, p):
+    return np.full(np.shape(p), np.inf)
+
+
+R = ref
+CASES: list[Case] = [
+    Case("mse", fl.MeanSquaredError, {}, R.mean_squared_error, real_pair(), far),
+    Case("mae", fl.MeanAbsoluteError, {}, R.mean_absolute_error, real_pair(), at_zero),
+    Case("mape", fl.MeanAbsolutePercentageError, {}, R.mean_absolute_percentage_error,
+         percent_pair, at_zero),
+    Case("msle", fl.MeanSquaredLogarithmicError, {}, R.mean_squared_logarithmic_error,
+         positive_pair(0.05, 3.0), far),
+    Case("huber", fl.Huber, {}, R.huber, real_pair(), at_abs(1.0)),
+    Case("huber-0.3", fl.Huber, {"delta": 0.3}, R.huber, real_pair(), at_abs(0.3),
+         {"delta": 0.3}),
+    Case("log_cosh", fl.LogCosh, {}, R.log_cosh, real_pair(3.0), far),
+    Case("poisson", fl.Poisson, {}, R.poisson, positive_pair(0.2, 5.0), far),
+    Case("half_squared", fl.HalfSquaredError, {}, R.half_squared_error, real_pair(), far),
+    Case("smooth_l1", fl.SmoothL1, {}, R.smooth_l1, real_pair(), at_abs(1.0)),
+    Case("smooth_l1-0.4", fl.SmoothL1, {"beta": 0.4}, R.smooth_l1, real_pair(), at_abs(0.4),
+         {"beta": 0.4}),
+    Case("smooth_l1-0", fl.SmoothL1, {"beta": 0.0}, R.smooth_l1, real_pair(), at_zero,
+         {"beta": 0.0}),
+    Case("pinball-0.1", fl.Pinball, {"quantile": 0.1}, R.pinball, real_pair(), at_zero,
+         {"quantile": 0.1}),
+    Case("pinball-0.9", fl.Pinball, {"quantile": 0.9}, R.pinball, real_pair(), at_zero,
+         {"quantile": 0.9}),
+    Case("asymmetric-1-99", fl.AsymmetricLinear,
+         {"overestimate_cost": 1.0, "underestimate_cost": 99.0}, R.asymmetric_linear,
+         real_pair(), at_zero, {"overestimate_cost": 1.0, "underestimate_cost": 99.0}),
+    Case("bce", fl.BinaryCrossentropy, {}, R.binary_crossentropy, soft_labels_probs, far),
+    Case("bce-ls", fl.BinaryCrossentropy, {"label_smoothing": 0.1}, R.binary_crossentropy,
+         hard_labels_probs, far, {"label_smoothing": 0.1}),
+    Case("bce-logits", fl.BinaryCrossentropy, {"from_logits": True}, R.binary_crossentropy,
+         soft_labels_logits, far, {"from_logits": True}),
+    Case("bce-logits-ls", fl.BinaryCrossentropy, {"from_logits": True, "label_smoothing": 0.2},
+         R.binary_crossentropy, hard_labels_logits, far,
+         {"from_logits": True, "label_smoothing": 0.2}),
+    Case("focal", fl.BinaryFocalCrossentropy, {}, R.binary_focal_crossentropy,
+         hard_labels_probs, far),
+    Case("focal-balanced-ls", fl.BinaryFocalCrossentropy,
+         {"apply_class_balancing": True, "alpha": 0.3, "gamma": 3.5, "label_smoothing": 0.1},
+         R.binary_focal_crossentropy, soft_labels_probs, far,
+         {"apply_class_balancing": True, "alpha": 0.3, "gamma": 3.5, "label_smoothing": 0.1}),
+    Case("focal-gamma0", fl.BinaryFocalCrossentropy, {"gamma": 0.0},
+         R.binary_focal_crossentropy, soft_labels_probs, far, {"gamma": 0.0}),
+    Case("focal-logits", fl.BinaryFocalCrossentropy, {"from_logits": True, "gamma": 1.5},
+         R.binary_focal_crossentropy, hard_labels_logits, far,
+         {"from_logits": True, "gamma": 1.5}),
+    Case("hinge-01", fl.Hinge, {}, R.hinge, hard_labels_logits, margin),
+    Case("hinge-pm1", fl.Hinge, {}, R.hinge, signed_labels, margin),
+    Case("squared_hinge-01", fl.SquaredHinge, {}, R.squared_hinge, hard_labels_logits, margin),
+    Case("squared_hinge-pm1", fl.SquaredHinge, {}, R.squared_hinge, signed_labels, margin),
+    Case("exponential-01", fl.ExponentialLoss, {}, R.exponential, hard_labels_logits, far),
+    Case("exponential-pm1", fl.ExponentialLoss, {}, R.exponential, signed_labels, far),
+    Case("zero_one", fl.ZeroOneLoss, {}, R.zero_one, hard_labels_probs, threshold(0.5)),
+    Case("zero_one-0.3", fl.ZeroOneLoss, {"threshold": 0.3}, R.zero_one, hard_labels_probs,
+         threshold(0.3), {"threshold": 0.3}),
+]
+
+CASE_IDS = [c.id for c in CASES]
+HESSIAN_CASES = [c for c in CASES if c.make().has_hessian]

@@ -1,0 +1,179 @@
+"""Float64 NumPy reference of every elementwise loss, written from the formulas
+(Keras 3's source for the Keras losses, the papers / PyTorch / scikit-learn docs
+for the others), independently of the C++ kernels and of fastloss's Python layer.
+
+Each function returns the per-element loss f(t, p) as float64. `keras_reduce`
+turns per-element values into what Keras's Loss.__call__ returns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EPS = 1e-7  # keras.backend.epsilon()
+
+
+def _f(*xs):
+    return [np.asarray(x, dtype=np.float64) for x in xs]
+
+
+def mean_squared_error(t, p):
+    t, p = _f(t, p)
+    return (t - p) ** 2
+
+
+def mean_absolute_error(t, p):
+    t, p = _f(t, p)
+    return np.abs(t - p)
+
+
+def mean_absolute_percentage_error(t, p):
+    t, p = _f(t, p)
+    return 100.0 * np.abs(t - p) / np.maximum(np.abs(t), EPS)
+
+
+def mean_squared_logarithmic_error(t, p):
+    t, p = _f(t, p)
+    return (np.log1p(np.maximum(p, EPS)) - np.log1p(np.maximum(t, EPS))) ** 2
+
+
+def huber(t, p, delta=1.0):
+    t, p = _f(t, p)
+    a = np.abs(p - t)
+    return np.where(a <= delta, 0.5 * a * a, delta * a - 0.5 * delta * delta)
+
+
+def log_cosh(t, p):
+    t, p = _f(t, p)
+    e = p - t
+    return np.logaddexp(e, -e) - np.log(2.0)  # log((e^x + e^-x) / 2)
+
+
+def poisson(t, p):
+    t, p = _f(t, p)
+    return p - t * np.log(p + EPS)
+
+
+def half_squared_error(t, p):
+    t, p = _f(t, p)
+    return 0.5 * (p - t) ** 2
+
+
+def smooth_l1(t, p, beta=1.0):
+    t, p = _f(t, p)
+    a = np.abs(p - t)
+    if beta == 0:
+        return a
+    return np.where(a < beta, 0.5 * a * a / beta, a - 0.5 * beta)
+
+
+def pinball(t, p, quantile=0.5):
+    t, p = _f(t, p)
+    r = t - p
+    return np.where(r >= 0, quantile * r, (quantile - 1.0) * r)
+
+
+def asymmetric_linear(t, p, overestimate_cost=1.0, underestimate_cost=1.0):
+    t, p = _f(t, p)
+    return np.where(p > t, overestimate_cost * (p - t), underestimate_cost * (t - p))
+
+
+def _smooth_binary(t, ls):
+    return t * (1.0 - ls) + 0.5 * ls
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # no overflow for any z
+
+
+def binary_crossentropy(t, p, from_logits=False, label_smoothing=0.0):
+    t, p = _f(t, p)
+    t = _smooth_binary(t, label_smoothing)
+    if from_logits:
+        return np.logaddexp(0.0, p) - t * p  # log(1 + e^z) - t z
+    pc = np.clip(p, EPS, 1.0 - EPS)
+    return -(t * np.log(pc) + (1.0 - t) * np.log(1.0 - pc))
+
+
+def binary_focal_crossentropy(t, p, apply_class_balancing=False, alpha=0.25, gamma=2.0,
+                              from_logits=False, label_smoothing=0.0):
+    t, p = _f(t, p)
+    t = _smooth_binary(t, label_smoothing)
+    if from_logits:
+        p = _sigmoid(p)
+    pc = np.clip(p, EPS, 1.0 - EPS)
+    bce = -(t * np.log(pc) + (1.0 - t) * np.log(1.0 - pc))
+    p_t = t * p + (1.0 - t) * (1.0 - p)
+    out = (1.0 - p_t) ** gamma * bce
+    if apply_class_balancing:
+        out = (t * alpha + (1.0 - t) * (1.0 - alpha)) * out
+    return out
+
+
+def _hinge_labels(t):
+    t = np.asarray(t, dtype=np.float64)
+    return 2.0 * t - 1.0 if np.all((t == 0) | (t == 1)) else t
+
+
+def hinge(t, p):
+    y, p = _hinge_labels(t), _f(p)[0]
+    return np.maximum(1.0 - y * p, 0.0)
+
+
+def squared_hinge(t, p):
+    y, p = _hinge_labels(t), _f(p)[0]
+    return np.maximum(1.0 - y * p, 0.0) ** 2
+
+
+def exponential(t, p):
+    y, p = _hinge_labels(t), _f(p)[0]
+    return np.exp(-y * p)
+
+
+def zero_one(t, p, threshold=0.5):
+    t, p = _f(t, p)
+    return ((p > threshold).astype(np.float64) != t).astype(np.float64)
+
+
+# --- Keras 3's reduction (keras/src/losses/loss.py), in float64 -------------
+
+
+def _same_rank(x1, x2):
+    """squeeze_or_expand_to_same_rank."""
+    r1, r2 = x1.ndim, x2.ndim
+    if r1 == r2 + 1 and x1.shape[-1] == 1:
+        if r2 == 1:
+            x2 = x2[:, None]
+        else:
+            x1 = x1[..., 0]
+    if r2 == r1 + 1 and x2.shape[-1] == 1:
+        if r1 == 1:
+            x1 = x1[:, None]
+        else:
+            x2 = x2[..., 0]
+    return x1, x2
+
+
+def keras_reduce(per_element, axis=-1, sample_weight=None, reduction="sum_over_batch_size"):
+    """Per-element values -> Keras's loss value: mean over `axis`, times the
+    weights (after rank alignment and broadcasting), then reduced."""
+    per_element = np.asarray(per_element, dtype=np.float64)
+    with np.errstate(invalid="ignore"):  # the mean of an empty axis is NaN, silently
+        values = np.sum(per_element, axis=axis) / per_element.shape[axis]
+    sw = None
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        values, sw = _same_rank(values, sw)
+        values = values * sw
+    if per_element.size == 0 and reduction not in (None, "none"):
+        return 0.0  # API.md: empty batches reduce to 0 (Keras's divide_no_nan)
+    if reduction in (None, "none") or values.shape in ((), (0,)):
+        return values
+    total = np.sum(values)
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight" and sw is not None:
+        divisor = np.sum(sw)
+    else:
+        divisor = float(np.prod(values.shape))
+    return 0.0 if divisor == 0 else total / divisor
