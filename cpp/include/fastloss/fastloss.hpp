@@ -6,6 +6,7 @@
 #define FASTLOSS_VERSION_MINOR 1
 #define FASTLOSS_VERSION_PATCH 0
 
+#include "api.hpp"
 #include "detail/driver.hpp"
 #include "detail/math.hpp"
 #include "detail/threads.hpp"

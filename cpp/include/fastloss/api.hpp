@@ -1,0 +1,472 @@
+// The public C++ API of the elementwise losses: plain function templates on
+// pointers, sizes and optional strides, for float and double.
+//
+//   fastloss::Huber loss(1.5);
+//   double v = fastloss::forward(loss, y_true, y_pred, n);              // mean
+//   fastloss::backward(loss, y_true, y_pred, n, grad);                  // d mean / d y_pred
+//   double v2 = fastloss::forward_backward(loss, y_true, y_pred, n, grad,
+//                                          fastloss::Reduction::Sum, weights);
+//   fastloss::gradient_hessian(loss, y_true, y_pred, n, grad, hess);    // per element
+//
+// Every function here only checks its arguments and fills one
+// ElementwiseProblem for evaluate() (detail/driver.hpp): the loops, threads
+// and reductions live in the driver, the math in the loss structs. The full
+// reference is cpp/README.md.
+#pragma once
+
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "detail/driver.hpp"
+#include "registry.hpp"
+
+namespace fastloss {
+
+/// n elements at data[0], data[stride], data[2 * stride], ... (stride in
+/// elements; 0 broadcasts one value, negative walks backwards). Make one with
+/// strided() for inputs and strided_out() for outputs.
+template <class T>
+struct Strided {
+  T* data = nullptr;
+  index_t stride = 1;
+};
+
+/// A rows x features matrix: element (r, f) at data[r * row_stride + f * feature_stride].
+/// Row-major contiguous is {data, features, 1}; column-major is {data, 1, rows}.
+template <class T>
+struct Strided2D {
+  T* data = nullptr;
+  index_t row_stride = 0;
+  index_t feature_stride = 1;
+};
+
+/// A read-only strided input (accepts T* and const T*).
+template <class T>
+constexpr Strided<const T> strided(const T* data, index_t stride) noexcept {
+  return {data, stride};
+}
+/// A writable strided output.
+template <class T>
+constexpr Strided<T> strided_out(T* data, index_t stride) noexcept {
+  return {data, stride};
+}
+/// A read-only strided rows x features input.
+template <class T>
+constexpr Strided2D<const T> strided(const T* data, index_t row_stride,
+                                     index_t feature_stride) noexcept {
+  return {data, row_stride, feature_stride};
+}
+/// A writable strided rows x features output.
+template <class T>
+constexpr Strided2D<T> strided_out(T* data, index_t row_stride, index_t feature_stride) noexcept {
+  return {data, row_stride, feature_stride};
+}
+
+/// Whether gradient_hessian() works for Loss (false for the piecewise-linear
+/// and piecewise-constant losses, whose second derivative is 0 or undefined).
+template <class Loss>
+inline constexpr bool has_hessian_v = Loss::kHasHessian;
+
+namespace detail::api {
+
+/// Keeps a parameter out of template argument deduction, so that T is taken
+/// from y_pred alone and nullptr works for optional pointers.
+template <class T>
+struct nondeduced {
+  using type = T;
+};
+template <class T>
+using nd = typename nondeduced<T>::type;
+
+/// An elementwise loss: a struct with value_grad(t, p, g) (see losses/*.hpp).
+template <class Loss, class = void>
+struct is_elementwise : std::false_type {};
+template <class Loss>
+struct is_elementwise<Loss, std::void_t<decltype(std::declval<const Loss&>().value_grad(
+                                double(), double(), std::declval<double&>()))>>
+    : std::true_type {};
+template <class Loss>
+using if_elementwise = std::enable_if_t<is_elementwise<Loss>::value, int>;
+
+template <class Loss, class = void>
+struct loss_name {
+  static constexpr const char* value = "loss";
+};
+template <class Loss>
+struct loss_name<Loss, std::void_t<decltype(Loss::kName)>> {
+  static constexpr const char* value = Loss::kName;
+};
+
+/// What one call computes.
+enum class Pass { Value, PerSample, Grad, ValueGrad, GradHess };
+
+/// Everything one call receives, in the most general (strided matrix) form;
+/// the 1-D functions are the rows x 1 case (every element is a sample).
+template <class T>
+struct Call {
+  const char* function;
+  bool one_d;  // names the sizes "n" (1-D) or "rows"/"features" in messages
+  index_t rows, features;
+  Strided2D<const T> y_true, y_pred;
+  const T* sample_weight = nullptr;
+  Reduction reduction = Reduction::SumOverBatchSize;
+  double grad_output = 1.0;
+  T* per_sample = nullptr;
+  Strided2D<T> grad, hess;
+};
+
+template <class Loss>
+[[noreturn]] void fail(const char* function, const std::string& what) {
+  throw std::invalid_argument(std::string("fastloss::") + function + "(" +
+                              loss_name<Loss>::value + "): " + what);
+}
+
+template <class V>
+View3<V> view_of(const Strided2D<V>& a, bool empty) {
+  View3<V> v;
+  v.data = a.data;
+  // With no elements nothing is read; zero strides keep the driver's row
+  // pointers from offsetting a null pointer.
+  v.stride[0] = empty ? 0 : a.row_stride;
+  v.stride[1] = empty ? 0 : a.feature_stride;
+  v.stride[2] = 0;
+  return v;
+}
+
+template <class Loss, class T>
+double run(const Loss& loss, const Call<T>& c, Pass pass) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "fastloss: the kernels take float or double arrays");
+  const char* fn = c.function;
+  if (c.one_d) {
+    if (c.rows < 0) fail<Loss>(fn, "n must be >= 0, got " + std::to_string(c.rows));
+  } else {
+    if (c.rows < 0) fail<Loss>(fn, "rows must be >= 0, got " + std::to_string(c.rows));
+    if (c.features < 0)
+      fail<Loss>(fn, "features must be >= 0, got " + std::to_string(c.features));
+  }
+  if (c.features > 0 && c.rows > std::numeric_limits<index_t>::max() / c.features)
+    fail<Loss>(fn, "rows * features overflows");
+  const index_t elements = c.rows * c.features;
+  const std::string count = c.one_d ? "n = " + std::to_string(c.rows)
+                                    : std::to_string(c.rows) + " x " +
+                                          std::to_string(c.features) + " elements";
+  if (elements > 0) {
+    if (!c.y_true.data) fail<Loss>(fn, "y_true is null with " + count);
+    if (!c.y_pred.data) fail<Loss>(fn, "y_pred is null with " + count);
+  }
+  switch (c.reduction) {
+    case Reduction::None:
+    case Reduction::Sum:
+    case Reduction::SumOverBatchSize:
+    case Reduction::MeanWithSampleWeight: break;
+    default: fail<Loss>(fn, "unknown Reduction value " +
+                                std::to_string(static_cast<int>(c.reduction)));
+  }
+  if ((pass == Pass::Value || pass == Pass::ValueGrad) && c.reduction == Reduction::None)
+    fail<Loss>(fn, "Reduction::None has one loss per sample, not one value; "
+                   "call per_sample_loss() for them");
+  // An output with a zero stride along an axis of several elements would
+  // have several threads write one place.
+  auto check_out = [&](const Strided2D<T>& a, const char* name) {
+    if (elements == 0) return;
+    if (!a.data) fail<Loss>(fn, std::string(name) + " is null with " + count);
+    if ((a.row_stride == 0 && c.rows > 1) || (a.feature_stride == 0 && c.features > 1))
+      fail<Loss>(fn, std::string(name) + " has a zero stride: outputs cannot broadcast");
+  };
+  if (pass == Pass::Grad || pass == Pass::ValueGrad || pass == Pass::GradHess)
+    check_out(c.grad, "grad_out");
+  if (pass == Pass::GradHess) {
+    if constexpr (!Loss::kHasHessian) {
+      fail<Loss>(fn, "this loss has no Hessian (it is piecewise linear or constant: the "
+                     "second derivative is zero wherever it exists); see has_hessian_v");
+    }
+    check_out(c.hess, "hess_out");
+  }
+  if (pass == Pass::PerSample && c.rows > 0 && !c.per_sample)
+    fail<Loss>(fn, "loss_out is null with " + count);
+
+  const bool empty = elements == 0;
+  ElementwiseProblem<T> pr;
+  pr.shape = Shape3{c.rows, c.features, 1};
+  pr.y_true = view_of(c.y_true, empty);
+  pr.y_pred = view_of(c.y_pred, empty);
+  pr.sample_weight = c.sample_weight;
+  pr.grad_output_scalar = c.grad_output;
+  pr.reduction = c.reduction;
+  switch (pass) {
+    case Pass::Value: break;
+    case Pass::PerSample:
+      pr.reduction = Reduction::None;
+      pr.per_sample = c.per_sample;
+      break;
+    case Pass::Grad:
+      pr.want_value = false;
+      pr.grad = view_of(c.grad, empty);
+      break;
+    case Pass::ValueGrad: pr.grad = view_of(c.grad, empty); break;
+    case Pass::GradHess:
+      pr.want_value = false;
+      pr.reduction = Reduction::None;  // unreduced: no divisor to compute
+      pr.per_element = true;
+      pr.grad = view_of(c.grad, empty);
+      pr.hess = view_of(c.hess, empty);
+      break;
+  }
+  return evaluate(loss, pr).value;
+}
+
+template <class T>
+Strided2D<T> column(Strided<T> a) {
+  return {a.data, a.stride, 1};
+}
+
+template <class T>
+Call<T> one_d(const char* fn, index_t n, Strided<const T> y_true, Strided<const T> y_pred) {
+  Call<T> c{fn, true, n, 1, column(y_true), column(y_pred)};
+  return c;
+}
+
+template <class T>
+Call<T> batched(const char* fn, index_t rows, index_t features, Strided2D<const T> y_true,
+                Strided2D<const T> y_pred) {
+  Call<T> c{fn, false, rows, features, y_true, y_pred};
+  return c;
+}
+
+}  // namespace detail::api
+
+// ---------------------------------------------------------------------------
+// 1-D: n samples of one element each. Sizes and strides count elements.
+// sample_weight, when given, holds n contiguous weights.
+// ---------------------------------------------------------------------------
+
+/// The reduced loss: Σ w_i f(t_i, p_i) divided as `reduction` says (Keras 3).
+/// Reduction::None is rejected: use per_sample_loss().
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+double forward(const Loss& loss, Strided<const detail::api::nd<T>> y_true,
+               Strided<const T> y_pred, index_t n,
+               Reduction reduction = Reduction::SumOverBatchSize,
+               const detail::api::nd<T>* sample_weight = nullptr) {
+  auto c = detail::api::one_d<T>("forward", n, y_true, y_pred);
+  c.reduction = reduction;
+  c.sample_weight = sample_weight;
+  return detail::api::run(loss, c, detail::api::Pass::Value);
+}
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+double forward(const Loss& loss, const detail::api::nd<T>* y_true, const T* y_pred, index_t n,
+               Reduction reduction = Reduction::SumOverBatchSize,
+               const detail::api::nd<T>* sample_weight = nullptr) {
+  return forward(loss, strided(y_true, 1), strided(y_pred, 1), n, reduction, sample_weight);
+}
+
+/// The per-sample losses w_i f(t_i, p_i) (Keras's reduction "none") into
+/// loss_out[0 .. n), contiguous.
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+void per_sample_loss(const Loss& loss, Strided<const detail::api::nd<T>> y_true,
+                     Strided<const T> y_pred, index_t n, detail::api::nd<T>* loss_out,
+                     const detail::api::nd<T>* sample_weight = nullptr) {
+  auto c = detail::api::one_d<T>("per_sample_loss", n, y_true, y_pred);
+  c.per_sample = loss_out;
+  c.sample_weight = sample_weight;
+  detail::api::run(loss, c, detail::api::Pass::PerSample);
+}
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+void per_sample_loss(const Loss& loss, const detail::api::nd<T>* y_true, const T* y_pred,
+                     index_t n, detail::api::nd<T>* loss_out,
+                     const detail::api::nd<T>* sample_weight = nullptr) {
+  per_sample_loss(loss, strided(y_true, 1), strided(y_pred, 1), n, loss_out, sample_weight);
+}
+
+/// grad_out = grad_output * d forward(...) / d y_pred. With Reduction::None
+/// it is grad_output * w_i * f'(t_i, p_i). grad_out may be y_pred itself.
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+void backward(const Loss& loss, Strided<const detail::api::nd<T>> y_true,
+              Strided<const T> y_pred, index_t n, Strided<detail::api::nd<T>> grad_out,
+              Reduction reduction = Reduction::SumOverBatchSize,
+              const detail::api::nd<T>* sample_weight = nullptr, double grad_output = 1.0) {
+  auto c = detail::api::one_d<T>("backward", n, y_true, y_pred);
+  c.grad = detail::api::column(grad_out);
+  c.reduction = reduction;
+  c.sample_weight = sample_weight;
+  c.grad_output = grad_output;
+  detail::api::run(loss, c, detail::api::Pass::Grad);
+}
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+void backward(const Loss& loss, const detail::api::nd<T>* y_true, const T* y_pred, index_t n,
+              detail::api::nd<T>* grad_out, Reduction reduction = Reduction::SumOverBatchSize,
+              const detail::api::nd<T>* sample_weight = nullptr, double grad_output = 1.0) {
+  backward(loss, strided(y_true, 1), strided(y_pred, 1), n, strided_out(grad_out, 1), reduction,
+           sample_weight, grad_output);
+}
+
+/// forward() and backward() in one pass over memory; returns the value,
+/// writes the gradient. Bitwise equal to the two separate calls.
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+double forward_backward(const Loss& loss, Strided<const detail::api::nd<T>> y_true,
+                        Strided<const T> y_pred, index_t n,
+                        Strided<detail::api::nd<T>> grad_out,
+                        Reduction reduction = Reduction::SumOverBatchSize,
+                        const detail::api::nd<T>* sample_weight = nullptr,
+                        double grad_output = 1.0) {
+  auto c = detail::api::one_d<T>("forward_backward", n, y_true, y_pred);
+  c.grad = detail::api::column(grad_out);
+  c.reduction = reduction;
+  c.sample_weight = sample_weight;
+  c.grad_output = grad_output;
+  return detail::api::run(loss, c, detail::api::Pass::ValueGrad);
+}
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+double forward_backward(const Loss& loss, const detail::api::nd<T>* y_true, const T* y_pred,
+                        index_t n, detail::api::nd<T>* grad_out,
+                        Reduction reduction = Reduction::SumOverBatchSize,
+                        const detail::api::nd<T>* sample_weight = nullptr,
+                        double grad_output = 1.0) {
+  return forward_backward(loss, strided(y_true, 1), strided(y_pred, 1), n,
+                          strided_out(grad_out, 1), reduction, sample_weight, grad_output);
+}
+
+/// Per element, unreduced: grad_out = w_i f'(t_i, p_i), hess_out = w_i f''(t_i, p_i)
+/// (the XGBoost / LightGBM custom-objective convention). Throws
+/// std::invalid_argument when !has_hessian_v<Loss>.
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+void gradient_hessian(const Loss& loss, Strided<const detail::api::nd<T>> y_true,
+                      Strided<const T> y_pred, index_t n, Strided<detail::api::nd<T>> grad_out,
+                      Strided<detail::api::nd<T>> hess_out,
+                      const detail::api::nd<T>* sample_weight = nullptr) {
+  auto c = detail::api::one_d<T>("gradient_hessian", n, y_true, y_pred);
+  c.grad = detail::api::column(grad_out);
+  c.hess = detail::api::column(hess_out);
+  c.sample_weight = sample_weight;
+  detail::api::run(loss, c, detail::api::Pass::GradHess);
+}
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+void gradient_hessian(const Loss& loss, const detail::api::nd<T>* y_true, const T* y_pred,
+                      index_t n, detail::api::nd<T>* grad_out, detail::api::nd<T>* hess_out,
+                      const detail::api::nd<T>* sample_weight = nullptr) {
+  gradient_hessian(loss, strided(y_true, 1), strided(y_pred, 1), n, strided_out(grad_out, 1),
+                   strided_out(hess_out, 1), sample_weight);
+}
+
+// ---------------------------------------------------------------------------
+// Batched: rows samples x features elements, Keras's layout with axis=-1.
+// Each sample's loss is the mean over its features; sample_weight, when
+// given, holds `rows` contiguous weights.
+// ---------------------------------------------------------------------------
+
+/// The reduced loss: Σ_r w_r mean_f f(t_rf, p_rf), divided as `reduction` says.
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+double forward(const Loss& loss, Strided2D<const detail::api::nd<T>> y_true,
+               Strided2D<const T> y_pred, index_t rows, index_t features,
+               Reduction reduction = Reduction::SumOverBatchSize,
+               const detail::api::nd<T>* sample_weight = nullptr) {
+  auto c = detail::api::batched<T>("forward", rows, features, y_true, y_pred);
+  c.reduction = reduction;
+  c.sample_weight = sample_weight;
+  return detail::api::run(loss, c, detail::api::Pass::Value);
+}
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+double forward(const Loss& loss, const detail::api::nd<T>* y_true, const T* y_pred,
+               index_t rows, index_t features,
+               Reduction reduction = Reduction::SumOverBatchSize,
+               const detail::api::nd<T>* sample_weight = nullptr) {
+  return forward(loss, strided(y_true, features, 1), strided(y_pred, features, 1), rows,
+                 features, reduction, sample_weight);
+}
+
+/// The per-sample losses w_r mean_f f(t_rf, p_rf) into loss_out[0 .. rows).
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+void per_sample_loss(const Loss& loss, Strided2D<const detail::api::nd<T>> y_true,
+                     Strided2D<const T> y_pred, index_t rows, index_t features,
+                     detail::api::nd<T>* loss_out,
+                     const detail::api::nd<T>* sample_weight = nullptr) {
+  auto c = detail::api::batched<T>("per_sample_loss", rows, features, y_true, y_pred);
+  c.per_sample = loss_out;
+  c.sample_weight = sample_weight;
+  detail::api::run(loss, c, detail::api::Pass::PerSample);
+}
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+void per_sample_loss(const Loss& loss, const detail::api::nd<T>* y_true, const T* y_pred,
+                     index_t rows, index_t features, detail::api::nd<T>* loss_out,
+                     const detail::api::nd<T>* sample_weight = nullptr) {
+  per_sample_loss(loss, strided(y_true, features, 1), strided(y_pred, features, 1), rows,
+                  features, loss_out, sample_weight);
+}
+
+/// grad_out = grad_output * d forward(...) / d y_pred (rows x features).
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+void backward(const Loss& loss, Strided2D<const detail::api::nd<T>> y_true,
+              Strided2D<const T> y_pred, index_t rows, index_t features,
+              Strided2D<detail::api::nd<T>> grad_out,
+              Reduction reduction = Reduction::SumOverBatchSize,
+              const detail::api::nd<T>* sample_weight = nullptr, double grad_output = 1.0) {
+  auto c = detail::api::batched<T>("backward", rows, features, y_true, y_pred);
+  c.grad = grad_out;
+  c.reduction = reduction;
+  c.sample_weight = sample_weight;
+  c.grad_output = grad_output;
+  detail::api::run(loss, c, detail::api::Pass::Grad);
+}
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+void backward(const Loss& loss, const detail::api::nd<T>* y_true, const T* y_pred, index_t rows,
+              index_t features, detail::api::nd<T>* grad_out,
+              Reduction reduction = Reduction::SumOverBatchSize,
+              const detail::api::nd<T>* sample_weight = nullptr, double grad_output = 1.0) {
+  backward(loss, strided(y_true, features, 1), strided(y_pred, features, 1), rows, features,
+           strided_out(grad_out, features, 1), reduction, sample_weight, grad_output);
+}
+
+/// forward() and backward() of the batched loss in one pass.
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+double forward_backward(const Loss& loss, Strided2D<const detail::api::nd<T>> y_true,
+                        Strided2D<const T> y_pred, index_t rows, index_t features,
+                        Strided2D<detail::api::nd<T>> grad_out,
+                        Reduction reduction = Reduction::SumOverBatchSize,
+                        const detail::api::nd<T>* sample_weight = nullptr,
+                        double grad_output = 1.0) {
+  auto c = detail::api::batched<T>("forward_backward", rows, features, y_true, y_pred);
+  c.grad = grad_out;
+  c.reduction = reduction;
+  c.sample_weight = sample_weight;
+  c.grad_output = grad_output;
+  return detail::api::run(loss, c, detail::api::Pass::ValueGrad);
+}
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+double forward_backward(const Loss& loss, const detail::api::nd<T>* y_true, const T* y_pred,
+                        index_t rows, index_t features, detail::api::nd<T>* grad_out,
+                        Reduction reduction = Reduction::SumOverBatchSize,
+                        const detail::api::nd<T>* sample_weight = nullptr,
+                        double grad_output = 1.0) {
+  return forward_backward(loss, strided(y_true, features, 1), strided(y_pred, features, 1), rows,
+                          features, strided_out(grad_out, features, 1), reduction,
+                          sample_weight, grad_output);
+}
+
+/// Per element, unreduced and not divided by features: grad_out = w_r f'(t, p),
+/// hess_out = w_r f''(t, p).
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+void gradient_hessian(const Loss& loss, Strided2D<const detail::api::nd<T>> y_true,
+                      Strided2D<const T> y_pred, index_t rows, index_t features,
+                      Strided2D<detail::api::nd<T>> grad_out,
+                      Strided2D<detail::api::nd<T>> hess_out,
+                      const detail::api::nd<T>* sample_weight = nullptr) {
+  auto c = detail::api::batched<T>("gradient_hessian", rows, features, y_true, y_pred);
+  c.grad = grad_out;
+  c.hess = hess_out;
+  c.sample_weight = sample_weight;
+  detail::api::run(loss, c, detail::api::Pass::GradHess);
+}
+template <class Loss, class T, detail::api::if_elementwise<Loss> = 0>
+void gradient_hessian(const Loss& loss, const detail::api::nd<T>* y_true, const T* y_pred,
+                      index_t rows, index_t features, detail::api::nd<T>* grad_out,
+                      detail::api::nd<T>* hess_out,
+                      const detail::api::nd<T>* sample_weight = nullptr) {
+  gradient_hessian(loss, strided(y_true, features, 1), strided(y_pred, features, 1), rows,
+                   features, strided_out(grad_out, features, 1),
+                   strided_out(hess_out, features, 1), sample_weight);
+}
+
+}  // namespace fastloss
