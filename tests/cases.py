@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 import numpy as np
-import reference as ref
 
 import fastloss as fl
+
+import reference as ref
 
 Domain = Callable[[np.random.Generator, tuple], tuple[np.ndarray, np.ndarray]]
 

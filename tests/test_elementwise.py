@@ -8,10 +8,11 @@ import zlib
 
 import numpy as np
 import pytest
-import reference as ref
-from cases import CASE_IDS, CASES, HESSIAN_CASES, Case
 
 import fastloss as fl
+
+import reference as ref
+from cases import CASE_IDS, CASES, HESSIAN_CASES, Case
 
 REDUCTIONS = ["sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "none", None]
 DTYPES = [np.float32, np.float64]

@@ -4,15 +4,15 @@ losses, scikit-learn's loss module. Skipped when a peer is not installed."""
 
 from __future__ import annotations
 
-import zlib
-
 import os
+import zlib
 
 import numpy as np
 import pytest
-from cases import CASES
 
 import fastloss as fl
+
+from cases import CASES
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 

@@ -294,9 +294,9 @@ struct ZeroOneLoss {
   template <class T>
   T value_grad(T t, T p, T& g) const {
     g = T(0);
-    if (std::isnan(p) || std::isnan(t)) return p + t;  // NaN propagates
     const T predicted = p > static_cast<T>(threshold) ? T(1) : T(0);
-    return predicted == t ? T(0) : T(1);
+    const T wrong = predicted == t ? T(0) : T(1);
+    return (p != p || t != t) ? p + t : wrong;  // NaN propagates
   }
 };
 

@@ -99,12 +99,9 @@ struct Huber {
     const T dl = static_cast<T>(delta);
     const T e = p - t;
     const T a = std::fabs(e);
-    if (a <= dl) {
-      g = e;
-      return T(0.5) * (e * e);
-    }
-    g = dl * math::sign(e);
-    return dl * a - T(0.5) * (dl * dl);
+    const bool inner = a <= dl;  // selects, not branches: random data mispredicts
+    g = inner ? e : dl * math::sign(e);
+    return inner ? T(0.5) * (e * e) : dl * a - T(0.5) * (dl * dl);
   }
   template <class T>
   void grad_hess(T t, T p, T& g, T& h) const {
@@ -185,12 +182,10 @@ struct SmoothL1 {
     const T b = static_cast<T>(beta);
     const T e = p - t;
     const T a = std::fabs(e);
-    if (a < b) {
-      g = e / b;
-      return T(0.5) * e * e / b;
-    }
-    g = math::sign(e);
-    return a - T(0.5) * b;
+    const bool inner = a < b;
+    const T bs = inner ? b : T(1);  // keeps beta == 0 free of 0/0 in the unused side
+    g = inner ? e / bs : math::sign(e);
+    return inner ? T(0.5) * e * e / bs : a - T(0.5) * b;
   }
   template <class T>
   void grad_hess(T t, T p, T& g, T& h) const {
@@ -216,12 +211,9 @@ struct Pinball {
   T value_grad(T t, T p, T& g) const {
     const T q = static_cast<T>(quantile);
     const T r = t - p;
-    if (r >= T(0)) {
-      g = -q;
-      return q * r;
-    }
-    g = T(1) - q;
-    return (q - T(1)) * r;
+    const bool under = r >= T(0);
+    g = under ? -q : T(1) - q;
+    return (under ? q : q - T(1)) * r;
   }
 };
 
@@ -242,12 +234,9 @@ struct AsymmetricLinear {
   T value_grad(T t, T p, T& g) const {
     const T over = static_cast<T>(overestimate_cost);
     const T under = static_cast<T>(underestimate_cost);
-    if (p > t) {
-      g = over;
-      return over * (p - t);
-    }
-    g = -under;
-    return under * (t - p);
+    const bool above = p > t;
+    g = above ? over : -under;
+    return above ? over * (p - t) : under * (t - p);
   }
 };
 
