@@ -125,8 +125,25 @@ void parallel_tiles(index_t tiles, int threads, const Body& body) {
 /// Which per-element results a kernel produces.
 enum Work : unsigned { kValue = 1, kGrad = 2, kHess = 4 };
 
+/// Elements mapped per chunk before their values are summed: small enough
+/// for a stack buffer in L1, a multiple of kLanes so lanes stay aligned to the
+/// element index.
+inline constexpr index_t kChunk = 256;
+
+/// Adds vals[0..m) into acc with element k going to lane k % kLanes.
+template <class T>
+inline void add_lanes(double* acc, const T* vals, index_t m) {
+  index_t k = 0;
+  for (; k + kLanes <= m; k += kLanes)
+    for (int lane = 0; lane < kLanes; ++lane) acc[lane] += static_cast<double>(vals[k + lane]);
+  for (int lane = 0; k + lane < m; ++lane) acc[lane] += static_cast<double>(vals[k + lane]);
+}
+
 /// One row segment: n elements along the mean axis. Returns the sum of the
 /// values (in double) when kValue; writes coef * gradient (and coef * Hessian).
+/// Each chunk is a pure map (vectorisable: the loss structs are branch-free
+/// selects) followed by a fixed-order lane sum, so the bits of the sum depend
+/// only on the element order, never on strides, alignment or threads.
 template <unsigned W, bool kContiguous, class Loss, class T>
 inline double segment(const Loss& loss, index_t n, const T* yt, index_t st, const T* yp,
                       index_t sp, T* g, index_t sg, T* h, index_t sh, T coef) {
@@ -136,26 +153,32 @@ inline double segment(const Loss& loss, index_t n, const T* yt, index_t st, cons
     if constexpr ((W & kHess) != 0) sh = 1;
   }
   double acc[kLanes] = {};
-  auto one = [&](index_t k, int lane) {
-    const T t = yt[k * st];
-    const T p = yp[k * sp];
+  T vals[kChunk];
+  for (index_t c0 = 0; c0 < n; c0 += kChunk) {
+    const index_t m = std::min(kChunk, n - c0);
+    const T* tc = yt + c0 * st;
+    const T* pc = yp + c0 * sp;
+    T* gc = (W & (kGrad | kHess)) ? g + c0 * sg : nullptr;
+    T* hc = (W & kHess) ? h + c0 * sh : nullptr;
     if constexpr ((W & kHess) != 0) {
-      T gk, hk;
-      loss.grad_hess(t, p, gk, hk);
-      g[k * sg] = coef * gk;
-      h[k * sh] = coef * hk;
+#pragma omp simd
+      for (index_t k = 0; k < m; ++k) {
+        T gk, hk;
+        loss.grad_hess(tc[k * st], pc[k * sp], gk, hk);
+        gc[k * sg] = coef * gk;
+        hc[k * sh] = coef * hk;
+      }
     } else {
-      T gk;
-      const T v = loss.value_grad(t, p, gk);
-      if constexpr ((W & kValue) != 0) acc[lane] += static_cast<double>(v);
-      if constexpr ((W & kGrad) != 0) g[k * sg] = coef * gk;
+#pragma omp simd
+      for (index_t k = 0; k < m; ++k) {
+        T gk;
+        const T v = loss.value_grad(tc[k * st], pc[k * sp], gk);
+        if constexpr ((W & kValue) != 0) vals[k] = v;
+        if constexpr ((W & kGrad) != 0) gc[k * sg] = coef * gk;
+      }
+      if constexpr ((W & kValue) != 0) add_lanes(acc, vals, m);
     }
-  };
-  index_t k = 0;
-  for (; k + kLanes <= n; k += kLanes) {
-    for (int lane = 0; lane < kLanes; ++lane) one(k + lane, lane);
   }
-  for (int lane = 0; k + lane < n; ++lane) one(k + lane, lane);
   if constexpr ((W & kValue) != 0) {
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
   } else {
@@ -184,14 +207,23 @@ double sum_weights(const T* w, index_t n) {
 }
 
 /// True when every y_true element is exactly 0 or 1 (Keras's hinge rule).
+/// Rows are checked whole (a branch-free, vectorisable pass) and the scan
+/// stops at the first row with another label.
 template <class T>
 bool all_binary(const View3<const T>& v, const Shape3& s) {
   for (index_t o = 0; o < s.outer; ++o)
-    for (index_t d = 0; d < s.axis; ++d)
-      for (index_t i = 0; i < s.inner; ++i) {
-        const T x = v.at(o, d, i);
-        if (!(x == T(0) || x == T(1))) return false;
+    for (index_t i = 0; i < s.inner; ++i) {
+      const T* row = v.row(o, 0, i);
+      const index_t st = v.stride[1];
+      int bad = 0;
+      if (st == 1) {
+#pragma omp simd reduction(| : bad)
+        for (index_t d = 0; d < s.axis; ++d) bad |= (row[d] != T(0)) & (row[d] != T(1));
+      } else {
+        for (index_t d = 0; d < s.axis; ++d) bad |= !(row[d * st] == T(0) || row[d * st] == T(1));
       }
+      if (bad) return false;
+    }
   return true;
 }
 
