@@ -1,4 +1,5 @@
 // The extension module: only wiring. Each area registers itself.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <string>
@@ -9,17 +10,16 @@ namespace py = pybind11;
 
 namespace fastloss::bindings {
 void register_elementwise(py::module_& m);
+void register_classaxis(py::module_& m);
 }
 
 namespace {
 
-const char* simd_level() {
+const char* baseline_simd() {
 #if defined(__AVX512F__)
   return "AVX-512";
 #elif defined(__AVX2__)
   return "AVX2";
-#elif defined(__AVX__)
-  return "AVX";
 #elif defined(__SSE2__)
   return "SSE2";
 #elif defined(__ARM_NEON)
@@ -44,7 +44,9 @@ PYBIND11_MODULE(_core, m) {
                    std::to_string(FASTLOSS_VERSION_MINOR) + "." +
                    std::to_string(FASTLOSS_VERSION_PATCH);
     d["openmp"] = fastloss::has_openmp();
-    d["simd"] = simd_level();
+    d["simd"] = fastloss::active_isa();      // chosen at load time from CPUID
+    d["baseline_simd"] = baseline_simd();    // what the build targets without dispatch
+    d["dispatch"] = FASTLOSS_HAS_DISPATCH != 0;
     d["threads"] = fastloss::get_num_threads();
 #if defined(__clang__)
     d["compiler"] = std::string("clang ") + __clang_version__;
@@ -55,5 +57,23 @@ PYBIND11_MODULE(_core, m) {
 #endif
     return d;
   });
+  // The vectorisable float32 math, exposed for its accuracy tests only.
+  m.def(
+      "_vmath",
+      [](const std::string& name, py::array_t<float, py::array::c_style | py::array::forcecast> x) {
+        float (*fn)(float) = nullptr;
+        if (name == "exp") fn = fastloss::vmath::exp;
+        else if (name == "log") fn = fastloss::vmath::log;
+        else if (name == "log1p") fn = fastloss::vmath::log1p;
+        else if (name == "tanh") fn = fastloss::vmath::tanh;
+        else throw py::value_error("unknown function " + name);
+        py::array_t<float> out(x.size());
+        const float* in = x.data();
+        float* o = out.mutable_data();
+        for (py::ssize_t k = 0; k < x.size(); ++k) o[k] = fn(in[k]);
+        return out;
+      },
+      py::arg("name"), py::arg("x"));
   fastloss::bindings::register_elementwise(m);
+  fastloss::bindings::register_classaxis(m);
 }

@@ -115,8 +115,10 @@ struct Table<MeanSquaredLogarithmicError> {
   }
   static bool near_kink(const Instance<L>&, double, double, double) { return false; }
   static std::vector<HandCase<L>> hand() {
-    return {{L{}, 0, 1.718281828459045, 1},   // (log(e) - log(1))^2
-            {L{}, 6.3890560989306495, 1.718281828459045, 1},  // (1 - 2)^2
+    return {{L{}, 1.718281828459045, 6.3890560989306495, 1},  // (log(e^2) - log(e))^2
+            {L{}, 6.3890560989306495, 1.718281828459045, 1},
+            // t = 0 is clipped to 1e-7 too: (1 - log(1 + 1e-7))^2
+            {L{}, 0, 1.718281828459045, 0.9999998000000199},
             {L{}, 3, 3, 0},
             {L{}, 0, -5, 0}};                 // both clipped to 1e-7
   }

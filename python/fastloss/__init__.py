@@ -12,6 +12,18 @@ from typing import Any
 
 from . import _core
 from ._base import Loss
+from ._classaxis import (
+    CategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalHinge,
+    CategoricalZeroOneLoss,
+    ClassAxisLoss,
+    CosineSimilarity,
+    Entropy,
+    KLDivergence,
+    SparseCategoricalCrossentropy,
+    SparseCategoricalZeroOneLoss,
+)
 from ._elementwise import (
     AsymmetricLinear,
     BinaryCrossentropy,
@@ -44,6 +56,7 @@ mae = _FUNCTIONS["mean_absolute_error"]
 mape = _FUNCTIONS["mean_absolute_percentage_error"]
 msle = _FUNCTIONS["mean_squared_logarithmic_error"]
 logcosh = _FUNCTIONS["log_cosh"]
+kld = kullback_leibler_divergence = _FUNCTIONS["kl_divergence"]
 
 
 def set_num_threads(n: int) -> None:
@@ -71,4 +84,8 @@ __all__ = [
     "MeanSquaredLogarithmicError", "Pinball", "Poisson", "SmoothL1", "SquaredHinge",
     "ZeroOneLoss", "build_info", "get", "get_num_threads", "names", "set_num_threads",
     "mse", "mae", "mape", "msle", "logcosh", *sorted(_FUNCTIONS),
+    "CategoricalCrossentropy", "CategoricalFocalCrossentropy", "CategoricalHinge",
+    "CategoricalZeroOneLoss", "ClassAxisLoss", "CosineSimilarity", "Entropy", "KLDivergence",
+    "SparseCategoricalCrossentropy", "SparseCategoricalZeroOneLoss", "kld",
+    "kullback_leibler_divergence",
 ]

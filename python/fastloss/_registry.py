@@ -7,10 +7,23 @@ classes' constructors, so each signature is written once.
 
 from __future__ import annotations
 
+import functools
 import inspect
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from ._base import Loss
+from ._classaxis import (
+    CLASSAXIS_LOSSES,
+    CategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalHinge,
+    CategoricalZeroOneLoss,
+    CosineSimilarity,
+    Entropy,
+    KLDivergence,
+    SparseCategoricalCrossentropy,
+    SparseCategoricalZeroOneLoss,
+)
 from ._elementwise import (
     ELEMENTWISE_LOSSES,
     AsymmetricLinear,
@@ -51,6 +64,15 @@ FUNCTION_NAMES: dict[str, type[Loss]] = {
     "asymmetric_linear": AsymmetricLinear,
     "exponential": ExponentialLoss,
     "zero_one": ZeroOneLoss,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "categorical_focal_crossentropy": CategoricalFocalCrossentropy,
+    "kl_divergence": KLDivergence,
+    "categorical_hinge": CategoricalHinge,
+    "cosine_similarity": CosineSimilarity,
+    "entropy": Entropy,
+    "categorical_zero_one": CategoricalZeroOneLoss,
+    "sparse_categorical_zero_one": SparseCategoricalZeroOneLoss,
 }
 
 #: Short names users type (Keras's legacy aliases and common names).
@@ -64,40 +86,56 @@ ALIASES: dict[str, type[Loss]] = {
     "smooth_l1_loss": SmoothL1, "quantile": Pinball, "pinball_loss": Pinball,
     "exponential_loss": ExponentialLoss, "zero_one_loss": ZeroOneLoss,
     "squared_error": HalfSquaredError,
+    "kld": KLDivergence, "KLD": KLDivergence,
+    "kullback_leibler_divergence": KLDivergence,
 }
 
-CLASSES: dict[str, type[Loss]] = {cls.__name__: cls for cls in ELEMENTWISE_LOSSES}
+#: Names that mean a class with non-default parameters: name -> (class, parameters).
+PRESETS: dict[str, tuple[type[Loss], dict[str, Any]]] = {
+    "softmax_cross_entropy_with_logits": (CategoricalCrossentropy, {"from_logits": True}),
+}
+
+CLASSES: dict[str, type[Loss]] = {
+    cls.__name__: cls for cls in (*ELEMENTWISE_LOSSES, *CLASSAXIS_LOSSES)
+}
 
 _ALL_NAMES: dict[str, type[Loss]] = {**CLASSES, **FUNCTION_NAMES, **ALIASES}
-_FUNCTIONS: dict[Callable[..., Any], type[Loss]] = {}
+_FUNCTIONS: dict[Callable[..., Any], Callable[[], Loss]] = {}
 
 
-def _per_sample_function(name: str, cls: type[Loss]) -> Callable[..., Any]:
+def _per_sample_function(name: str, cls: type[Loss],
+                         preset: Optional[dict[str, Any]] = None) -> Callable[..., Any]:
+    preset = preset or {}
     init = inspect.signature(cls.__init__)
-    kwargs = [p for n, p in init.parameters.items() if n not in ("self", "reduction", "name")]
-    arrays = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-              for n in ("y_true", "y_pred")]
+    kwargs = [p.replace(default=preset[n]) if n in preset else p
+              for n, p in init.parameters.items() if n not in ("self", "reduction", "name")]
+    inputs: tuple[str, ...] = getattr(cls, "_inputs", ("y_true", "y_pred"))
+    arrays = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in inputs]
     signature = inspect.Signature(arrays + kwargs)
 
     def per_sample(*args: Any, **kw: Any) -> Any:
         bound = signature.bind(*args, **kw)
+        bound.apply_defaults()
         options = dict(bound.arguments)
-        y_true, y_pred = options.pop("y_true"), options.pop("y_pred")
-        return cls(**options, reduction="none")(y_true, y_pred)
+        values = [options.pop(n) for n in inputs]
+        return cls(**options, reduction="none")(*values)
 
     per_sample.__name__ = per_sample.__qualname__ = name
     per_sample.__signature__ = signature  # type: ignore[attr-defined]
     per_sample.__doc__ = (
-        f"Per-sample {cls.__name__} losses (Keras's ``{name}``): the elementwise loss "
-        f"averaged over the last axis, unreduced.\n\nSee :class:`fastloss.{cls.__name__}`."
+        f"Per-sample {cls.__name__} losses (Keras's ``{name}``): the loss of each sample "
+        f"(reduced over the axis as Keras does), unreduced.\n\nSee "
+        f":class:`fastloss.{cls.__name__}`."
     )
-    _FUNCTIONS[per_sample] = cls
+    _FUNCTIONS[per_sample] = functools.partial(cls, **preset) if preset else cls
     return per_sample
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     name: _per_sample_function(name, cls) for name, cls in FUNCTION_NAMES.items()
 }
+FUNCTIONS.update({name: _per_sample_function(name, cls, preset)
+                  for name, (cls, preset) in PRESETS.items()})
 
 
 def get(identifier: Any) -> Loss:
@@ -109,10 +147,13 @@ def get(identifier: Any) -> Loss:
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
+    if isinstance(identifier, str) and identifier in PRESETS:
+        preset_cls, preset = PRESETS[identifier]
+        return preset_cls(**preset)
     if isinstance(identifier, str):
         cls = _ALL_NAMES.get(identifier)
         if cls is None:
-            known = ", ".join(sorted(_ALL_NAMES))
+            known = ", ".join(names())
             raise ValueError(f"unknown loss {identifier!r}; known names: {known}")
         return cls()
     if callable(identifier) and identifier in _FUNCTIONS:
@@ -122,4 +163,4 @@ def get(identifier: Any) -> Loss:
 
 def names() -> list[str]:
     """Every name `get` accepts."""
-    return sorted(_ALL_NAMES)
+    return sorted({*_ALL_NAMES, *PRESETS})

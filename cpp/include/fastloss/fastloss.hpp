@@ -9,5 +9,7 @@
 #include "api.hpp"
 #include "detail/driver.hpp"
 #include "detail/math.hpp"
+#include "detail/rows.hpp"
 #include "detail/threads.hpp"
+#include "losses/classaxis.hpp"
 #include "registry.hpp"

@@ -18,8 +18,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
+#include <string>
+#include <type_traits>
 #include <vector>
 
+#include "isa.hpp"
 #include "threads.hpp"
 
 namespace fastloss {
@@ -46,7 +49,10 @@ struct View3 {
   T& at(index_t o, index_t d, index_t i) const {
     return data[o * stride[0] + d * stride[1] + i * stride[2]];
   }
-  T* row(index_t o, index_t d, index_t i) const { return &at(o, d, i); }
+  // pointer arithmetic, not &at(): a view with no elements may hold null data
+  T* row(index_t o, index_t d, index_t i) const {
+    return data + (o * stride[0] + d * stride[1] + i * stride[2]);
+  }
 };
 
 /// Contiguous 3-D view of a C-ordered (outer, axis, inner) block.
@@ -132,7 +138,7 @@ inline constexpr index_t kChunk = 256;
 
 /// Adds vals[0..m) into acc with element k going to lane k % kLanes.
 template <class T>
-inline void add_lanes(double* acc, const T* vals, index_t m) {
+FASTLOSS_INLINE void add_lanes(double* acc, const T* vals, index_t m) {
   index_t k = 0;
   for (; k + kLanes <= m; k += kLanes)
     for (int lane = 0; lane < kLanes; ++lane) acc[lane] += static_cast<double>(vals[k + lane]);
@@ -145,8 +151,11 @@ inline void add_lanes(double* acc, const T* vals, index_t m) {
 /// selects) followed by a fixed-order lane sum, so the bits of the sum depend
 /// only on the element order, never on strides, alignment or threads.
 template <unsigned W, bool kContiguous, class Loss, class T>
-inline double segment(const Loss& loss, index_t n, const T* yt, index_t st, const T* yp,
+FASTLOSS_INLINE double segment(const Loss& loss_in, index_t n, const T* yt, index_t st, const T* yp,
                       index_t sp, T* g, index_t sg, T* h, index_t sh, T coef) {
+  // A local copy: the stores to g/h cannot alias it, so its parameters are
+  // hoisted out of the loop and the loop vectorises.
+  const Loss loss = loss_in;
   if constexpr (kContiguous) {
     st = sp = 1;
     if constexpr ((W & kGrad) != 0) sg = 1;
@@ -161,7 +170,7 @@ inline double segment(const Loss& loss, index_t n, const T* yt, index_t st, cons
     T* gc = (W & (kGrad | kHess)) ? g + c0 * sg : nullptr;
     T* hc = (W & kHess) ? h + c0 * sh : nullptr;
     if constexpr ((W & kHess) != 0) {
-#pragma omp simd
+      FASTLOSS_SIMD
       for (index_t k = 0; k < m; ++k) {
         T gk, hk;
         loss.grad_hess(tc[k * st], pc[k * sp], gk, hk);
@@ -169,7 +178,7 @@ inline double segment(const Loss& loss, index_t n, const T* yt, index_t st, cons
         hc[k * sh] = coef * hk;
       }
     } else {
-#pragma omp simd
+      FASTLOSS_SIMD
       for (index_t k = 0; k < m; ++k) {
         T gk;
         const T v = loss.value_grad(tc[k * st], pc[k * sp], gk);
@@ -184,15 +193,6 @@ inline double segment(const Loss& loss, index_t n, const T* yt, index_t st, cons
   } else {
     return 0.0;
   }
-}
-
-template <unsigned W, class Loss, class T>
-inline double row_segment(const Loss& loss, index_t n, const T* yt, index_t st, const T* yp,
-                          index_t sp, T* g, index_t sg, T* h, index_t sh, T coef) {
-  const bool contiguous = st == 1 && sp == 1 && ((W & kGrad) == 0 || sg == 1) &&
-                          ((W & kHess) == 0 || sh == 1);
-  if (contiguous) return segment<W, true>(loss, n, yt, st, yp, sp, g, sg, h, sh, coef);
-  return segment<W, false>(loss, n, yt, st, yp, sp, g, sg, h, sh, coef);
 }
 
 /// Σ of the per-sample weights in a fixed order (for mean_with_sample_weight).
@@ -216,8 +216,7 @@ bool all_binary(const View3<const T>& v, const Shape3& s) {
       const T* row = v.row(o, 0, i);
       const index_t st = v.stride[1];
       int bad = 0;
-      if (st == 1) {
-#pragma omp simd reduction(| : bad)
+      if (st == 1) {  // an integer |-reduction: vectorised without a hint
         for (index_t d = 0; d < s.axis; ++d) bad |= (row[d] != T(0)) & (row[d] != T(1));
       } else {
         for (index_t d = 0; d < s.axis; ++d) bad |= !(row[d * st] == T(0) || row[d * st] == T(1));
@@ -233,133 +232,221 @@ template <class Loss>
 struct scans_binary_labels<Loss, std::void_t<decltype(Loss::kConvertsBinaryLabels)>>
     : std::bool_constant<Loss::kConvertsBinaryLabels> {};
 
+/// Gradient coefficient of a sample: base * weight * upstream (base already
+/// holds the reduction's scale and 1/D).
+template <class T>
+inline T coef_of(const ElementwiseProblem<T>& pr, double base, index_t sample) {
+  double c = base;
+  if (pr.sample_weight) c *= static_cast<double>(pr.sample_weight[sample]);
+  if (pr.grad_output) c *= static_cast<double>(pr.grad_output[sample]);
+  return static_cast<T>(c);
+}
+
+template <class T>
+inline double weight_of(const ElementwiseProblem<T>& pr, index_t sample) {
+  return pr.sample_weight ? static_cast<double>(pr.sample_weight[sample]) : 1.0;
+}
+
+/// Tile of whole rows [r0, r1) (inner == 1). Rows stored back to back with a
+/// coefficient shared by all samples and no per-sample output are one segment.
+/// kContiguous: every array has unit stride along the mean axis.
+template <unsigned W, bool kContiguous, class Loss, class T>
+FASTLOSS_INLINE double rows_body(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
+                                 index_t r0, index_t r1) {
+  const index_t D = pr.shape.axis;
+  const auto &yt = pr.y_true, &yp = pr.y_pred, &gv = pr.grad, &hv = pr.hess;
+  const double mean_div = static_cast<double>(D);
+  constexpr bool kCoef = (W & (kGrad | kHess)) != 0;
+  auto packed = [D](const auto& v) { return !v.data || v.stride[0] == D * v.stride[1]; };
+  const bool uniform = !pr.sample_weight && !pr.grad_output && !pr.per_sample;
+  if (uniform && packed(yt) && packed(yp) && packed(gv) && packed(hv)) {
+    const double sum = segment<W, kContiguous>(
+        loss, (r1 - r0) * D, yt.row(r0, 0, 0), yt.stride[1], yp.row(r0, 0, 0), yp.stride[1],
+        gv.data ? gv.row(r0, 0, 0) : nullptr, gv.stride[1], hv.data ? hv.row(r0, 0, 0) : nullptr,
+        hv.stride[1], kCoef ? static_cast<T>(base) : T(0));
+    return sum / mean_div;
+  }
+  double tile_sum = 0.0;
+  for (index_t o = r0; o < r1; ++o) {
+    const double row_sum = segment<W, kContiguous>(
+        loss, D, yt.row(o, 0, 0), yt.stride[1], yp.row(o, 0, 0), yp.stride[1],
+        gv.data ? gv.row(o, 0, 0) : nullptr, gv.stride[1], hv.data ? hv.row(o, 0, 0) : nullptr,
+        hv.stride[1], kCoef ? coef_of(pr, base, o) : T(0));
+    if constexpr ((W & kValue) != 0) {
+      const double v = weight_of(pr, o) * (row_sum / mean_div);
+      if (pr.per_sample) pr.per_sample[o] = static_cast<T>(v);
+      tile_sum += v;
+    }
+  }
+  return tile_sum;
+}
+
+/// Chunk [d0, d0 + n) of the long row o (inner == 1): its unweighted sum.
+template <unsigned W, bool kContiguous, class Loss, class T>
+FASTLOSS_INLINE double chunk_body(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
+                                  index_t o, index_t d0, index_t n) {
+  const auto &yt = pr.y_true, &yp = pr.y_pred, &gv = pr.grad, &hv = pr.hess;
+  return segment<W, kContiguous>(
+      loss, n, yt.row(o, d0, 0), yt.stride[1], yp.row(o, d0, 0), yp.stride[1],
+      gv.data ? gv.row(o, d0, 0) : nullptr, gv.stride[1], hv.data ? hv.row(o, d0, 0) : nullptr,
+      hv.stride[1], (W & (kGrad | kHess)) ? coef_of(pr, base, o) : T(0));
+}
+
+// The hot path, float32 rows with unit stride along the mean axis, is
+// compiled once per instruction set (FASTLOSS_DISPATCH); float64 (whose
+// transcendentals are libm's, scalar anyway) and strided layouts take one
+// baseline copy, which keeps the extension's build time and size in check.
+template <unsigned W, class Loss, class T>
+FASTLOSS_DISPATCH double tile_rows_dispatched(const Loss& loss, const ElementwiseProblem<T>& pr,
+                                              double base, index_t r0, index_t r1) {
+  return rows_body<W, true>(loss, pr, base, r0, r1);
+}
+template <unsigned W, class Loss, class T>
+double tile_rows_unit(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
+                      index_t r0, index_t r1) {
+  if constexpr (std::is_same_v<T, float>) {
+    return tile_rows_dispatched<W>(loss, pr, base, r0, r1);
+  } else {
+    return rows_body<W, true>(loss, pr, base, r0, r1);
+  }
+}
+template <unsigned W, class Loss, class T>
+double tile_rows_strided(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
+                         index_t r0, index_t r1) {
+  return rows_body<W, false>(loss, pr, base, r0, r1);
+}
+template <unsigned W, class Loss, class T>
+FASTLOSS_DISPATCH double tile_chunk_dispatched(const Loss& loss, const ElementwiseProblem<T>& pr,
+                                               double base, index_t o, index_t d0, index_t n) {
+  return chunk_body<W, true>(loss, pr, base, o, d0, n);
+}
+template <unsigned W, class Loss, class T>
+double tile_chunk_unit(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
+                       index_t o, index_t d0, index_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    return tile_chunk_dispatched<W>(loss, pr, base, o, d0, n);
+  } else {
+    return chunk_body<W, true>(loss, pr, base, o, d0, n);
+  }
+}
+template <unsigned W, class Loss, class T>
+double tile_chunk_strided(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
+                          index_t o, index_t d0, index_t n) {
+  return chunk_body<W, false>(loss, pr, base, o, d0, n);
+}
+
+/// Samples (o, i0 .. i0 + n) of a middle or leading mean axis (inner > 1): the
+/// loop runs down the mean axis with the block of samples innermost, each
+/// sample keeping its own double accumulator.
+template <unsigned W, class Loss, class T>
+double tile_inner(const Loss& loss_in, const ElementwiseProblem<T>& pr,
+                                    double base, index_t o, index_t i0, index_t n) {
+  const Loss loss = loss_in;
+  const index_t D = pr.shape.axis, inner = pr.shape.inner;
+  const auto &yt = pr.y_true, &yp = pr.y_pred, &gv = pr.grad, &hv = pr.hess;
+  double acc[kInnerBlock];
+  T coef[kInnerBlock];
+  for (index_t k = 0; k < n; ++k) {
+    acc[k] = 0.0;
+    coef[k] = (W & (kGrad | kHess)) ? coef_of(pr, base, o * inner + i0 + k) : T(0);
+  }
+  const index_t st = yt.stride[2], sp = yp.stride[2], sg = gv.stride[2], sh = hv.stride[2];
+  for (index_t d = 0; d < D; ++d) {
+    const T* tr = yt.row(o, d, i0);
+    const T* pr_ = yp.row(o, d, i0);
+    T* gr = gv.data ? gv.row(o, d, i0) : nullptr;
+    T* hr = hv.data ? hv.row(o, d, i0) : nullptr;
+    if constexpr ((W & kHess) != 0) {
+      FASTLOSS_SIMD
+      for (index_t k = 0; k < n; ++k) {
+        T gk, hk;
+        loss.grad_hess(tr[k * st], pr_[k * sp], gk, hk);
+        gr[k * sg] = coef[k] * gk;
+        hr[k * sh] = coef[k] * hk;
+      }
+    } else {
+      FASTLOSS_SIMD
+      for (index_t k = 0; k < n; ++k) {
+        T gk;
+        const T v = loss.value_grad(tr[k * st], pr_[k * sp], gk);
+        if constexpr ((W & kValue) != 0) acc[k] += static_cast<double>(v);
+        if constexpr ((W & kGrad) != 0) gr[k * sg] = coef[k] * gk;
+      }
+    }
+  }
+  double tile_sum = 0.0;
+  if constexpr ((W & kValue) != 0) {
+    for (index_t k = 0; k < n; ++k) {
+      const index_t sample = o * inner + i0 + k;
+      const double v = weight_of(pr, sample) * (acc[k] / static_cast<double>(D));
+      if (pr.per_sample) pr.per_sample[sample] = static_cast<T>(v);
+      tile_sum += v;
+    }
+  }
+  return tile_sum;
+}
+
 /// The tiled pass. Returns Σ_samples weight * per-sample loss (when kValue).
 template <unsigned W, class Loss, class T>
 double run_tiles(const Loss& loss, const ElementwiseProblem<T>& pr, double grad_base) {
   const Shape3 s = pr.shape;
   const index_t D = s.axis;
-  const double inv_d = pr.per_element ? 1.0 : 1.0 / static_cast<double>(D);
-  const T* w = pr.sample_weight;
-  const T* go = pr.grad_output;
-  // Gradient coefficient of sample (o, i): base * weight * upstream / D.
-  auto coef_of = [&](index_t sample) -> T {
-    double c = grad_base * inv_d;
-    if (w) c *= static_cast<double>(w[sample]);
-    if (go) c *= static_cast<double>(go[sample]);
-    return static_cast<T>(c);
-  };
-  auto weight_of = [&](index_t sample) -> double {
-    return w ? static_cast<double>(w[sample]) : 1.0;
-  };
-  const index_t n_samples = s.samples();
-  if (n_samples == 0) return 0.0;
-  const auto& yt = pr.y_true;
-  const auto& yp = pr.y_pred;
-  const auto& gv = pr.grad;
-  const auto& hv = pr.hess;
-  const double mean_div = static_cast<double>(D);  // per-sample mean divides by D
-
+  if (s.samples() == 0) return 0.0;
+  // base * weight * upstream / D is each sample's gradient coefficient
+  const double base = grad_base * (pr.per_element ? 1.0 : 1.0 / static_cast<double>(D));
   std::vector<double>& partial = scratch();
-
-  if (s.inner == 1) {
-    if (D <= kTileElements) {
-      // Tiles of whole rows.
-      const index_t rows = std::max<index_t>(1, kTileElements / std::max<index_t>(D, 1));
-      const index_t tiles = (s.outer + rows - 1) / rows;
-      if (static_cast<index_t>(partial.size()) < tiles) partial.resize(tiles);
-      double* part = partial.data();
-      parallel_tiles(tiles, threads_for(s.elements(), tiles), [&](index_t t) {
-        const index_t r0 = t * rows, r1 = std::min(s.outer, r0 + rows);
-        double tile_sum = 0.0;
-        for (index_t o = r0; o < r1; ++o) {
-          const double row_sum = row_segment<W>(
-              loss, D, yt.row(o, 0, 0), yt.stride[1], yp.row(o, 0, 0), yp.stride[1],
-              gv.data ? gv.row(o, 0, 0) : nullptr, gv.stride[1],
-              hv.data ? hv.row(o, 0, 0) : nullptr, hv.stride[1],
-              (W & (kGrad | kHess)) ? coef_of(o) : T(0));
-          if constexpr ((W & kValue) != 0) {
-            const double v = weight_of(o) * (row_sum / mean_div);
-            if (pr.per_sample) pr.per_sample[o] = static_cast<T>(v);
-            tile_sum += v;
-          }
-        }
-        part[t] = tile_sum;
-      });
-      double total = 0.0;
-      for (index_t t = 0; t < tiles; ++t) total += part[t];
-      return total;
-    }
-    // Long rows: each row is cut into chunks; chunk sums are combined per row
-    // in chunk order after the parallel pass.
-    const index_t chunks = (D + kTileElements - 1) / kTileElements;
-    const index_t tiles = s.outer * chunks;
+  auto sum_tiles = [&](index_t tiles, const auto& tile) {
     if (static_cast<index_t>(partial.size()) < tiles) partial.resize(tiles);
     double* part = partial.data();
-    parallel_tiles(tiles, threads_for(s.elements(), tiles), [&](index_t t) {
-      const index_t o = t / chunks;
+    parallel_tiles(tiles, threads_for(s.elements(), tiles), [&](index_t t) { part[t] = tile(t); });
+  };
+
+  auto unit = [](const auto& v) { return !v.data || v.stride[1] == 1; };
+  const bool unit_stride = unit(pr.y_true) && unit(pr.y_pred) && unit(pr.grad) && unit(pr.hess);
+  if (s.inner == 1 && D <= kTileElements) {
+    const index_t rows = std::max<index_t>(1, kTileElements / std::max<index_t>(D, 1));
+    const index_t tiles = (s.outer + rows - 1) / rows;
+    sum_tiles(tiles, [&](index_t t) {
+      const index_t r0 = t * rows, r1 = std::min(s.outer, (t + 1) * rows);
+      return unit_stride ? tile_rows_unit<W>(loss, pr, base, r0, r1)
+                         : tile_rows_strided<W>(loss, pr, base, r0, r1);
+    });
+    double total = 0.0;
+    for (index_t t = 0; t < tiles; ++t) total += partial[t];
+    return total;
+  }
+  if (s.inner == 1) {
+    // Long rows are cut into chunks; chunk sums are combined per row in chunk
+    // order after the parallel pass.
+    const index_t chunks = (D + kTileElements - 1) / kTileElements;
+    sum_tiles(s.outer * chunks, [&](index_t t) {
       const index_t d0 = (t % chunks) * kTileElements;
       const index_t n = std::min(kTileElements, D - d0);
-      part[t] = row_segment<W>(loss, n, yt.row(o, d0, 0), yt.stride[1], yp.row(o, d0, 0),
-                               yp.stride[1], gv.data ? gv.row(o, d0, 0) : nullptr,
-                               gv.stride[1], hv.data ? hv.row(o, d0, 0) : nullptr,
-                               hv.stride[1], (W & (kGrad | kHess)) ? coef_of(o) : T(0));
+      return unit_stride ? tile_chunk_unit<W>(loss, pr, base, t / chunks, d0, n)
+                         : tile_chunk_strided<W>(loss, pr, base, t / chunks, d0, n);
     });
     double total = 0.0;
     if constexpr ((W & kValue) != 0) {
       for (index_t o = 0; o < s.outer; ++o) {
         double row_sum = 0.0;
-        for (index_t c = 0; c < chunks; ++c) row_sum += part[o * chunks + c];
-        const double v = weight_of(o) * (row_sum / mean_div);
+        for (index_t c = 0; c < chunks; ++c) row_sum += partial[o * chunks + c];
+        const double v = weight_of(pr, o) * (row_sum / static_cast<double>(D));
         if (pr.per_sample) pr.per_sample[o] = static_cast<T>(v);
         total += v;
       }
     }
     return total;
   }
-
-  // inner > 1 (a middle or leading mean axis): tiles are (outer, block of
-  // inner); the loop runs over the mean axis with the inner block innermost.
   const index_t block = std::clamp<index_t>(kTileElements / std::max<index_t>(D, 1), 1,
                                             std::min(kInnerBlock, s.inner));
   const index_t blocks = (s.inner + block - 1) / block;
   const index_t tiles = s.outer * blocks;
-  if (static_cast<index_t>(partial.size()) < tiles) partial.resize(tiles);
-  double* part = partial.data();
-  parallel_tiles(tiles, threads_for(s.elements(), tiles), [&](index_t t) {
-    const index_t o = t / blocks;
+  sum_tiles(tiles, [&](index_t t) {
     const index_t i0 = (t % blocks) * block;
-    const index_t n = std::min(block, s.inner - i0);
-    double acc[kInnerBlock];
-    T coef[kInnerBlock];
-    for (index_t k = 0; k < n; ++k) {
-      acc[k] = 0.0;
-      coef[k] = (W & (kGrad | kHess)) ? coef_of(o * s.inner + i0 + k) : T(0);
-    }
-    for (index_t d = 0; d < D; ++d) {
-      const T* ytr = yt.row(o, d, i0);
-      const T* ypr = yp.row(o, d, i0);
-      T* gr = gv.data ? gv.row(o, d, i0) : nullptr;
-      T* hr = hv.data ? hv.row(o, d, i0) : nullptr;
-      for (index_t k = 0; k < n; ++k) {
-        // One element per call keeps the per-element math in the loss struct.
-        acc[k] += segment<W, false>(loss, 1, ytr + k * yt.stride[2], 0, ypr + k * yp.stride[2],
-                                    0, gr ? gr + k * gv.stride[2] : nullptr, 0,
-                                    hr ? hr + k * hv.stride[2] : nullptr, 0, coef[k]);
-      }
-    }
-    double tile_sum = 0.0;
-    if constexpr ((W & kValue) != 0) {
-      for (index_t k = 0; k < n; ++k) {
-        const index_t sample = o * s.inner + i0 + k;
-        const double v = weight_of(sample) * (acc[k] / mean_div);
-        if (pr.per_sample) pr.per_sample[sample] = static_cast<T>(v);
-        tile_sum += v;
-      }
-    }
-    part[t] = tile_sum;
+    return tile_inner<W>(loss, pr, base, t / blocks, i0, std::min(block, s.inner - i0));
   });
   double total = 0.0;
-  for (index_t t = 0; t < tiles; ++t) total += part[t];
+  for (index_t t = 0; t < tiles; ++t) total += partial[t];
   return total;
 }
 
@@ -370,6 +457,57 @@ struct ElementwiseResult {
   double value = 0.0;    // the reduced loss (reductions other than None)
   double divisor = 1.0;  // what the weighted sum was divided by (0: divide-no-nan)
 };
+
+namespace detail {
+
+/// The Keras 3 reduction shared by every driver: picks the divisor (the
+/// caller's, or the reduction's own rule), runs the pass the problem asks for
+/// (value, value+gradient, gradient, or gradient+Hessian) through
+/// run(Work, grad_base), and divides the weighted sum, Keras's divide_no_nan
+/// style (a zero divisor gives a zero loss and gradient).
+template <bool kHasHessian, class Problem, class Run>
+ElementwiseResult run_and_reduce(const Problem& pr, index_t n_samples, const char* name,
+                                 const Run& run) {
+  ElementwiseResult res;
+  if (pr.explicit_divisor) {
+    res.divisor = pr.reduction == Reduction::None ? 1.0 : pr.divisor;
+  } else {
+    switch (pr.reduction) {
+      case Reduction::None:
+      case Reduction::Sum: res.divisor = 1.0; break;
+      case Reduction::SumOverBatchSize: res.divisor = static_cast<double>(n_samples); break;
+      case Reduction::MeanWithSampleWeight:
+        res.divisor = pr.sample_weight ? sum_weights(pr.sample_weight, n_samples)
+                                       : static_cast<double>(n_samples);
+        break;
+    }
+  }
+  const double scale = res.divisor == 0.0 ? 0.0 : 1.0 / res.divisor;
+  const bool reduced = pr.reduction != Reduction::None;
+  const double grad_base =
+      pr.per_element ? 1.0 : pr.grad_output_scalar * (reduced ? scale : 1.0);
+  const bool value = pr.want_value && !pr.per_element;
+  using V = std::integral_constant<unsigned, kValue>;
+  using G = std::integral_constant<unsigned, kGrad>;
+  using VG = std::integral_constant<unsigned, kValue | kGrad>;
+  using GH = std::integral_constant<unsigned, kGrad | kHess>;
+  double total = 0.0;
+  if (pr.hess.data) {
+    if constexpr (kHasHessian) {
+      run(GH{}, grad_base);
+    } else {
+      throw std::invalid_argument(std::string(name) + " has no Hessian");
+    }
+  } else if (pr.grad.data) {
+    total = value ? run(VG{}, grad_base) : run(G{}, grad_base);
+  } else if (value) {
+    total = run(V{}, grad_base);
+  }
+  res.value = reduced ? (res.divisor == 0.0 ? 0.0 : total * scale) : total;
+  return res;
+}
+
+}  // namespace detail
 
 /// Evaluates one elementwise loss: per-sample means over the axis, weighted,
 /// reduced as Keras 3 does; the gradient of that (times the upstream
@@ -383,42 +521,11 @@ ElementwiseResult evaluate(Loss loss, const ElementwiseProblem<T>& pr) {
   if (pr.hess.data && !pr.per_element)
     throw std::invalid_argument("the Hessian is only computed per element");
   if constexpr (scans_binary_labels<Loss>::value) {
-    loss.binary_labels = all_binary(pr.y_true, s);
+    loss.set_binary_labels(all_binary(pr.y_true, s));
   }
-  ElementwiseResult res;
-  const index_t n_samples = s.samples();
-  if (pr.explicit_divisor) {
-    res.divisor = pr.reduction == Reduction::None ? 1.0 : pr.divisor;
-  } else switch (pr.reduction) {
-    case Reduction::None:
-    case Reduction::Sum: res.divisor = 1.0; break;
-    case Reduction::SumOverBatchSize: res.divisor = static_cast<double>(n_samples); break;
-    case Reduction::MeanWithSampleWeight:
-      res.divisor = pr.sample_weight ? sum_weights(pr.sample_weight, n_samples)
-                                     : static_cast<double>(n_samples);
-      break;
-  }
-  // Keras's divide_no_nan: a zero divisor gives a zero loss and gradient.
-  const double scale = res.divisor == 0.0 ? 0.0 : 1.0 / res.divisor;
-  const bool reduced = pr.reduction != Reduction::None;
-  const double grad_base =
-      pr.per_element ? 1.0 : pr.grad_output_scalar * (reduced ? scale : 1.0);
-  const bool value = pr.want_value && !pr.per_element;
-  double total = 0.0;
-  if (pr.hess.data) {
-    if constexpr (Loss::kHasHessian) {
-      run_tiles<kHess | kGrad>(loss, pr, grad_base);
-    } else {
-      throw std::invalid_argument("this loss has no Hessian");
-    }
-  } else if (pr.grad.data) {
-    total = value ? run_tiles<kValue | kGrad>(loss, pr, grad_base)
-                  : run_tiles<kGrad>(loss, pr, grad_base);
-  } else if (value) {
-    total = run_tiles<kValue>(loss, pr, grad_base);
-  }
-  res.value = reduced ? (res.divisor == 0.0 ? 0.0 : total * scale) : total;
-  return res;
+  return detail::run_and_reduce<Loss::kHasHessian>(
+      pr, s.samples(), Loss::kName,
+      [&](auto work, double grad_base) { return run_tiles<decltype(work)::value>(loss, pr, grad_base); });
 }
 
 }  // namespace fastloss

@@ -6,7 +6,21 @@
 #include <cmath>
 #include <limits>
 
+#include "isa.hpp"
+#include "vmath.hpp"
+
 namespace fastloss::math {
+
+// Transcendentals used by the losses: float32 takes the branch-free,
+// vectorisable versions of vmath.hpp (<= 3 ulp, see there); float64 keeps libm.
+FASTLOSS_INLINE float exp(float x) { return vmath::exp(x); }
+FASTLOSS_INLINE double exp(double x) { return std::exp(x); }
+FASTLOSS_INLINE float log(float x) { return vmath::log(x); }
+FASTLOSS_INLINE double log(double x) { return std::log(x); }
+FASTLOSS_INLINE float log1p(float x) { return vmath::log1p(x); }
+FASTLOSS_INLINE double log1p(double x) { return std::log1p(x); }
+FASTLOSS_INLINE float tanh(float x) { return vmath::tanh(x); }
+FASTLOSS_INLINE double tanh(double x) { return std::tanh(x); }
 
 /// Keras's backend.epsilon(): the clip floor of probability losses.
 inline constexpr double kKerasEpsilon = 1e-7;
@@ -20,43 +34,54 @@ struct ProbClip {
   static constexpr T hi = static_cast<T>(1.0 - kKerasEpsilon);
 };
 
+/// max(x, lo) that propagates NaN, as torch.maximum / np.maximum do (std::fmax
+/// drops NaN, and does not vectorise).
+template <class T>
+FASTLOSS_INLINE T max_nan(T x, T lo) {
+  return x < lo ? lo : x;
+}
+
+/// clip(x, lo, hi) that propagates NaN (torch.clip / np.clip semantics).
+template <class T>
+FASTLOSS_INLINE T clip_nan(T x, T lo, T hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+
 /// log(1 + e^x), stable for every x. max(x, 0) + log1p(e^-|x|) never
 /// overflows (the exponent is <= 0) and keeps full relative precision for
 /// very negative x, where the naive form returns 0 or log(1) noise.
 /// Range: all finite x; +inf -> +inf, -inf -> 0. Max error: ~1 ulp (log1p).
 template <class T>
-inline T softplus(T x) {
-  return std::fmax(x, T(0)) + std::log1p(std::exp(-std::fabs(x)));
+FASTLOSS_INLINE T softplus(T x) {
+  return max_nan(x, T(0)) + math::log1p(math::exp(-std::fabs(x)));
 }
 
 /// 1 / (1 + e^-x) evaluated on the side where the exponential cannot
 /// overflow: for x >= 0 use e^-x <= 1; for x < 0 use e^x / (1 + e^x).
 /// Range: all x; saturates to exactly 0 / 1 beyond |x| ~ 88 (float) or ~745 (double).
 template <class T>
-inline T sigmoid(T x) {
-  if (x >= T(0)) {
-    return T(1) / (T(1) + std::exp(-x));
-  }
-  const T e = std::exp(x);
-  return e / (T(1) + e);
+FASTLOSS_INLINE T sigmoid(T x) {
+  const T e = math::exp(-std::fabs(x));  // <= 1: never overflows
+  const T s = T(1) / (T(1) + e);
+  return x >= T(0) ? s : e * s;
 }
 
 /// d/dx of |x| as autograd frameworks define it: sign(x), and 0 at x == 0.
 template <class T>
-inline T sign(T x) {
+FASTLOSS_INLINE T sign(T x) {
   return static_cast<T>((x > T(0)) - (x < T(0)));
 }
 
 /// x^gamma for x >= 0 with the conventions 0^0 = 1 (std::pow agrees).
 template <class T>
-inline T pow_nonneg(T x, T gamma) {
+FASTLOSS_INLINE T pow_nonneg(T x, T gamma) {
   return std::pow(x, gamma);
 }
 
 /// gamma * x^(gamma-1), the derivative of x^gamma, with the limits at x = 0
 /// taken from the right: 0 for gamma > 1 or gamma == 0, 1 for gamma == 1.
 template <class T>
-inline T dpow_nonneg(T x, T gamma) {
+FASTLOSS_INLINE T dpow_nonneg(T x, T gamma) {
   if (gamma == T(0)) return T(0);
   if (x == T(0)) {
     if (gamma > T(1)) return T(0);
@@ -68,7 +93,7 @@ inline T dpow_nonneg(T x, T gamma) {
 
 /// gamma (gamma-1) x^(gamma-2), the second derivative of x^gamma, same limits.
 template <class T>
-inline T d2pow_nonneg(T x, T gamma) {
+FASTLOSS_INLINE T d2pow_nonneg(T x, T gamma) {
   if (gamma == T(0) || gamma == T(1)) return T(0);
   if (x == T(0)) {
     if (gamma > T(2)) return T(0);

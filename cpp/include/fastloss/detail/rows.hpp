@@ -8,8 +8,10 @@
 // reduces over, and a *row* is the `axis`-long strided run of one sample
 // (o, i). Samples are numbered s = o * inner + i, which is also their index in
 // the per-sample arrays (weights, labels, upstream gradient, per-sample
-// losses). A middle class axis (inner > 1) is read in place: its rows have
-// stride `inner`, and consecutive samples share cache lines.
+// losses). A middle class axis (inner > 1) is never transposed as a whole:
+// blocks of adjacent samples are gathered into a small per-thread buffer
+// (kGatherElements), evaluated there and their gradient scattered back;
+// beyond that size rows are read in place with stride `inner`.
 //
 // Determinism. Samples are cut into tiles of a fixed number of rows that
 // depends only on the shape; each row is evaluated by one thread in a fixed
@@ -19,7 +21,8 @@
 //
 // Memory. A row is processed in place: the loss structs make at most a few
 // sweeps over it (max, then exp-sum, then scale for softmax losses) and keep
-// only O(1) scalars, so any class count works without scratch buffers.
+// only O(1) scalars, so any class count works with O(1) extra memory per
+// thread (the gather buffers are bounded by kGatherElements).
 #pragma once
 
 #include <algorithm>
@@ -64,7 +67,7 @@ namespace detail {
 /// A strided run of elements; kUnit fixes the stride to 1 at compile time so
 /// that contiguous rows compile to vector loops.
 template <class E, bool kUnit>
-struct Strided {
+struct RowRun {
   E* data = nullptr;
   index_t stride = 1;
   E& operator[](index_t k) const {
@@ -82,11 +85,11 @@ struct Strided {
 /// `pred` before it writes element k of `grad` and never reads `pred` after
 /// its first write to `grad`.
 template <class T, bool kUnit>
-struct Row {
+struct RowView {
   index_t size = 0;                     // number of classes, >= 1
-  Strided<const T, kUnit> pred, target;  // target.data == nullptr unless RowInput::Dense
+  RowRun<const T, kUnit> pred, target;  // target.data == nullptr unless RowInput::Dense
   std::int64_t label = -1;              // RowInput::Labels: the class id, < 0 ignored
-  Strided<T, kUnit> grad, hess;
+  RowRun<T, kUnit> grad, hess;
   T coef = T(0);  // weight * upstream gradient / divisor of this sample
 };
 
@@ -138,8 +141,71 @@ inline index_t rows_per_tile(index_t classes) {
   return std::max<index_t>(1, kTileElements / std::max<index_t>(classes, 1));
 }
 
+/// Class axes up to this size that are not the last axis are gathered: a
+/// block of up to kGatherElements / C adjacent samples is copied into a
+/// per-thread row-major buffer (reading C runs of adjacent elements), the rows
+/// are evaluated there, and the gradient is scattered back. Reading the rows
+/// in place would touch one cache line per element per sweep, and strides of
+/// a multiple of 4 KiB make every element of a row collide in one L1 set.
+inline constexpr index_t kGatherElements = 4096;
+
+/// Per-thread, grow-only buffers for gathered blocks (0: y_pred and the
+/// gradient in place, 1: y_true, 2: the Hessian).
+template <class T>
+inline T* gather_buffer(int which, index_t n) {
+  static thread_local std::vector<T> buffers[3];
+  std::vector<T>& b = buffers[which];
+  if (static_cast<index_t>(b.size()) < n) b.resize(static_cast<std::size_t>(n));
+  return b.data();
+}
+
+/// Rows [s0, s1) read in place (strided, or unit stride along the classes):
+/// the weighted sum of their per-sample losses, in sample order.
 template <unsigned W, bool kUnit, class Loss, class T>
+FASTLOSS_INLINE double rows_direct(const Loss& loss, const RowsProblem<T>& pr, double grad_base,
+                                   index_t s0, index_t s1) {
+  const index_t C = pr.shape.axis, inner = pr.shape.inner;
+  const T* w = pr.sample_weight;
+  const T* go = pr.grad_output;
+  double tile_sum = 0.0;
+  for (index_t sample = s0; sample < s1; ++sample) {
+    const index_t o = sample / inner, i = sample % inner;
+    RowView<T, kUnit> r;
+    r.size = C;
+    r.pred = {pr.y_pred.row(o, 0, i), pr.y_pred.stride[1]};
+    if (pr.y_true.data) r.target = {pr.y_true.row(o, 0, i), pr.y_true.stride[1]};
+    if (pr.labels) r.label = pr.labels[sample];
+    if constexpr ((W & kGrad) != 0) r.grad = {pr.grad.row(o, 0, i), pr.grad.stride[1]};
+    if constexpr ((W & kHess) != 0) r.hess = {pr.hess.row(o, 0, i), pr.hess.stride[1]};
+    if constexpr ((W & (kGrad | kHess)) != 0) {
+      double c = grad_base;
+      if (w) c *= static_cast<double>(w[sample]);
+      if (go) c *= static_cast<double>(go[sample]);
+      r.coef = static_cast<T>(c);
+    }
+    const double v = loss.template row<W>(r);
+    if constexpr ((W & kValue) != 0) {
+      const double weighted = w ? static_cast<double>(w[sample]) * v : v;
+      if (pr.per_sample) pr.per_sample[sample] = static_cast<T>(weighted);
+      tile_sum += weighted;
+    }
+  }
+  return tile_sum;
+}
+
+/// The hot path (float32, unit stride along the classes), compiled once per
+/// instruction set; see isa.hpp.
+template <unsigned W, class Loss, class T>
+FASTLOSS_DISPATCH double rows_dispatched(const Loss& loss, const RowsProblem<T>& pr,
+                                         double grad_base, index_t s0, index_t s1) {
+  return rows_direct<W, true>(loss, pr, grad_base, s0, s1);
+}
+
+enum class RowAccess { Strided, Unit, Gathered };
+
+template <unsigned W, RowAccess kAccess, class Loss, class T>
 double run_rows_impl(const Loss& loss, const RowsProblem<T>& pr, double grad_base) {
+  constexpr bool kUnit = kAccess != RowAccess::Strided;
   const Shape3 s = pr.shape;
   const index_t C = s.axis, inner = s.inner, n_samples = s.samples();
   const index_t per_tile = rows_per_tile(C);
@@ -150,29 +216,68 @@ double run_rows_impl(const Loss& loss, const RowsProblem<T>& pr, double grad_bas
   const T* w = pr.sample_weight;
   const T* go = pr.grad_output;
   constexpr bool kDerivs = (W & (kGrad | kHess)) != 0;
+  auto coef_of = [&](index_t sample) -> T {
+    double c = grad_base;
+    if (w) c *= static_cast<double>(w[sample]);
+    if (go) c *= static_cast<double>(go[sample]);
+    return static_cast<T>(c);
+  };
+  // Weighted per-sample loss, accumulated in sample order.
+  auto account = [&](index_t sample, double v, double& tile_sum) {
+    if constexpr ((W & kValue) != 0) {
+      const double weighted = w ? static_cast<double>(w[sample]) * v : v;
+      if (pr.per_sample) pr.per_sample[sample] = static_cast<T>(weighted);
+      tile_sum += weighted;
+    } else {
+      (void)sample, (void)v, (void)tile_sum;
+    }
+  };
   parallel_tiles(tiles, threads_for(s.elements(), tiles), [&](index_t t) {
     const index_t s0 = t * per_tile, s1 = std::min(n_samples, s0 + per_tile);
     double tile_sum = 0.0;
-    for (index_t sample = s0; sample < s1; ++sample) {
-      const index_t o = sample / inner, i = sample % inner;
-      Row<T, kUnit> r;
-      r.size = C;
-      r.pred = {pr.y_pred.row(o, 0, i), pr.y_pred.stride[1]};
-      if (pr.y_true.data) r.target = {pr.y_true.row(o, 0, i), pr.y_true.stride[1]};
-      if (pr.labels) r.label = pr.labels[sample];
-      if constexpr ((W & kGrad) != 0) r.grad = {pr.grad.row(o, 0, i), pr.grad.stride[1]};
-      if constexpr ((W & kHess) != 0) r.hess = {pr.hess.row(o, 0, i), pr.hess.stride[1]};
-      if constexpr (kDerivs) {
-        double c = grad_base;
-        if (w) c *= static_cast<double>(w[sample]);
-        if (go) c *= static_cast<double>(go[sample]);
-        r.coef = static_cast<T>(c);
-      }
-      const double v = loss.template row<W>(r);
-      if constexpr ((W & kValue) != 0) {
-        const double weighted = w ? static_cast<double>(w[sample]) * v : v;
-        if (pr.per_sample) pr.per_sample[sample] = static_cast<T>(weighted);
-        tile_sum += weighted;
+    if constexpr (kAccess == RowAccess::Unit && std::is_same_v<T, float>) {
+      tile_sum = rows_dispatched<W>(loss, pr, grad_base, s0, s1);
+    } else if constexpr (kAccess != RowAccess::Gathered) {
+      tile_sum = rows_direct<W, kUnit>(loss, pr, grad_base, s0, s1);
+    } else {
+      const index_t block = std::max<index_t>(1, kGatherElements / C);
+      T* pbuf = gather_buffer<T>(0, block * C);
+      T* tbuf = pr.y_true.data ? gather_buffer<T>(1, block * C) : nullptr;
+      T* hbuf = (W & kHess) != 0 ? gather_buffer<T>(2, block * C) : nullptr;
+      // Copies the (o, c, i0 .. i0+nb) runs of v into / out of a row-major block.
+      auto gather = [&](const auto& v, T* buf, index_t o, index_t i0, index_t nb) {
+        for (index_t c = 0; c < C; ++c) {
+          const T* src = v.row(o, c, i0);
+          const index_t st = v.stride[2];
+          for (index_t b = 0; b < nb; ++b) buf[b * C + c] = src[b * st];
+        }
+      };
+      auto scatter = [&](const View3<T>& v, const T* buf, index_t o, index_t i0, index_t nb) {
+        for (index_t c = 0; c < C; ++c) {
+          T* dst = v.row(o, c, i0);
+          const index_t st = v.stride[2];
+          for (index_t b = 0; b < nb; ++b) dst[b * st] = buf[b * C + c];
+        }
+      };
+      for (index_t sample = s0; sample < s1;) {
+        const index_t o = sample / inner, i0 = sample % inner;
+        const index_t nb = std::min({block, s1 - sample, inner - i0});
+        gather(pr.y_pred, pbuf, o, i0, nb);
+        if (tbuf) gather(pr.y_true, tbuf, o, i0, nb);
+        for (index_t b = 0; b < nb; ++b) {
+          RowView<T, true> r;
+          r.size = C;
+          r.pred = {pbuf + b * C, 1};
+          if (tbuf) r.target = {tbuf + b * C, 1};
+          if (pr.labels) r.label = pr.labels[sample + b];
+          if constexpr ((W & kGrad) != 0) r.grad = {pbuf + b * C, 1};  // in place in the block
+          if constexpr ((W & kHess) != 0) r.hess = {hbuf + b * C, 1};
+          if constexpr (kDerivs) r.coef = coef_of(sample + b);
+          account(sample + b, loss.template row<W>(r), tile_sum);
+        }
+        if constexpr ((W & kGrad) != 0) scatter(pr.grad, pbuf, o, i0, nb);
+        if constexpr ((W & kHess) != 0) scatter(pr.hess, hbuf, o, i0, nb);
+        sample += nb;
       }
     }
     part[t] = tile_sum;
@@ -194,11 +299,14 @@ double run_rows(const Loss& loss, const RowsProblem<T>& pr, double grad_base) {
     }
     return 0.0;
   }
+  if (pr.shape.inner > 1 && 2 * pr.shape.axis <= kGatherElements) {
+    return run_rows_impl<W, RowAccess::Gathered>(loss, pr, grad_base);
+  }
   const bool unit = pr.y_pred.stride[1] == 1 && (!pr.y_true.data || pr.y_true.stride[1] == 1) &&
                     ((W & kGrad) == 0 || pr.grad.stride[1] == 1) &&
                     ((W & kHess) == 0 || pr.hess.stride[1] == 1);
-  if (unit) return run_rows_impl<W, true>(loss, pr, grad_base);
-  return run_rows_impl<W, false>(loss, pr, grad_base);
+  if (unit) return run_rows_impl<W, RowAccess::Unit>(loss, pr, grad_base);
+  return run_rows_impl<W, RowAccess::Strided>(loss, pr, grad_base);
 }
 
 }  // namespace detail
@@ -232,41 +340,9 @@ ElementwiseResult evaluate_rows(const Loss& loss, const RowsProblem<T>& pr) {
     }
   }
   if constexpr (has_validate<Loss>::value) loss.validate(s.axis);
-  ElementwiseResult res;
-  const index_t n_samples = s.samples();
-  if (pr.explicit_divisor) {
-    res.divisor = pr.reduction == Reduction::None ? 1.0 : pr.divisor;
-  } else {
-    switch (pr.reduction) {
-      case Reduction::None:
-      case Reduction::Sum: res.divisor = 1.0; break;
-      case Reduction::SumOverBatchSize: res.divisor = static_cast<double>(n_samples); break;
-      case Reduction::MeanWithSampleWeight:
-        res.divisor = pr.sample_weight ? sum_weights(pr.sample_weight, n_samples)
-                                       : static_cast<double>(n_samples);
-        break;
-    }
-  }
-  // Keras's divide_no_nan: a zero divisor gives a zero loss and gradient.
-  const double scale = res.divisor == 0.0 ? 0.0 : 1.0 / res.divisor;
-  const bool reduced = pr.reduction != Reduction::None;
-  const double grad_base = pr.per_element ? 1.0 : pr.grad_output_scalar * (reduced ? scale : 1.0);
-  const bool value = pr.want_value && !pr.per_element;
-  double total = 0.0;
-  if (pr.hess.data) {
-    if constexpr (Loss::kHasHessian) {
-      run_rows<kGrad | kHess>(loss, pr, grad_base);
-    } else {
-      throw std::invalid_argument(std::string(Loss::kName) + " has no Hessian");
-    }
-  } else if (pr.grad.data) {
-    total = value ? run_rows<kValue | kGrad>(loss, pr, grad_base)
-                  : run_rows<kGrad>(loss, pr, grad_base);
-  } else if (value) {
-    total = run_rows<kValue>(loss, pr, grad_base);
-  }
-  res.value = reduced ? (res.divisor == 0.0 ? 0.0 : total * scale) : total;
-  return res;
+  return run_and_reduce<Loss::kHasHessian>(
+      pr, s.samples(), Loss::kName,
+      [&](auto work, double grad_base) { return run_rows<decltype(work)::value>(loss, pr, grad_base); });
 }
 
 }  // namespace fastloss

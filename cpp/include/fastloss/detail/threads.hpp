@@ -7,6 +7,17 @@
 #include <omp.h>
 #endif
 
+// Loop-vectorisation hint: OpenMP's simd pragma when OpenMP (or -fopenmp-simd)
+// is on, GCC's ivdep otherwise, nothing elsewhere. Never changes results: the
+// loops it marks have no cross-iteration dependences.
+#if defined(_OPENMP)
+#define FASTLOSS_SIMD _Pragma("omp simd")
+#elif defined(__GNUC__) && !defined(__clang__)
+#define FASTLOSS_SIMD _Pragma("GCC ivdep")
+#else
+#define FASTLOSS_SIMD
+#endif
+
 namespace fastloss {
 
 namespace detail {

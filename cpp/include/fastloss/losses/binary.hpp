@@ -16,10 +16,10 @@ inline void require_label_smoothing(double ls, const char* who) {
           std::string(who) + ": label_smoothing must be in [0, 1], got " + std::to_string(ls));
 }
 
-/// Keras's binary label smoothing: t (1 - ls) + ls / 2.
+/// Keras's binary label smoothing: t (1 - ls) + ls / 2 (exactly t when ls == 0;
+/// no branch, so loops over it vectorise).
 template <class T>
 inline T smooth_binary(T t, double ls) {
-  if (ls == 0.0) return t;
   return t * static_cast<T>(1.0 - ls) + static_cast<T>(0.5 * ls);
 }
 
@@ -31,9 +31,9 @@ struct ClippedBce {
   T value, d1, d2;
   ClippedBce(T t, T p) {
     const T lo = math::ProbClip<T>::lo, hi = math::ProbClip<T>::hi;
-    const T pc = std::fmin(std::fmax(p, lo), hi);
+    const T pc = math::clip_nan(p, lo, hi);
     const T q = T(1) - pc;
-    value = -(t * std::log(pc) + (T(1) - t) * std::log(q));
+    value = -(t * math::log(pc) + (T(1) - t) * math::log(q));
     const bool live = p >= lo && p <= hi;
     d1 = live ? -t / pc + (T(1) - t) / q : T(0);
     d2 = live ? t / (pc * pc) + (T(1) - t) / (q * q) : T(0);
@@ -222,10 +222,16 @@ namespace detail {
 /// every label of the call is exactly 0 or 1 (the driver scans them first).
 struct BinaryLabelRule {
   static constexpr bool kConvertsBinaryLabels = true;
-  bool binary_labels = false;
+  // y = scale t + shift: (2, -1) maps {0,1} to {-1,+1}, (1, 0) keeps t. Kept
+  // arithmetic rather than a bool so that the per-element loop vectorises.
+  double label_scale = 1.0, label_shift = 0.0;
+  void set_binary_labels(bool binary) {
+    label_scale = binary ? 2.0 : 1.0;
+    label_shift = binary ? -1.0 : 0.0;
+  }
   template <class T>
   T signed_label(T t) const {
-    return binary_labels ? T(2) * t - T(1) : t;
+    return static_cast<T>(label_scale) * t + static_cast<T>(label_shift);
   }
 };
 }  // namespace detail
@@ -239,7 +245,7 @@ struct Hinge : detail::BinaryLabelRule {
     const T y = signed_label(t);
     const T m = T(1) - y * p;
     g = m > T(0) ? -y : T(0);
-    return std::fmax(m, T(0));
+    return math::max_nan(m, T(0));
   }
 };
 
@@ -250,14 +256,14 @@ struct SquaredHinge : detail::BinaryLabelRule {
   template <class T>
   T value_grad(T t, T p, T& g) const {
     const T y = signed_label(t);
-    const T m = std::fmax(T(1) - y * p, T(0));
+    const T m = math::max_nan(T(1) - y * p, T(0));
     g = T(-2) * y * m;
     return m * m;
   }
   template <class T>
   void grad_hess(T t, T p, T& g, T& h) const {
     const T y = signed_label(t);
-    const T m = std::fmax(T(1) - y * p, T(0));
+    const T m = math::max_nan(T(1) - y * p, T(0));
     g = T(-2) * y * m;
     h = m > T(0) ? T(2) * y * y : T(0);
   }
@@ -270,14 +276,14 @@ struct ExponentialLoss : detail::BinaryLabelRule {
   template <class T>
   T value_grad(T t, T p, T& g) const {
     const T y = signed_label(t);
-    const T e = std::exp(-y * p);
+    const T e = math::exp(-y * p);
     g = -y * e;
     return e;
   }
   template <class T>
   void grad_hess(T t, T p, T& g, T& h) const {
     const T y = signed_label(t);
-    const T e = std::exp(-y * p);
+    const T e = math::exp(-y * p);
     g = -y * e;
     h = y * y * e;
   }

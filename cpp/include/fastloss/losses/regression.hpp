@@ -53,7 +53,7 @@ struct MeanAbsolutePercentageError {
   static constexpr bool kHasHessian = false;
   template <class T>
   T value_grad(T t, T p, T& g) const {
-    const T denom = std::fmax(std::fabs(t), static_cast<T>(math::kKerasEpsilon));
+    const T denom = math::max_nan(std::fabs(t), static_cast<T>(math::kKerasEpsilon));
     const T d = t - p;
     g = T(100) * (-math::sign(d)) / denom;
     return T(100) * std::fabs(d / denom);
@@ -67,7 +67,7 @@ struct MeanSquaredLogarithmicError {
   static constexpr bool kHasHessian = true;
   template <class T>
   static T log_term(T x) {
-    return std::log(std::fmax(x, static_cast<T>(math::kKerasEpsilon)) + T(1));
+    return math::log(math::max_nan(x, static_cast<T>(math::kKerasEpsilon)) + T(1));
   }
   template <class T>
   T value_grad(T t, T p, T& g) const {
@@ -122,12 +122,12 @@ struct LogCosh {
   template <class T>
   T value_grad(T t, T p, T& g) const {
     const T e = p - t;
-    g = std::tanh(e);
+    g = math::tanh(e);
     return e + math::softplus(T(-2) * e) - static_cast<T>(0.69314718055994530942);
   }
   template <class T>
   void grad_hess(T t, T p, T& g, T& h) const {
-    const T th = std::tanh(p - t);
+    const T th = math::tanh(p - t);
     g = th;
     h = T(1) - th * th;
   }
@@ -141,7 +141,7 @@ struct Poisson {
   T value_grad(T t, T p, T& g) const {
     const T q = p + static_cast<T>(math::kKerasEpsilon);
     g = T(1) - t / q;
-    return p - t * std::log(q);
+    return p - t * math::log(q);
   }
   template <class T>
   void grad_hess(T t, T p, T& g, T& h) const {

@@ -1,0 +1,140 @@
+#pragma once
+
+// Binding of one elementwise loss as a kernel class `_core.<Struct>(params)`
+// with one `run` method. Argument meaning and checking of user input live in
+// the Python layer; this only converts. The registry is bound in kParts
+// translation units (elementwise_part<N>.cpp), each taking every kParts-th
+// loss, so that the kernels (three instruction-set clones each) compile in
+// parallel.
+#include <cstddef>
+#include <tuple>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <pybind11/stl.h>
+
+#include "arrays.hpp"
+
+namespace fastloss::bindings {
+
+namespace elementwise {
+
+template <class Loss, std::size_t... I>
+Loss make_loss(const std::vector<double>& p, std::index_sequence<I...>) {
+  return Loss(p[I]...);
+}
+
+/// Number of doubles the struct's constructor takes (0..4).
+template <class Loss>
+constexpr std::size_t arity() {
+  if constexpr (std::is_constructible_v<Loss, double, double, double, double>) return 4;
+  else if constexpr (std::is_constructible_v<Loss, double, double, double>) return 3;
+  else if constexpr (std::is_constructible_v<Loss, double, double>) return 2;
+  else if constexpr (std::is_constructible_v<Loss, double>) return 1;
+  else return 0;
+}
+
+template <class Loss>
+Loss construct(const std::vector<double>& p) {
+  constexpr std::size_t n = arity<Loss>();
+  if (p.size() != n) {
+    throw py::value_error(std::string(Loss::kName) + ": expected " + std::to_string(n) +
+                          " parameters, got " + std::to_string(p.size()));
+  }
+  return make_loss<Loss>(p, std::make_index_sequence<n>{});
+}
+
+template <class Loss, class T>
+double run_typed(const Loss& loss, const py::array& y_true, const py::array& y_pred,
+                 const py::object& sample_weight, const py::object& grad_output,
+                 double grad_output_scalar, int reduction, double divisor, bool want_value,
+                 const py::object& per_sample, const py::object& grad, const py::object& hess,
+                 bool per_element) {
+  ElementwiseProblem<T> pr;
+  pr.shape = Shape3{static_cast<index_t>(y_pred.shape(0)), static_cast<index_t>(y_pred.shape(1)),
+                    static_cast<index_t>(y_pred.shape(2))};
+  pr.y_pred = view3<T, const T>(y_pred, pr.shape, "y_pred");
+  pr.y_true = view3<T, const T>(y_true, pr.shape, "y_true");
+  const index_t n = pr.shape.samples();
+  pr.sample_weight = per_sample_in<T>(sample_weight, n, "sample_weight");
+  pr.grad_output = per_sample_in<T>(grad_output, n, "grad_output");
+  pr.grad_output_scalar = grad_output_scalar;
+  if (reduction < 0 || reduction > 3) throw py::value_error("unknown reduction code");
+  pr.reduction = static_cast<Reduction>(reduction);
+  pr.explicit_divisor = true;  // the Python layer applies Keras's weight-broadcast rules
+  pr.divisor = divisor;
+  pr.want_value = want_value;
+  pr.per_sample = per_sample_out<T>(per_sample, n, "per_sample");
+  if (!grad.is_none()) pr.grad = view3<T, T>(py::reinterpret_borrow<py::array>(grad), pr.shape, "out");
+  if (!hess.is_none()) pr.hess = view3<T, T>(py::reinterpret_borrow<py::array>(hess), pr.shape, "hess");
+  pr.per_element = per_element;
+  ElementwiseResult r;
+  {
+    py::gil_scoped_release release;
+    r = evaluate(loss, pr);
+  }
+  return r.value;
+}
+
+template <class Loss>
+void bind_one(py::module_& m, const char* struct_name) {
+  py::class_<Loss>(m, struct_name)
+      .def(py::init(&construct<Loss>), py::arg("params"))
+      .def_property_readonly_static("name", [](py::object) { return std::string(Loss::kName); })
+      .def_property_readonly_static("has_hessian", [](py::object) { return Loss::kHasHessian; })
+      .def(
+          "run",
+          [](const Loss& loss, const py::array& y_true, const py::array& y_pred,
+             const py::object& sample_weight, const py::object& grad_output,
+             double grad_output_scalar, int reduction, double divisor, bool want_value,
+             const py::object& per_sample, const py::object& grad, const py::object& hess,
+             bool per_element) {
+            if (has_dtype<float>(y_pred))
+              return run_typed<Loss, float>(loss, y_true, y_pred, sample_weight, grad_output,
+                                            grad_output_scalar, reduction, divisor, want_value,
+                                            per_sample, grad, hess, per_element);
+            if (has_dtype<double>(y_pred))
+              return run_typed<Loss, double>(loss, y_true, y_pred, sample_weight, grad_output,
+                                             grad_output_scalar, reduction, divisor, want_value,
+                                             per_sample, grad, hess, per_element);
+            throw py::type_error("y_pred: expected float32 or float64");
+          },
+          py::arg("y_true"), py::arg("y_pred"), py::arg("sample_weight"), py::arg("grad_output"),
+          py::arg("grad_output_scalar"), py::arg("reduction"), py::arg("divisor"),
+          py::arg("want_value"),
+          py::arg("per_sample"), py::arg("grad"), py::arg("hess"), py::arg("per_element"));
+}
+
+
+inline constexpr int kParts = 4;
+
+template <class... Losses>
+struct LossList {};
+
+#define FASTLOSS_AS_TYPE(S) , S
+#define FASTLOSS_AS_NAME(S) #S,
+using AllLosses = LossList<void FASTLOSS_ELEMENTWISE_LOSSES(FASTLOSS_AS_TYPE)>;
+inline constexpr const char* kStructNames[] = {FASTLOSS_ELEMENTWISE_LOSSES(FASTLOSS_AS_NAME)};
+#undef FASTLOSS_AS_TYPE
+#undef FASTLOSS_AS_NAME
+
+/// Binds the registry entries whose index is Part modulo kParts.
+template <int Part, class... Losses, std::size_t... I>
+void bind_part(py::module_& m, LossList<void, Losses...>, std::index_sequence<I...>) {
+  (
+      [&] {
+        if constexpr (I % kParts == Part) {
+          bind_one<std::tuple_element_t<I, std::tuple<Losses...>>>(m, kStructNames[I]);
+        }
+      }(),
+      ...);
+}
+
+template <int Part, class... Losses>
+void bind_part(py::module_& m, LossList<void, Losses...> list) {
+  bind_part<Part>(m, list, std::index_sequence_for<Losses...>{});
+}
+
+}  // namespace elementwise
+}  // namespace fastloss::bindings

@@ -1,0 +1,618 @@
+// Class-axis losses: the per-sample loss reduces over a class (feature) axis,
+// so one row's elements depend on each other (softmax, renormalisation,
+// norms, argmax). Each struct holds the math of one row; the sample loops,
+// threads and reduction are detail::run_rows (detail/rows.hpp).
+//
+// Interface of a struct: kName, kHasHessian, kInput (RowInput) and
+//   template <unsigned W, class T, bool U> double row(const detail::RowView<T, U>&) const
+// which returns the per-sample loss and, as the work mask W asks, writes
+// coef * dL/dy_pred (and coef * d2L/dy_pred2, the Hessian's diagonal) for
+// every element of the row. Sums over a row run in double in a fixed lane
+// order; per-element arithmetic is in the input precision T, as Keras does it.
+//
+// Notation: z logits, p probabilities, t targets, C the number of classes,
+// a_c the effective target weights of a cross-entropy (smoothed one-hot or
+// dense targets), A = Σ a_c.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../detail/math.hpp"
+#include "../detail/rows.hpp"
+#include "binary.hpp"  // detail::require, detail::require_label_smoothing
+
+namespace fastloss {
+
+namespace detail {
+
+/// clip(x, lo, hi) that lets NaN through, as torch.clip / np.clip do
+/// (std::fmin/fmax would replace a NaN by the bound).
+template <class T>
+inline T clip_nan(T x, T lo, T hi) {
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/// min(x, cap) that lets NaN through.
+inline double min_nan(double x, double cap) { return x > cap ? cap : x; }
+
+/// Per-class parameters (class weights, focal alpha), kept in both
+/// precisions so that rows read them without conversion.
+class PerClass {
+ public:
+  PerClass() = default;
+  explicit PerClass(std::vector<double> v) : d_(std::move(v)) {
+    f_.reserve(d_.size());
+    for (double x : d_) f_.push_back(static_cast<float>(x));
+  }
+  bool empty() const { return d_.empty(); }
+  index_t size() const { return static_cast<index_t>(d_.size()); }
+  const std::vector<double>& values() const { return d_; }
+  template <class T>
+  const T* data() const {
+    if constexpr (std::is_same_v<T, float>) {
+      return f_.data();
+    } else {
+      return d_.data();
+    }
+  }
+
+ private:
+  std::vector<double> d_;
+  std::vector<float> f_;
+};
+
+/// Writes zeros over the derivative outputs of a row that contributes nothing
+/// (an ignored label).
+template <unsigned W, class T, bool U>
+inline void zero_row(const RowView<T, U>& r) {
+  for (index_t k = 0; k < r.size; ++k) {
+    if constexpr ((W & kGrad) != 0) r.grad[k] = T(0);
+    if constexpr ((W & kHess) != 0) r.hess[k] = T(0);
+  }
+}
+
+/// Softmax cross-entropy of logits z against target weights a(k) (any
+/// non-negative weights: one-hot, smoothed or soft targets):
+///   L = Σ a_c (logsumexp(z) - z_c) = A log S + Σ a_c (m - z_c),
+///   S = Σ e^(z_c - m), m = max z,
+///   dL/dz_k = A p_k - a_k,   d2L/dz_k2 = A p_k (1 - p_k),   p = softmax(z).
+/// Three sweeps: max; exp-sum, writing e^(z-m) into grad; scale grad in place.
+/// Terms with a_c == 0 are skipped in the value, so masked classes (z = -inf)
+/// with a zero target give a finite loss and a zero gradient.
+template <unsigned W, class T, bool U, class Weights>
+inline double softmax_xent(const RowView<T, U>& r, const Weights& a) {
+  const index_t n = r.size;
+  const T m = lane_max<T>(n, [&](index_t k) { return r.pred[k]; });
+  const double md = static_cast<double>(m);
+  LaneSum sum_e, sum_a, shift;
+  for_lanes(n, [&](index_t k, int l) {
+    const T z = r.pred[k];
+    const T ak = a(k);
+    const T e = math::exp(z - m);
+    sum_e.add(l, static_cast<double>(e));
+    sum_a.add(l, static_cast<double>(ak));
+    if constexpr ((W & kValue) != 0) {
+      shift.add(l, ak != T(0) ? static_cast<double>(ak) * (md - static_cast<double>(z)) : 0.0);
+    }
+    if constexpr ((W & kGrad) != 0) r.grad[k] = e;
+  });
+  const double S = sum_e.total(), A = sum_a.total();
+  if constexpr ((W & kGrad) != 0) {
+    const T scale = static_cast<T>(A / S), inv = static_cast<T>(1.0 / S);
+    const T At = static_cast<T>(A), c = r.coef;
+    for (index_t k = 0; k < n; ++k) {
+      const T e = r.grad[k];
+      if constexpr ((W & kHess) != 0) {
+        const T p = e * inv;
+        r.hess[k] = c * (At * p * (T(1) - p));
+      }
+      r.grad[k] = c * (scale * e - a(k));
+    }
+  }
+  if constexpr ((W & kValue) != 0) {
+    return A * math::log(S) + shift.total();
+  } else {
+    return 0.0;
+  }
+}
+
+/// Cross-entropy of probabilities as Keras computes it: renormalise
+/// q = p / Σp, clip q to [1e-7, 1 - 1e-7], L = -Σ a_c log(clip(q_c)).
+/// With L_live = Σ of a_c over the classes whose q is inside the clip range:
+///   dL/dp_k = (-a_k / q_k [k live] + A_live) / Σp,
+///   d2L/dp_k2 = (a_k / q_k^2 [k live] - A_live) / (Σp)^2.
+template <unsigned W, class T, bool U, class Weights>
+inline double prob_xent(const RowView<T, U>& r, const Weights& a) {
+  const index_t n = r.size;
+  const T lo = math::ProbClip<T>::lo, hi = math::ProbClip<T>::hi;
+  LaneSum sum_p;
+  for_lanes(n, [&](index_t k, int l) { sum_p.add(l, static_cast<double>(r.pred[k])); });
+  const T St = static_cast<T>(sum_p.total());
+  LaneSum value, live_a;
+  for_lanes(n, [&](index_t k, int l) {
+    const T q = r.pred[k] / St;
+    const T ak = a(k);
+    const bool live = q >= lo && q <= hi;
+    live_a.add(l, live ? static_cast<double>(ak) : 0.0);
+    if constexpr ((W & kValue) != 0) {
+      value.add(l, ak != T(0) ? -static_cast<double>(ak * math::log(clip_nan(q, lo, hi))) : 0.0);
+    }
+  });
+  if constexpr ((W & kGrad) != 0) {
+    const T A_live = static_cast<T>(live_a.total());
+    const T cg = r.coef / St, ch = r.coef / (St * St);
+    for (index_t k = 0; k < n; ++k) {
+      const T q = r.pred[k] / St;
+      const T ak = a(k);
+      const bool live = q >= lo && q <= hi;
+      if constexpr ((W & kHess) != 0) r.hess[k] = ch * ((live ? ak / (q * q) : T(0)) - A_live);
+      r.grad[k] = cg * ((live ? -ak / q : T(0)) + A_live);
+    }
+  }
+  return value.total();
+}
+
+/// Keras's categorical label smoothing as target weights: t (1 - ls) + ls / C.
+template <class T, bool U>
+struct SmoothedTargets {
+  RowRun<const T, U> t;
+  T keep, add;
+  bool smooth;
+  SmoothedTargets(const RowView<T, U>& r, double ls)
+      : t(r.target),
+        keep(static_cast<T>(1.0 - ls)),
+        add(static_cast<T>(ls / static_cast<double>(r.size))),
+        smooth(ls != 0.0) {}
+  T operator()(index_t k) const {
+    const T x = t[k];
+    return smooth ? x * keep + add : x;
+  }
+};
+
+}  // namespace detail
+
+/// Categorical cross-entropy (Keras CategoricalCrossentropy) on probabilities
+/// (renormalised and clipped as Keras does) or on logits (log-softmax), with
+/// Keras's label smoothing t (1 - ls) + ls / C.
+struct CategoricalCrossentropy {
+  static constexpr const char* kName = "categorical_crossentropy";
+  static constexpr bool kHasHessian = true;
+  static constexpr RowInput kInput = RowInput::Dense;
+  bool from_logits = false;
+  double label_smoothing = 0.0;
+  explicit CategoricalCrossentropy(bool from_logits_ = false, double ls = 0.0)
+      : from_logits(from_logits_), label_smoothing(ls) {
+    detail::require_label_smoothing(ls, "CategoricalCrossentropy");
+  }
+  template <unsigned W, class T, bool U>
+  double row(const detail::RowView<T, U>& r) const {
+    const detail::SmoothedTargets<T, U> a(r, label_smoothing);
+    return from_logits ? detail::softmax_xent<W>(r, a) : detail::prob_xent<W>(r, a);
+  }
+};
+
+/// Sparse categorical cross-entropy: one class id y per sample. With class
+/// weights w and label smoothing e it is PyTorch's cross_entropy per sample,
+///   L = (1 - e) w_y (-log p_y) + (e / C) Σ_c w_c (-log p_c),
+/// i.e. the dense cross-entropy with target weights
+///   a_c = (1 - e) w_y [c == y] + (e / C) w_c   (w = 1 without class weights).
+/// Rows with a negative label are ignored: zero loss, zero gradient.
+struct SparseCategoricalCrossentropy {
+  static constexpr const char* kName = "sparse_categorical_crossentropy";
+  static constexpr bool kHasHessian = true;
+  static constexpr RowInput kInput = RowInput::Labels;
+  bool from_logits = false;
+  double label_smoothing = 0.0;
+  detail::PerClass class_weight;  // empty: all 1
+  explicit SparseCategoricalCrossentropy(bool from_logits_ = false, double ls = 0.0,
+                                         std::vector<double> class_weight_ = {})
+      : from_logits(from_logits_), label_smoothing(ls), class_weight(std::move(class_weight_)) {
+    detail::require_label_smoothing(ls, "SparseCategoricalCrossentropy");
+    for (double w : class_weight.values()) {
+      detail::require(std::isfinite(w) && w >= 0,
+                      "SparseCategoricalCrossentropy: class weights must be finite and >= 0, "
+                      "got " + std::to_string(w));
+    }
+  }
+  void validate(index_t classes) const {
+    detail::require(class_weight.empty() || class_weight.size() == classes,
+                    "SparseCategoricalCrossentropy: class_weight has " +
+                        std::to_string(class_weight.size()) + " entries but y_pred has " +
+                        std::to_string(classes) + " classes");
+  }
+  template <unsigned W, class T, bool U>
+  double row(const detail::RowView<T, U>& r) const {
+    if (r.label < 0) {
+      detail::zero_row<W>(r);
+      return 0.0;
+    }
+    const index_t y = static_cast<index_t>(r.label);
+    const T* cw = class_weight.empty() ? nullptr : class_weight.template data<T>();
+    const T on = static_cast<T>((1.0 - label_smoothing) * (cw ? static_cast<double>(cw[y]) : 1.0));
+    const T off = static_cast<T>(label_smoothing / static_cast<double>(r.size));
+    if (off == T(0)) {
+      return from_logits ? one_hot_logits<W>(r, y, on) : one_hot_probs<W>(r, y, on);
+    }
+    auto a = [&](index_t k) {
+      return (k == y ? on : T(0)) + off * (cw ? cw[k] : T(1));
+    };
+    return from_logits ? detail::softmax_xent<W>(r, a) : detail::prob_xent<W>(r, a);
+  }
+
+ private:
+  /// a = on at y, 0 elsewhere: the value needs only z_y, and the target
+  /// weight is subtracted from the gradient at y alone.
+  template <unsigned W, class T, bool U>
+  static double one_hot_logits(const detail::RowView<T, U>& r, index_t y, T on) {
+    using namespace detail;
+    const index_t n = r.size;
+    const T m = lane_max<T>(n, [&](index_t k) { return r.pred[k]; });
+    const T zy = r.pred[y];  // read before the in-place sweep overwrites it
+    LaneSum sum_e;
+    for_lanes(n, [&](index_t k, int l) {
+      const T e = math::exp(r.pred[k] - m);
+      sum_e.add(l, static_cast<double>(e));
+      if constexpr ((W & kGrad) != 0) r.grad[k] = e;
+    });
+    const double S = sum_e.total();
+    if constexpr ((W & kGrad) != 0) {
+      const T scale = static_cast<T>(static_cast<double>(on) / S);
+      const T inv = static_cast<T>(1.0 / S), c = r.coef;
+      const T ey = r.grad[y];
+      for (index_t k = 0; k < n; ++k) {
+        const T e = r.grad[k];
+        if constexpr ((W & kHess) != 0) {
+          const T p = e * inv;
+          r.hess[k] = c * (on * p * (T(1) - p));
+        }
+        r.grad[k] = c * (scale * e);
+      }
+      r.grad[y] = c * (scale * ey - on);
+    }
+    return static_cast<double>(on) *
+           (math::log(S) + static_cast<double>(m) - static_cast<double>(zy));
+  }
+
+  template <unsigned W, class T, bool U>
+  static double one_hot_probs(const detail::RowView<T, U>& r, index_t y, T on) {
+    using namespace detail;
+    const index_t n = r.size;
+    const T lo = math::ProbClip<T>::lo, hi = math::ProbClip<T>::hi;
+    LaneSum sum_p;
+    for_lanes(n, [&](index_t k, int l) { sum_p.add(l, static_cast<double>(r.pred[k])); });
+    const T St = static_cast<T>(sum_p.total());
+    const T qy = r.pred[y] / St;
+    const bool live_y = qy >= lo && qy <= hi;
+    if constexpr ((W & kGrad) != 0) {
+      const T A_live = live_y ? on : T(0);
+      const T cg = r.coef / St, ch = r.coef / (St * St);
+      for (index_t k = 0; k < n; ++k) {
+        if constexpr ((W & kHess) != 0) r.hess[k] = ch * (-A_live);
+        r.grad[k] = cg * A_live;
+      }
+      if (live_y) {
+        if constexpr ((W & kHess) != 0) r.hess[y] = ch * (on / (qy * qy) - A_live);
+        r.grad[y] = cg * (-on / qy + A_live);
+      }
+    }
+    return -static_cast<double>(on * math::log(clip_nan(qy, lo, hi)));
+  }
+};
+
+/// Categorical focal cross-entropy (Keras CategoricalFocalCrossentropy):
+///   L = Σ_c alpha_c (1 - q_c)^gamma (-t_c log q_c),
+/// q = clip(p / Σp, 1e-7, 1 - 1e-7), p = y_pred or softmax(y_pred) with
+/// from_logits. With f_c(q) the summand and r_c = f_c'(q_c) (0 where clipped),
+/// R = Σ r_c q_c: dL/dp_k = (r_k - R) / Σp; from logits dL/dz_k = q_k (r_k - R).
+struct CategoricalFocalCrossentropy {
+  static constexpr const char* kName = "categorical_focal_crossentropy";
+  static constexpr bool kHasHessian = false;
+  static constexpr RowInput kInput = RowInput::Dense;
+  detail::PerClass alpha;  // one value (all classes) or one per class
+  double gamma = 2.0;
+  bool from_logits = false;
+  double label_smoothing = 0.0;
+  explicit CategoricalFocalCrossentropy(std::vector<double> alpha_ = {0.25}, double gamma_ = 2.0,
+                                        bool from_logits_ = false, double ls = 0.0)
+      : alpha(std::move(alpha_)), gamma(gamma_), from_logits(from_logits_), label_smoothing(ls) {
+    detail::require(!alpha.empty(), "CategoricalFocalCrossentropy: alpha must not be empty");
+    for (double x : alpha.values()) {
+      detail::require(std::isfinite(x), "CategoricalFocalCrossentropy: alpha must be finite");
+    }
+    detail::require(gamma >= 0 && std::isfinite(gamma),
+                    "CategoricalFocalCrossentropy: gamma must be >= 0, got " +
+                        std::to_string(gamma));
+    detail::require_label_smoothing(ls, "CategoricalFocalCrossentropy");
+  }
+  void validate(index_t classes) const {
+    detail::require(alpha.size() == 1 || alpha.size() == classes,
+                    "CategoricalFocalCrossentropy: alpha has " + std::to_string(alpha.size()) +
+                        " entries but y_pred has " + std::to_string(classes) + " classes");
+  }
+
+  /// The summand f(q) = alpha (1 - qc)^gamma (-t log qc) and r = df/dq.
+  template <class T>
+  struct Term {
+    double value;
+    T slope;
+  };
+  template <class T>
+  Term<T> term(T q, T t, T al) const {
+    const T lo = math::ProbClip<T>::lo, hi = math::ProbClip<T>::hi;
+    const T g = static_cast<T>(gamma);
+    const T qc = detail::clip_nan(q, lo, hi);
+    if (t == T(0)) return {0.0, T(0)};
+    const T lq = math::log(qc);
+    const T mod = math::pow_nonneg(T(1) - qc, g);
+    const bool live = q >= lo && q <= hi;
+    const T slope =
+        live ? -al * t * (mod / qc - math::dpow_nonneg(T(1) - qc, g) * lq) : T(0);
+    return {static_cast<double>(al * mod * (-t * lq)), slope};
+  }
+
+  template <unsigned W, class T, bool U>
+  double row(const detail::RowView<T, U>& r) const {
+    using namespace detail;
+    const index_t n = r.size;
+    const SmoothedTargets<T, U> a(r, label_smoothing);
+    const T* al = alpha.template data<T>();
+    const bool per_class = alpha.size() > 1;
+    auto alpha_of = [&](index_t k) { return per_class ? al[k] : al[0]; };
+    LaneSum value, slope_q;
+    if (!from_logits) {
+      LaneSum sum_p;
+      for_lanes(n, [&](index_t k, int l) { sum_p.add(l, static_cast<double>(r.pred[k])); });
+      const T St = static_cast<T>(sum_p.total());
+      for_lanes(n, [&](index_t k, int l) {
+        const T q = r.pred[k] / St;
+        const Term<T> f = term(q, a(k), alpha_of(k));
+        value.add(l, f.value);
+        slope_q.add(l, static_cast<double>(f.slope * q));
+      });
+      if constexpr ((W & kGrad) != 0) {
+        const T R = static_cast<T>(slope_q.total()), c = r.coef / St;
+        for (index_t k = 0; k < n; ++k) {
+          const T q = r.pred[k] / St;
+          r.grad[k] = c * (term(q, a(k), alpha_of(k)).slope - R);
+        }
+      }
+      return value.total();
+    }
+    const T m = lane_max<T>(n, [&](index_t k) { return r.pred[k]; });
+    LaneSum sum_e;
+    for_lanes(n, [&](index_t k, int l) {
+      sum_e.add(l, static_cast<double>(math::exp(r.pred[k] - m)));
+    });
+    const T inv = static_cast<T>(1.0 / sum_e.total());
+    for_lanes(n, [&](index_t k, int l) {
+      const T q = math::exp(r.pred[k] - m) * inv;
+      const Term<T> f = term(q, a(k), alpha_of(k));
+      value.add(l, f.value);
+      slope_q.add(l, static_cast<double>(f.slope * q));
+    });
+    if constexpr ((W & kGrad) != 0) {
+      const T R = static_cast<T>(slope_q.total()), c = r.coef;
+      for (index_t k = 0; k < n; ++k) {
+        const T q = math::exp(r.pred[k] - m) * inv;
+        r.grad[k] = c * (q * (term(q, a(k), alpha_of(k)).slope - R));
+      }
+    }
+    return value.total();
+  }
+};
+
+/// Kullback-Leibler divergence as Keras computes it: both inputs clipped to
+/// [1e-7, 1], L = Σ t log(t / p). dL/dp = -t / p, d2L/dp2 = t / p^2 where p
+/// is inside the clip range, 0 outside.
+struct KLDivergence {
+  static constexpr const char* kName = "kl_divergence";
+  static constexpr bool kHasHessian = true;
+  static constexpr RowInput kInput = RowInput::Dense;
+  template <unsigned W, class T, bool U>
+  double row(const detail::RowView<T, U>& r) const {
+    using namespace detail;
+    const T lo = static_cast<T>(math::kKerasEpsilon), hi = T(1);
+    LaneSum value;
+    auto body = [&](index_t k, int l) {
+      const T t = clip_nan(r.target[k], lo, hi);
+      const T p = r.pred[k];
+      const T pc = clip_nan(p, lo, hi);
+      if constexpr ((W & kValue) != 0) value.add(l, static_cast<double>(t * math::log(t / pc)));
+      const bool live = p >= lo && p <= hi;
+      if constexpr ((W & kHess) != 0) r.hess[k] = r.coef * (live ? t / (pc * pc) : T(0));
+      if constexpr ((W & kGrad) != 0) r.grad[k] = r.coef * (live ? -t / pc : T(0));
+    };
+    for_lanes(r.size, body);
+    return value.total();
+  }
+};
+
+/// Keras's categorical hinge: L = max(neg - pos + 1, 0), pos = Σ t p,
+/// neg = max_c (1 - t_c) p_c. Where L > 0, dL/dp_k = -t_k + (1 - t_k)[k == j],
+/// j the first index of the maximum; 0 where L <= 0. Piecewise linear.
+struct CategoricalHinge {
+  static constexpr const char* kName = "categorical_hinge";
+  static constexpr bool kHasHessian = false;
+  static constexpr RowInput kInput = RowInput::Dense;
+  template <unsigned W, class T, bool U>
+  double row(const detail::RowView<T, U>& r) const {
+    using namespace detail;
+    const index_t n = r.size;
+    LaneSum pos;
+    for_lanes(n, [&](index_t k, int l) {
+      pos.add(l, static_cast<double>(r.target[k]) * static_cast<double>(r.pred[k]));
+    });
+    index_t j = 0;
+    T neg = (T(1) - r.target[0]) * r.pred[0];
+    for (index_t k = 1; k < n; ++k) {
+      const T v = (T(1) - r.target[k]) * r.pred[k];
+      if (v > neg || (neg != neg && v == v)) {
+        neg = v;
+        j = k;
+      }
+    }
+    const double margin = static_cast<double>(neg) - pos.total() + 1.0;
+    if constexpr ((W & kGrad) != 0) {
+      const T c = margin > 0.0 ? r.coef : T(0);
+      for (index_t k = 0; k < n; ++k) r.grad[k] = c * (-r.target[k]);
+      r.grad[j] = c * (T(1) - r.target[j] - r.target[j]);
+    }
+    return margin > 0.0 || margin != margin ? margin : 0.0;
+  }
+};
+
+/// Keras's cosine similarity loss L = -Σ t_c p_c / (|t| |p|), each norm
+/// floored at 1e-7 (Keras's normalize: x * min(rsqrt(Σx²), 1e7)); a zero
+/// vector gives 0. With u = t / |t|, s = u·p and k = 1/|p| (unfloored):
+///   dL/dp_c = -u_c k + s p_c k^3,
+///   d2L/dp_c2 = 2 u_c p_c k^3 + s k^3 - 3 s p_c^2 k^5.
+/// Where |p| <= 1e-7 the floor is active and dL/dp_c = -u_c 1e7, d2L = 0.
+struct CosineSimilarity {
+  static constexpr const char* kName = "cosine_similarity";
+  static constexpr bool kHasHessian = true;
+  static constexpr RowInput kInput = RowInput::Dense;
+  template <unsigned W, class T, bool U>
+  double row(const detail::RowView<T, U>& r) const {
+    using namespace detail;
+    const index_t n = r.size;
+    LaneSum tt, pp, tp;
+    for_lanes(n, [&](index_t k, int l) {
+      const double t = static_cast<double>(r.target[k]), p = static_cast<double>(r.pred[k]);
+      tt.add(l, t * t);
+      pp.add(l, p * p);
+      tp.add(l, t * p);
+    });
+    const double cap = 1.0 / math::kKerasEpsilon;
+    const double raw_p = 1.0 / std::sqrt(pp.total());
+    const double inv_t = min_nan(1.0 / std::sqrt(tt.total()), cap);
+    const double inv_p = min_nan(raw_p, cap);
+    const bool live = raw_p < cap;
+    const double s = tp.total() * inv_t;  // u · p
+    if constexpr ((W & kGrad) != 0) {
+      const double k3 = inv_p * inv_p * inv_p;
+      const T c1 = static_cast<T>(-inv_t * inv_p), c2 = static_cast<T>(live ? s * k3 : 0.0);
+      const T h1 = static_cast<T>(live ? 2.0 * inv_t * k3 : 0.0);
+      const T h3 = static_cast<T>(live ? -3.0 * s * k3 * inv_p * inv_p : 0.0);
+      const T c = r.coef;
+      for (index_t k = 0; k < n; ++k) {
+        const T t = r.target[k], p = r.pred[k];
+        if constexpr ((W & kHess) != 0) r.hess[k] = c * (h1 * t * p + c2 + h3 * p * p);
+        r.grad[k] = c * (c1 * t + c2 * p);
+      }
+    }
+    return -s * inv_p;
+  }
+};
+
+/// Shannon entropy of each row: H = -Σ p log p (0 log 0 = 0) of
+/// probabilities, dH/dp = -(log p + 1), d2H/dp2 = -1/p; or of softmax(z) with
+/// from_logits: H = log S - Σ e_c (z_c - m) / S,
+/// dH/dz_k = -p_k (log p_k + H),
+/// d2H/dz_k2 = -p_k ((1 - 2 p_k)(log p_k + H) + 1 - p_k).
+struct Entropy {
+  static constexpr const char* kName = "entropy";
+  static constexpr bool kHasHessian = true;
+  static constexpr RowInput kInput = RowInput::None;
+  bool from_logits = false;
+  explicit Entropy(bool from_logits_ = false) : from_logits(from_logits_) {}
+  template <unsigned W, class T, bool U>
+  double row(const detail::RowView<T, U>& r) const {
+    using namespace detail;
+    const index_t n = r.size;
+    LaneSum value;
+    if (!from_logits) {
+      for_lanes(n, [&](index_t k, int l) {
+        const T p = r.pred[k];
+        const T lp = math::log(p);
+        if constexpr ((W & kValue) != 0) value.add(l, p == T(0) ? 0.0 : -static_cast<double>(p * lp));
+        if constexpr ((W & kHess) != 0) r.hess[k] = r.coef * (T(-1) / p);
+        if constexpr ((W & kGrad) != 0) r.grad[k] = r.coef * (-(lp + T(1)));
+      });
+      return value.total();
+    }
+    const T m = lane_max<T>(n, [&](index_t k) { return r.pred[k]; });
+    LaneSum sum_e, moment;
+    for_lanes(n, [&](index_t k, int l) {
+      const T d = r.pred[k] - m;
+      const T e = math::exp(d);
+      sum_e.add(l, static_cast<double>(e));
+      moment.add(l, e != T(0) ? static_cast<double>(e) * static_cast<double>(d) : 0.0);
+    });
+    const double S = sum_e.total(), log_s = math::log(S);
+    const double H = log_s - moment.total() / S;
+    if constexpr ((W & kGrad) != 0) {
+      const T inv = static_cast<T>(1.0 / S), shift = static_cast<T>(H - log_s);
+      const T c = r.coef;
+      for (index_t k = 0; k < n; ++k) {
+        const T d = r.pred[k] - m;
+        const T p = math::exp(d) * inv;
+        const T lh = d + shift;  // log p_k + H
+        if constexpr ((W & kHess) != 0) {
+          r.hess[k] = p == T(0) ? T(0) : c * (-p * ((T(1) - T(2) * p) * lh + T(1) - p));
+        }
+        r.grad[k] = p == T(0) ? T(0) : c * (-p * lh);
+      }
+    }
+    return H;
+  }
+};
+
+namespace detail {
+/// First index of the maximum of a row, and whether the row holds a NaN.
+template <class E, bool U>
+inline std::pair<index_t, bool> first_argmax(const RowRun<E, U>& x, index_t n) {
+  index_t j = 0;
+  auto best = x[0];
+  bool nan = best != best;
+  for (index_t k = 1; k < n; ++k) {
+    const auto v = x[k];
+    nan = nan || v != v;
+    if (v > best) {
+      best = v;
+      j = k;
+    }
+  }
+  return {j, nan};
+}
+}  // namespace detail
+
+/// 0-1 loss over the class axis: 1 where argmax(y_pred) differs from
+/// argmax(y_true) (1 - Keras's categorical_accuracy), else 0; NaN where the
+/// prediction row holds a NaN. Piecewise constant: the gradient is 0.
+struct CategoricalZeroOne {
+  static constexpr const char* kName = "categorical_zero_one";
+  static constexpr bool kHasHessian = false;
+  static constexpr RowInput kInput = RowInput::Dense;
+  template <unsigned W, class T, bool U>
+  double row(const detail::RowView<T, U>& r) const {
+    const auto [jp, nan] = detail::first_argmax(r.pred, r.size);
+    const index_t jt = detail::first_argmax(r.target, r.size).first;
+    detail::zero_row<W>(r);  // after the reads: grad may be y_pred itself
+    if (nan) return std::numeric_limits<double>::quiet_NaN();
+    return jp == jt ? 0.0 : 1.0;
+  }
+};
+
+/// 0-1 loss against class ids: 1 where argmax(y_pred) != y (1 - Keras's
+/// sparse_categorical_accuracy); ignored rows (negative label) give 0.
+struct SparseCategoricalZeroOne {
+  static constexpr const char* kName = "sparse_categorical_zero_one";
+  static constexpr bool kHasHessian = false;
+  static constexpr RowInput kInput = RowInput::Labels;
+  template <unsigned W, class T, bool U>
+  double row(const detail::RowView<T, U>& r) const {
+    const auto [jp, nan] = detail::first_argmax(r.pred, r.size);
+    detail::zero_row<W>(r);  // after the reads: grad may be y_pred itself
+    if (r.label < 0) return 0.0;
+    if (nan) return std::numeric_limits<double>::quiet_NaN();
+    return jp == static_cast<index_t>(r.label) ? 0.0 : 1.0;
+  }
+};
+
+}  // namespace fastloss

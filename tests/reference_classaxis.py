@@ -1,0 +1,171 @@
+"""Float64 NumPy reference of every class-axis loss, written from the formulas
+(Keras 3's source for the Keras losses, PyTorch's documented cross_entropy for
+class weights and label smoothing of class ids), independently of the C++
+kernels and of fastloss's Python layer.
+
+Each loss function returns the per-sample losses (the class axis reduced) as
+float64; `reduce` turns them into what Keras's Loss.__call__ returns for
+per-sample-shaped (or scalar) sample weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EPS = 1e-7  # keras.backend.epsilon()
+
+
+def _f(*xs):
+    return [np.asarray(x, dtype=np.float64) for x in xs]
+
+
+def _last(x, axis):
+    return np.moveaxis(x, axis, -1)
+
+
+def log_softmax(z):
+    """Along the last axis, shifted by the maximum (finite for any finite row
+    maximum; -inf entries stay -inf)."""
+    m = np.max(z, axis=-1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        return z - m - np.log(np.sum(np.exp(z - m), axis=-1, keepdims=True))
+
+
+def softmax(z):
+    return np.exp(log_softmax(z))
+
+
+def _xlogy_sum(a, logq):
+    """Σ a log q over the last axis with 0 log 0 = 0 (masked classes)."""
+    with np.errstate(invalid="ignore"):
+        return np.sum(np.where(a != 0, a * logq, 0.0), axis=-1)
+
+
+def _log_probs(p, from_logits):
+    if from_logits:
+        return log_softmax(p)
+    q = p / np.sum(p, axis=-1, keepdims=True)
+    return np.log(np.clip(q, EPS, 1 - EPS))
+
+
+def categorical_crossentropy(t, p, from_logits=False, label_smoothing=0.0, axis=-1):
+    t, p = _f(t, p)
+    t, p = _last(np.broadcast_to(t, p.shape), axis), _last(p, axis)
+    C = p.shape[-1]
+    if label_smoothing:
+        t = t * (1 - label_smoothing) + label_smoothing / C
+    return -_xlogy_sum(t, _log_probs(p, from_logits))
+
+
+def sparse_targets(labels, C, class_weight=None, label_smoothing=0.0, ignore_class=None):
+    """PyTorch's effective target weights for class ids:
+    a_c = (1 - e) w_y [c == y] + (e / C) w_c; rows to ignore get a = 0."""
+    labels = np.asarray(labels)
+    valid = np.ones(labels.shape, bool) if ignore_class is None else labels != ignore_class
+    y = np.where(valid, labels, 0).astype(np.int64)
+    w = np.ones(C) if class_weight is None else np.asarray(class_weight, np.float64)
+    onehot = (np.arange(C) == y[..., None]).astype(np.float64)
+    a = (1 - label_smoothing) * w[y][..., None] * onehot + label_smoothing / C * w
+    return np.where(valid[..., None], a, 0.0), valid
+
+
+def sparse_categorical_crossentropy(labels, p, from_logits=False, ignore_class=None, axis=-1,
+                                    class_weight=None, label_smoothing=0.0):
+    (p,) = _f(p)
+    p = _last(p, axis)
+    a, valid = sparse_targets(labels, p.shape[-1], class_weight, label_smoothing, ignore_class)
+    return np.where(valid, -_xlogy_sum(a, _log_probs(p, from_logits)), 0.0)
+
+
+def categorical_focal_crossentropy(t, p, alpha=0.25, gamma=2.0, from_logits=False,
+                                   label_smoothing=0.0, axis=-1):
+    t, p = _f(t, p)
+    t, p = _last(np.broadcast_to(t, p.shape), axis), _last(p, axis)
+    C = p.shape[-1]
+    if label_smoothing:
+        t = t * (1 - label_smoothing) + label_smoothing / C
+    if from_logits:
+        p = softmax(p)
+    q = np.clip(p / np.sum(p, axis=-1, keepdims=True), EPS, 1 - EPS)
+    alpha = np.asarray(alpha, np.float64)
+    return np.sum(alpha * (1 - q) ** gamma * (-t * np.log(q)), axis=-1)
+
+
+def kl_divergence(t, p, axis=-1):
+    t, p = _f(t, p)
+    t, p = _last(np.broadcast_to(t, p.shape), axis), _last(p, axis)
+    t = np.clip(t, EPS, 1)
+    p = np.clip(p, EPS, 1)
+    return np.sum(t * np.log(t / p), axis=-1)
+
+
+def categorical_hinge(t, p, axis=-1):
+    t, p = _f(t, p)
+    t, p = _last(np.broadcast_to(t, p.shape), axis), _last(p, axis)
+    pos = np.sum(t * p, axis=-1)
+    neg = np.max((1 - t) * p, axis=-1)
+    return np.maximum(neg - pos + 1, 0.0)
+
+
+def cosine_similarity(t, p, axis=-1):
+    t, p = _f(t, p)
+    t, p = _last(np.broadcast_to(t, p.shape), axis), _last(p, axis)
+
+    def normalize(x):
+        return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), EPS)
+
+    return -np.sum(normalize(t) * normalize(p), axis=-1)
+
+
+def entropy(p, from_logits=False, axis=-1):
+    (p,) = _f(p)
+    p = _last(p, axis)
+    if from_logits:
+        return -_xlogy_sum(softmax(p), log_softmax(p))
+    with np.errstate(divide="ignore"):
+        return -_xlogy_sum(p, np.log(p))
+
+
+def categorical_zero_one(t, p, axis=-1):
+    t, p = _f(t, p)
+    t, p = _last(np.broadcast_to(t, p.shape), axis), _last(p, axis)
+    return (np.argmax(p, axis=-1) != np.argmax(t, axis=-1)).astype(np.float64)
+
+
+def sparse_categorical_zero_one(labels, p, ignore_class=None, axis=-1):
+    (p,) = _f(p)
+    p = _last(p, axis)
+    labels = np.asarray(labels)
+    valid = np.ones(labels.shape, bool) if ignore_class is None else labels != ignore_class
+    return np.where(valid, (np.argmax(p, axis=-1) != labels).astype(np.float64), 0.0)
+
+
+def reduce(values, sample_weight=None, reduction="sum_over_batch_size", valid=None,
+           label_weight=None):
+    """Keras's reduction of per-sample losses with per-sample (or scalar)
+    weights. `valid` marks the rows that count (Keras's mask from ignore_class):
+    "sum_over_batch_size" divides by their number, "mean_with_sample_weight" by
+    the sum of their weights. `label_weight` (class weight of each row's label)
+    joins the latter: PyTorch's weighted mean."""
+    values = np.asarray(values, np.float64)
+    sw = np.ones(values.shape) if sample_weight is None else np.broadcast_to(
+        np.asarray(sample_weight, np.float64), values.shape)
+    weighted = values * sw
+    if reduction in (None, "none"):
+        return weighted
+    if values.size == 0:
+        return 0.0
+    total = np.sum(weighted)
+    if reduction == "sum":
+        return total
+    if reduction in ("sum_over_batch_size", "mean"):
+        divisor = values.size if valid is None else np.count_nonzero(valid)
+    elif valid is None and label_weight is None:  # mean_with_sample_weight, Keras's own rule:
+        # the sum of the weights as given (a scalar weight is not broadcast first)
+        divisor = values.size if sample_weight is None else np.sum(sample_weight)
+    else:  # mean_with_sample_weight with a mask or class weights: weights broadcast first
+        d = sw * (1.0 if label_weight is None else label_weight)
+        if valid is not None:
+            d = np.where(valid, d, 0.0)
+        divisor = np.sum(d)
+    return 0.0 if divisor == 0 else total / divisor
