@@ -74,6 +74,34 @@ PYBIND11_MODULE(_core, m) {
         return out;
       },
       py::arg("name"), py::arg("x"));
+  m.def(
+      "_bandwidth_floor",
+      [](py::array a, py::array b, py::array out) {
+        auto check = [&](const py::array& x, const char* what) {
+          if (!(x.flags() & py::array::c_style) || x.size() != out.size() ||
+              !x.dtype().is(out.dtype()))
+            throw py::value_error(std::string(what) + ": expected a C-contiguous array like out");
+        };
+        check(a, "a");
+        check(b, "b");
+        if (!out.writeable()) throw py::value_error("out is read-only");
+        const auto n = static_cast<fastloss::index_t>(out.size());
+        py::gil_scoped_release release;
+        if (out.dtype().is(py::dtype::of<float>())) {
+          fastloss::bandwidth_floor(static_cast<const float*>(a.data()),
+                                    static_cast<const float*>(b.data()),
+                                    static_cast<float*>(out.mutable_data()), n);
+        } else if (out.dtype().is(py::dtype::of<double>())) {
+          fastloss::bandwidth_floor(static_cast<const double*>(a.data()),
+                                    static_cast<const double*>(b.data()),
+                                    static_cast<double*>(out.mutable_data()), n);
+        } else {
+          throw py::type_error("_bandwidth_floor: float32 or float64");
+        }
+      },
+      py::arg("a"), py::arg("b"), py::arg("out"),
+      "Benchmark reference: out = a - b over contiguous arrays, threaded and dispatched "
+      "like the loss kernels (reads two inputs, writes one output).");
   fastloss::bindings::register_elementwise(m);
   fastloss::bindings::register_classaxis(m);
 }

@@ -452,6 +452,27 @@ double run_tiles(const Loss& loss, const ElementwiseProblem<T>& pr, double grad_
 
 }  // namespace detail
 
+namespace detail {
+template <class T>
+FASTLOSS_DISPATCH void floor_tile(const T* a, const T* b, T* out, index_t n) {
+  FASTLOSS_SIMD
+  for (index_t k = 0; k < n; ++k) out[k] = a[k] - b[k];
+}
+}  // namespace detail
+
+/// The memory-bandwidth floor of a fused loss pass: reads two arrays and
+/// writes one, with the same tiles, threads and instruction-set dispatch as
+/// the losses. The benchmarks divide loss timings by this one.
+template <class T>
+void bandwidth_floor(const T* a, const T* b, T* out, index_t n) {
+  using namespace detail;
+  const index_t tiles = (n + kTileElements - 1) / kTileElements;
+  parallel_tiles(tiles, threads_for(n, tiles), [&](index_t t) {
+    const index_t k0 = t * kTileElements;
+    floor_tile(a + k0, b + k0, out + k0, std::min(kTileElements, n - k0));
+  });
+}
+
 /// What an elementwise evaluation returns besides the arrays it wrote.
 struct ElementwiseResult {
   double value = 0.0;    // the reduced loss (reductions other than None)
