@@ -7,7 +7,7 @@ math lives there and nowhere else.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -25,7 +25,9 @@ _PIECEWISE_LINEAR = (
 class ElementwiseLoss(Loss):
     """A loss whose value at one element depends only on that element."""
 
-    _kernel_name: ClassVar[str] = ""
+    #: Name of the _core kernel class; a class attribute, or set per instance
+    #: before ``__init__`` when a parameter picks the kernel (from_logits).
+    _kernel_name: str = ""
 
     def __init__(self, reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None, axis: int = -1) -> None:
