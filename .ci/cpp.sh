@@ -36,6 +36,12 @@ cmake -S "$root" -B "$work/core" -DCMAKE_BUILD_TYPE=Release -DFASTLOSS_WERROR=ON
 cmake --build "$work/core" -j "$jobs"
 (cd "$work/core" && ctest --output-on-failure -j "$jobs")
 
+echo "=== C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S "$root" -B "$work/asan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFASTLOSS_SANITIZE=ON
+cmake --build "$work/asan" -j "$jobs"
+# OpenMP's runtime keeps thread pools alive at exit: not leaks of ours
+(cd "$work/asan" && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j "$jobs")
+
 step "install to a temporary prefix"
 cmake --install "$work/core" --prefix "$work/prefix"
 

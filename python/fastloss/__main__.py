@@ -71,6 +71,11 @@ def _class_axis_case(name: str, n: int, dtype: Any,
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "bench":  # the benchmark harness of issue #5
+        from fastloss._bench import main as bench_main
+
+        return bench_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m fastloss", description=__doc__)
     parser.add_argument("-n", type=int, default=1_000_000, help="elements per input")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")

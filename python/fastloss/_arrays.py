@@ -5,7 +5,9 @@ Everything here is about shapes, dtypes and memory; no loss is computed here.
 Copies, stated once (the docs link here):
 
 * ``y_pred`` of dtype float32/float64 is never copied unless its layout cannot be
-  expressed as a strided (outer, axis, inner) view (rare: some transposed N-D views);
+  expressed as a strided (outer, axis, inner) view (rare: some transposed N-D views)
+  or is misaligned / has strides that are not whole items (fields of packed
+  structured arrays, byte buffers at odd offsets);
   other real dtypes are converted (float16 -> float32, integers and bools -> float64).
 * ``y_true`` is converted to ``y_pred``'s dtype when it differs (as Keras casts it);
   it is broadcast to ``y_pred``'s shape without a copy.
@@ -44,6 +46,17 @@ def check_reduction(reduction: Any) -> Optional[str]:
     return reduction
 
 
+def real_param(value: Any, what: str) -> float:
+    """A scalar constructor parameter as a float; a TypeError naming it otherwise
+    (strings are refused rather than parsed)."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{what} must be a real number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a real number, got {value!r}") from None
+
+
 def _numeric(x: Any, what: str) -> np.ndarray:
     try:
         a = np.asarray(x)
@@ -62,6 +75,8 @@ def compute_dtype(a: np.ndarray) -> np.dtype:
     """The dtype a kernel runs at for an input of dtype a.dtype."""
     if a.dtype in FLOAT_TYPES:
         return a.dtype
+    if a.dtype.kind == "f" and a.dtype.itemsize in (4, 8):  # non-native byte order
+        return np.dtype(np.float32 if a.dtype.itemsize == 4 else np.float64)
     if a.dtype == np.float16:
         return np.dtype(np.float32)
     return np.dtype(np.float64)  # integers, bools, long double
@@ -94,9 +109,18 @@ def keras_same_rank(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray,
     return y_true, y_pred
 
 
+def kernel_readable(a: np.ndarray) -> bool:
+    """Whether the kernels can address `a` in place: aligned, and every stride
+    a whole number of items (not so for e.g. a field of a packed structured
+    array, whose items sit 9 bytes apart)."""
+    return bool(a.flags.aligned) and all(st % a.itemsize == 0 for st in a.strides)
+
+
 def view3(a: np.ndarray, shape3: tuple[int, int, int]) -> np.ndarray:
     """A (outer, axis, inner) view of a, or a contiguous copy when the layout
-    cannot be merged into three strided axes."""
+    cannot be merged into three strided axes (or is not kernel_readable)."""
+    if not kernel_readable(a):
+        return np.ascontiguousarray(a).reshape(shape3)
     v = a.view()
     try:
         v.shape = shape3

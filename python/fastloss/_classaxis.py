@@ -19,7 +19,7 @@ from typing import Any, ClassVar, NamedTuple, Optional, Union
 
 import numpy as np
 
-from . import _arrays, _core
+from . import _arrays, _core, _passes
 from ._arrays import REDUCTION_MWSW, REDUCTION_NONE, REDUCTION_SOBS
 from ._base import _SHARED_PARAMS, Loss
 
@@ -215,38 +215,16 @@ class ClassAxisLoss(Loss):
         w = _arrays.keras_weighting(sample_weight, rows.sample_shape, rows.dtype,
                                     _arrays.REDUCTIONS[self.reduction])
         divisor = self._divisor(rows, w)
-        unreduced = w.reduction == REDUCTION_NONE
         n_samples = rows.shape3[0] * rows.shape3[2]
-        per_sample = np.empty(n_samples, rows.dtype) if (want_value and unreduced) else None
-        # Weights that broadcast the values up (Keras multiplies after the
-        # per-sample loss) are applied afterwards for "none" and reach the
-        # gradient through grad_output.
-        weights = None if (unreduced and w.broadcast_up) else w.weights
-        go_array: Optional[np.ndarray] = None
-        go_scalar = 1.0
-        grad = grad3 = None
-        if want_grad:
-            if unreduced:
-                go_array = _arrays.grad_output_per_sample(grad_output, w, rows.dtype)
-            if go_array is None:
-                go_scalar = _arrays.scalar_grad_output(grad_output)
-            grad, grad3 = _grad_target(rows, out, y_true, y_pred, sample_weight)
-        value = self._kernel.run(rows.y_true3, rows.labels, rows.y_pred3, weights, go_array,
-                                 go_scalar, w.reduction, divisor, want_value, per_sample, grad3,
-                                 None, False)
-        if grad is not None and grad3 is not None and grad3.base is None:
-            grad[...] = grad3.reshape(grad.shape)  # an out= whose layout needed a temporary
-        if not want_value:
-            return None, grad
-        if unreduced:
-            assert per_sample is not None
-            values = per_sample.reshape(w.aligned_shape)
-            if w.broadcast_up:
-                values = values * w.sample_weight
-            return (values if values.ndim else values[()]), grad
-        if n_samples == 0:
-            value = 0.0  # an empty batch: Keras's divide_no_nan gives 0
-        return rows.dtype.type(value), grad
+        o = _passes.prepare_outputs(
+            w, n_samples, rows.dtype, rows.pred_shape, rows.shape3,
+            want_value=want_value, want_grad=want_grad, grad_output=grad_output, out=out,
+            inputs={"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight})
+        value = self._kernel.run(rows.y_true3, rows.labels, rows.y_pred3, o.weights, o.go_array,
+                                 o.go_scalar, w.reduction, divisor, want_value, o.per_sample,
+                                 o.grad3, None, False)
+        return _passes.finish(o, w, value, rows.dtype, want_value=want_value,
+                              empty=n_samples == 0)
 
     def _gradient_hessian(self, y_true: Any, y_pred: Any,
                           sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -287,25 +265,14 @@ class ClassAxisLoss(Loss):
         return {"axis": self.axis}
 
 
-def _grad_target(rows: _Rows, out: Optional[np.ndarray], y_true: Any, y_pred: Any,
-                 sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The gradient array and its (outer, classes, inner) view. A view without
-    a base is a temporary that is copied into `out` afterwards."""
-    if out is None:
-        grad = np.empty(rows.pred_shape, rows.dtype)
-        return grad, grad.reshape(rows.shape3)
-    _arrays.check_out(out, rows.pred_shape, rows.dtype,
-                      {"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight})
-    view = out.view()
-    try:
-        view.shape = rows.shape3
-        return out, view
-    except AttributeError:
-        return out, np.empty(rows.shape3, rows.dtype)
-
-
 def _per_class(value: Any, what: str) -> tuple[float, ...]:
-    a = np.asarray(value, dtype=np.float64)
+    try:
+        a = np.asarray(value)
+    except (TypeError, ValueError):
+        a = np.asarray(None)  # ragged: refused below
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"{what} must be a real number or a sequence of them, got {value!r}")
+    a = a.astype(np.float64)
     if a.ndim > 1:
         raise ValueError(f"{what} must be a scalar or a 1-D sequence, got shape {a.shape}")
     return tuple(float(x) for x in a.reshape(-1))
@@ -359,7 +326,7 @@ class CategoricalCrossentropy(ClassAxisLoss):
                  reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
         self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = _arrays.real_param(label_smoothing, "label_smoothing")
         super().__init__(reduction=reduction, name=name, axis=axis)
 
     def _make_kernel(self) -> Any:
@@ -403,7 +370,7 @@ class SparseCategoricalCrossentropy(ClassAxisLoss):
         self.ignore_class = None if ignore_class is None else int(ignore_class)
         self.class_weight = None if class_weight is None else _per_class(class_weight,
                                                                          "class_weight")
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = _arrays.real_param(label_smoothing, "label_smoothing")
         super().__init__(reduction=reduction, name=name, axis=axis)
 
     def _make_kernel(self) -> Any:
@@ -419,7 +386,9 @@ class SparseCategoricalCrossentropy(ClassAxisLoss):
                              f"{classes} classes along axis {self.axis}")
         assert rows.labels is not None
         cw = np.asarray(self.class_weight, dtype=np.float64)
-        label_weight = np.where(rows.labels >= 0, cw[np.maximum(rows.labels, 0)], 0.0)
+        label_weight = np.zeros(rows.labels.shape)
+        counted = rows.labels >= 0  # ignored rows (-1) weigh 0, even with no classes at all
+        label_weight[counted] = cw[rows.labels[counted]]
         return rows._replace(label_weight=label_weight)
 
     def _config(self) -> dict[str, Any]:
@@ -470,9 +439,9 @@ class CategoricalFocalCrossentropy(ClassAxisLoss):
             raise ValueError("alpha must not be empty")
         self.alpha: Union[float, tuple[float, ...]] = (
             per_class[0] if np.ndim(alpha) == 0 else per_class)
-        self.gamma = float(gamma)
+        self.gamma = _arrays.real_param(gamma, "gamma")
         self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = _arrays.real_param(label_smoothing, "label_smoothing")
         super().__init__(reduction=reduction, name=name, axis=axis)
 
     def _make_kernel(self) -> Any:

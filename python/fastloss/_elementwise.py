@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import _arrays, _core
+from . import _arrays, _core, _passes
 from ._arrays import REDUCTION_NONE
 from ._base import _SHARED_PARAMS, Loss
 
@@ -51,38 +51,15 @@ class ElementwiseLoss(Loss):
         pr = _arrays.prepare_pair(y_true, y_pred, self.axis)
         w = _arrays.keras_weighting(sample_weight, pr.sample_shape, pr.dtype,
                                     _arrays.REDUCTIONS[self.reduction])
-        unreduced = w.reduction == REDUCTION_NONE
-        n_samples = pr.shape3[0] * pr.shape3[2]
-        per_sample = np.empty(n_samples, pr.dtype) if (want_value and unreduced) else None
-        # When the weights broadcast the values up (Keras multiplies after the
-        # per-sample mean), "none" applies them afterwards and the gradient
-        # takes them through grad_output.
-        weights = None if (unreduced and w.broadcast_up) else w.weights
-        go_array: Optional[np.ndarray] = None
-        go_scalar = 1.0
-        grad = grad3 = None
-        if want_grad:
-            if unreduced:
-                go_array = _arrays.grad_output_per_sample(grad_output, w, pr.dtype)
-            if go_array is None:
-                go_scalar = _arrays.scalar_grad_output(grad_output)
-            grad, grad3 = _grad_target(pr, out, y_true, y_pred, sample_weight)
-        value = self._kernel.run(pr.y_true3, pr.y_pred3, weights, go_array, go_scalar,
-                                 w.reduction, w.divisor, want_value, per_sample, grad3, None,
+        o = _passes.prepare_outputs(
+            w, pr.shape3[0] * pr.shape3[2], pr.dtype, pr.pred_shape, pr.shape3,
+            want_value=want_value, want_grad=want_grad, grad_output=grad_output, out=out,
+            inputs={"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight})
+        value = self._kernel.run(pr.y_true3, pr.y_pred3, o.weights, o.go_array, o.go_scalar,
+                                 w.reduction, w.divisor, want_value, o.per_sample, o.grad3, None,
                                  False)
-        if grad is not None and grad3 is not None and grad3.base is None:
-            grad[...] = grad3.reshape(grad.shape)  # out= whose layout needed a temporary
-        if not want_value:
-            return None, grad
-        if unreduced:
-            assert per_sample is not None
-            values = per_sample.reshape(w.aligned_shape)
-            if w.broadcast_up:
-                values = values * w.sample_weight
-            return (values if values.ndim else values[()]), grad
-        if pr.y_pred3.size == 0:
-            value = 0.0  # an empty batch: Keras's divide_no_nan gives 0
-        return pr.dtype.type(value), grad
+        return _passes.finish(o, w, value, pr.dtype, want_value=want_value,
+                              empty=pr.y_pred3.size == 0)
 
     def _gradient_hessian(self, y_true: Any, y_pred: Any,
                           sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -120,23 +97,6 @@ class ElementwiseLoss(Loss):
 
     def _config(self) -> dict[str, Any]:
         return {}
-
-
-def _grad_target(pr: _arrays.Prepared, out: Optional[np.ndarray], y_true: Any, y_pred: Any,
-                 sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The gradient array and its (outer, axis, inner) view. A view without a
-    base is a temporary that is copied into `out` afterwards."""
-    if out is None:
-        grad = np.empty(pr.pred_shape, pr.dtype)
-        return grad, grad.reshape(pr.shape3)
-    _arrays.check_out(out, pr.pred_shape, pr.dtype,
-                      {"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight})
-    view = out.view()
-    try:
-        view.shape = pr.shape3
-        return out, view
-    except AttributeError:
-        return out, np.empty(pr.shape3, pr.dtype)
 
 
 # ---------------------------------------------------------------------------
@@ -217,7 +177,7 @@ class Huber(ElementwiseLoss):
 
     def __init__(self, delta: float = 1.0, reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
-        self.delta = float(delta)
+        self.delta = _arrays.real_param(delta, "delta")
         super().__init__(reduction=reduction, name=name)
 
     def _kernel_params(self) -> tuple[float, ...]:
@@ -271,7 +231,7 @@ class SmoothL1(ElementwiseLoss):
 
     def __init__(self, beta: float = 1.0, reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
-        self.beta = float(beta)
+        self.beta = _arrays.real_param(beta, "beta")
         super().__init__(reduction=reduction, name=name)
 
     def _kernel_params(self) -> tuple[float, ...]:
@@ -296,7 +256,7 @@ class Pinball(ElementwiseLoss):
 
     def __init__(self, quantile: float = 0.5, reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
-        self.quantile = float(quantile)
+        self.quantile = _arrays.real_param(quantile, "quantile")
         super().__init__(reduction=reduction, name=name)
 
     def _kernel_params(self) -> tuple[float, ...]:
@@ -320,8 +280,8 @@ class AsymmetricLinear(ElementwiseLoss):
     def __init__(self, overestimate_cost: float = 1.0, underestimate_cost: float = 1.0,
                  reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
-        self.overestimate_cost = float(overestimate_cost)
-        self.underestimate_cost = float(underestimate_cost)
+        self.overestimate_cost = _arrays.real_param(overestimate_cost, "overestimate_cost")
+        self.underestimate_cost = _arrays.real_param(underestimate_cost, "underestimate_cost")
         super().__init__(reduction=reduction, name=name)
 
     def _kernel_params(self) -> tuple[float, ...]:
@@ -349,7 +309,7 @@ class BinaryCrossentropy(ElementwiseLoss):
                  reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
         self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = _arrays.real_param(label_smoothing, "label_smoothing")
         self._kernel_name = "BinaryCrossentropyLogits" if self.from_logits else "BinaryCrossentropy"
         super().__init__(reduction=reduction, name=name, axis=axis)
 
@@ -382,10 +342,10 @@ class BinaryFocalCrossentropy(ElementwiseLoss):
                  axis: int = -1, reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
         self.apply_class_balancing = bool(apply_class_balancing)
-        self.alpha = float(alpha)
-        self.gamma = float(gamma)
+        self.alpha = _arrays.real_param(alpha, "alpha")
+        self.gamma = _arrays.real_param(gamma, "gamma")
         self.from_logits = bool(from_logits)
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = _arrays.real_param(label_smoothing, "label_smoothing")
         self._kernel_name = ("BinaryFocalCrossentropyLogits" if self.from_logits
                              else "BinaryFocalCrossentropy")
         super().__init__(reduction=reduction, name=name, axis=axis)
@@ -453,7 +413,7 @@ class ZeroOneLoss(ElementwiseLoss):
 
     def __init__(self, threshold: float = 0.5, reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
-        self.threshold = float(threshold)
+        self.threshold = _arrays.real_param(threshold, "threshold")
         super().__init__(reduction=reduction, name=name)
 
     def _kernel_params(self) -> tuple[float, ...]:

@@ -72,11 +72,20 @@ FASTLOSS_INLINE T sign(T x) {
   return static_cast<T>((x > T(0)) - (x < T(0)));
 }
 
-/// x^gamma for x >= 0 with the conventions 0^0 = 1 (std::pow agrees).
-template <class T>
-FASTLOSS_INLINE T pow_nonneg(T x, T gamma) {
-  return std::pow(x, gamma);
+/// x^gamma for x >= 0 with 0^0 = 1 (std::pow agrees). float32: integer
+/// exponents 0..4 are exact products (torch computes x**2 as x*x too; the loop
+/// is unswitched on the invariant gamma), others exp(gamma log x), whose
+/// relative error is about |gamma log x| ulp; float64: libm.
+FASTLOSS_INLINE float pow_nonneg(float x, float gamma) {
+  if (gamma == 0.0f) return 1.0f;
+  if (gamma == 1.0f) return x;
+  if (gamma == 2.0f) return x * x;
+  if (gamma == 3.0f) return (x * x) * x;
+  if (gamma == 4.0f) return (x * x) * (x * x);
+  const float y = vmath::exp(gamma * vmath::log(x));
+  return x == 0.0f ? (gamma > 0.0f ? 0.0f : std::numeric_limits<float>::infinity()) : y;
 }
+FASTLOSS_INLINE double pow_nonneg(double x, double gamma) { return std::pow(x, gamma); }
 
 /// gamma * x^(gamma-1), the derivative of x^gamma, with the limits at x = 0
 /// taken from the right: 0 for gamma > 1 or gamma == 0, 1 for gamma == 1.
@@ -88,7 +97,7 @@ FASTLOSS_INLINE T dpow_nonneg(T x, T gamma) {
     if (gamma == T(1)) return T(1);
     return std::numeric_limits<T>::infinity();
   }
-  return gamma * std::pow(x, gamma - T(1));
+  return gamma * pow_nonneg(x, gamma - T(1));
 }
 
 /// gamma (gamma-1) x^(gamma-2), the second derivative of x^gamma, same limits.
@@ -101,7 +110,7 @@ FASTLOSS_INLINE T d2pow_nonneg(T x, T gamma) {
     return gamma < T(1) ? -std::numeric_limits<T>::infinity()
                         : std::numeric_limits<T>::infinity();
   }
-  return gamma * (gamma - T(1)) * std::pow(x, gamma - T(2));
+  return gamma * (gamma - T(1)) * pow_nonneg(x, gamma - T(2));
 }
 
 }  // namespace fastloss::math

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "../detail/isa.hpp"
 #include "../detail/math.hpp"
 #include "regression.hpp"  // detail::require
 
@@ -29,7 +30,7 @@ inline T smooth_binary(T t, double ls) {
 template <class T>
 struct ClippedBce {
   T value, d1, d2;
-  ClippedBce(T t, T p) {
+  FASTLOSS_INLINE ClippedBce(T t, T p) {
     const T lo = math::ProbClip<T>::lo, hi = math::ProbClip<T>::hi;
     const T pc = math::clip_nan(p, lo, hi);
     const T q = T(1) - pc;
@@ -51,13 +52,13 @@ struct BinaryCrossentropy {
     detail::require_label_smoothing(ls, "BinaryCrossentropy");
   }
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const detail::ClippedBce<T> b(detail::smooth_binary(t, label_smoothing), p);
     g = b.d1;
     return b.value;
   }
   template <class T>
-  void grad_hess(T t, T p, T& g, T& h) const {
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
     const detail::ClippedBce<T> b(detail::smooth_binary(t, label_smoothing), p);
     g = b.d1;
     h = b.d2;
@@ -74,13 +75,13 @@ struct BinaryCrossentropyLogits {
     detail::require_label_smoothing(ls, "BinaryCrossentropy");
   }
   template <class T>
-  T value_grad(T t, T z, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T z, T& g) const {
     const T ts = detail::smooth_binary(t, label_smoothing);
     g = math::sigmoid(z) - ts;
     return (T(1) - ts) * z + math::softplus(-z);
   }
   template <class T>
-  void grad_hess(T t, T z, T& g, T& h) const {
+  FASTLOSS_INLINE void grad_hess(T t, T z, T& g, T& h) const {
     const T ts = detail::smooth_binary(t, label_smoothing);
     const T s = math::sigmoid(z);
     g = s - ts;
@@ -95,7 +96,7 @@ namespace detail {
 template <class T>
 struct Focal {
   T value, d1, d2;
-  Focal(T t, T p, T gamma, bool balance, T alpha) {
+  FASTLOSS_INLINE Focal(T t, T p, T gamma, bool balance, T alpha) {
     const ClippedBce<T> b(t, p);
     const T p_t = t * p + (T(1) - t) * (T(1) - p);
     const T u = T(1) - p_t;
@@ -132,19 +133,19 @@ struct BinaryFocalCrossentropy {
     detail::require_label_smoothing(ls, "BinaryFocalCrossentropy");
   }
   template <class T>
-  detail::Focal<T> focal(T t, T p) const {
+  FASTLOSS_INLINE detail::Focal<T> focal(T t, T p) const {
     return detail::Focal<T>(detail::smooth_binary(t, label_smoothing), p,
                             static_cast<T>(gamma), apply_class_balancing != 0.0,
                             static_cast<T>(alpha));
   }
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const auto f = focal(t, p);
     g = f.d1;
     return f.value;
   }
   template <class T>
-  void grad_hess(T t, T p, T& g, T& h) const {
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
     const auto f = focal(t, p);
     g = f.d1;
     h = f.d2;
@@ -161,7 +162,7 @@ namespace detail {
 template <class T>
 struct FocalLogits {
   T value, d1, d2;
-  FocalLogits(T t, T z, T gamma, bool balance, T alpha) {
+  FASTLOSS_INLINE FocalLogits(T t, T z, T gamma, bool balance, T alpha) {
     const T s = math::sigmoid(z), sm = math::sigmoid(-z);
     const ClippedBce<T> b(t, s);
     const T ds = s * sm;
@@ -198,19 +199,19 @@ struct BinaryFocalCrossentropyLogits : BinaryFocalCrossentropy {
   static constexpr const char* kName = "binary_focal_crossentropy_logits";
   using BinaryFocalCrossentropy::BinaryFocalCrossentropy;
   template <class T>
-  detail::FocalLogits<T> focal_logits(T t, T z) const {
+  FASTLOSS_INLINE detail::FocalLogits<T> focal_logits(T t, T z) const {
     return detail::FocalLogits<T>(detail::smooth_binary(t, label_smoothing), z,
                                   static_cast<T>(gamma), apply_class_balancing != 0.0,
                                   static_cast<T>(alpha));
   }
   template <class T>
-  T value_grad(T t, T z, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T z, T& g) const {
     const auto f = focal_logits(t, z);
     g = f.d1;
     return f.value;
   }
   template <class T>
-  void grad_hess(T t, T z, T& g, T& h) const {
+  FASTLOSS_INLINE void grad_hess(T t, T z, T& g, T& h) const {
     const auto f = focal_logits(t, z);
     g = f.d1;
     h = f.d2;
@@ -230,7 +231,7 @@ struct BinaryLabelRule {
     label_shift = binary ? -1.0 : 0.0;
   }
   template <class T>
-  T signed_label(T t) const {
+  FASTLOSS_INLINE T signed_label(T t) const {
     return static_cast<T>(label_scale) * t + static_cast<T>(label_shift);
   }
 };
@@ -241,7 +242,7 @@ struct Hinge : detail::BinaryLabelRule {
   static constexpr const char* kName = "hinge";
   static constexpr bool kHasHessian = false;
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T y = signed_label(t);
     const T m = T(1) - y * p;
     g = m > T(0) ? -y : T(0);
@@ -254,14 +255,14 @@ struct SquaredHinge : detail::BinaryLabelRule {
   static constexpr const char* kName = "squared_hinge";
   static constexpr bool kHasHessian = true;
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T y = signed_label(t);
     const T m = math::max_nan(T(1) - y * p, T(0));
     g = T(-2) * y * m;
     return m * m;
   }
   template <class T>
-  void grad_hess(T t, T p, T& g, T& h) const {
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
     const T y = signed_label(t);
     const T m = math::max_nan(T(1) - y * p, T(0));
     g = T(-2) * y * m;
@@ -274,14 +275,14 @@ struct ExponentialLoss : detail::BinaryLabelRule {
   static constexpr const char* kName = "exponential";
   static constexpr bool kHasHessian = true;
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T y = signed_label(t);
     const T e = math::exp(-y * p);
     g = -y * e;
     return e;
   }
   template <class T>
-  void grad_hess(T t, T p, T& g, T& h) const {
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
     const T y = signed_label(t);
     const T e = math::exp(-y * p);
     g = -y * e;
@@ -298,7 +299,7 @@ struct ZeroOneLoss {
   double threshold = 0.5;
   explicit ZeroOneLoss(double threshold_ = 0.5) : threshold(threshold_) {}
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     g = T(0);
     const T predicted = p > static_cast<T>(threshold) ? T(1) : T(0);
     const T wrong = predicted == t ? T(0) : T(1);

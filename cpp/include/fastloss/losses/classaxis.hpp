@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "../detail/isa.hpp"
 #include "../detail/math.hpp"
 #include "../detail/rows.hpp"
 #include "binary.hpp"  // detail::require, detail::require_label_smoothing
@@ -169,7 +170,7 @@ struct SmoothedTargets {
         keep(static_cast<T>(1.0 - ls)),
         add(static_cast<T>(ls / static_cast<double>(r.size))),
         smooth(ls != 0.0) {}
-  T operator()(index_t k) const {
+  FASTLOSS_INLINE T operator()(index_t k) const {
     const T x = t[k];
     return smooth ? x * keep + add : x;
   }
@@ -191,7 +192,7 @@ struct CategoricalCrossentropy {
     detail::require_label_smoothing(ls, "CategoricalCrossentropy");
   }
   template <unsigned W, class T, bool U>
-  double row(const detail::RowView<T, U>& r) const {
+  FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     const detail::SmoothedTargets<T, U> a(r, label_smoothing);
     return from_logits ? detail::softmax_xent<W>(r, a) : detail::prob_xent<W>(r, a);
   }
@@ -227,7 +228,7 @@ struct SparseCategoricalCrossentropy {
                         std::to_string(classes) + " classes");
   }
   template <unsigned W, class T, bool U>
-  double row(const detail::RowView<T, U>& r) const {
+  FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     if (r.label < 0) {
       detail::zero_row<W>(r);
       return 0.0;
@@ -249,7 +250,7 @@ struct SparseCategoricalCrossentropy {
   /// a = on at y, 0 elsewhere: the value needs only z_y, and the target
   /// weight is subtracted from the gradient at y alone.
   template <unsigned W, class T, bool U>
-  static double one_hot_logits(const detail::RowView<T, U>& r, index_t y, T on) {
+  FASTLOSS_INLINE static double one_hot_logits(const detail::RowView<T, U>& r, index_t y, T on) {
     using namespace detail;
     const index_t n = r.size;
     const T m = lane_max<T>(n, [&](index_t k) { return r.pred[k]; });
@@ -280,7 +281,7 @@ struct SparseCategoricalCrossentropy {
   }
 
   template <unsigned W, class T, bool U>
-  static double one_hot_probs(const detail::RowView<T, U>& r, index_t y, T on) {
+  FASTLOSS_INLINE static double one_hot_probs(const detail::RowView<T, U>& r, index_t y, T on) {
     using namespace detail;
     const index_t n = r.size;
     const T lo = math::ProbClip<T>::lo, hi = math::ProbClip<T>::hi;
@@ -343,7 +344,7 @@ struct CategoricalFocalCrossentropy {
     T slope;
   };
   template <class T>
-  Term<T> term(T q, T t, T al) const {
+  FASTLOSS_INLINE Term<T> term(T q, T t, T al) const {
     const T lo = math::ProbClip<T>::lo, hi = math::ProbClip<T>::hi;
     const T g = static_cast<T>(gamma);
     const T qc = detail::clip_nan(q, lo, hi);
@@ -357,7 +358,7 @@ struct CategoricalFocalCrossentropy {
   }
 
   template <unsigned W, class T, bool U>
-  double row(const detail::RowView<T, U>& r) const {
+  FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     using namespace detail;
     const index_t n = r.size;
     const SmoothedTargets<T, U> a(r, label_smoothing);
@@ -415,7 +416,7 @@ struct KLDivergence {
   static constexpr bool kHasHessian = true;
   static constexpr RowInput kInput = RowInput::Dense;
   template <unsigned W, class T, bool U>
-  double row(const detail::RowView<T, U>& r) const {
+  FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     using namespace detail;
     const T lo = static_cast<T>(math::kKerasEpsilon), hi = T(1);
     LaneSum value;
@@ -441,7 +442,7 @@ struct CategoricalHinge {
   static constexpr bool kHasHessian = false;
   static constexpr RowInput kInput = RowInput::Dense;
   template <unsigned W, class T, bool U>
-  double row(const detail::RowView<T, U>& r) const {
+  FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     using namespace detail;
     const index_t n = r.size;
     LaneSum pos;
@@ -478,7 +479,7 @@ struct CosineSimilarity {
   static constexpr bool kHasHessian = true;
   static constexpr RowInput kInput = RowInput::Dense;
   template <unsigned W, class T, bool U>
-  double row(const detail::RowView<T, U>& r) const {
+  FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     using namespace detail;
     const index_t n = r.size;
     LaneSum tt, pp, tp;
@@ -522,7 +523,7 @@ struct Entropy {
   bool from_logits = false;
   explicit Entropy(bool from_logits_ = false) : from_logits(from_logits_) {}
   template <unsigned W, class T, bool U>
-  double row(const detail::RowView<T, U>& r) const {
+  FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     using namespace detail;
     const index_t n = r.size;
     LaneSum value;
@@ -590,7 +591,7 @@ struct CategoricalZeroOne {
   static constexpr bool kHasHessian = false;
   static constexpr RowInput kInput = RowInput::Dense;
   template <unsigned W, class T, bool U>
-  double row(const detail::RowView<T, U>& r) const {
+  FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     const auto [jp, nan] = detail::first_argmax(r.pred, r.size);
     const index_t jt = detail::first_argmax(r.target, r.size).first;
     detail::zero_row<W>(r);  // after the reads: grad may be y_pred itself
@@ -606,7 +607,7 @@ struct SparseCategoricalZeroOne {
   static constexpr bool kHasHessian = false;
   static constexpr RowInput kInput = RowInput::Labels;
   template <unsigned W, class T, bool U>
-  double row(const detail::RowView<T, U>& r) const {
+  FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     const auto [jp, nan] = detail::first_argmax(r.pred, r.size);
     detail::zero_row<W>(r);  // after the reads: grad may be y_pred itself
     if (r.label < 0) return 0.0;

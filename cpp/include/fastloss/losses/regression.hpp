@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "../detail/isa.hpp"
 #include "../detail/math.hpp"
 
 namespace fastloss {
@@ -23,13 +24,13 @@ struct MeanSquaredError {
   static constexpr const char* kName = "mean_squared_error";
   static constexpr bool kHasHessian = true;
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T d = t - p;
     g = T(-2) * d;
     return d * d;
   }
   template <class T>
-  void grad_hess(T t, T p, T& g, T& h) const {
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
     g = T(2) * (p - t);
     h = T(2);
   }
@@ -40,7 +41,7 @@ struct MeanAbsoluteError {
   static constexpr const char* kName = "mean_absolute_error";
   static constexpr bool kHasHessian = false;
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T d = t - p;
     g = -math::sign(d);
     return std::fabs(d);
@@ -52,7 +53,7 @@ struct MeanAbsolutePercentageError {
   static constexpr const char* kName = "mean_absolute_percentage_error";
   static constexpr bool kHasHessian = false;
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T denom = math::max_nan(std::fabs(t), static_cast<T>(math::kKerasEpsilon));
     const T d = t - p;
     g = T(100) * (-math::sign(d)) / denom;
@@ -66,18 +67,18 @@ struct MeanSquaredLogarithmicError {
   static constexpr const char* kName = "mean_squared_logarithmic_error";
   static constexpr bool kHasHessian = true;
   template <class T>
-  static T log_term(T x) {
+  FASTLOSS_INLINE static T log_term(T x) {
     return math::log(math::max_nan(x, static_cast<T>(math::kKerasEpsilon)) + T(1));
   }
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T r = log_term(p) - log_term(t);
     const bool live = p >= static_cast<T>(math::kKerasEpsilon);
     g = live ? T(2) * r / (p + T(1)) : T(0);
     return r * r;
   }
   template <class T>
-  void grad_hess(T t, T p, T& g, T& h) const {
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
     const T r = log_term(p) - log_term(t);
     const bool live = p >= static_cast<T>(math::kKerasEpsilon);
     const T q = T(1) / (p + T(1));
@@ -95,7 +96,7 @@ struct Huber {
     detail::require(delta > 0, "Huber: delta must be > 0, got " + std::to_string(delta));
   }
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T dl = static_cast<T>(delta);
     const T e = p - t;
     const T a = std::fabs(e);
@@ -104,7 +105,7 @@ struct Huber {
     return inner ? T(0.5) * (e * e) : dl * a - T(0.5) * (dl * dl);
   }
   template <class T>
-  void grad_hess(T t, T p, T& g, T& h) const {
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
     const T dl = static_cast<T>(delta);
     const T e = p - t;
     const bool inner = std::fabs(e) <= dl;
@@ -120,13 +121,16 @@ struct LogCosh {
   static constexpr const char* kName = "log_cosh";
   static constexpr bool kHasHessian = true;
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T e = p - t;
     g = math::tanh(e);
-    return e + math::softplus(T(-2) * e) - static_cast<T>(0.69314718055994530942);
+    // log cosh is even: |e| + softplus(-2|e|) - log 2 equals Keras's
+    // e + softplus(-2e) - log 2 and stays inf (not inf - inf) at e = -inf.
+    const T a = std::fabs(e);
+    return a + math::softplus(T(-2) * a) - static_cast<T>(0.69314718055994530942);
   }
   template <class T>
-  void grad_hess(T t, T p, T& g, T& h) const {
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
     const T th = math::tanh(p - t);
     g = th;
     h = T(1) - th * th;
@@ -138,13 +142,13 @@ struct Poisson {
   static constexpr const char* kName = "poisson";
   static constexpr bool kHasHessian = true;
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T q = p + static_cast<T>(math::kKerasEpsilon);
     g = T(1) - t / q;
     return p - t * math::log(q);
   }
   template <class T>
-  void grad_hess(T t, T p, T& g, T& h) const {
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
     const T q = p + static_cast<T>(math::kKerasEpsilon);
     g = T(1) - t / q;
     h = t / (q * q);
@@ -156,13 +160,13 @@ struct HalfSquaredError {
   static constexpr const char* kName = "half_squared_error";
   static constexpr bool kHasHessian = true;
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T d = p - t;
     g = d;
     return T(0.5) * (d * d);
   }
   template <class T>
-  void grad_hess(T t, T p, T& g, T& h) const {
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
     g = p - t;
     h = T(1);
   }
@@ -178,7 +182,7 @@ struct SmoothL1 {
     detail::require(beta >= 0, "SmoothL1: beta must be >= 0, got " + std::to_string(beta));
   }
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T b = static_cast<T>(beta);
     const T e = p - t;
     const T a = std::fabs(e);
@@ -188,7 +192,7 @@ struct SmoothL1 {
     return inner ? T(0.5) * e * e / bs : a - T(0.5) * b;
   }
   template <class T>
-  void grad_hess(T t, T p, T& g, T& h) const {
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
     const T b = static_cast<T>(beta);
     const T e = p - t;
     const bool inner = std::fabs(e) < b;
@@ -208,7 +212,7 @@ struct Pinball {
                     "Pinball: quantile must be in (0, 1), got " + std::to_string(quantile));
   }
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T q = static_cast<T>(quantile);
     const T r = t - p;
     const bool under = r >= T(0);
@@ -231,7 +235,7 @@ struct AsymmetricLinear {
                                     std::to_string(under));
   }
   template <class T>
-  T value_grad(T t, T p, T& g) const {
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T over = static_cast<T>(overestimate_cost);
     const T under = static_cast<T>(underestimate_cost);
     const bool above = p > t;

@@ -1,0 +1,686 @@
+"""The benchmark harness of issue #5: `python -m fastloss bench` / `python benchmarks/bench.py`.
+
+Fused forward+backward of the main loss families, against (same process, same inputs):
+the bandwidth-floor kernel compiled into the extension, the NumPy baseline, PyTorch CPU
+(forward + autograd backward) and scikit-learn's loss module (`loss_gradient`), each
+skipped with a note when absent. Writes RESULTS.md (medians, ratios, the issue's targets)
+and, when matplotlib is installed, throughput.png.
+
+Timings are medians of `--runs` runs (time.perf_counter) after warm-up; calls shorter than
+about 2 ms are repeated inside a run and the per-call time is reported. Nothing here
+asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional, cast
+
+import numpy as np
+
+import fastloss as fl
+from fastloss import _core
+from fastloss._numpy_baseline import BASELINES
+
+_EPS = 1e-7
+# reads a and b (same dtype, C-contiguous), writes out = a - b; not in _core.pyi, hence the cast
+_FLOOR: Callable[[np.ndarray, np.ndarray, np.ndarray], None] = cast(Any, _core)._bandwidth_floor
+_TINY = 64
+_THREAD_THRESHOLD = 32768  # fastloss runs inputs under this many elements on one thread
+_CALL_TARGET_S = 2e-3  # a run of a short call repeats it until it lasts about this long
+
+
+# --------------------------------------------------------------------------- peers
+
+
+def _try_torch() -> Any:
+    try:
+        import torch
+    except Exception:  # any import failure means absent
+        return None
+    return torch
+
+
+def _try_sklearn_loss() -> Any:
+    try:
+        from sklearn._loss import loss as sk_loss
+    except Exception:
+        return None
+    return sk_loss
+
+
+# --------------------------------------------------------------------------- families
+
+
+@dataclass
+class Family:
+    name: str  # label used in the tables
+    make: Callable[[], Any]  # the fastloss loss object
+    kind: str  # input generator: real | logits | positive | prob
+    numpy: Optional[Callable[[np.ndarray, np.ndarray], Any]]
+    torch_fn: Optional[Callable[..., Any]]  # (F, torch, x, t) -> scalar loss
+    sklearn: Optional[tuple[str, dict[str, Any], Optional[Callable[[np.ndarray], np.ndarray]]]]
+    sklearn_note: str = ""
+
+
+def _torch_logcosh(F: Any, torch: Any, x: Any, t: Any) -> Any:
+    e = x - t
+    return (e + F.softplus(-2.0 * e) - math.log(2.0)).mean()
+
+
+def _torch_focal(F: Any, torch: Any, x: Any, t: Any, gamma: float = 2.0) -> Any:
+    pc = torch.clamp(x, _EPS, 1 - _EPS)
+    bce = -(t * torch.log(pc) + (1 - t) * torch.log(1 - pc))
+    p_t = t * x + (1 - t) * (1 - x)
+    return ((1 - p_t) ** gamma * bce).mean()
+
+
+FAMILIES: list[Family] = [
+    Family("MSE", fl.MeanSquaredError, "real", BASELINES["MeanSquaredError"],
+           lambda F, torch, x, t: F.mse_loss(x, t),
+           ("HalfSquaredError", {}, None)),
+    Family("BCE-with-logits", lambda: fl.BinaryCrossentropy(from_logits=True), "logits",
+           BASELINES["BinaryCrossentropy(logits)"],
+           lambda F, torch, x, t: F.binary_cross_entropy_with_logits(x, t),
+           ("HalfBinomialLoss", {}, None)),
+    Family("LogCosh", fl.LogCosh, "real", BASELINES["LogCosh"], _torch_logcosh, None,
+           "scikit-learn has no log-cosh loss"),
+    Family("Poisson", fl.Poisson, "positive", BASELINES["Poisson"],
+           lambda F, torch, x, t: F.poisson_nll_loss(x, t, log_input=False),
+           ("HalfPoissonLoss", {}, np.log)),
+    Family("BinaryFocal", fl.BinaryFocalCrossentropy, "prob", BASELINES["BinaryFocalCrossentropy"],
+           _torch_focal, None, "scikit-learn has no focal loss"),
+    Family("Huber", fl.Huber, "real", BASELINES["Huber"],
+           lambda F, torch, x, t: F.huber_loss(x, t, delta=1.0),
+           ("HuberLoss", {"delta": 1.0}, None)),
+]
+
+
+def _elementwise_inputs(kind: str, n: int, dtype: np.dtype,
+                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    if kind == "logits":
+        t = rng.integers(0, 2, size=n).astype(dtype)
+        p = rng.normal(0, 2, size=n).astype(dtype)
+    elif kind == "prob":
+        t = rng.integers(0, 2, size=n).astype(dtype)
+        p = rng.uniform(0.01, 0.99, size=n).astype(dtype)
+    elif kind == "positive":
+        t = rng.uniform(0.5, 3, size=n).astype(dtype)
+        p = rng.uniform(0.5, 3, size=n).astype(dtype)
+    else:
+        t = rng.normal(size=n).astype(dtype)
+        p = rng.normal(size=n).astype(dtype)
+    cols = min(n, 1000) if n % min(n, 1000) == 0 else n
+    return t.reshape(-1, cols), p.reshape(-1, cols)
+
+
+def _numpy_sparse_ce(labels: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
+    """What a NumPy user writes: stable log-softmax, mean loss, gradient of the mean."""
+    n = z.shape[0]
+    rows = np.arange(n)
+    m = z.max(axis=1, keepdims=True)
+    e = np.exp(z - m)
+    s = e.sum(axis=1, keepdims=True)
+    loss = float(np.mean(np.log(s[:, 0]) + m[:, 0] - z[rows, labels]))
+    g = e / s
+    g[rows, labels] -= 1
+    g /= n
+    return loss, g
+
+
+# --------------------------------------------------------------------------- timing
+
+
+def _median_time(fn: Callable[[], Any], runs: int) -> float:
+    """Median per-call seconds over `runs` runs, after warm-up calls."""
+    start = time.perf_counter()
+    fn()  # warm-up (lazy initialisation, page faults of fresh outputs)
+    once = time.perf_counter() - start
+    if once < 10 * _CALL_TARGET_S:  # short: a second, warm call calibrates the repeat count
+        start = time.perf_counter()
+        fn()
+        once = time.perf_counter() - start
+    number = 1 if once >= _CALL_TARGET_S else min(20000, max(1, int(_CALL_TARGET_S / max(once,
+                                                                                       1e-8))))
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return float(np.median(samples))
+
+
+def _set_threads(n: int, torch: Any) -> None:
+    fl.set_num_threads(n)
+    if torch is not None:
+        torch.set_num_threads(n)
+
+
+# --------------------------------------------------------------------------- runner
+
+
+IMPLS = ("floor", "fastloss", "numpy", "torch", "sklearn")
+
+
+@dataclass
+class Results:
+    times: dict[tuple[str, int, str, int, str], float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    cases: list[tuple[str, int, str]] = field(default_factory=list)  # (case, n, shape label)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+            print(f"  note: {text}")
+
+    def get(self, case: str, n: int, dtype: str, threads: int, impl: str) -> Optional[float]:
+        return self.times.get((case, n, dtype, threads, impl))
+
+
+def _torch_leaf(torch: Any, p: np.ndarray) -> Any:
+    x = torch.from_numpy(p.copy())
+    x.requires_grad_(True)
+    return x
+
+
+def _torch_call(torch: Any, fn: Callable[[], Any], x: Any) -> Callable[[], Any]:
+    def call() -> Any:
+        x.grad = None
+        loss = fn()
+        loss.backward()
+        return float(loss.detach()), x.grad
+    return call
+
+
+def _sklearn_call(sk: Any, spec: tuple[str, dict[str, Any], Any], t: np.ndarray, p: np.ndarray,
+                  threads: int, res: Results, label: str) -> Optional[Callable[[], Any]]:
+    cls_name, kwargs, transform = spec
+    cls = getattr(sk, cls_name, None)
+    if cls is None:
+        res.note(f"scikit-learn {cls_name} absent: {label} has no scikit-learn column")
+        return None
+    y = np.ascontiguousarray(t.ravel())
+    raw = np.ascontiguousarray(transform(p.ravel()) if transform is not None else p.ravel())
+    loss_out = np.empty_like(raw)
+    grad_out = np.empty_like(raw)
+    obj = cls(**kwargs)
+    try:
+        obj.loss_gradient(y, raw, loss_out=loss_out, gradient_out=grad_out, n_threads=threads)
+    except Exception as exc:
+        res.note(f"scikit-learn {cls_name}.loss_gradient failed on {raw.dtype}: {exc}")
+        return None
+
+    def call() -> Any:
+        obj.loss_gradient(y, raw, loss_out=loss_out, gradient_out=grad_out, n_threads=threads)
+        return float(loss_out.mean()), grad_out
+    return call
+
+
+def _run_elementwise(fam: Family, n: int, dtype: np.dtype, threads: int, runs: int,
+                     torch: Any, sk: Any, res: Results, peers: bool) -> None:
+    rng = np.random.default_rng(n + 7)
+    t, p = _elementwise_inputs(fam.kind, n, dtype, rng)
+    dt = dtype.name
+    out = np.empty_like(p)
+    key = (fam.name, n, dt, threads)
+    loss = fam.make()
+    res.times[(*key, "floor")] = _median_time(lambda: _FLOOR(t, p, out), runs)
+    res.times[(*key, "fastloss")] = _median_time(
+        lambda: loss.forward_backward(t, p, out=out), runs)
+    if fam.numpy is not None:
+        numpy_fn = fam.numpy
+        res.times[(*key, "numpy")] = _median_time(lambda: numpy_fn(t, p), runs)
+    if not peers:
+        return
+    if torch is not None and fam.torch_fn is not None:
+        import torch.nn.functional as F
+
+        x = _torch_leaf(torch, p)
+        tt = torch.from_numpy(t)
+        torch_fn = fam.torch_fn
+        res.times[(*key, "torch")] = _median_time(
+            _torch_call(torch, lambda: torch_fn(F, torch, x, tt), x), runs)
+    if sk is not None:
+        if fam.sklearn is None:
+            res.note(fam.sklearn_note)
+        else:
+            call = _sklearn_call(sk, fam.sklearn, t, p, threads, res, fam.name)
+            if call is not None:
+                res.times[(*key, "sklearn")] = _median_time(call, runs)
+
+
+def _run_sparse_ce(rows: int, classes: int, dtype: np.dtype, threads: int, runs: int,
+                   torch: Any, sk: Any, res: Results, peers: bool) -> None:
+    rng = np.random.default_rng(rows * 31 + classes)
+    z = rng.normal(0, 2, size=(rows, classes)).astype(dtype)
+    labels = rng.integers(0, classes, size=rows).astype(np.int64)
+    out = np.empty_like(z)
+    case = f"SparseCE {rows}x{classes}"
+    key = (case, rows * classes, dtype.name, threads)
+    loss = fl.SparseCategoricalCrossentropy(from_logits=True)
+    res.times[(*key, "floor")] = _median_time(lambda: _FLOOR(z, z, out), runs)
+    res.times[(*key, "fastloss")] = _median_time(
+        lambda: loss.forward_backward(labels, z, out=out), runs)
+    res.times[(*key, "numpy")] = _median_time(lambda: _numpy_sparse_ce(labels, z), runs)
+    if not peers:
+        return
+    if torch is not None:
+        import torch.nn.functional as F
+
+        x = _torch_leaf(torch, z)
+        lt = torch.from_numpy(labels)
+        res.times[(*key, "torch")] = _median_time(
+            _torch_call(torch, lambda: F.cross_entropy(x, lt), x), runs)
+    if sk is not None:
+        cls = getattr(sk, "HalfMultinomialLoss", None)
+        if cls is None:
+            res.note("scikit-learn HalfMultinomialLoss absent")
+            return
+        obj = cls(n_classes=classes)
+        y = labels.astype(dtype)
+        loss_out = np.empty(rows, dtype=dtype)
+        try:
+            obj.loss_gradient(y, z, loss_out=loss_out, gradient_out=out, n_threads=threads)
+        except Exception as exc:
+            res.note(f"scikit-learn HalfMultinomialLoss.loss_gradient failed: {exc}")
+            return
+        res.times[(*key, "sklearn")] = _median_time(
+            lambda: obj.loss_gradient(y, z, loss_out=loss_out, gradient_out=out,
+                                      n_threads=threads), runs)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _fmt_time(s: Optional[float]) -> str:
+    if s is None:
+        return "—"
+    if s < 1e-3:
+        return f"{s * 1e6:.2f} µs"
+    if s < 1:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.2f} s"
+
+
+def _fmt_ratio(r: Optional[float]) -> str:
+    return "—" if r is None else f"{r:.2f}×"
+
+
+def _ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def _fmt_n(n: int) -> str:
+    e = math.log10(n) if n > 0 else 0
+    return f"10^{round(e)}" if abs(e - round(e)) < 1e-9 else f"{n:,}"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _versions(torch: Any, sk: Any) -> list[str]:
+    lines = [f"Python {platform.python_version()}", f"NumPy {np.__version__}",
+             f"fastloss {fl.build_info().get('version', '?')}"]
+    lines.append(f"PyTorch {torch.__version__}" if torch is not None else "PyTorch: not installed")
+    if sk is not None:
+        import sklearn
+
+        lines.append(f"scikit-learn {sklearn.__version__}")
+    else:
+        lines.append("scikit-learn: not installed")
+    try:
+        import matplotlib
+
+        lines.append(f"matplotlib {matplotlib.__version__}")
+    except Exception:
+        lines.append("matplotlib: not installed (no PNG)")
+    return lines
+
+
+@dataclass
+class Target:
+    case: str
+    target: str
+    measured: str
+    met: Optional[bool]
+
+
+def _check(value: Optional[float], ok: Callable[[float], bool]) -> Optional[bool]:
+    return None if value is None else ok(value)
+
+
+def _targets(res: Results, big: int, threads: tuple[int, ...], th: int) -> list[Target]:
+    """The targets table of issue #5, evaluated on float32 at `th` threads (the issue: 2)."""
+    dt = "float32"
+    out: list[Target] = []
+
+    def g(case: str, n: int, impl: str, thr: int = th) -> Optional[float]:
+        return res.get(case, n, dt, thr, impl)
+
+    def add(case: str, target: str, value: Optional[float], ok: Callable[[float], bool],
+            fmt: Callable[[float], str] = _fmt_ratio) -> None:
+        out.append(Target(case, target, "not measured" if value is None else fmt(value),
+                          _check(value, ok)))
+
+    n = 10**7 if any(c[1] == 10**7 for c in res.cases) else big
+    for fam in ("MSE", "Huber"):
+        label = f"{fam} (MSE-like), {_fmt_n(n)}"
+        add(label, "≤ 1.3× the floor", _ratio(g(fam, n, "fastloss"), g(fam, n, "floor")),
+            lambda r: r <= 1.3)
+        add(label, "≥ 5× faster than PyTorch", _ratio(g(fam, n, "torch"), g(fam, n, "fastloss")),
+            lambda r: r >= 5)
+        add(label, "≥ 4× faster than NumPy", _ratio(g(fam, n, "numpy"), g(fam, n, "fastloss")),
+            lambda r: r >= 4)
+    for fam in ("BCE-with-logits", "LogCosh", "Poisson", "BinaryFocal"):
+        label = f"{fam}, {_fmt_n(n)}"
+        add(label, "≤ 2× the floor", _ratio(g(fam, n, "fastloss"), g(fam, n, "floor")),
+            lambda r: r <= 2)
+    add(f"BCE-with-logits, {_fmt_n(n)}", "≥ 10× faster than PyTorch",
+        _ratio(g("BCE-with-logits", n, "torch"), g("BCE-with-logits", n, "fastloss")),
+        lambda r: r >= 10)
+    add(f"BCE-with-logits vs scikit-learn HalfBinomialLoss.loss_gradient, {_fmt_n(n)}",
+        "≥ 5× faster",
+        _ratio(g("BCE-with-logits", n, "sklearn"), g("BCE-with-logits", n, "fastloss")),
+        lambda r: r >= 5)
+    ce_cases = sorted({(c, cn) for c, cn, _ in res.cases if c.startswith("SparseCE")})
+    for case, cn in ce_cases:
+        add(case, "≤ 2.5× the floor", _ratio(g(case, cn, "fastloss"), g(case, cn, "floor")),
+            lambda r: r <= 2.5)
+        add(case, "≥ 3× faster than PyTorch", _ratio(g(case, cn, "torch"), g(case, cn, "fastloss")),
+            lambda r: r >= 3)
+    for fam in ("MSE", "BCE-with-logits"):
+        label = f"one call on {_TINY} elements ({fam})"
+        add(label, "≤ 2 µs", g(f"{fam} (tiny)", _TINY, "fastloss"), lambda s: s <= 2e-6,
+            _fmt_time)
+        add(label, "≥ 8× faster than PyTorch",
+            _ratio(g(f"{fam} (tiny)", _TINY, "torch"), g(f"{fam} (tiny)", _TINY, "fastloss")),
+            lambda r: r >= 8)
+    if 1 in threads and th > 1 and th == max(threads):
+        for case, cn in [*ce_cases, ("BinaryFocal", n)]:
+            add(f"{th} threads vs 1: {case}" + ("" if case.startswith("Sparse") else
+                                                 f", {_fmt_n(cn)}"),
+                "≥ 1.7×", _ratio(g(case, cn, "fastloss", 1), g(case, cn, "fastloss", th)),
+                lambda r: r >= 1.7)
+        worst: Optional[tuple[float, str]] = None
+        for case, cn, _ in res.cases:
+            if cn >= _THREAD_THRESHOLD:
+                continue
+            r = _ratio(g(case, cn, "fastloss", th), g(case, cn, "fastloss", 1))
+            if r is not None and (worst is None or r > worst[0]):
+                worst = (r, f"{case} at {_fmt_n(cn)}")
+        out.append(Target(
+            f"tiny inputs (every case under {_THREAD_THRESHOLD:,} elements measured)",
+            f"never slower with {th} threads than 1 (met if worst t{th}/t1 ≤ 1.10: timing noise)",
+            "not measured" if worst is None else
+            f"worst t{th}/t1 = {worst[0]:.2f} ({worst[1]})",
+            None if worst is None else worst[0] <= 1.10))
+    return out
+
+
+def _write_report(path: Path, res: Results, args: argparse.Namespace, torch: Any, sk: Any,
+                  loads: tuple[tuple[float, ...], tuple[float, ...]], elapsed: float,
+                  png: Optional[Path]) -> None:
+    info = fl.build_info()
+    threads = tuple(args.threads)
+    lines = ["# fastloss benchmark results", "",
+             "Produced by `python benchmarks/bench.py"
+             + (" --quick" if args.quick else "") + "` (also `python -m fastloss bench`). "
+             "Fused forward+backward per call; medians of "
+             f"{args.runs} runs (time.perf_counter, after warm-up; short calls are repeated "
+             "inside a run and divided). Ratios come from this one run.", "",
+             f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
+             f"- CPU: {_cpu_model()} ({os.cpu_count()} logical CPUs)",
+             f"- fastloss build_info(): `{info}`",
+             f"- ISA chosen: {info.get('simd', '?')}; threads measured: "
+             + ", ".join(str(t) for t in threads),
+             "- Versions: " + "; ".join(_versions(torch, sk)),
+             f"- Load average (1, 5, 15 min) at start: {', '.join(f'{x:.2f}' for x in loads[0])}"
+             f"; at end: {', '.join(f'{x:.2f}' for x in loads[1])} — other processes may "
+             "share the cores, so read the medians with that in mind.",
+             f"- Harness wall time: {elapsed:.0f} s", ""]
+    cpus = os.cpu_count() or 1
+    if max(loads[0][0], loads[1][0]) > cpus - 0.5 and max(threads) > 1:
+        lines += [f"**Warning: the load average was at or above the {cpus} CPUs during this "
+                  "run.** Multi-threaded calls then wait for a core at every OpenMP barrier, "
+                  "and their medians snap to scheduler time slices (a few ms, e.g. the same "
+                  "~8 ms for very different sizes); the 1-thread tables are the more reliable "
+                  "ones. Re-run on an idle machine for the thread comparisons.", ""]
+    lines += ["Columns: **floor** = `fastloss._core._bandwidth_floor` (reads two inputs, writes "
+              "one output; for softmax CE it reads the logits twice and writes the gradient), "
+              "**NumPy** = `fastloss._numpy_baseline` (hand-written forward+backward; sparse CE "
+              "written in this harness), **PyTorch** = CPU forward + autograd backward, "
+              "**sklearn** = `sklearn._loss.loss.<Loss>.loss_gradient` with preallocated outputs "
+              "(unreduced per-sample losses; HalfSquaredError is ½ MSE, HalfPoissonLoss takes "
+              "log-predictions, HuberLoss with delta=1). "
+              "Ratios: fl/floor (lower is better, 1 = at the floor), and the others' time "
+              "divided by fastloss's (speed-up, higher is better).", ""]
+    if res.notes:
+        lines += ["Notes:", ""] + [f"- {n}" for n in res.notes] + [""]
+
+    lines += ["## Targets (issue #5)", "",
+              "Targets quoted from issue #5 (\"float32, 2 threads, ratios from one run\"); "
+              f"measured here on float32, {max(threads)} thread(s)"
+              + (", sizes of this run" if args.quick else "") + ".", "",
+              f"| case | target | measured ({max(threads)} thr.) | status | for reference: "
+              "1 thread |", "|---|---|---|---|---|"]
+    single = {(t.case, t.target): t for t in _targets(res, max(args.sizes), threads, 1)}
+    for t in _targets(res, max(args.sizes), threads, max(threads)):
+        status = "not measured" if t.met is None else ("met" if t.met else "**not met**")
+        one = single.get((t.case, t.target))
+        ref = "—" if one is None or one.met is None or max(threads) == 1 else (
+            f"{one.measured} ({'met' if one.met else 'not met'})")
+        lines.append(f"| {t.case} | {t.target} | {t.measured} | {status} | {ref} |")
+    lines += ["", "The status column judges the issue's setting (float32, "
+              f"{max(threads)} threads); the last column is the same figure at 1 thread, which "
+              "a loaded machine disturbs less.", ""]
+
+    dtypes = list(args.dtypes)
+    for dt in dtypes:
+        for th in threads:
+            lines += [f"## {dt}, {th} thread{'s' if th > 1 else ''}", "",
+                      "| case | elements | floor | fastloss | NumPy | PyTorch | sklearn | "
+                      "fl/floor | vs NumPy | vs PyTorch | vs sklearn | fastloss elem/s |",
+                      "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            for case, n, shape in res.cases:
+                tm = {impl: res.get(case, n, dt, th, impl) for impl in IMPLS}
+                if tm["fastloss"] is None:
+                    continue
+                ours = tm["fastloss"]
+                lines.append(
+                    f"| {case} | {shape} | {_fmt_time(tm['floor'])} | {_fmt_time(ours)} | "
+                    f"{_fmt_time(tm['numpy'])} | {_fmt_time(tm['torch'])} | "
+                    f"{_fmt_time(tm['sklearn'])} | {_fmt_ratio(_ratio(ours, tm['floor']))} | "
+                    f"{_fmt_ratio(_ratio(tm['numpy'], ours))} | "
+                    f"{_fmt_ratio(_ratio(tm['torch'], ours))} | "
+                    f"{_fmt_ratio(_ratio(tm['sklearn'], ours))} | {n / ours:.3g} |")
+            lines.append("")
+    if png is not None:
+        lines += ["## Throughput", "", f"![throughput vs size]({png.name})", "",
+                  "Raw medians: `results.json` next to this file.", ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _plot(path: Path, res: Results, sizes: list[int], threads: int, dtype: str) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except Exception:
+        print("  note: matplotlib is not installed; skipping the PNG "
+              "(pip install matplotlib)")
+        return False
+    fams = [f.name for f in FAMILIES]
+    cols = 3
+    rows = math.ceil(len(fams) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.8 * rows), squeeze=False)
+    styles = {"floor": ("k", ":"), "fastloss": ("C0", "-"), "numpy": ("C1", "--"),
+              "torch": ("C3", "--"), "sklearn": ("C2", "--")}
+    lines = [(impl, 1, color, ls) for impl, (color, ls) in styles.items()]
+    if threads > 1:
+        lines.append(("fastloss", threads, "C0", "-."))
+    for ax, fam in zip(axes.ravel(), fams):
+        for impl, thr, color, ls in lines:
+            xs, ys = [], []
+            for n in sizes:
+                t = res.get(fam, n, dtype, thr, impl)
+                if t is not None:
+                    xs.append(n)
+                    ys.append(n / t)
+            if xs:
+                ax.plot(xs, ys, color=color, linestyle=ls, marker="o", markersize=3,
+                        label=f"{impl} ({thr} thr.)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(fam)
+        ax.set_xlabel("elements")
+        ax.set_ylabel("elements / s")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax in axes.ravel()[len(fams):]:
+        ax.axis("off")
+    fig.suptitle(f"fused forward+backward throughput, {dtype}: every library at 1 thread"
+                 + (f", fastloss also at {threads}" if threads > 1 else ""))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+# --------------------------------------------------------------------------- main
+
+
+def _parse_shape(text: str) -> tuple[int, int]:
+    r, c = text.lower().split("x")
+    return int(r), int(c)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m fastloss bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="10^5 and 10^7 elements, float32, 7 runs (about a minute)")
+    parser.add_argument("--huge", action="store_true",
+                        help="also 10^8 elements (float32 needs about 1.2 GB; slow)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=None,
+                        help="elementwise sizes (default 10^2 ... 10^7)")
+    parser.add_argument("--dtypes", nargs="+", choices=["float32", "float64"], default=None)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--runs", type=int, default=7, help="timed runs per median (>= 1)")
+    parser.add_argument("--ce-shapes", nargs="*", default=["4096x1000", "512x32000"],
+                        help="sparse softmax CE shapes ROWSxCLASSES")
+    parser.add_argument("--no-peers", action="store_true",
+                        help="skip PyTorch and scikit-learn (floor, fastloss and NumPy only)")
+    parser.add_argument("--no-png", action="store_true")
+    parser.add_argument("--out-dir", type=Path, default=None,
+                        help="where RESULTS.md, results.json and throughput.png go "
+                             "(default ./benchmarks if it exists, else .)")
+    args = parser.parse_args(argv)
+    if args.sizes is None:
+        args.sizes = [10**5, 10**7] if args.quick else [10**e for e in range(2, 8)]
+    if args.huge and 10**8 not in args.sizes:
+        args.sizes.append(10**8)
+    if args.dtypes is None:
+        args.dtypes = ["float32"] if args.quick else ["float32", "float64"]
+    if args.runs < 1:
+        parser.error("--runs must be >= 1")
+    if args.out_dir is None:
+        args.out_dir = Path("benchmarks") if Path("benchmarks").is_dir() else Path(".")
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+
+    t_start = time.perf_counter()
+    load0 = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    res = Results()
+    torch = sk = None
+    if not args.no_peers:
+        torch = _try_torch()
+        sk = _try_sklearn_loss()
+        if torch is None:
+            res.note("PyTorch is not installed: no PyTorch column")
+        if sk is None:
+            res.note("scikit-learn is not installed: no scikit-learn column")
+    else:
+        res.note("run with --no-peers: PyTorch and scikit-learn not measured")
+    old_fl = fl.get_num_threads()
+    old_torch = torch.get_num_threads() if torch is not None else None
+    info = fl.build_info()
+    print(f"fastloss {info['version']} SIMD {info['simd']}, OpenMP {info['openmp']}; "
+          f"CPU {_cpu_model()}; load {load0[0]:.2f}")
+
+    for fam in FAMILIES:
+        for n in args.sizes:
+            res.cases.append((fam.name, n, _fmt_n(n)))
+    ce_shapes = [_parse_shape(s) for s in args.ce_shapes]
+    for r, c in ce_shapes:
+        res.cases.append((f"SparseCE {r}x{c}", r * c, f"{r}×{c}"))
+    tiny = [f for f in FAMILIES if f.name in ("MSE", "BCE-with-logits")]
+    for fam in tiny:
+        res.cases.append((f"{fam.name} (tiny)", _TINY, str(_TINY)))
+
+    try:
+        for dt_name in args.dtypes:
+            dtype = np.dtype(dt_name)
+            for th in args.threads:
+                _set_threads(th, torch)
+                print(f"{dt_name}, {th} thread(s)")
+                for fam in FAMILIES:
+                    for n in args.sizes:
+                        _run_elementwise(fam, n, dtype, th, args.runs, torch, sk, res,
+                                         not args.no_peers)
+                        ours = res.get(fam.name, n, dt_name, th, "fastloss")
+                        print(f"  {fam.name:16s} {_fmt_n(n):>6s} fastloss {_fmt_time(ours)}")
+                for fam in tiny:
+                    sub = Results()
+                    _run_elementwise(fam, _TINY, dtype, th, args.runs, torch, sk, sub,
+                                     not args.no_peers)
+                    for (name, n, d, thr, impl), v in sub.times.items():
+                        res.times[(f"{name} (tiny)", n, d, thr, impl)] = v
+                for r, c in ce_shapes:
+                    _run_sparse_ce(r, c, dtype, th, args.runs, torch, sk, res, not args.no_peers)
+                    ours = res.get(f"SparseCE {r}x{c}", r * c, dt_name, th, "fastloss")
+                    print(f"  SparseCE {r}x{c} fastloss {_fmt_time(ours)}")
+    finally:
+        fl.set_num_threads(old_fl)
+        if torch is not None and old_torch is not None:
+            torch.set_num_threads(old_torch)
+
+    png: Optional[Path] = None
+    if not args.no_png:
+        candidate = args.out_dir / "throughput.png"
+        plot_threads = max(args.threads)
+        if _plot(candidate, res, args.sizes, plot_threads, args.dtypes[0]):
+            png = candidate
+    load1 = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    elapsed = time.perf_counter() - t_start
+    report = args.out_dir / "RESULTS.md"
+    raw = [{"case": k[0], "elements": k[1], "dtype": k[2], "threads": k[3], "impl": k[4],
+            "median_s": v} for k, v in sorted(res.times.items())]
+    (args.out_dir / "results.json").write_text(json.dumps(raw, indent=1) + "\n",
+                                               encoding="utf-8")
+    _write_report(report, res, args, torch, sk, (load0, load1), elapsed, png)
+    print(f"wrote {report}" + (f" and {png}" if png is not None else "")
+          + f" in {elapsed:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
