@@ -8,31 +8,22 @@ edges (masked and huge logits, many classes, bad labels); then against Keras 3
 from __future__ import annotations
 
 import os
-import zlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 import pytest
-import reference_classaxis as ref
 
 import fastloss as fl
 
+import reference_classaxis as ref
+from support import DTYPES, REDUCTIONS, rng_for
+from support import tolerance as _tolerance
+
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-REDUCTIONS = ["sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "none", None]
-DTYPES = [np.float32, np.float64]
-
-
-def rng_for(*key) -> np.random.Generator:
-    return np.random.default_rng(zlib.crc32(repr(key).encode()))
-
-
 def tolerance(dtype, expected) -> dict:
-    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-    if dtype == np.float32:
-        return {"rtol": 3e-5, "atol": 3e-6 * scale}
-    return {"rtol": 1e-9, "atol": 1e-12 * scale}
+    return _tolerance(dtype, expected, atol32=3e-6)
 
 
 # --- the case table -----------------------------------------------------------

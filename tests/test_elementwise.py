@@ -4,8 +4,6 @@ the machinery (lengths, strides, threads, dtypes, out=)."""
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 import pytest
 
@@ -13,20 +11,7 @@ import fastloss as fl
 
 import reference as ref
 from cases import CASE_IDS, CASES, HESSIAN_CASES, Case
-
-REDUCTIONS = ["sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "none", None]
-DTYPES = [np.float32, np.float64]
-
-
-def rng_for(*key) -> np.random.Generator:
-    return np.random.default_rng(zlib.crc32(repr(key).encode()))
-
-
-def tolerance(dtype, expected) -> dict:
-    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-    if dtype == np.float32:
-        return {"rtol": 3e-5, "atol": 2e-6 * scale}
-    return {"rtol": 1e-9, "atol": 1e-12 * scale}
+from support import DTYPES, REDUCTIONS, rng_for, tolerance
 
 
 def draw(case: Case, shape, dtype, *key):

@@ -13,29 +13,19 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import reference_classaxis as ref_ca
-import test_classaxis as ca
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import reference as ref
+import reference_classaxis as ref_ca
+import test_classaxis as ca
 from cases import CASES
+from support import DTYPES, REDUCTIONS, tolerance
 
 # FASTLOSS_HYPOTHESIS_EXAMPLES=5000 runs a longer, randomised search (CI: 80, fixed).
 _EXAMPLES = int(os.environ.get("FASTLOSS_HYPOTHESIS_EXAMPLES", "80"))
 SETTINGS = settings(max_examples=_EXAMPLES, deadline=None, derandomize=_EXAMPLES <= 80,
                     suppress_health_check=[HealthCheck.too_slow])
-REDUCTIONS = ["sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "none", None]
-DTYPES = [np.float32, np.float64]
-
-
-def tolerance(dtype, expected, atol32=2e-6) -> dict:
-    """test_elementwise's (atol32=2e-6) and test_classaxis's (3e-6) tolerance."""
-    scale = max(1.0, float(np.max(np.abs(np.nan_to_num(expected, posinf=0, neginf=0)),
-                                  initial=0.0)))
-    if dtype == np.float32:
-        return {"rtol": 3e-5, "atol": atol32 * scale}
-    return {"rtol": 1e-9, "atol": 1e-12 * scale}
 
 
 # --- layouts ---------------------------------------------------------------------------

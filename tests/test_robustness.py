@@ -7,7 +7,6 @@ naming the argument, or returns the right value; inputs are never modified."""
 from __future__ import annotations
 
 import re
-import zlib
 
 import numpy as np
 import pytest
@@ -15,12 +14,10 @@ import pytest
 import fastloss as fl
 from fastloss import _registry
 
+from support import rng_for
+
 METHODS = ["forward", "backward", "forward_backward", "gradient_hessian"]
 NAMES = sorted(_registry.CLASSES)
-
-
-def rng_for(*key) -> np.random.Generator:
-    return np.random.default_rng(zlib.crc32(repr(key).encode()))
 
 
 def kind_of(loss: fl.Loss) -> str:

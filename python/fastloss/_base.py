@@ -15,6 +15,32 @@ name : str, optional
     Name of the loss object (Keras's)."""
 
 
+_METHODS = """\
+Methods: ``loss(y_true, y_pred, sample_weight)`` (= ``forward``), ``backward``,
+``forward_backward`` (one fused pass, ``out=`` may be ``y_pred``) and
+``gradient_hessian`` (per element, unreduced).
+float32 inputs are computed in float32, float64 in float64; the per-sample mean
+over the axis and the reduction accumulate in float64."""
+
+
+def document(cls: type, summary: str, header: str, formula: str, gradient: str,
+             hessian: str, *, hessian_note: str = "", per_sample: str = "", params: str = "",
+             notes: str = "", methods: str = _METHODS) -> None:
+    """Assembles a loss class's numpydoc docstring from its own parts and the
+    text every loss shares (parameters, methods), so that is written once."""
+    parts = [summary, "", header, "", f"    loss = {formula}", f"    dloss/dp = {gradient}"]
+    parts.append(f"    d2loss/dp2 = {hessian}{hessian_note}" if hessian else "")
+    if per_sample:
+        parts += ["", per_sample]
+    parts += ["", "Parameters", "----------"]
+    if params:
+        parts.append(params)
+    parts += [_SHARED_PARAMS, "", "Notes", "-----", methods]
+    if notes:
+        parts += ["", notes]
+    cls.__doc__ = "\n".join(parts)
+
+
 class Loss:
     """Base class of every fastloss loss.
 

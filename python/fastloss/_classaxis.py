@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _arrays, _core, _passes
 from ._arrays import REDUCTION_MWSW, REDUCTION_NONE, REDUCTION_SOBS
-from ._base import _SHARED_PARAMS, Loss
+from ._base import Loss, document
 
 
 class _Rows(NamedTuple):
@@ -304,17 +304,10 @@ _MASKED = ("Logits of any size are safe (the softmax is shifted by the row maxim
 
 def _document(cls: type, summary: str, formula: str, gradient: str, hessian: str,
               params: str = "", notes: str = "", inputs: str = "") -> None:
-    parts = [summary, "", inputs or "Per sample (a row along ``axis``; ``t`` = y_true, "
-             "``p`` = y_pred, ``C`` classes)::", "", f"    loss = {formula}",
-             f"    dloss/dp = {gradient}"]
-    parts.append(f"    d2loss/dp2 = {hessian}  (diagonal)" if hessian else "")
-    parts += ["", "Parameters", "----------"]
-    if params:
-        parts.append(params)
-    parts += [_SHARED_PARAMS, "", "Notes", "-----", _METHODS]
-    if notes:
-        parts += ["", notes]
-    cls.__doc__ = "\n".join(parts)
+    header = inputs or ("Per sample (a row along ``axis``; ``t`` = y_true, ``p`` = y_pred, "
+                        "``C`` classes)::")
+    document(cls, summary, header, formula, gradient, hessian, hessian_note="  (diagonal)",
+             params=params, notes=notes, methods=_METHODS)
 
 
 class CategoricalCrossentropy(ClassAxisLoss):

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _arrays, _core, _passes
 from ._arrays import REDUCTION_NONE
-from ._base import _SHARED_PARAMS, Loss
+from ._base import Loss, document
 
 _PIECEWISE_LINEAR = (
     "the loss is piecewise linear in y_pred, so its second derivative is zero wherever it "
@@ -103,27 +103,11 @@ class ElementwiseLoss(Loss):
 # Docstrings are assembled from one entry per loss, so that the shared parts
 # (reductions, methods, dtypes) are written once.
 
-_METHODS = """\
-Methods: ``loss(y_true, y_pred, sample_weight)`` (= ``forward``), ``backward``,
-``forward_backward`` (one fused pass, ``out=`` may be ``y_pred``) and
-``gradient_hessian`` (per element, unreduced).
-float32 inputs are computed in float32, float64 in float64; the per-sample mean
-over the axis and the reduction accumulate in float64."""
-
-
 def _document(cls: type, summary: str, formula: str, gradient: str, hessian: str,
               params: str = "", notes: str = "") -> None:
-    parts = [summary, "", "Per element (``t`` = y_true, ``p`` = y_pred)::", "",
-             f"    loss = {formula}", f"    dloss/dp = {gradient}"]
-    parts.append(f"    d2loss/dp2 = {hessian}" if hessian else "")
-    parts += ["", "The per-sample loss is the mean over the last axis (Keras's convention).", "",
-              "Parameters", "----------"]
-    if params:
-        parts.append(params)
-    parts += [_SHARED_PARAMS, "", "Notes", "-----", _METHODS]
-    if notes:
-        parts += ["", notes]
-    cls.__doc__ = "\n".join(parts)
+    document(cls, summary, "Per element (``t`` = y_true, ``p`` = y_pred)::", formula, gradient,
+             hessian, per_sample="The per-sample loss is the mean over the last axis "
+             "(Keras's convention).", params=params, notes=notes)
 
 
 class MeanSquaredError(ElementwiseLoss):
