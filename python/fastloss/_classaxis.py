@@ -229,25 +229,8 @@ class ClassAxisLoss(Loss):
     def _gradient_hessian(self, y_true: Any, y_pred: Any,
                           sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
         rows = self._prepare(y_true, y_pred)
-        weights = per_element = None
-        if sample_weight is not None:
-            w = None
-            try:
-                w = _arrays.keras_weighting(sample_weight, rows.sample_shape, rows.dtype,
-                                            REDUCTION_NONE)
-            except ValueError:
-                pass
-            if w is not None and not w.broadcast_up:
-                weights = w.weights
-            else:  # weights per element of y_pred
-                sw = _arrays.as_float(sample_weight, "sample_weight", rows.dtype)
-                try:
-                    per_element = np.broadcast_to(sw, rows.pred_shape)
-                except ValueError:
-                    raise ValueError(
-                        f"sample_weight of shape {sw.shape} broadcasts neither to the per-sample "
-                        f"shape {rows.sample_shape} nor to y_pred's shape {rows.pred_shape}"
-                    ) from None
+        weights, per_element = _passes.hessian_weights(sample_weight, rows.sample_shape,
+                                                       rows.pred_shape, rows.dtype)
         grad = np.empty(rows.pred_shape, rows.dtype)
         hess = np.empty(rows.pred_shape, rows.dtype)
         self._kernel.run(rows.y_true3, rows.labels, rows.y_pred3, weights, None, 1.0,

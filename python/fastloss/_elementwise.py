@@ -64,25 +64,8 @@ class ElementwiseLoss(Loss):
     def _gradient_hessian(self, y_true: Any, y_pred: Any,
                           sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
         pr = _arrays.prepare_pair(y_true, y_pred, self.axis)
-        weights = per_element = None
-        if sample_weight is not None:
-            w = None
-            try:
-                w = _arrays.keras_weighting(sample_weight, pr.sample_shape, pr.dtype,
-                                            REDUCTION_NONE)
-            except ValueError:
-                pass
-            if w is not None and not w.broadcast_up:
-                weights = w.weights
-            else:  # weights per element (XGBoost's convention for 1-D inputs)
-                sw = _arrays.as_float(sample_weight, "sample_weight", pr.dtype)
-                try:
-                    per_element = np.broadcast_to(sw, pr.pred_shape)
-                except ValueError:
-                    raise ValueError(
-                        f"sample_weight of shape {sw.shape} broadcasts neither to the per-sample "
-                        f"shape {pr.sample_shape} nor to y_pred's shape {pr.pred_shape}"
-                    ) from None
+        weights, per_element = _passes.hessian_weights(sample_weight, pr.sample_shape,
+                                                       pr.pred_shape, pr.dtype)
         grad = np.empty(pr.pred_shape, pr.dtype)
         hess = np.empty(pr.pred_shape, pr.dtype)
         self._kernel.run(pr.y_true3, pr.y_pred3, weights, None, 1.0, REDUCTION_NONE, 1.0,

@@ -79,3 +79,28 @@ def finish(o: Outputs, w: Weighting, value: float, dtype: np.dtype, *, want_valu
     if empty:
         value = 0.0  # an empty batch: Keras's divide_no_nan gives 0
     return dtype.type(value), o.grad
+
+
+def hessian_weights(sample_weight: Any, sample_shape: tuple[int, ...],
+                    pred_shape: tuple[int, ...],
+                    dtype: np.dtype) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+    """gradient_hessian's weights: (per-sample weights for the kernel, None) when
+    they follow Keras's per-sample rules, else (None, weights broadcast to
+    y_pred's shape) to multiply afterwards (XGBoost's per-element convention for
+    1-D inputs)."""
+    if sample_weight is None:
+        return None, None
+    try:
+        w = _arrays.keras_weighting(sample_weight, sample_shape, dtype, REDUCTION_NONE)
+        if not w.broadcast_up:
+            return w.weights, None
+    except ValueError:
+        pass
+    sw = _arrays.as_float(sample_weight, "sample_weight", dtype)
+    try:
+        return None, np.broadcast_to(sw, pred_shape)
+    except ValueError:
+        raise ValueError(
+            f"sample_weight of shape {sw.shape} broadcasts neither to the per-sample "
+            f"shape {sample_shape} nor to y_pred's shape {pred_shape}"
+        ) from None
