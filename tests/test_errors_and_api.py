@@ -105,7 +105,7 @@ def test_no_hessian_message_says_why():
 
 def test_get_every_name_and_alias():
     for name in fl.names():
-        assert isinstance(fl.get(name), fl.Loss)
+        assert isinstance(fl.get(name), (fl.Loss, fl.MultiInputLoss))
     assert type(fl.get("mse")) is fl.MeanSquaredError
     assert type(fl.get("binary_crossentropy")) is fl.BinaryCrossentropy
     assert type(fl.get("logcosh")) is fl.LogCosh

@@ -11,6 +11,7 @@ namespace py = pybind11;
 namespace fastloss::bindings {
 void register_elementwise(py::module_& m);
 void register_classaxis(py::module_& m);
+void register_models(py::module_& m);
 }
 
 namespace {
@@ -104,4 +105,5 @@ PYBIND11_MODULE(_core, m) {
       "like the loss kernels (reads two inputs, writes one output).");
   fastloss::bindings::register_elementwise(m);
   fastloss::bindings::register_classaxis(m);
+  fastloss::bindings::register_models(m);
 }

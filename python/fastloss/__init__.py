@@ -24,11 +24,11 @@ from ._classaxis import (
     SparseCategoricalCrossentropy,
     SparseCategoricalZeroOneLoss,
 )
+from ._custom import CompositeLoss, ElementwiseLoss
 from ._elementwise import (
     AsymmetricLinear,
     BinaryCrossentropy,
     BinaryFocalCrossentropy,
-    ElementwiseLoss,
     ExponentialLoss,
     HalfSquaredError,
     Hinge,
@@ -43,6 +43,16 @@ from ._elementwise import (
     SmoothL1,
     SquaredHinge,
     ZeroOneLoss,
+)
+from ._models import (
+    ContentLoss,
+    GANDiscriminatorLoss,
+    GANGeneratorLoss,
+    MultiInputLoss,
+    StyleLoss,
+    TotalVariation,
+    gram_matrix,
+    gram_matrix_backward,
 )
 from ._registry import FUNCTIONS as _FUNCTIONS
 from ._registry import get, names
@@ -88,4 +98,6 @@ __all__ = [
     "CategoricalZeroOneLoss", "ClassAxisLoss", "CosineSimilarity", "Entropy", "KLDivergence",
     "SparseCategoricalCrossentropy", "SparseCategoricalZeroOneLoss", "kld",
     "kullback_leibler_divergence",
+    "CompositeLoss", "ContentLoss", "GANDiscriminatorLoss", "GANGeneratorLoss", "MultiInputLoss",
+    "StyleLoss", "TotalVariation", "gram_matrix", "gram_matrix_backward",
 ]

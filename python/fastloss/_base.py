@@ -41,7 +41,51 @@ def document(cls: type, summary: str, header: str, formula: str, gradient: str,
     cls.__doc__ = "\n".join(parts)
 
 
-class Loss:
+class Combinable:
+    """Arithmetic on losses: ``0.7 * a + 0.3 * b`` builds a
+    :class:`fastloss.CompositeLoss` whose four methods are the weighted sums of
+    the terms' (each term evaluated in its own fused pass)."""
+
+    def _as_terms(self) -> list[tuple[float, Any]]:
+        return [(1.0, self)]
+
+    def __mul__(self, weight: Any) -> Any:
+        from ._custom import CompositeLoss, check_weight
+
+        w = check_weight(weight)
+        return CompositeLoss([(w * c, t) for c, t in self._as_terms()])
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, divisor: Any) -> Any:
+        from ._custom import check_weight
+
+        d = check_weight(divisor)
+        if d == 0.0:
+            raise ZeroDivisionError("dividing a loss by zero")
+        return self * (1.0 / d)
+
+    def __neg__(self) -> Any:
+        return self * -1.0
+
+    def __add__(self, other: Any) -> Any:
+        from ._custom import CompositeLoss
+
+        if isinstance(other, (int, float)) and not isinstance(other, bool) and other == 0:
+            return CompositeLoss(self._as_terms())  # sum([...]) starts from 0
+        if not isinstance(other, Combinable):
+            return NotImplemented
+        return CompositeLoss(self._as_terms() + other._as_terms())
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Any) -> Any:
+        if not isinstance(other, Combinable):
+            return NotImplemented
+        return self + (-other)
+
+
+class Loss(Combinable):
     """Base class of every fastloss loss.
 
     Subclasses implement ``_run``; this class fixes the public methods:
@@ -54,6 +98,10 @@ class Loss:
     #: Why there is no Hessian (the NotImplementedError's message).
     _no_hessian_reason: str = ""
     _default_name: str = "loss"
+    #: Inputs the loss compares against / inputs it differentiates (composites
+    #: use these to hand each term its arguments).
+    _n_targets: int = 1
+    _n_trained: int = 1
 
     def __init__(self, reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:

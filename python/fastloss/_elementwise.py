@@ -22,8 +22,9 @@ _PIECEWISE_LINEAR = (
 )
 
 
-class ElementwiseLoss(Loss):
-    """A loss whose value at one element depends only on that element."""
+class CompiledElementwiseLoss(Loss):
+    """A loss whose value at one element depends only on that element,
+    computed by one compiled kernel (a C++ struct)."""
 
     #: Name of the _core kernel class; a class attribute, or set per instance
     #: before ``__init__`` when a parameter picks the kernel (from_logits).
@@ -55,7 +56,8 @@ class ElementwiseLoss(Loss):
             w, pr.shape3[0] * pr.shape3[2], pr.dtype, pr.pred_shape, pr.shape3,
             want_value=want_value, want_grad=want_grad, grad_output=grad_output, out=out,
             inputs={"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight})
-        value = self._kernel.run(pr.y_true3, pr.y_pred3, o.weights, o.go_array, o.go_scalar,
+        t3, p3 = self._kernel_inputs(pr, want_value, want_grad)
+        value = self._kernel.run(t3, p3, o.weights, o.go_array, o.go_scalar,
                                  w.reduction, w.divisor, want_value, o.per_sample, o.grad3, None,
                                  False)
         return _passes.finish(o, w, value, pr.dtype, want_value=want_value,
@@ -68,12 +70,21 @@ class ElementwiseLoss(Loss):
                                                        pr.pred_shape, pr.dtype)
         grad = np.empty(pr.pred_shape, pr.dtype)
         hess = np.empty(pr.pred_shape, pr.dtype)
-        self._kernel.run(pr.y_true3, pr.y_pred3, weights, None, 1.0, REDUCTION_NONE, 1.0,
+        t3, p3 = self._kernel_hessian_inputs(pr)
+        self._kernel.run(t3, p3, weights, None, 1.0, REDUCTION_NONE, 1.0,
                          False, None, grad.reshape(pr.shape3), hess.reshape(pr.shape3), True)
         if per_element is not None:
             grad *= per_element
             hess *= per_element
         return grad, hess
+
+    def _kernel_inputs(self, pr: _arrays.Prepared, want_value: bool,
+                       want_grad: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The two (outer, axis, inner) arrays the kernel's run reads."""
+        return pr.y_true3, pr.y_pred3
+
+    def _kernel_hessian_inputs(self, pr: _arrays.Prepared) -> tuple[np.ndarray, np.ndarray]:
+        return pr.y_true3, pr.y_pred3
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), **self._config()}
@@ -93,7 +104,7 @@ def _document(cls: type, summary: str, formula: str, gradient: str, hessian: str
              "(Keras's convention).", params=params, notes=notes)
 
 
-class MeanSquaredError(ElementwiseLoss):
+class MeanSquaredError(CompiledElementwiseLoss):
     _kernel_name = "MeanSquaredError"
     _default_name = "mean_squared_error"
 
@@ -102,7 +113,7 @@ _document(MeanSquaredError, "Mean squared error (Keras ``MeanSquaredError``).",
           "(t - p)**2", "2 (p - t)", "2")
 
 
-class MeanAbsoluteError(ElementwiseLoss):
+class MeanAbsoluteError(CompiledElementwiseLoss):
     _kernel_name = "MeanAbsoluteError"
     _default_name = "mean_absolute_error"
     _no_hessian_reason = _PIECEWISE_LINEAR
@@ -112,7 +123,7 @@ _document(MeanAbsoluteError, "Mean absolute error (Keras ``MeanAbsoluteError``).
           "|t - p|", "sign(p - t)  (0 at p == t)", "")
 
 
-class MeanAbsolutePercentageError(ElementwiseLoss):
+class MeanAbsolutePercentageError(CompiledElementwiseLoss):
     _kernel_name = "MeanAbsolutePercentageError"
     _default_name = "mean_absolute_percentage_error"
     _no_hessian_reason = _PIECEWISE_LINEAR
@@ -124,7 +135,7 @@ _document(MeanAbsolutePercentageError,
           notes="The 1e-7 floor on |t| is Keras's epsilon.")
 
 
-class MeanSquaredLogarithmicError(ElementwiseLoss):
+class MeanSquaredLogarithmicError(CompiledElementwiseLoss):
     _kernel_name = "MeanSquaredLogarithmicError"
     _default_name = "mean_squared_logarithmic_error"
 
@@ -138,7 +149,7 @@ _document(MeanSquaredLogarithmicError,
                 "there.")
 
 
-class Huber(ElementwiseLoss):
+class Huber(CompiledElementwiseLoss):
     _kernel_name = "Huber"
     _default_name = "huber_loss"
 
@@ -160,7 +171,7 @@ _document(Huber, "Huber loss (Keras ``Huber``): quadratic near zero, linear beyo
           params="delta : float, default 1.0\n    Where the quadratic turns linear; must be > 0.")
 
 
-class LogCosh(ElementwiseLoss):
+class LogCosh(CompiledElementwiseLoss):
     _kernel_name = "LogCosh"
     _default_name = "log_cosh"
 
@@ -172,7 +183,7 @@ _document(LogCosh, "Logarithm of the hyperbolic cosine of the error (Keras ``Log
                 "cosh overflows.")
 
 
-class Poisson(ElementwiseLoss):
+class Poisson(CompiledElementwiseLoss):
     _kernel_name = "Poisson"
     _default_name = "poisson"
 
@@ -182,7 +193,7 @@ _document(Poisson, "Poisson negative log-likelihood without the constant (Keras 
           notes="Domain: p > -1e-7; negative predictions give NaN, as NumPy's log does.")
 
 
-class HalfSquaredError(ElementwiseLoss):
+class HalfSquaredError(CompiledElementwiseLoss):
     _kernel_name = "HalfSquaredError"
     _default_name = "half_squared_error"
 
@@ -192,7 +203,7 @@ _document(HalfSquaredError,
           "(p - t)**2 / 2", "p - t", "1")
 
 
-class SmoothL1(ElementwiseLoss):
+class SmoothL1(CompiledElementwiseLoss):
     _kernel_name = "SmoothL1"
     _default_name = "smooth_l1"
 
@@ -216,7 +227,7 @@ _document(SmoothL1, "PyTorch's smooth L1 loss.",
           notes="Huber(delta) equals delta * SmoothL1(beta=delta).")
 
 
-class Pinball(ElementwiseLoss):
+class Pinball(CompiledElementwiseLoss):
     _kernel_name = "Pinball"
     _default_name = "pinball"
     _no_hessian_reason = _PIECEWISE_LINEAR
@@ -239,7 +250,7 @@ _document(Pinball, "Pinball (quantile) loss; its minimiser is the `quantile` of 
           notes="At t == p the gradient is -q, scikit-learn's PinballLoss convention.")
 
 
-class AsymmetricLinear(ElementwiseLoss):
+class AsymmetricLinear(CompiledElementwiseLoss):
     _kernel_name = "AsymmetricLinear"
     _default_name = "asymmetric_linear"
     _no_hessian_reason = _PIECEWISE_LINEAR
@@ -269,7 +280,7 @@ _document(AsymmetricLinear,
                 "c_under) quantile: Pinball(q) is AsymmetricLinear(1 - q, q).")
 
 
-class BinaryCrossentropy(ElementwiseLoss):
+class BinaryCrossentropy(CompiledElementwiseLoss):
     _default_name = "binary_crossentropy"
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
@@ -301,7 +312,7 @@ _document(BinaryCrossentropy, "Binary cross-entropy (Keras ``BinaryCrossentropy`
                 "inside the logs). The logits path is finite for logits of any size.")
 
 
-class BinaryFocalCrossentropy(ElementwiseLoss):
+class BinaryFocalCrossentropy(CompiledElementwiseLoss):
     _default_name = "binary_focal_crossentropy"
 
     def __init__(self, apply_class_balancing: bool = False, alpha: float = 0.25,
@@ -340,7 +351,7 @@ _document(BinaryFocalCrossentropy,
                  "axis : int, default -1\n    Axis of the per-sample mean.")
 
 
-class Hinge(ElementwiseLoss):
+class Hinge(CompiledElementwiseLoss):
     _kernel_name = "Hinge"
     _default_name = "hinge"
     _no_hessian_reason = _PIECEWISE_LINEAR
@@ -353,7 +364,7 @@ _document(Hinge, "Hinge loss (Keras ``Hinge``).", "max(1 - t p, 0)",
           "-t where 1 - t p > 0, else 0", "", notes=_LABEL_RULE)
 
 
-class SquaredHinge(ElementwiseLoss):
+class SquaredHinge(CompiledElementwiseLoss):
     _kernel_name = "SquaredHinge"
     _default_name = "squared_hinge"
 
@@ -362,7 +373,7 @@ _document(SquaredHinge, "Squared hinge loss (Keras ``SquaredHinge``).", "max(1 -
           "-2 t max(1 - t p, 0)", "2 t**2 where 1 - t p > 0, else 0", notes=_LABEL_RULE)
 
 
-class ExponentialLoss(ElementwiseLoss):
+class ExponentialLoss(CompiledElementwiseLoss):
     _kernel_name = "ExponentialLoss"
     _default_name = "exponential"
 
@@ -372,7 +383,7 @@ _document(ExponentialLoss, "Exponential loss of AdaBoost.", "exp(-t p)", "-t exp
           "as NumPy's exp does.")
 
 
-class ZeroOneLoss(ElementwiseLoss):
+class ZeroOneLoss(CompiledElementwiseLoss):
     _kernel_name = "ZeroOneLoss"
     _default_name = "zero_one"
     _no_hessian_reason = ("the 0-1 loss is piecewise constant: its derivatives are zero "
@@ -398,7 +409,7 @@ _document(ZeroOneLoss,
                 "descend on. Labels must be 0/1 to ever count as correct; NaN propagates.")
 
 
-ELEMENTWISE_LOSSES: tuple[type[ElementwiseLoss], ...] = (
+ELEMENTWISE_LOSSES: tuple[type[CompiledElementwiseLoss], ...] = (
     MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
     MeanSquaredLogarithmicError, Huber, LogCosh, Poisson, HalfSquaredError, SmoothL1, Pinball,
     AsymmetricLinear, BinaryCrossentropy, BinaryFocalCrossentropy, Hinge, SquaredHinge,

@@ -11,7 +11,7 @@ import functools
 import inspect
 from typing import Any, Callable, Optional
 
-from ._base import Loss
+from ._base import Combinable, Loss
 from ._classaxis import (
     CLASSAXIS_LOSSES,
     CategoricalCrossentropy,
@@ -46,6 +46,8 @@ from ._elementwise import (
 )
 
 #: Function name (Keras's where Keras has the loss) -> class.
+from ._models import MODEL_LOSSES, MultiInputLoss
+
 FUNCTION_NAMES: dict[str, type[Loss]] = {
     "mean_squared_error": MeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError,
@@ -99,7 +101,13 @@ CLASSES: dict[str, type[Loss]] = {
     cls.__name__: cls for cls in (*ELEMENTWISE_LOSSES, *CLASSAXIS_LOSSES)
 }
 
-_ALL_NAMES: dict[str, type[Loss]] = {**CLASSES, **FUNCTION_NAMES, **ALIASES}
+# The model losses (not (y_true, y_pred) pairs): class names and snake_case names.
+MODEL_NAMES: dict[str, type[MultiInputLoss]] = {
+    **{cls.__name__: cls for cls in MODEL_LOSSES},
+    **{cls._default_name: cls for cls in MODEL_LOSSES},
+}
+
+_ALL_NAMES: dict[str, type[Combinable]] = {**CLASSES, **FUNCTION_NAMES, **ALIASES, **MODEL_NAMES}
 _FUNCTIONS: dict[Callable[..., Any], Callable[[], Loss]] = {}
 
 
@@ -138,14 +146,14 @@ FUNCTIONS.update({name: _per_sample_function(name, cls, preset)
                   for name, (cls, preset) in PRESETS.items()})
 
 
-def get(identifier: Any) -> Loss:
+def get(identifier: Any) -> Any:
     """A loss object from a Keras class name, function name or alias (like
     ``keras.losses.get``), a loss object (returned as is), a loss class, or one
     of fastloss's per-sample functions. Returns an instance with default
     parameters."""
-    if isinstance(identifier, Loss):
+    if isinstance(identifier, Combinable):
         return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
+    if isinstance(identifier, type) and issubclass(identifier, (Loss, MultiInputLoss)):
         return identifier()
     if isinstance(identifier, str) and identifier in PRESETS:
         preset_cls, preset = PRESETS[identifier]

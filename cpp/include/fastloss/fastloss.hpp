@@ -12,4 +12,5 @@
 #include "detail/rows.hpp"
 #include "detail/threads.hpp"
 #include "losses/classaxis.hpp"
+#include "losses/models.hpp"
 #include "registry.hpp"
