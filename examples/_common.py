@@ -1,0 +1,55 @@
+"""Helpers shared by the example scripts: the command line every example takes
+(``--small``, ``--out DIR``) and optional plotting.
+
+matplotlib is optional (``pip install "fastloss[examples]"``). Without it an example
+still computes and prints everything, and says that its plot was skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+#: The line an example prints instead of a plot when matplotlib is missing
+#: (tests/test_examples.py looks for it).
+PLOT_SKIPPED = "plot skipped: matplotlib could not be imported (pip install 'fastloss[examples]')"
+
+
+def parse_args(doc: Optional[str], argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    """``--small`` and ``--out DIR``; the description is the first line of ``doc``."""
+    summary = (doc or "").strip().splitlines()[0] if doc else None
+    parser = argparse.ArgumentParser(description=summary)
+    parser.add_argument("--small", action="store_true",
+                        help="fewer steps / points, about a second (what CI runs); the printed "
+                             "conclusion is computed the same way")
+    parser.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                        help="folder for the PNG (created if needed; default: current directory)")
+    return parser.parse_args(argv)
+
+
+def plot_or_skip(draw: Callable[[Any], Any], out: Path, filename: str) -> Optional[Path]:
+    """Draws with ``draw(pyplot)`` (which returns the figure) and saves it as
+    ``out / filename``; prints where it went, or :data:`PLOT_SKIPPED` when
+    matplotlib cannot be imported. Returns the path, or None when skipped."""
+    try:
+        import matplotlib
+    except ImportError:
+        print(PLOT_SKIPPED)
+        return None
+    matplotlib.use("Agg")  # no display needed, no window opened
+    import matplotlib.pyplot as plt
+
+    fig = draw(plt)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / filename
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    print(f"plot saved: {path}")
+    return path
+
+
+def fmt_vector(v: Any, digits: int = 2) -> str:
+    """``[1.13 1.03]``: a short vector as NumPy prints it, with fixed decimals."""
+    return "[" + " ".join(f"{float(x):.{digits}f}" for x in v) + "]"

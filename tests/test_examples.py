@@ -1,0 +1,219 @@
+"""The example scripts run in their small mode and show what they say they show.
+
+Each example runs as a subprocess (``python examples/X.py --small --out tmp``), as a
+user would run it; the tests parse its printed numbers and check the property the
+example is about (not just that it ran). An example whose file does not exist yet is
+skipped with that reason.
+
+To add an example: write one ``test_<name>`` function that calls :func:`run_example`
+and checks its property from the output, add its file name to ``KNOWN_EXAMPLES`` (so
+the without-matplotlib test covers it even before it exists) and, if it needs an
+optional package, to ``REQUIRES``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+#: Generous: each example takes a few seconds in small mode on a laptop.
+TIMEOUT_S = 180
+
+#: Examples every test run knows about; files found in examples/ are added to these.
+KNOWN_EXAMPLES = ("yogurt_sales.py", "digits_mse_vs_ce.py", "loss_gallery.py", "gan_1d.py",
+                  "style_statistics.py")
+#: Optional packages an example cannot run without (import names).
+REQUIRES = {"digits_mse_vs_ce.py": ("sklearn",)}
+
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SKIPPED_PLOT = re.compile(r"^.*\bplot\b.*\bskipped\b.*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _all_examples() -> list[str]:
+    found = {p.name for p in EXAMPLES_DIR.glob("*.py") if not p.name.startswith("_")}
+    return sorted(found | set(KNOWN_EXAMPLES))
+
+
+def _missing_requirement(name: str) -> Optional[str]:
+    for module in REQUIRES.get(name, ()):
+        if importlib.util.find_spec(module) is None:
+            return module
+    return None
+
+
+def run_example(name: str, out_dir: Path, env: Optional[dict[str, str]] = None) -> str:
+    """Runs ``examples/<name> --small --out out_dir`` (in out_dir, so nothing is
+    written elsewhere) and returns its stdout; fails with both streams on a
+    non-zero exit. Skips when the file or a package it needs is missing."""
+    script = EXAMPLES_DIR / name
+    if not script.is_file():
+        pytest.skip(f"examples/{name} does not exist yet")
+    missing = _missing_requirement(name)
+    if missing is not None:
+        pytest.skip(f"examples/{name} needs {missing}, which is not installed")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    full_env = {**os.environ, "MPLBACKEND": "Agg", **(env or {})}
+    proc = subprocess.run([sys.executable, str(script), "--small", "--out", str(out_dir)],
+                          cwd=out_dir, env=full_env, capture_output=True, text=True,
+                          timeout=TIMEOUT_S, check=False)
+    assert proc.returncode == 0, (f"examples/{name} exited with {proc.returncode}\n"
+                                  f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}")
+    return proc.stdout
+
+
+def check_plot(stdout: str, png: Path) -> None:
+    """The PNG was written when matplotlib is importable; else the skip line was printed."""
+    if HAS_MATPLOTLIB:
+        assert png.is_file(), f"{png.name} was not written; output:\n{stdout}"
+        assert png.read_bytes()[:8] == PNG_SIGNATURE, f"{png.name} is not a PNG"
+    else:
+        assert SKIPPED_PLOT.search(stdout), f"no 'plot skipped' line in:\n{stdout}"
+
+
+def _floats(text: str) -> list[float]:
+    return [float(v) for v in text.split()]
+
+
+# --------------------------------------------------------------------------------------
+# yogurt_sales.py: the cost/profit loss moves the weights to the cheaper side of 1
+
+def test_yogurt_sales(tmp_path: Path) -> None:
+    stdout = run_example("yogurt_sales.py", tmp_path)
+    check_plot(stdout, tmp_path / "yogurt_sales.png")
+
+    pattern = re.compile(r"^(cost 1 / profit 99|cost 99 / profit 1|MSE):\s+w = \[([^\]]+)\]"
+                         r"\s+\(([^;]+);\s*days over / under: (\d+) / (\d+) of (\d+)\)$",
+                         re.MULTILINE)
+    rows = {m.group(1): m for m in pattern.finditer(stdout)}
+    assert set(rows) == {"cost 1 / profit 99", "cost 99 / profit 1", "MSE"}, stdout
+
+    def weights(label: str) -> list[float]:
+        w = _floats(rows[label].group(2))
+        assert len(w) == 2, rows[label].group(0)
+        return w
+
+    # under-predicting loses 99: the model over-predicts (weights above 1) ...
+    assert all(w > 1.0 for w in weights("cost 1 / profit 99")), stdout
+    # ... over-predicting costs 99: it under-predicts (weights below 1) ...
+    assert all(w < 1.0 for w in weights("cost 99 / profit 1")), stdout
+    # ... and the symmetric MSE fits the mean
+    assert all(abs(w - 1.0) < 0.05 for w in weights("MSE")), stdout
+
+    # the conclusion printed agrees with the numbers
+    assert rows["cost 1 / profit 99"].group(3).startswith("above 1")
+    assert rows["cost 99 / profit 1"].group(3).startswith("below 1")
+    assert rows["MSE"].group(3).startswith("about 1")
+
+    # and so do the days: almost never short with profit 99, almost never over with cost 99
+    over, under, days = (int(rows["cost 1 / profit 99"].group(i)) for i in (4, 5, 6))
+    assert days == 32 and under <= 2 and over >= 28
+    over, under, days = (int(rows["cost 99 / profit 1"].group(i)) for i in (4, 5, 6))
+    assert days == 32 and over <= 2 and under >= 28
+
+
+# --------------------------------------------------------------------------------------
+# digits_mse_vs_ce.py: cross-entropy classifies well, MSE on the class number does not
+
+def test_digits_mse_vs_ce(tmp_path: Path) -> None:
+    stdout = run_example("digits_mse_vs_ce.py", tmp_path)
+    check_plot(stdout, tmp_path / "digits_mse_vs_ce.png")
+
+    accuracy = {m.group(1): float(m.group(2)) / 100.0 for m in re.finditer(
+        r"^(cross-entropy|MSE)\b.*test accuracy\s+([\d.]+)%$", stdout, re.MULTILINE)}
+    assert set(accuracy) == {"cross-entropy", "MSE"}, stdout
+    assert accuracy["cross-entropy"] > 0.85, stdout
+    assert accuracy["cross-entropy"] - accuracy["MSE"] > 0.30, stdout
+
+    gap = re.search(r"^cross-entropy - MSE: ([+-][\d.]+) accuracy points \((.*)\)$", stdout,
+                    re.MULTILINE)
+    assert gap is not None, stdout
+    expected = (accuracy["cross-entropy"] - accuracy["MSE"]) * 100.0
+    assert abs(float(gap.group(1)) - expected) < 0.15  # both printed to one decimal
+    assert gap.group(2).startswith("as in the seed")
+
+
+# --------------------------------------------------------------------------------------
+# loss_gallery.py: every elementwise loss listed, values and gradients as the formulas say
+
+GALLERY_LOSSES = (
+    "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError", "Huber", "LogCosh", "Poisson", "HalfSquaredError",
+    "SmoothL1", "Pinball", "AsymmetricLinear", "BinaryCrossentropy",
+    "BinaryFocalCrossentropy", "Hinge", "SquaredHinge", "ExponentialLoss", "ZeroOneLoss",
+)
+
+
+def _softplus(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+#: Expected (value, gradient) at a point x of the table row, from the textbook
+#: formulas: t = 2 for the regression rows, y_true = 1 for the others.
+GALLERY_FORMULAS = {
+    "MeanSquaredError": lambda e: (e * e, 2 * e),
+    "MeanAbsoluteError": lambda e: (abs(e), math.copysign(1.0, e)),
+    "HalfSquaredError": lambda e: (e * e / 2, e),
+    "AsymmetricLinear(over=1,under=9)": lambda e: (e, 1.0) if e > 0 else (-9 * e, -9.0),
+    "BinaryCrossentropy": lambda p: (-math.log(p), -1.0 / p),
+    "BinaryCrossentropy(from_logits=True)": lambda z: (_softplus(-z),
+                                                       1 / (1 + math.exp(-z)) - 1),
+    "Hinge": lambda m: (max(0.0, 1 - m), -1.0 if m < 1 else 0.0),
+    "ExponentialLoss": lambda m: (math.exp(-m), -math.exp(-m)),
+    "ZeroOneLoss(threshold=0.5)": lambda p: (0.0 if p > 0.5 else 1.0, 0.0),
+}
+
+
+def test_loss_gallery(tmp_path: Path) -> None:
+    stdout = run_example("loss_gallery.py", tmp_path)
+    check_plot(stdout, tmp_path / "loss_gallery.png")
+
+    # table rows: label, x-axis, then (x, value, gradient) twice, then |grad - fd|
+    rows: dict[str, list[float]] = {}
+    for line in stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 9 and parts[0][0].isupper() and parts[0] != "loss":
+            rows[parts[0]] = _floats(" ".join(parts[2:]))
+    listed = {label.split("(")[0] for label in rows}
+    assert set(GALLERY_LOSSES) <= listed, f"missing: {set(GALLERY_LOSSES) - listed}\n{stdout}"
+    assert "BinaryCrossentropy(from_logits=True)" in rows
+    summary = re.search(r"^(\d+) losses; largest .*: (\S+)$", stdout, re.MULTILINE)
+    assert summary is not None, stdout
+    assert int(summary.group(1)) == len(rows) and float(summary.group(2)) < 1e-5
+
+    for label, numbers in rows.items():
+        # fastloss's gradient is the derivative of fastloss's value (central difference)
+        assert numbers[6] < 1e-5, f"{label}: gradient vs finite difference {numbers[6]}"
+    for label, formula in GALLERY_FORMULAS.items():
+        numbers = rows[label]
+        for x, value, grad in (numbers[0:3], numbers[3:6]):
+            want_value, want_grad = formula(x)
+            # printed with 4 decimals
+            assert value == pytest.approx(want_value, abs=2e-4), (label, x)
+            assert grad == pytest.approx(want_grad, abs=2e-4), (label, x)
+
+
+# --------------------------------------------------------------------------------------
+# every example: without matplotlib it still runs to the end and says the plot was skipped
+
+@pytest.mark.parametrize("name", _all_examples())
+def test_runs_without_matplotlib(name: str, tmp_path: Path) -> None:
+    blocker = tmp_path / "no_matplotlib"
+    (blocker / "matplotlib").mkdir(parents=True)
+    (blocker / "matplotlib" / "__init__.py").write_text(
+        'raise ImportError("matplotlib is hidden by tests/test_examples.py")\n',
+        encoding="utf-8")
+    python_path = os.pathsep.join(p for p in (str(blocker), os.environ.get("PYTHONPATH")) if p)
+    out_dir = tmp_path / "out"
+    stdout = run_example(name, out_dir, env={"PYTHONPATH": python_path})
+    assert SKIPPED_PLOT.search(stdout), f"no 'plot skipped' line in:\n{stdout}"
+    assert not list(out_dir.glob("*.png"))
