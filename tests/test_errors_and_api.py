@@ -31,13 +31,13 @@ def test_non_numeric_inputs_raise_type_error(bad):
 @pytest.mark.parametrize("make,match", [
     (lambda: fl.Huber(delta=0.0), "delta must be > 0"),
     (lambda: fl.Huber(delta=-1.0), "delta must be > 0"),
-    (lambda: fl.SmoothL1(beta=-0.1), "beta must be >= 0"),
+    (lambda: fl.SmoothL1(beta=-0.1), "beta must be finite and >= 0"),
     (lambda: fl.Pinball(quantile=0.0), r"quantile must be in \(0, 1\)"),
     (lambda: fl.Pinball(quantile=1.5), r"quantile must be in \(0, 1\)"),
     (lambda: fl.BinaryCrossentropy(label_smoothing=1.5), r"label_smoothing must be in \[0, 1\]"),
     (lambda: fl.BinaryFocalCrossentropy(gamma=-1.0), "gamma must be >= 0"),
     (lambda: fl.BinaryFocalCrossentropy(alpha=2.0), r"alpha must be in \[0, 1\]"),
-    (lambda: fl.AsymmetricLinear(overestimate_cost=-1), "overestimate_cost must be >= 0"),
+    (lambda: fl.AsymmetricLinear(overestimate_cost=-1), "overestimate_cost must be finite and >= 0"),
     (lambda: fl.MeanSquaredError(reduction="avg"), "invalid reduction 'avg'"),
 ])
 def test_invalid_parameters(make, match):

@@ -213,7 +213,11 @@ BAD_PARAMS = [
     ("Huber", {"delta": 0.0}, ValueError, "delta must be > 0"),
     ("Huber", {"delta": -2.0}, ValueError, "delta must be > 0"),
     ("Huber", {"delta": np.nan}, ValueError, "delta must be > 0"),
-    ("SmoothL1", {"beta": -1.0}, ValueError, "beta must be >= 0"),
+    ("SmoothL1", {"beta": -1.0}, ValueError, "beta must be finite and >= 0"),
+    ("SmoothL1", {"beta": float("inf")}, ValueError, "beta must be finite"),
+    ("AsymmetricLinear", {"underestimate_cost": float("inf")}, ValueError,
+     "underestimate_cost must be finite"),
+    ("ZeroOneLoss", {"threshold": float("nan")}, ValueError, "threshold must not be NaN"),
     ("Pinball", {"quantile": 0.0}, ValueError, r"quantile must be in \(0, 1\)"),
     ("Pinball", {"quantile": 1.0}, ValueError, r"quantile must be in \(0, 1\)"),
     ("Pinball", {"quantile": -0.5}, ValueError, r"quantile must be in \(0, 1\)"),
@@ -610,8 +614,6 @@ def test_class_axis_non_finite_and_denormal_values_as_numpy(case, dtype, where, 
     target = t if where == "y_true" else p
     with np.errstate(over="ignore", under="ignore"):
         target[1, 2] = value
-    if case.id == "zero_one" and where == "y_true" and np.isnan(value):
-        pytest.skip("see the strict xfail test_categorical_zero_one_nan_target_is_nan")
     got = classaxis_cases.forward(case, case.make(4, "none"), t, p)
     with np.errstate(all="ignore"):
         want = case.ref(t, p)
@@ -622,10 +624,6 @@ def test_class_axis_non_finite_and_denormal_values_as_numpy(case, dtype, where, 
     np.testing.assert_allclose(got[1], want[1], equal_nan=True, **tol)
 
 
-@pytest.mark.xfail(strict=True, reason="C++ CategoricalZeroOne: a NaN in y_true is skipped by "
-                   "the row's argmax and the row counts as a plain error or hit; a NaN in "
-                   "y_pred gives NaN (documented), and so does one in the elementwise "
-                   "ZeroOneLoss's y_true")
 def test_categorical_zero_one_nan_target_is_nan():
     t = np.array([[0.0, 1.0, np.nan]])
     p = np.array([[0.1, 0.7, 0.2]])

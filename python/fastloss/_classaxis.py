@@ -589,9 +589,9 @@ _document(CategoricalZeroOneLoss,
           "0-1 loss over the class axis: the error rate, 1 - Keras's categorical_accuracy.",
           "0 if argmax(p) == argmax(t) else 1", "0 (the loss is piecewise constant)", "",
           params=_AXIS,
-          notes="Ties go to the first index, as NumPy's argmax; a row of y_pred holding a NaN "
-                "gives NaN. The gradient is identically zero: a metric, not something to "
-                "descend on.")
+          notes="Ties go to the first index, as NumPy's argmax; a row of y_pred or of y_true "
+                "holding a NaN gives NaN. The gradient is identically zero: a metric, not "
+                "something to descend on.")
 
 
 class SparseCategoricalZeroOneLoss(ClassAxisLoss):

@@ -297,7 +297,9 @@ struct ZeroOneLoss {
   static constexpr const char* kName = "zero_one";
   static constexpr bool kHasHessian = false;
   double threshold = 0.5;
-  explicit ZeroOneLoss(double threshold_ = 0.5) : threshold(threshold_) {}
+  explicit ZeroOneLoss(double threshold_ = 0.5) : threshold(threshold_) {
+    detail::require(!std::isnan(threshold), "ZeroOneLoss: threshold must not be NaN");
+  }
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     g = T(0);

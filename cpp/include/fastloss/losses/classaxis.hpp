@@ -585,7 +585,8 @@ inline std::pair<index_t, bool> first_argmax(const RowRun<E, U>& x, index_t n) {
 
 /// 0-1 loss over the class axis: 1 where argmax(y_pred) differs from
 /// argmax(y_true) (1 - Keras's categorical_accuracy), else 0; NaN where the
-/// prediction row holds a NaN. Piecewise constant: the gradient is 0.
+/// prediction or the target row holds a NaN (as the elementwise ZeroOneLoss).
+/// Piecewise constant: the gradient is 0.
 struct CategoricalZeroOne {
   static constexpr const char* kName = "categorical_zero_one";
   static constexpr bool kHasHessian = false;
@@ -593,9 +594,9 @@ struct CategoricalZeroOne {
   template <unsigned W, class T, bool U>
   FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     const auto [jp, nan] = detail::first_argmax(r.pred, r.size);
-    const index_t jt = detail::first_argmax(r.target, r.size).first;
+    const auto [jt, target_nan] = detail::first_argmax(r.target, r.size);
     detail::zero_row<W>(r);  // after the reads: grad may be y_pred itself
-    if (nan) return std::numeric_limits<double>::quiet_NaN();
+    if (nan || target_nan) return std::numeric_limits<double>::quiet_NaN();
     return jp == jt ? 0.0 : 1.0;
   }
 };

@@ -179,7 +179,8 @@ struct SmoothL1 {
   static constexpr bool kHasHessian = true;
   double beta = 1.0;
   explicit SmoothL1(double beta_ = 1.0) : beta(beta_) {
-    detail::require(beta >= 0, "SmoothL1: beta must be >= 0, got " + std::to_string(beta));
+    detail::require(beta >= 0 && std::isfinite(beta),
+                    "SmoothL1: beta must be finite and >= 0, got " + std::to_string(beta));
   }
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
@@ -229,10 +230,12 @@ struct AsymmetricLinear {
   double overestimate_cost = 1.0, underestimate_cost = 1.0;
   explicit AsymmetricLinear(double over = 1.0, double under = 1.0)
       : overestimate_cost(over), underestimate_cost(under) {
-    detail::require(over >= 0, "AsymmetricLinear: overestimate_cost must be >= 0, got " +
-                                   std::to_string(over));
-    detail::require(under >= 0, "AsymmetricLinear: underestimate_cost must be >= 0, got " +
-                                    std::to_string(under));
+    detail::require(over >= 0 && std::isfinite(over),
+                    "AsymmetricLinear: overestimate_cost must be finite and >= 0, got " +
+                        std::to_string(over));
+    detail::require(under >= 0 && std::isfinite(under),
+                    "AsymmetricLinear: underestimate_cost must be finite and >= 0, got " +
+                        std::to_string(under));
   }
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
