@@ -203,6 +203,86 @@ def test_loss_gallery(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# gan_1d.py: a NumPy GAN trained with fastloss's GAN losses learns N(4, 1.25^2)
+
+def test_gan_1d(tmp_path: Path) -> None:
+    stdout = run_example("gan_1d.py", tmp_path)
+    check_plot(stdout, tmp_path / "gan_1d.png")
+
+    target = re.search(r"^target:\s+mean ([\d.]+)\s+std ([\d.]+)$", stdout, re.MULTILINE)
+    learned = re.search(r"^generated: mean ([+-]?[\d.]+)\s+std ([\d.]+)\s+\((\d+) samples\)$",
+                        stdout, re.MULTILINE)
+    assert target is not None and learned is not None, stdout
+    target_mean, target_std = float(target.group(1)), float(target.group(2))
+    mean, std = float(learned.group(1)), float(learned.group(2))
+    assert (target_mean, target_std) == (4.0, 1.25), stdout
+    # G starts near 0 and has to travel: the learned mean is the target's ...
+    assert abs(mean - target_mean) < 0.5, stdout
+    # ... and the spread neither collapsed nor blew up
+    assert std > 0.0 and 1 / 1.5 < std / target_std < 1.5, stdout
+
+    # the closing line agrees with the numbers
+    summary = re.search(r"^mean off by ([+-][\d.]+), std ratio ([\d.]+) \((.*)\)$", stdout,
+                        re.MULTILINE)
+    assert summary is not None, stdout
+    assert float(summary.group(1)) == pytest.approx(mean - target_mean, abs=2e-3)
+    assert float(summary.group(2)) == pytest.approx(std / target_std, abs=0.01)
+    assert summary.group(3) == "G learned the target"
+
+    # training ends at the equilibrium: D outputs 1/2, D loss 2 ln 2, G loss ln 2
+    rows = [_floats(line) for line in stdout.splitlines()
+            if re.fullmatch(r"\s*\d+(\s+[+-]?[\d.]+){4}\s*", line)]
+    assert len(rows) >= 3, stdout
+    _, d_loss, g_loss, _, _ = rows[-1]
+    assert d_loss == pytest.approx(2 * math.log(2), abs=0.05), stdout
+    assert g_loss == pytest.approx(math.log(2), abs=0.05), stdout
+
+    # against a D that rejects G's samples, the saturating loss's gradient is the smaller
+    sat = re.search(r"mean D\(G\(z\)\) = ([\d.]+);.*non-saturating ([\d.e+-]+), saturating "
+                    r"([\d.e+-]+) \(([\d.]+)x smaller", stdout)
+    assert sat is not None, stdout
+    d_fake, grad_ns, grad_sat, ratio = (float(sat.group(i)) for i in (1, 2, 3, 4))
+    assert d_fake < 0.5, stdout
+    assert grad_ns > 2.0 * grad_sat > 0.0, stdout
+    assert ratio == pytest.approx(grad_ns / grad_sat, rel=0.02)  # printed to 3 digits
+
+
+# --------------------------------------------------------------------------------------
+# style_statistics.py: content + style + TV by Adam on pixels; the style loss collapses
+
+def test_style_statistics(tmp_path: Path) -> None:
+    stdout = run_example("style_statistics.py", tmp_path)
+    check_plot(stdout, tmp_path / "style_statistics.png")
+
+    # table rows: step, total, content, style, TV
+    rows = [_floats(line) for line in stdout.splitlines()
+            if re.fullmatch(r"\s*\d+(\s+[\d.e+-]+){4}\s*", line)]
+    assert len(rows) >= 3, stdout
+    steps = [r[0] for r in rows]
+    total, content, style, tv = ([r[k] for r in rows] for k in (1, 2, 3, 4))
+    assert steps[0] == 0 and steps == sorted(steps), stdout
+    # the optimised loss goes down at every printed step, by a large factor overall
+    assert all(b < a for a, b in zip(total, total[1:])), stdout
+    assert total[-1] < total[0] / 5, stdout
+    # the style term falls by a large factor; the content term starts at 0 (the start
+    # is the content image) and stays finite; TV stays positive
+    assert style[-1] < style[0] / 50, stdout
+    assert content[0] == 0.0 and all(math.isfinite(c) for c in content), stdout
+    assert all(t > 0.0 for t in tv), stdout
+
+    # the closing lines agree with the table
+    closing_total = re.search(r"^total loss: ([\d.e+-]+) -> ([\d.e+-]+)$", stdout, re.MULTILINE)
+    closing_style = re.search(r"^style loss: ([\d.e+-]+) -> ([\d.e+-]+), (\d+)x smaller "
+                              r"\((.*)\)$", stdout, re.MULTILINE)
+    assert closing_total is not None and closing_style is not None, stdout
+    assert _floats(f"{closing_total.group(1)} {closing_total.group(2)}") == [total[0], total[-1]]
+    first, last, factor = (float(closing_style.group(i)) for i in (1, 2, 3))
+    assert (first, last) == (style[0], style[-1])
+    assert factor == pytest.approx(first / last, abs=1.0)
+    assert closing_style.group(4).startswith("at least 50x")
+
+
+# --------------------------------------------------------------------------------------
 # every example: without matplotlib it still runs to the end and says the plot was skipped
 
 @pytest.mark.parametrize("name", _all_examples())

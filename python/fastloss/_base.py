@@ -46,6 +46,10 @@ class Combinable:
     :class:`fastloss.CompositeLoss` whose four methods are the weighted sums of
     the terms' (each term evaluated in its own fused pass)."""
 
+    # NumPy must not broadcast `array * loss` into an object array of sums:
+    # returning NotImplemented from here makes it a TypeError.
+    __array_ufunc__ = None
+
     def _as_terms(self) -> list[tuple[float, Any]]:
         return [(1.0, self)]
 

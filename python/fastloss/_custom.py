@@ -58,9 +58,10 @@ class CompositeLoss(MultiInputLoss):
     generated)`` for ``alpha * ContentLoss() + beta * StyleLoss()``.
     ``sample_weight`` goes to every term. Built from Keras-style
     ``(y_true, y_pred)`` losses only, a composite behaves as one of them:
-    ``backward`` returns an array and ``sample_weight`` may be the third
-    positional argument; otherwise ``backward`` returns a tuple, one gradient
-    per trained input."""
+    it takes ``(y_true, y_pred, sample_weight=None)`` (one shared y_true; the
+    third positional argument is sample_weight, as in Keras) and ``backward``
+    returns an array; otherwise ``backward`` returns a tuple, one gradient per
+    trained input."""
 
     _default_name = "composite_loss"
 
@@ -99,6 +100,9 @@ class CompositeLoss(MultiInputLoss):
     def _per_term(self, inputs: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], tuple[Any, ...]]]:
         n = self._n_trained
         ks = [t._n_targets for _, t in self.terms]
+        if self._plain and len(inputs) != 2:
+            raise TypeError(f"this sum of (y_true, y_pred) losses takes y_true, y_pred and an "
+                            f"optional sample_weight; got {len(inputs)} inputs")
         trained = tuple(inputs[len(inputs) - n:]) if len(inputs) >= n else ()
         if len(set(ks)) == 1 and len(inputs) == ks[0] + n:
             return [(tuple(inputs[:ks[0]]), trained)] * len(ks)
@@ -108,10 +112,13 @@ class CompositeLoss(MultiInputLoss):
                 out.append((tuple(inputs[k0:k0 + k]), trained))
                 k0 += k
             return out
-        shared = f"{ks[0] + n} (shared targets) or " if len(set(ks)) == 1 else ""
+        # (when no term has targets, or there is one term, the two counts are one)
+        shared = (f"{ks[0] + n} (shared targets) or "
+                  if len(set(ks)) == 1 and sum(ks) != ks[0] else "")
+        total = sum(ks) + n
         raise TypeError(
-            f"this sum of {len(ks)} losses takes {shared}{sum(ks) + n} inputs (each term's "
-            f"targets in order, then the {n} trained input{'s' if n > 1 else ''}); "
+            f"this sum of {len(ks)} losses takes {shared}{total} input{'s' if total > 1 else ''} "
+            f"(each term's targets in order, then the {n} trained input{'s' if n > 1 else ''}); "
             f"got {len(inputs)}")
 
     # -- the passes -------------------------------------------------------------

@@ -154,9 +154,10 @@ class _PerImage:
         """per_image: float64, flat (n,)."""
         w = self.w
         if w.reduction == REDUCTION_NONE:
-            values = (per_image * self._weights()).astype(self.dtype).reshape(w.aligned_shape)
-            if w.broadcast_up:
-                values = values * w.sample_weight
+            if w.broadcast_up:  # Keras broadcasts the values up to the weights' shape
+                values = per_image.astype(self.dtype).reshape(w.aligned_shape) * w.sample_weight
+            else:
+                values = (per_image * self._weights()).astype(self.dtype).reshape(w.aligned_shape)
             return values if values.ndim else values[()]
         total = float(np.sum(per_image * self._weights()))
         if self.n == 0 or w.divisor == 0.0:
@@ -189,7 +190,9 @@ def _features(x: Any, what: str, dtype: Optional[np.dtype] = None) -> np.ndarray
 def _batched(a: np.ndarray) -> np.ndarray:
     """(B, M, C) C-contiguous view or copy of (M, C), (H, W, C) or (B, H, W, C)."""
     b = a.shape[0] if a.ndim == 4 else 1
-    return np.ascontiguousarray(a).reshape(b, -1, a.shape[-1])
+    m = math.prod(a.shape[1:-1] if a.ndim == 4 else a.shape[:-1])
+    # explicit sizes, not -1: an empty batch or zero channels must reshape too
+    return np.ascontiguousarray(a).reshape(b, m, a.shape[-1])
 
 
 def _batch_shape(a: np.ndarray) -> tuple[int, ...]:
@@ -404,8 +407,8 @@ class ContentLoss(MultiInputLoss):
         except ValueError:
             raise ValueError(f"content_features shape {content.shape} and generated_features "
                              f"shape {gen.shape} are incompatible") from None
-        flat = (gen.shape[0], -1) if gen.ndim == 4 else (-1,)
         n = math.prod(gen.shape[1:]) if gen.ndim == 4 else gen.size
+        flat = (gen.shape[0], n) if gen.ndim == 4 else (n,)  # not -1: empty batches too
         return content.reshape(flat), gen.reshape(flat), n
 
     def _evaluate(self, args: tuple[Any, ...], sample_weight: Any, *, want_value: bool,
@@ -416,8 +419,8 @@ class ContentLoss(MultiInputLoss):
         go = _arrays.as_float(grad_output, "grad_output", gen.dtype) * gen.dtype.type(max(n, 1))
         v, g = self._half._run(content, gen, sample_weight, want_value=want_value,
                                want_grad=want_grad, grad_output=go)
-        if want_value:
-            v = v * gen.dtype.type(n)
+        if want_value:  # an image without elements sums to 0 (its mean is NaN)
+            v = v * gen.dtype.type(n) if n else np.zeros_like(v)[()]
         return v, ((g.reshape(np.shape(args[1])) if g is not None else None),)
 
     def _gradient_hessian(self, args: tuple[Any, ...],
@@ -604,7 +607,7 @@ class TotalVariation(MultiInputLoss):
         x = _arrays.as_float(args[0], "images")
         if x.ndim not in (3, 4):
             raise ValueError(f"images must be (H, W, C) or (B, H, W, C), got shape {x.shape}")
-        x4 = np.ascontiguousarray(x).reshape((-1, *x.shape[-3:]))
+        x4 = np.ascontiguousarray(x).reshape((math.prod(x.shape[:-3]), *x.shape[-3:]))
         batch = _batch_shape(x)
         red = _PerImage(sample_weight, batch, x.dtype, self.reduction)
         per_image = np.empty(x4.shape[0]) if want_value else None

@@ -28,8 +28,10 @@ inline constexpr index_t kGramRows = 16;
 inline constexpr index_t kGramPositionTile = 256;
 /// Positions of dF one backward task writes.
 inline constexpr index_t kBackwardRows = 64;
-/// Below this many multiply-adds a call runs on one thread.
-inline constexpr double kModelsParallelWork = 1 << 18;
+/// Below this many multiply-adds (about a millisecond on one core) a call
+/// runs on one thread: waking a team costs more than it saves below that,
+/// and much more on a loaded machine.
+inline constexpr double kModelsParallelWork = 1 << 22;
 
 namespace detail {
 
