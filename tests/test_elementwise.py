@@ -397,3 +397,40 @@ def test_seeds_cost_profit_loss_pushes_predictions_up():
     grid = np.linspace(0, 1, 201)
     best = grid[np.argmin([loss(y, np.full_like(y, c)) for c in grid])]
     assert abs(best - np.quantile(y, 0.99)) < 0.01
+
+
+# --- the small-call fast path ----------------------------------------------
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(64,), (8, 16), (2, 3, 5)], ids=str)
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean_with_sample_weight"])
+def test_fast_path_is_the_general_path_bit_for_bit(case, dtype, shape, reduction):
+    """Same-shape contiguous float arrays without weights take a shortcut past
+    the shape logic; it must give exactly what the general path gives (reached
+    here by passing y_true as a list, which is converted to the same array)."""
+    rng = rng_for(case.id, dtype, shape, reduction)
+    t, p = (a.astype(dtype) for a in case.domain(rng, shape))
+    loss = case.make(reduction)
+    code = {"sum_over_batch_size": 2, "sum": 1, "mean_with_sample_weight": 3}[reduction]
+    assert loss._kernel.fast(t, p, code, 1.0, True, True, 1.0) is not None  # taken
+    value, grad = loss.forward_backward(t, p, grad_output=0.5)
+    value_g, grad_g = loss.forward_backward(t.tolist(), p, grad_output=0.5)
+    assert type(value) is type(value_g) and value.dtype == dtype
+    np.testing.assert_array_equal(value, value_g)
+    np.testing.assert_array_equal(grad, grad_g)
+    assert grad.dtype == dtype and grad.shape == p.shape
+    np.testing.assert_array_equal(loss(t, p), loss(t.tolist(), p))
+    np.testing.assert_array_equal(loss.backward(t, p), loss.backward(t.tolist(), p))
+
+
+def test_fast_path_declines_what_it_does_not_handle():
+    k = fl.MeanSquaredError()._kernel
+    a = np.ones((4, 3), np.float32)
+    assert k.fast(a, a.T.copy().T, 2, 4.0, True, True, 1.0) is None  # not C-contiguous
+    assert k.fast(a, a.astype(np.float64), 2, 4.0, True, True, 1.0) is None  # dtypes differ
+    assert k.fast(a[:, :1], a[:, 0].copy(), 2, 4.0, True, True, 1.0) is None  # shapes differ
+    assert k.fast(a[:0], a[:0], 2, 1.0, True, True, 1.0) is None  # empty
+    assert k.fast(a.astype(">f4"), a.astype(">f4"), 2, 4.0, True, True, 1.0) is None
+    assert k.fast([1.0], a, 2, 4.0, True, True, 1.0) is None  # not an array
+    assert k.fast(a, a, 0, 1.0, True, True, 1.0) is None  # reduction "none"

@@ -77,6 +77,68 @@ double run_typed(const Loss& loss, const py::array& y_true, const py::array& y_p
   return r.value;
 }
 
+/// The small-call fast path: y_true and y_pred C-contiguous arrays of the
+/// same float dtype and shape (at least one element), the mean over the last
+/// axis, no sample weights, a scalar grad_output, a reduced value. Python
+/// checks the rest (reduction, out=, sample_weight) and passes the reduction
+/// code and divisor Keras's rules give for this shape; here only the arrays
+/// are checked, and None is returned when they do not qualify, so the caller
+/// takes the general path. Returns the value (float) and/or a new gradient.
+template <class Loss, class T>
+py::object fast_typed(const Loss& loss, const py::array& yt, const py::array& yp, int reduction,
+                      double divisor, bool want_value, bool want_grad, double go) {
+  const py::ssize_t nd = yp.ndim();
+  const index_t D = nd == 0 ? 1 : static_cast<index_t>(yp.shape(nd - 1));
+  const index_t n = static_cast<index_t>(yp.size());
+  ElementwiseProblem<T> pr;
+  pr.shape = Shape3{D == 0 ? 0 : n / D, D, 1};
+  pr.y_true.data = static_cast<const T*>(yt.data());
+  pr.y_pred.data = static_cast<const T*>(yp.data());
+  pr.y_true.stride[0] = pr.y_pred.stride[0] = D;
+  pr.y_true.stride[1] = pr.y_pred.stride[1] = 1;
+  pr.grad_output_scalar = go;
+  pr.reduction = static_cast<Reduction>(reduction);
+  pr.explicit_divisor = true;
+  pr.divisor = divisor;
+  pr.want_value = want_value;
+  py::array_t<T> grad;
+  if (want_grad) {
+    grad = py::array_t<T>(std::vector<py::ssize_t>(yp.shape(), yp.shape() + nd));
+    pr.grad.data = grad.mutable_data();
+    pr.grad.stride[0] = D;
+    pr.grad.stride[1] = 1;
+  }
+  ElementwiseResult r;
+  {
+    py::gil_scoped_release release;
+    r = evaluate(loss, pr);
+  }
+  if (want_value && want_grad) return py::make_tuple(r.value, grad);
+  if (want_value) return py::float_(r.value);
+  return std::move(grad);
+}
+
+template <class Loss>
+py::object fast(const Loss& loss, const py::handle& y_true, const py::handle& y_pred,
+                int reduction, double divisor, bool want_value, bool want_grad, double go) {
+  if (!py::isinstance<py::array>(y_true) || !py::isinstance<py::array>(y_pred)) return py::none();
+  const auto yt = py::reinterpret_borrow<py::array>(y_true);
+  const auto yp = py::reinterpret_borrow<py::array>(y_pred);
+  constexpr int flags = py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_ |
+                        py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+  if ((yt.flags() & flags) != flags || (yp.flags() & flags) != flags) return py::none();
+  if (yp.ndim() < 1 || yt.ndim() != yp.ndim() || yp.size() == 0 || reduction < 1 ||
+      reduction > 3 || !yt.dtype().is(yp.dtype()))
+    return py::none();
+  for (py::ssize_t k = 0; k < yp.ndim(); ++k)
+    if (yt.shape(k) != yp.shape(k)) return py::none();
+  if (has_dtype<float>(yp))
+    return fast_typed<Loss, float>(loss, yt, yp, reduction, divisor, want_value, want_grad, go);
+  if (has_dtype<double>(yp))
+    return fast_typed<Loss, double>(loss, yt, yp, reduction, divisor, want_value, want_grad, go);
+  return py::none();
+}
+
 template <class Loss>
 void bind_one(py::module_& m, const char* struct_name) {
   py::class_<Loss>(m, struct_name)
@@ -103,7 +165,10 @@ void bind_one(py::module_& m, const char* struct_name) {
           py::arg("y_true"), py::arg("y_pred"), py::arg("sample_weight"), py::arg("grad_output"),
           py::arg("grad_output_scalar"), py::arg("reduction"), py::arg("divisor"),
           py::arg("want_value"),
-          py::arg("per_sample"), py::arg("grad"), py::arg("hess"), py::arg("per_element"));
+          py::arg("per_sample"), py::arg("grad"), py::arg("hess"), py::arg("per_element"))
+      .def("fast", &fast<Loss>, py::arg("y_true"), py::arg("y_pred"), py::arg("reduction"),
+           py::arg("divisor"), py::arg("want_value"), py::arg("want_grad"),
+           py::arg("grad_output"));
 }
 
 

@@ -23,6 +23,8 @@ class _ElementwiseKernel:
             divisor: float, want_value: bool, per_sample: Optional[np.ndarray],
             grad: Optional[np.ndarray], hess: Optional[np.ndarray],
             per_element: bool) -> float: ...
+    def fast(self, y_true: Any, y_pred: Any, reduction: int, divisor: float, want_value: bool,
+             want_grad: bool, grad_output: float) -> Any: ...
 
 # Class-axis kernels (register_classaxis.cpp)
 CLASSAXIS_KERNELS: tuple[str, ...]

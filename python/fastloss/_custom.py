@@ -233,6 +233,7 @@ class ElementwiseLoss(CompiledElementwiseLoss):
 
     _kernel_name = "Precomputed"
     _default_name = "elementwise_loss"
+    _fast = False  # the kernel reads the callables' results, not the inputs
     _no_hessian_reason = "it was built without a hessian callable."
 
     def __init__(self, value: Callable[[np.ndarray, np.ndarray], Any],

@@ -45,10 +45,34 @@ class CompiledElementwiseLoss(Loss):
     def _kernel_params(self) -> tuple[float, ...]:
         return ()
 
+    #: Whether the small-call fast path applies (the kernel reads y_true and
+    #: y_pred as given; not so for user-defined losses).
+    _fast = True
+
     # -- the passes -----------------------------------------------------------
     def _run(self, y_true: Any, y_pred: Any, sample_weight: Any, *, want_value: bool,
              want_grad: bool, grad_output: Any = 1.0,
              out: Optional[np.ndarray] = None) -> tuple[Any, Any]:
+        if (sample_weight is None and out is None and self._fast and self.axis == -1
+                and type(y_pred) is np.ndarray and type(grad_output) in (float, int)):
+            # Fast path for the common call: same-shape C-contiguous float
+            # arrays, no weights, a reduced value. Keras's rules for this
+            # shape: one sample (1-D) is returned as is, else the reduction
+            # over prod(shape[:-1]) samples. The kernel returns None when the
+            # arrays do not qualify (it checks them), and the general path runs.
+            code = _arrays.REDUCTIONS[self.reduction]
+            if code != REDUCTION_NONE and y_pred.size:
+                if y_pred.ndim == 1:
+                    code, divisor = _arrays.REDUCTION_SUM, 1.0
+                else:
+                    divisor = (float(y_pred.size // y_pred.shape[-1])
+                               if code != _arrays.REDUCTION_SUM else 1.0)
+                r = self._kernel.fast(y_true, y_pred, code, divisor, want_value, want_grad,
+                                      float(grad_output))
+                if r is not None:
+                    if want_value and want_grad:
+                        return y_pred.dtype.type(r[0]), r[1]
+                    return (y_pred.dtype.type(r), None) if want_value else (None, r)
         pr = _arrays.prepare_pair(y_true, y_pred, self.axis)
         w = _arrays.keras_weighting(sample_weight, pr.sample_shape, pr.dtype,
                                     _arrays.REDUCTIONS[self.reduction])
