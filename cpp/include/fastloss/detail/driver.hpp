@@ -232,6 +232,16 @@ template <class Loss>
 struct scans_binary_labels<Loss, std::void_t<decltype(Loss::kConvertsBinaryLabels)>>
     : std::bool_constant<Loss::kConvertsBinaryLabels> {};
 
+/// A loss may hand the driver a copy of itself specialised on a parameter
+/// (`template <class F> auto specialize(F f) const` calling f with the copy),
+/// so that the loops compile once per value and a per-element select on that
+/// parameter does not stop them vectorising (the focal losses' gamma).
+template <class Loss, class = void>
+struct specializes : std::false_type {};
+template <class Loss>
+struct specializes<Loss, std::void_t<decltype(Loss::kSpecializes)>>
+    : std::bool_constant<Loss::kSpecializes> {};
+
 /// Gradient coefficient of a sample: base * weight * upstream (base already
 /// holds the reduction's scale and 1/D).
 template <class T>
@@ -537,6 +547,9 @@ ElementwiseResult run_and_reduce(const Problem& pr, index_t n_samples, const cha
 template <class Loss, class T>
 ElementwiseResult evaluate(Loss loss, const ElementwiseProblem<T>& pr) {
   using namespace detail;
+  if constexpr (specializes<Loss>::value) {
+    return loss.specialize([&](const auto& fixed) { return evaluate(fixed, pr); });
+  }
   const Shape3 s = pr.shape;
   if (s.outer < 0 || s.axis < 0 || s.inner < 0) throw std::invalid_argument("negative extent");
   if (pr.hess.data && !pr.per_element)

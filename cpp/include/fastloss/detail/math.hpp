@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "isa.hpp"
 #include "vmath.hpp"
@@ -111,6 +112,51 @@ FASTLOSS_INLINE T d2pow_nonneg(T x, T gamma) {
                         : std::numeric_limits<T>::infinity();
   }
   return gamma * (gamma - T(1)) * pow_nonneg(x, gamma - T(2));
+}
+
+/// u^g with its first two derivatives, g u^(g-1) and g (g-1) u^(g-2), for
+/// u >= 0 and a g known to equal K when K is 0..4 (K = -1: any other g), with
+/// the right-hand limits at u = 0: the values of pow_nonneg, dpow_nonneg and
+/// d2pow_nonneg (bit for bit, but for integer g > 4, whose derivatives there
+/// use products of u rather than exp and log). float32 has no data-dependent branch here (integer
+/// exponents are products; others exp((g - j) log u) with selects at u = 0),
+/// so loops over it vectorise; float64 uses libm as pow_nonneg does.
+template <class T>
+struct PowDerivs {
+  T f0, f1, f2;
+};
+
+template <int K, class T>
+FASTLOSS_INLINE PowDerivs<T> pow_derivs(T u, T g) {
+  if constexpr (K == 0) {
+    return {T(1), T(0), T(0)};
+  } else if constexpr (K == 1) {
+    return {u, T(1), T(0)};
+  } else if constexpr (K == 2) {
+    return {u * u, T(2) * u, T(2)};
+  } else if constexpr (K == 3) {
+    return {(u * u) * u, T(3) * (u * u), T(6) * u};
+  } else if constexpr (K == 4) {
+    return {(u * u) * (u * u), T(4) * ((u * u) * u), T(12) * (u * u)};
+  } else if constexpr (std::is_same_v<T, float>) {
+    const float lu = vmath::log(u);
+    const float inf = std::numeric_limits<float>::infinity();
+    // limits at u = 0 for a non-integer (or > 4) g; loop-invariant scalars
+    const float z0 = g > 0.0f ? 0.0f : inf;
+    const float z1 = g > 1.0f ? 0.0f : inf;
+    const float z2 = g > 2.0f ? 0.0f : (g < 1.0f ? -inf : inf);
+    const bool zero = u == 0.0f;
+    const float e0 = vmath::exp(g * lu);
+    const float e1 = g * vmath::exp((g - 1.0f) * lu);
+    const float e2 = g * (g - 1.0f) * vmath::exp((g - 2.0f) * lu);
+    return {zero ? z0 : e0, zero ? z1 : e1, zero ? z2 : e2};
+  } else {
+    return {pow_nonneg(u, g), dpow_nonneg(u, g), d2pow_nonneg(u, g)};
+  }
+}
+
+inline int small_integer_exponent(double g) {
+  return (g >= 0 && g <= 4 && g == std::floor(g)) ? static_cast<int>(g) : -1;
 }
 
 }  // namespace fastloss::math

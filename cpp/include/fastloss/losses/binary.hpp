@@ -93,7 +93,7 @@ namespace detail {
 /// Keras's binary focal cross-entropy on a probability p and its first two
 /// derivatives in p: w (1 - p_t)^gamma bce(clip(p)), p_t = t p + (1-t)(1-p)
 /// on the unclipped p, w = alpha-balancing weight or 1.
-template <class T>
+template <class T, int K>
 struct Focal {
   T value, d1, d2;
   FASTLOSS_INLINE Focal(T t, T p, T gamma, bool balance, T alpha) {
@@ -101,15 +101,20 @@ struct Focal {
     const T p_t = t * p + (T(1) - t) * (T(1) - p);
     const T u = T(1) - p_t;
     const T a = T(1) - T(2) * t;  // du/dp
-    const T w = balance ? t * alpha + (T(1) - t) * (T(1) - alpha) : T(1);
-    const T f0 = math::pow_nonneg(u, gamma);
-    const T f1 = math::dpow_nonneg(u, gamma);
+    // w = the class-balancing weight, or 1: a blend, not a select on the
+    // loop-invariant flag (GCC 12 does not vectorise those); exact both ways.
+    const T on = balance ? T(1) : T(0);
+    const T w = on * (t * alpha + (T(1) - t) * (T(1) - alpha)) + (T(1) - on);
+    const math::PowDerivs<T> pw = math::pow_derivs<K>(u, gamma);
+    const T f0 = pw.f0, f1 = pw.f1;
     // Products with a zero factor are skipped so that 0 * inf (a clipped
     // bce' or an infinite power derivative) never turns into NaN.
-    auto mul = [](T x, T y) { return (x == T(0) || y == T(0)) ? T(0) : x * y; };
+    // (written as two independent selects, not one on an or: GCC 12
+    // vectorises those; a zero result may carry x's sign)
+    auto mul = [](T x, T y) { return (y == T(0) ? T(0) : x) * (x == T(0) ? T(0) : y); };
     value = w * (f0 * b.value);
     d1 = w * (mul(f1 * a, b.value) + mul(f0, b.d1));
-    const T f2 = math::d2pow_nonneg(u, gamma);
+    const T f2 = pw.f2;
     d2 = w * (mul(f2 * a * a, b.value) + T(2) * mul(f1 * a, b.d1) + mul(f0, b.d2));
   }
 };
@@ -121,10 +126,13 @@ inline void require_focal(double gamma, double alpha, const char* who) {
 }
 }  // namespace detail
 
-/// Keras's BinaryFocalCrossentropy on probabilities.
+/// Keras's BinaryFocalCrossentropy on probabilities. The driver evaluates it
+/// through BinaryFocalFixed<K> (specialize): gamma's exponent code K is fixed
+/// at compile time, so the loops vectorise.
 struct BinaryFocalCrossentropy {
   static constexpr const char* kName = "binary_focal_crossentropy";
   static constexpr bool kHasHessian = true;
+  static constexpr bool kSpecializes = true;
   double apply_class_balancing = 0.0, alpha = 0.25, gamma = 2.0, label_smoothing = 0.0;
   explicit BinaryFocalCrossentropy(double balance = 0.0, double alpha_ = 0.25,
                                    double gamma_ = 2.0, double ls = 0.0)
@@ -132,25 +140,65 @@ struct BinaryFocalCrossentropy {
     detail::require_focal(gamma, alpha, "BinaryFocalCrossentropy");
     detail::require_label_smoothing(ls, "BinaryFocalCrossentropy");
   }
-  template <class T>
-  FASTLOSS_INLINE detail::Focal<T> focal(T t, T p) const {
-    return detail::Focal<T>(detail::smooth_binary(t, label_smoothing), p,
-                            static_cast<T>(gamma), apply_class_balancing != 0.0,
-                            static_cast<T>(alpha));
+  template <int K, class T>
+  FASTLOSS_INLINE detail::Focal<T, K> focal(T t, T p) const {
+    return detail::Focal<T, K>(detail::smooth_binary(t, label_smoothing), p,
+                               static_cast<T>(gamma), apply_class_balancing != 0.0,
+                               static_cast<T>(alpha));
   }
+  /// Calls f with this loss fixed to its gamma's exponent code.
+  template <template <int> class Fixed, class Self, class F>
+  static decltype(auto) with_fixed_gamma(const Self& self, F&& f) {
+    switch (math::small_integer_exponent(self.gamma)) {
+      case 0: return f(Fixed<0>(self));
+      case 1: return f(Fixed<1>(self));
+      case 2: return f(Fixed<2>(self));
+      case 3: return f(Fixed<3>(self));
+      case 4: return f(Fixed<4>(self));
+      default: return f(Fixed<-1>(self));
+    }
+  }
+  template <class F>
+  decltype(auto) specialize(F&& f) const;
+  // Per element (direct calls; the driver uses the fixed copies).
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
-    const auto f = focal(t, p);
+    return with_fixed_gamma<Fixed>(*this, [&](const auto& l) { return l.value_grad(t, p, g); });
+  }
+  template <class T>
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
+    with_fixed_gamma<Fixed>(*this, [&](const auto& l) { l.grad_hess(t, p, g, h); });
+  }
+
+ private:
+  template <int K>
+  struct Fixed;
+};
+
+/// BinaryFocalCrossentropy with gamma's exponent code K fixed (K = gamma when
+/// it is an integer in 0..4, else -1).
+template <int K>
+struct BinaryFocalCrossentropy::Fixed : BinaryFocalCrossentropy {
+  static constexpr bool kSpecializes = false;
+  explicit Fixed(const BinaryFocalCrossentropy& base) : BinaryFocalCrossentropy(base) {}
+  template <class T>
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
+    const auto f = this->template focal<K>(t, p);
     g = f.d1;
     return f.value;
   }
   template <class T>
   FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
-    const auto f = focal(t, p);
+    const auto f = this->template focal<K>(t, p);
     g = f.d1;
     h = f.d2;
   }
 };
+
+template <class F>
+decltype(auto) BinaryFocalCrossentropy::specialize(F&& f) const {
+  return with_fixed_gamma<Fixed>(*this, f);
+}
 
 namespace detail {
 /// Focal cross-entropy of a logit z, differentiated in z. Keras evaluates
@@ -159,7 +207,7 @@ namespace detail {
 /// 0 when σ saturates, and with the derivatives of u^gamma expressed through
 /// the ratio r = u'/u, which stays finite where u^(gamma-2) would overflow.
 /// u' = (1-2t) σ(1-σ), u'' = u' (1-2σ).
-template <class T>
+template <class T, int K>
 struct FocalLogits {
   T value, d1, d2;
   FASTLOSS_INLINE FocalLogits(T t, T z, T gamma, bool balance, T alpha) {
@@ -167,56 +215,88 @@ struct FocalLogits {
     const ClippedBce<T> b(t, s);
     const T ds = s * sm;
     const T curve = sm - s;  // 1 - 2σ
-    const T w = balance ? t * alpha + (T(1) - t) * (T(1) - alpha) : T(1);
-    auto mul = [](T x, T y) { return (x == T(0) || y == T(0)) ? T(0) : x * y; };
+    // w = the class-balancing weight, or 1: a blend, not a select on the
+    // loop-invariant flag (GCC 12 does not vectorise those); exact both ways.
+    const T on = balance ? T(1) : T(0);
+    const T w = on * (t * alpha + (T(1) - t) * (T(1) - alpha)) + (T(1) - on);
+    // (written as two independent selects, not one on an or: GCC 12
+    // vectorises those; a zero result may carry x's sign)
+    auto mul = [](T x, T y) { return (y == T(0) ? T(0) : x) * (x == T(0) ? T(0) : y); };
     const T bz = mul(b.d1, ds);
     const T bzz = mul(b.d2, ds * ds) + mul(b.d1, ds * curve);
     const T u = t * sm + (T(1) - t) * s;
-    if (gamma == T(0)) {  // plain (clipped) cross-entropy of sigmoid(z)
+    if constexpr (K == 0) {  // gamma == 0: plain (clipped) cross-entropy of sigmoid(z)
       value = w * b.value;
       d1 = w * bz;
       d2 = w * bzz;
-      return;
+    } else {
+      const T ug = math::pow_derivs<K>(u, gamma).f0;
+      const T r = (T(1) - T(2) * t) * ds / u;
+      // At u == 0, u^gamma and all its derivatives vanish in the limit (r is
+      // inf or NaN there): a select, not a branch, so the loop vectorises.
+      const bool vanish = u == T(0);
+      value = vanish ? T(0) : w * (ug * b.value);
+      d1 = vanish ? T(0) : w * ug * (gamma * r * b.value + bz);
+      d2 = vanish ? T(0)
+                  : w * ug *
+                        (gamma * (gamma - T(1)) * r * r * b.value +
+                         gamma * r * curve * b.value + T(2) * gamma * r * bz + bzz);
     }
-    if (u == T(0)) {  // u^gamma and all its derivatives vanish in the limit
-      value = d1 = d2 = T(0);
-      return;
-    }
-    const T ug = math::pow_nonneg(u, gamma);
-    const T r = (T(1) - T(2) * t) * ds / u;
-    value = w * (ug * b.value);
-    d1 = w * ug * (gamma * r * b.value + bz);
-    d2 = w * ug *
-         (gamma * (gamma - T(1)) * r * r * b.value + gamma * r * curve * b.value +
-          T(2) * gamma * r * bz + bzz);
   }
 };
 }  // namespace detail
 
 /// Keras's BinaryFocalCrossentropy(from_logits=True): finite value, gradient
-/// and Hessian for logits of any size.
+/// and Hessian for logits of any size. Specialised on gamma like the
+/// probability version.
 struct BinaryFocalCrossentropyLogits : BinaryFocalCrossentropy {
   static constexpr const char* kName = "binary_focal_crossentropy_logits";
   using BinaryFocalCrossentropy::BinaryFocalCrossentropy;
-  template <class T>
-  FASTLOSS_INLINE detail::FocalLogits<T> focal_logits(T t, T z) const {
-    return detail::FocalLogits<T>(detail::smooth_binary(t, label_smoothing), z,
-                                  static_cast<T>(gamma), apply_class_balancing != 0.0,
-                                  static_cast<T>(alpha));
+  template <int K, class T>
+  FASTLOSS_INLINE detail::FocalLogits<T, K> focal_logits(T t, T z) const {
+    return detail::FocalLogits<T, K>(detail::smooth_binary(t, label_smoothing), z,
+                                     static_cast<T>(gamma), apply_class_balancing != 0.0,
+                                     static_cast<T>(alpha));
   }
+  template <class F>
+  decltype(auto) specialize(F&& f) const;
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T z, T& g) const {
-    const auto f = focal_logits(t, z);
+    return with_fixed_gamma<Fixed>(*this, [&](const auto& l) { return l.value_grad(t, z, g); });
+  }
+  template <class T>
+  FASTLOSS_INLINE void grad_hess(T t, T z, T& g, T& h) const {
+    with_fixed_gamma<Fixed>(*this, [&](const auto& l) { l.grad_hess(t, z, g, h); });
+  }
+
+ private:
+  template <int K>
+  struct Fixed;
+};
+
+template <int K>
+struct BinaryFocalCrossentropyLogits::Fixed : BinaryFocalCrossentropyLogits {
+  static constexpr bool kSpecializes = false;
+  explicit Fixed(const BinaryFocalCrossentropyLogits& base)
+      : BinaryFocalCrossentropyLogits(base) {}
+  template <class T>
+  FASTLOSS_INLINE T value_grad(T t, T z, T& g) const {
+    const auto f = this->template focal_logits<K>(t, z);
     g = f.d1;
     return f.value;
   }
   template <class T>
   FASTLOSS_INLINE void grad_hess(T t, T z, T& g, T& h) const {
-    const auto f = focal_logits(t, z);
+    const auto f = this->template focal_logits<K>(t, z);
     g = f.d1;
     h = f.d2;
   }
 };
+
+template <class F>
+decltype(auto) BinaryFocalCrossentropyLogits::specialize(F&& f) const {
+  return with_fixed_gamma<Fixed>(*this, f);
+}
 
 namespace detail {
 /// Keras's hinge label rule: labels are mapped {0, 1} -> {-1, +1} only when
