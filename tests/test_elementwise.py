@@ -422,6 +422,14 @@ def test_fast_path_is_the_general_path_bit_for_bit(case, dtype, shape, reduction
     assert grad.dtype == dtype and grad.shape == p.shape
     np.testing.assert_array_equal(loss(t, p), loss(t.tolist(), p))
     np.testing.assert_array_equal(loss.backward(t, p), loss.backward(t.tolist(), p))
+    buf = np.full_like(p, np.nan)
+    v_out, g_out = loss.forward_backward(t, p, out=buf, grad_output=0.5)
+    assert g_out is buf and v_out == value
+    np.testing.assert_array_equal(buf, grad)
+    inplace = p.copy()
+    _, g_in = loss.forward_backward(t, inplace, out=inplace, grad_output=0.5)
+    assert g_in is inplace
+    np.testing.assert_array_equal(inplace, grad)
 
 
 def test_fast_path_declines_what_it_does_not_handle():
@@ -434,3 +442,13 @@ def test_fast_path_declines_what_it_does_not_handle():
     assert k.fast(a.astype(">f4"), a.astype(">f4"), 2, 4.0, True, True, 1.0) is None
     assert k.fast([1.0], a, 2, 4.0, True, True, 1.0) is None  # not an array
     assert k.fast(a, a, 0, 1.0, True, True, 1.0) is None  # reduction "none"
+    b = np.ones((4, 3), np.float32)
+    assert k.fast(a, b, 2, 4.0, True, True, 1.0, a) is None  # out aliases y_true
+    assert k.fast(a, b, 2, 4.0, True, True, 1.0, b[::-1]) is None  # out overlaps y_pred
+    ro = np.zeros((4, 3), np.float32)
+    ro.flags.writeable = False
+    assert k.fast(a, b, 2, 4.0, True, True, 1.0, ro) is None  # read-only out
+    assert k.fast(a, b, 2, 4.0, True, True, 1.0, np.zeros((4, 3))) is None  # out dtype
+    assert k.fast(a, b, 2, 4.0, True, True, 1.0, np.zeros((3, 4), np.float32)) is None
+    with pytest.raises(ValueError, match="out must not overlap y_true"):
+        fl.MeanSquaredError().forward_backward(a, b, out=a)  # the general path explains

@@ -86,7 +86,8 @@ double run_typed(const Loss& loss, const py::array& y_true, const py::array& y_p
 /// takes the general path. Returns the value (float) and/or a new gradient.
 template <class Loss, class T>
 py::object fast_typed(const Loss& loss, const py::array& yt, const py::array& yp, int reduction,
-                      double divisor, bool want_value, bool want_grad, double go) {
+                      double divisor, bool want_value, bool want_grad, double go,
+                      py::object out) {
   const py::ssize_t nd = yp.ndim();
   const index_t D = nd == 0 ? 1 : static_cast<index_t>(yp.shape(nd - 1));
   const index_t n = static_cast<index_t>(yp.size());
@@ -101,15 +102,18 @@ py::object fast_typed(const Loss& loss, const py::array& yt, const py::array& yp
   pr.explicit_divisor = true;
   pr.divisor = divisor;
   pr.want_value = want_value;
-  py::array_t<T> grad;
+  py::array grad;
   if (want_grad) {
-    grad = py::array_t<T>(std::vector<py::ssize_t>(yp.shape(), yp.shape() + nd));
-    pr.grad.data = grad.mutable_data();
+    grad = out.is_none() ? py::array_t<T>(std::vector<py::ssize_t>(yp.shape(), yp.shape() + nd))
+                         : py::reinterpret_borrow<py::array>(out);
+    pr.grad.data = static_cast<T*>(grad.mutable_data());
     pr.grad.stride[0] = D;
     pr.grad.stride[1] = 1;
   }
   ElementwiseResult r;
-  {
+  if (n < detail::kParallelThreshold) {
+    r = evaluate(loss, pr);  // microseconds: releasing the GIL would cost more than it frees
+  } else {
     py::gil_scoped_release release;
     r = evaluate(loss, pr);
   }
@@ -118,9 +122,17 @@ py::object fast_typed(const Loss& loss, const py::array& yt, const py::array& yp
   return std::move(grad);
 }
 
+/// Whether a and b, both C-contiguous, share any byte.
+inline bool overlap(const py::array& a, const py::array& b) {
+  const auto* a0 = static_cast<const char*>(a.data());
+  const auto* b0 = static_cast<const char*>(b.data());
+  return a0 < b0 + b.nbytes() && b0 < a0 + a.nbytes();
+}
+
 template <class Loss>
 py::object fast(const Loss& loss, const py::handle& y_true, const py::handle& y_pred,
-                int reduction, double divisor, bool want_value, bool want_grad, double go) {
+                int reduction, double divisor, bool want_value, bool want_grad, double go,
+                const py::handle& out) {
   if (!py::isinstance<py::array>(y_true) || !py::isinstance<py::array>(y_pred)) return py::none();
   const auto yt = py::reinterpret_borrow<py::array>(y_true);
   const auto yp = py::reinterpret_borrow<py::array>(y_pred);
@@ -132,10 +144,24 @@ py::object fast(const Loss& loss, const py::handle& y_true, const py::handle& y_
     return py::none();
   for (py::ssize_t k = 0; k < yp.ndim(); ++k)
     if (yt.shape(k) != yp.shape(k)) return py::none();
+  if (!out.is_none()) {
+    // the user's out=: taken only when nothing about it needs a message (the
+    // general path checks and explains everything else)
+    if (!want_grad || !py::isinstance<py::array>(out)) return py::none();
+    const auto o = py::reinterpret_borrow<py::array>(out);
+    if ((o.flags() & flags) != flags || !o.writeable() || !o.dtype().is(yp.dtype()) ||
+        o.ndim() != yp.ndim() || overlap(o, yt) ||
+        (overlap(o, yp) && o.data() != yp.data()))
+      return py::none();
+    for (py::ssize_t k = 0; k < yp.ndim(); ++k)
+      if (o.shape(k) != yp.shape(k)) return py::none();
+  }
+  const py::object o = py::reinterpret_borrow<py::object>(out);
   if (has_dtype<float>(yp))
-    return fast_typed<Loss, float>(loss, yt, yp, reduction, divisor, want_value, want_grad, go);
+    return fast_typed<Loss, float>(loss, yt, yp, reduction, divisor, want_value, want_grad, go, o);
   if (has_dtype<double>(yp))
-    return fast_typed<Loss, double>(loss, yt, yp, reduction, divisor, want_value, want_grad, go);
+    return fast_typed<Loss, double>(loss, yt, yp, reduction, divisor, want_value, want_grad, go,
+                                    o);
   return py::none();
 }
 
@@ -168,7 +194,7 @@ void bind_one(py::module_& m, const char* struct_name) {
           py::arg("per_sample"), py::arg("grad"), py::arg("hess"), py::arg("per_element"))
       .def("fast", &fast<Loss>, py::arg("y_true"), py::arg("y_pred"), py::arg("reduction"),
            py::arg("divisor"), py::arg("want_value"), py::arg("want_grad"),
-           py::arg("grad_output"));
+           py::arg("grad_output"), py::arg("out") = py::none());
 }
 
 

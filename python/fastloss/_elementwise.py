@@ -53,11 +53,12 @@ class CompiledElementwiseLoss(Loss):
     def _run(self, y_true: Any, y_pred: Any, sample_weight: Any, *, want_value: bool,
              want_grad: bool, grad_output: Any = 1.0,
              out: Optional[np.ndarray] = None) -> tuple[Any, Any]:
-        if (sample_weight is None and out is None and self._fast and self.axis == -1
+        if (sample_weight is None and self._fast and self.axis == -1
                 and type(y_pred) is np.ndarray and type(grad_output) in (float, int)):
             # Fast path for the common call: same-shape C-contiguous float
-            # arrays, no weights, a reduced value. Keras's rules for this
-            # shape: one sample (1-D) is returned as is, else the reduction
+            # arrays, no weights, a reduced value, out= None or a plain array.
+            # Keras's rules for this shape: one sample (1-D) is returned as
+            # is, else the reduction
             # over prod(shape[:-1]) samples. The kernel returns None when the
             # arrays do not qualify (it checks them), and the general path runs.
             code = _arrays.REDUCTIONS[self.reduction]
@@ -68,7 +69,7 @@ class CompiledElementwiseLoss(Loss):
                     divisor = (float(y_pred.size // y_pred.shape[-1])
                                if code != _arrays.REDUCTION_SUM else 1.0)
                 r = self._kernel.fast(y_true, y_pred, code, divisor, want_value, want_grad,
-                                      float(grad_output))
+                                      float(grad_output), out)
                 if r is not None:
                     if want_value and want_grad:
                         return y_pred.dtype.type(r[0]), r[1]
