@@ -264,7 +264,8 @@ template <unsigned W, bool kContiguous, class Loss, class T>
 FASTLOSS_INLINE double rows_body(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
                                  index_t r0, index_t r1) {
   const index_t D = pr.shape.axis;
-  const auto &yt = pr.y_true, &yp = pr.y_pred, &gv = pr.grad, &hv = pr.hess;
+  const auto &yt = pr.y_true, &yp = pr.y_pred;  // one deduced type per declaration
+  const auto &gv = pr.grad, &hv = pr.hess;
   const double mean_div = static_cast<double>(D);
   constexpr bool kCoef = (W & (kGrad | kHess)) != 0;
   auto packed = [D](const auto& v) { return !v.data || v.stride[0] == D * v.stride[1]; };
@@ -295,7 +296,8 @@ FASTLOSS_INLINE double rows_body(const Loss& loss, const ElementwiseProblem<T>& 
 template <unsigned W, bool kContiguous, class Loss, class T>
 FASTLOSS_INLINE double chunk_body(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
                                   index_t o, index_t d0, index_t n) {
-  const auto &yt = pr.y_true, &yp = pr.y_pred, &gv = pr.grad, &hv = pr.hess;
+  const auto &yt = pr.y_true, &yp = pr.y_pred;  // one deduced type per declaration
+  const auto &gv = pr.grad, &hv = pr.hess;
   return segment<W, kContiguous>(
       loss, n, yt.row(o, d0, 0), yt.stride[1], yp.row(o, d0, 0), yp.stride[1],
       gv.data ? gv.row(o, d0, 0) : nullptr, gv.stride[1], hv.data ? hv.row(o, d0, 0) : nullptr,
@@ -353,7 +355,8 @@ double tile_inner(const Loss& loss_in, const ElementwiseProblem<T>& pr,
                                     double base, index_t o, index_t i0, index_t n) {
   const Loss loss = loss_in;
   const index_t D = pr.shape.axis, inner = pr.shape.inner;
-  const auto &yt = pr.y_true, &yp = pr.y_pred, &gv = pr.grad, &hv = pr.hess;
+  const auto &yt = pr.y_true, &yp = pr.y_pred;  // one deduced type per declaration
+  const auto &gv = pr.grad, &hv = pr.hess;
   double acc[kInnerBlock];
   T coef[kInnerBlock];
   for (index_t k = 0; k < n; ++k) {
