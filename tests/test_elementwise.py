@@ -452,3 +452,13 @@ def test_fast_path_declines_what_it_does_not_handle():
     assert k.fast(a, b, 2, 4.0, True, True, 1.0, np.zeros((3, 4), np.float32)) is None
     with pytest.raises(ValueError, match="out must not overlap y_true"):
         fl.MeanSquaredError().forward_backward(a, b, out=a)  # the general path explains
+
+
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum"])
+def test_zero_d_inputs_take_the_general_path(reduction):
+    """Found by the fuzzer: the fast path's shape arithmetic assumed a last axis."""
+    loss = fl.MeanSquaredError(reduction=reduction)
+    t, p = np.array(1.0, np.float32), np.array(3.0, np.float32)
+    value, grad = loss.forward_backward(t, p)
+    assert value == np.float32(4.0) and grad.shape == () and grad == np.float32(4.0)
+    assert loss(t, p) == np.float32(4.0)

@@ -62,7 +62,7 @@ class CompiledElementwiseLoss(Loss):
             # over prod(shape[:-1]) samples. The kernel returns None when the
             # arrays do not qualify (it checks them), and the general path runs.
             code = _arrays.REDUCTIONS[self.reduction]
-            if code != REDUCTION_NONE and y_pred.size:
+            if code != REDUCTION_NONE and y_pred.size and y_pred.ndim:
                 if y_pred.ndim == 1:
                     code, divisor = _arrays.REDUCTION_SUM, 1.0
                 else:
