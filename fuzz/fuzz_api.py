@@ -6,7 +6,9 @@ layout (steps, negative steps, transposes, broadcasts) and values (NaN, inf,
 denormals, huge), an optional sample_weight, grad_output and out=. A call must
 either return results of the right shape and dtype, or raise ValueError /
 TypeError / NotImplementedError; it must never crash, hang, raise anything
-else, or modify its inputs (out= aside).
+else, or modify its inputs (out= aside). One input in five goes to the model
+losses (GAN, content, style, total variation), weighted sums of losses and
+user-defined ElementwiseLoss objects instead.
 
     pip install atheris
     python fuzz/fuzz_api.py -max_total_time=3600 fuzz/corpus   # an hour, keeps a corpus
@@ -118,8 +120,73 @@ def same_contents(a, b) -> bool:
     return np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes()
 
 
+def make_model_loss(fdp):
+    """A model loss, a weighted sum, or a user-defined elementwise loss."""
+    import fastloss as fl
+
+    red = pick(fdp, REDUCTIONS)
+    c = fdp.ConsumeIntInRange(0, 7)
+    if c == 0:
+        return fl.GANDiscriminatorLoss(from_logits=fdp.ConsumeBool(), reduction=red)
+    if c == 1:
+        return fl.GANGeneratorLoss(from_logits=fdp.ConsumeBool(),
+                                   saturating=fdp.ConsumeBool(), reduction=red)
+    if c == 2:
+        return fl.ContentLoss(reduction=red)
+    if c == 3:
+        return fl.StyleLoss(layer_weights=pick(fdp, [None, [1.0], [0.5, 0.5], "a", [np.nan]]),
+                            reduction=red)
+    if c == 4:
+        return fl.TotalVariation(reduction=red)
+    if c == 5:
+        return pick(fdp, PARAMS) * fl.ContentLoss() + pick(fdp, PARAMS) * fl.StyleLoss()
+    if c == 6:
+        return 0.5 * make_loss(fdp) + pick(fdp, PARAMS) * make_loss(fdp)
+    shape_ok = fdp.ConsumeBool()
+    return fl.ElementwiseLoss(
+        lambda t, p: (t - p) ** 2 if shape_ok else np.ones(3),
+        lambda t, p: 2 * (p - t) if shape_ok else "x",
+        hessian=(lambda t, p: 2.0) if fdp.ConsumeBool() else None, reduction=red)
+
+
+def fuzz_model_loss(fdp) -> None:
+    """Model losses and composites: any number of inputs of rank 2..4 (features,
+    images, discriminator outputs); ValueError / TypeError / NotImplementedError
+    or results; inputs never modified."""
+    try:
+        loss = make_model_loss(fdp)
+    except ALLOWED:
+        return
+    n_in = fdp.ConsumeIntInRange(1, 4)
+    shape = tuple(fdp.ConsumeIntInRange(0, 4) for _ in range(fdp.ConsumeIntInRange(1, 4)))
+    inputs = [make_array(fdp, shape if fdp.ConsumeIntInRange(0, 3) else shape_of(fdp, 4))
+              for _ in range(n_in)]
+    if fdp.ConsumeIntInRange(0, 5) == 0:
+        inputs[0] = [inputs[0], make_array(fdp, shape)]  # a list of layers
+    before = [np.array(a, copy=True) for a in inputs if isinstance(a, np.ndarray)]
+    sw = make_array(fdp, shape_of(fdp, 1)) if fdp.ConsumeIntInRange(0, 3) == 0 else None
+    method = pick(fdp, METHODS)
+    try:
+        if method == "forward":
+            loss(*inputs, sample_weight=sw)
+        elif method == "gradient_hessian":
+            loss.gradient_hessian(*inputs, sample_weight=sw)
+        else:
+            getattr(loss, method)(*inputs, sample_weight=sw,
+                                  grad_output=pick(fdp, [1.0, 0.5, np.nan, "a"]))
+    except ALLOWED:
+        pass
+    after = [a for a in inputs if isinstance(a, np.ndarray)]
+    for b, a in zip(before, after):
+        if not same_contents(a, b):
+            raise AssertionError(f"an input was modified by {type(loss).__name__}.{method}")
+
+
 def TestOneInput(data: bytes) -> None:
     fdp = atheris.FuzzedDataProvider(data)
+    if fdp.ConsumeIntInRange(0, 4) == 0:
+        fuzz_model_loss(fdp)
+        return
     try:
         loss = make_loss(fdp)
     except ALLOWED:
