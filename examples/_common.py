@@ -1,5 +1,5 @@
 """Helpers shared by the example scripts: the command line every example takes
-(``--small``, ``--out DIR``) and optional plotting.
+(``--small``, ``--out DIR``), optional plotting and the Adam optimiser they train with.
 
 matplotlib is optional (``pip install "fastloss[examples]"``). Without it an example
 still computes and prints everything, and says that its plot was skipped.
@@ -11,6 +11,8 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional
+
+import numpy as np
 
 #: The line an example prints instead of a plot when matplotlib is missing
 #: (tests/test_examples.py looks for it).
@@ -53,3 +55,23 @@ def plot_or_skip(draw: Callable[[Any], Any], out: Path, filename: str) -> Option
 def fmt_vector(v: Any, digits: int = 2) -> str:
     """``[1.13 1.03]``: a short vector as NumPy prints it, with fixed decimals."""
     return "[" + " ".join(f"{float(x):.{digits}f}" for x in v) + "]"
+
+
+class Adam:
+    """Adam (Kingma & Ba) over a list of arrays, updated in place."""
+
+    def __init__(self, params: list[np.ndarray], lr: float, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-7) -> None:
+        self.params, self.lr, self.beta1, self.beta2, self.eps = params, lr, beta1, beta2, eps
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+        self.t = 0
+
+    def step(self, grads: list[np.ndarray], lr: Optional[float] = None) -> None:
+        self.t += 1
+        lr = self.lr if lr is None else lr
+        scale = lr * np.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t)
+        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+            m += (1 - self.beta1) * (g - m)
+            v += (1 - self.beta2) * (g * g - v)
+            p -= scale * m / (np.sqrt(v) + self.eps)

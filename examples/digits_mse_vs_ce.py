@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
-from _common import parse_args, plot_or_skip
+from _common import Adam, parse_args, plot_or_skip
 
 import fastloss as fl
 
@@ -52,25 +52,6 @@ def load_split(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
     order = rng.permutation(len(y))
     test, train = order[: len(y) // 4], order[len(y) // 4:]
     return x[train], y[train], x[test], y[test]
-
-
-class Adam:
-    """Adam (Kingma & Ba) over a list of arrays, updated in place."""
-
-    def __init__(self, params: list[np.ndarray], lr: float, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-7) -> None:
-        self.params, self.lr, self.beta1, self.beta2, self.eps = params, lr, beta1, beta2, eps
-        self.m = [np.zeros_like(p) for p in params]
-        self.v = [np.zeros_like(p) for p in params]
-        self.t = 0
-
-    def step(self, grads: list[np.ndarray]) -> None:
-        self.t += 1
-        scale = self.lr * np.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t)
-        for p, g, m, v in zip(self.params, grads, self.m, self.v):
-            m += (1 - self.beta1) * (g - m)
-            v += (1 - self.beta2) * (g * g - v)
-            p -= scale * m / (np.sqrt(v) + self.eps)
 
 
 class MLP:

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
-from _common import parse_args, plot_or_skip
+from _common import Adam, parse_args, plot_or_skip
 
 import fastloss as fl
 
@@ -60,26 +60,6 @@ STD_FACTOR = 1.5
 #: gradient comparison, so that D confidently rejects G's samples.
 D_WARMUP = 300
 D_WARMUP_LR = 5e-3
-
-
-class Adam:
-    """Adam (Kingma & Ba) over a list of arrays, updated in place."""
-
-    def __init__(self, params: list[np.ndarray], lr: float, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-7) -> None:
-        self.params, self.lr, self.beta1, self.beta2, self.eps = params, lr, beta1, beta2, eps
-        self.m = [np.zeros_like(p) for p in params]
-        self.v = [np.zeros_like(p) for p in params]
-        self.t = 0
-
-    def step(self, grads: list[np.ndarray], lr: Optional[float] = None) -> None:
-        self.t += 1
-        lr = self.lr if lr is None else lr
-        scale = lr * np.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t)
-        for p, g, m, v in zip(self.params, grads, self.m, self.v):
-            m += (1 - self.beta1) * (g - m)
-            v += (1 - self.beta2) * (g * g - v)
-            p -= scale * m / (np.sqrt(v) + self.eps)
 
 
 class MLP:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import numpy as np
-from _common import parse_args, plot_or_skip
+from _common import Adam, parse_args, plot_or_skip
 
 import fastloss as fl
 
@@ -113,24 +113,6 @@ class RandomFeatures:
 # --------------------------------------------------------------------------------------
 # the optimisation
 
-class Adam:
-    """Adam (Kingma & Ba) on one array, updated in place."""
-
-    def __init__(self, param: np.ndarray, lr: float, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-7) -> None:
-        self.param, self.lr, self.beta1, self.beta2, self.eps = param, lr, beta1, beta2, eps
-        self.m = np.zeros_like(param)
-        self.v = np.zeros_like(param)
-        self.t = 0
-
-    def step(self, grad: np.ndarray) -> None:
-        self.t += 1
-        scale = self.lr * np.sqrt(1 - self.beta2 ** self.t) / (1 - self.beta1 ** self.t)
-        self.m += (1 - self.beta1) * (grad - self.m)
-        self.v += (1 - self.beta2) * (grad * grad - self.v)
-        self.param -= scale * self.m / (np.sqrt(self.v) + self.eps)
-
-
 @dataclass
 class Log:
     trace: list[float] = field(default_factory=list)  # the total after every step
@@ -150,7 +132,7 @@ def optimise(content: np.ndarray, texture: np.ndarray, features: RandomFeatures,
     texture_feats, _ = features.forward(texture)
 
     image = content.copy()
-    adam = Adam(image, LEARNING_RATE)
+    adam = Adam([image], LEARNING_RATE)
     log = Log()
     for step in range(steps + 1):
         feats, pre = features.forward(image)
@@ -166,7 +148,7 @@ def optimise(content: np.ndarray, texture: np.ndarray, features: RandomFeatures,
             log.tv.append(float(tv_value))
         if step == steps:
             break
-        adam.step(features.backward(grad_feats, pre) + grad_tv)
+        adam.step([features.backward(grad_feats, pre) + grad_tv])
         np.clip(image, 0.0, 1.0, out=image)
     return image, log
 

@@ -42,9 +42,25 @@ def document(cls: type, summary: str, header: str, formula: str, gradient: str,
 
 
 class Combinable:
-    """Arithmetic on losses: ``0.7 * a + 0.3 * b`` builds a
+    """What every loss object shares: the reduction and name, Keras-style
+    introspection, and arithmetic (``0.7 * a + 0.3 * b`` builds a
     :class:`fastloss.CompositeLoss` whose four methods are the weighted sums of
-    the terms' (each term evaluated in its own fused pass)."""
+    the terms', each term evaluated in its own fused pass)."""
+
+    _default_name: str = "loss"
+
+    def __init__(self, reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        self.reduction = _arrays.check_reduction(reduction)
+        self.name = name if name is not None else self._default_name
+
+    # -- Keras-style introspection ------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "reduction": self.reduction}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
 
     # NumPy must not broadcast `array * loss` into an object array of sums:
     # returning NotImplemented from here makes it a TypeError.
@@ -101,16 +117,10 @@ class Loss(Combinable):
     has_hessian: bool = False
     #: Why there is no Hessian (the NotImplementedError's message).
     _no_hessian_reason: str = ""
-    _default_name: str = "loss"
     #: Inputs the loss compares against / inputs it differentiates (composites
     #: use these to hand each term its arguments).
     _n_targets: int = 1
     _n_trained: int = 1
-
-    def __init__(self, reduction: Optional[str] = "sum_over_batch_size",
-                 name: Optional[str] = None) -> None:
-        self.reduction = _arrays.check_reduction(reduction)
-        self.name = name if name is not None else self._default_name
 
     # -- the public methods -------------------------------------------------
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
@@ -164,11 +174,3 @@ class Loss(Combinable):
     def _gradient_hessian(self, y_true: Any, y_pred: Any,
                           sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError  # pragma: no cover - abstract
-
-    # -- Keras-style introspection ------------------------------------------
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "reduction": self.reduction}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
-        return f"{type(self).__name__}({args})"

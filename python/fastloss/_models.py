@@ -43,11 +43,6 @@ class MultiInputLoss(Combinable):
     has_hessian = False
     _no_hessian_reason = ""
 
-    def __init__(self, reduction: Optional[str] = "sum_over_batch_size",
-                 name: Optional[str] = None) -> None:
-        self.reduction = _arrays.check_reduction(reduction)
-        self.name = name if name is not None else self._default_name
-
     # -- the public methods -------------------------------------------------
     def __call__(self, *inputs: Any, sample_weight: Any = None) -> Any:
         """Same as :meth:`forward`."""
@@ -121,13 +116,6 @@ class MultiInputLoss(Combinable):
     def _gradient_hessian(self, args: tuple[Any, ...],
                           sample_weight: Any) -> tuple[Grads, Grads]:
         raise NotImplementedError  # pragma: no cover - abstract
-
-    def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "reduction": self.reduction}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
-        return f"{type(self).__name__}({args})"
 
 
 # ---------------------------------------------------------------------------
