@@ -67,6 +67,15 @@ PYBIND11_MODULE(_core, m) {
         else if (name == "log") fn = fastloss::vmath::log;
         else if (name == "log1p") fn = fastloss::vmath::log1p;
         else if (name == "tanh") fn = fastloss::vmath::tanh;
+        else if (name == "log_positive") fn = fastloss::vmath::log_positive;
+        // the two-argument helpers, fed the values their callers pass
+        else if (name == "log1p_unit")
+          fn = [](float e) { return fastloss::vmath::log1p_unit(e, 1.0f / (1.0f + e)); };
+        else if (name == "tanh_parts")
+          fn = [](float x) {
+            const float e = fastloss::vmath::exp(-2.0f * (x < 0.0f ? -x : x));
+            return fastloss::vmath::tanh_parts(x, e, 1.0f / (1.0f + e));
+          };
         else throw py::value_error("unknown function " + name);
         py::array_t<float> out(x.size());
         const float* in = x.data();

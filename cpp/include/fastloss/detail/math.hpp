@@ -22,6 +22,9 @@ FASTLOSS_INLINE float log1p(float x) { return vmath::log1p(x); }
 FASTLOSS_INLINE double log1p(double x) { return std::log1p(x); }
 FASTLOSS_INLINE float tanh(float x) { return vmath::tanh(x); }
 FASTLOSS_INLINE double tanh(double x) { return std::tanh(x); }
+/// log of a value already clipped to positive normal numbers (or NaN).
+FASTLOSS_INLINE float log_positive(float x) { return vmath::log_positive(x); }
+FASTLOSS_INLINE double log_positive(double x) { return std::log(x); }
 
 /// Keras's backend.epsilon(): the clip floor of probability losses.
 inline constexpr double kKerasEpsilon = 1e-7;
@@ -48,24 +51,46 @@ FASTLOSS_INLINE T clip_nan(T x, T lo, T hi) {
   return x < lo ? lo : (x > hi ? hi : x);
 }
 
-/// log(1 + e^x), stable for every x. max(x, 0) + log1p(e^-|x|) never
-/// overflows (the exponent is <= 0) and keeps full relative precision for
-/// very negative x, where the naive form returns 0 or log(1) noise.
-/// Range: all finite x; +inf -> +inf, -inf -> 0. Max error: ~1 ulp (log1p).
+/// The pieces of the logistic function at x shared by sigmoid, softplus and
+/// log-cosh: e = e^-|x| (<= 1: never overflows), s = 1 / (1 + e) and
+/// l = log1p(e). One exponential and one division serve them all (float32:
+/// log1p through vmath::log1p_unit, which reuses s; float64: libm).
+template <class T>
+struct Logistic {
+  T e, s, l;
+  FASTLOSS_INLINE explicit Logistic(T x)
+      : e(math::exp(-std::fabs(x))), s(T(1) / (T(1) + e)), l(log1p_of(e, s)) {}
+  /// 1 / (1 + e^-x), taken on the side where the exponential cannot overflow
+  /// (x >= 0: 1 / (1 + e^-x); x < 0: e^x / (1 + e^x)); saturates to exactly
+  /// 0 / 1 beyond |x| ~ 88 (float) or ~745 (double).
+  FASTLOSS_INLINE T sigmoid(T x) const { return x >= T(0) ? s : e * s; }
+  /// log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows and keeps
+  /// full relative precision for very negative x.
+  FASTLOSS_INLINE T softplus(T x) const { return max_nan(x, T(0)) + l; }
+
+ private:
+  static FASTLOSS_INLINE float log1p_of(float e, float s) { return vmath::log1p_unit(e, s); }
+  static FASTLOSS_INLINE double log1p_of(double e, double) { return std::log1p(e); }
+};
+
+/// log(1 + e^x), stable for every x (see Logistic). +inf -> +inf, -inf -> 0.
 template <class T>
 FASTLOSS_INLINE T softplus(T x) {
-  return max_nan(x, T(0)) + math::log1p(math::exp(-std::fabs(x)));
+  return Logistic<T>(x).softplus(x);
 }
 
-/// 1 / (1 + e^-x) evaluated on the side where the exponential cannot
-/// overflow: for x >= 0 use e^-x <= 1; for x < 0 use e^x / (1 + e^x).
-/// Range: all x; saturates to exactly 0 / 1 beyond |x| ~ 88 (float) or ~745 (double).
+/// 1 / (1 + e^-x) for every x (see Logistic).
 template <class T>
 FASTLOSS_INLINE T sigmoid(T x) {
-  const T e = math::exp(-std::fabs(x));  // <= 1: never overflows
-  const T s = T(1) / (T(1) + e);
-  return x >= T(0) ? s : e * s;
+  return Logistic<T>(x).sigmoid(x);
 }
+
+/// tanh(x) from the pieces of Logistic(2x) (e = e^-2|x|, s = 1 / (1 + e)):
+/// no second exponential or division (float32); float64: libm.
+FASTLOSS_INLINE float tanh_from(float x, const Logistic<float>& l2) {
+  return vmath::tanh_parts(x, l2.e, l2.s);
+}
+FASTLOSS_INLINE double tanh_from(double x, const Logistic<double>&) { return std::tanh(x); }
 
 /// d/dx of |x| as autograd frameworks define it: sign(x), and 0 at x == 0.
 template <class T>

@@ -10,6 +10,12 @@
 //   log:  x = m 2^e, m in [sqrt(1/2), sqrt(2)); log(m) = f - f^2/2 + f^3 P(f), f = m-1.
 //   log1p: Goldberg's trick log1p(x) = log(u) * x / (u - 1), u = 1 + x (exact for u == 1).
 //   tanh: odd polynomial for |x| < 0.625, 1 - 2 / (e^(2|x|) + 1) beyond.
+//   log_positive: log without the subnormal / zero / negative / inf cases, for
+//         arguments a caller has clipped to positive normal floats.
+//   log1p_unit: log1p(e) for e in [0, 1] when 1 / (1 + e) is already known
+//         (the logistic and log-cosh losses divide by 1 + e anyway): u = 1 + e
+//         splits into [sqrt(1/2), sqrt(2)) without a division, and the rounding
+//         error c of u enters as the first-order term c / (1 + e).
 //
 // Accuracy, measured against double-precision libm over dense sweeps by
 // tests/test_vmath.py (the bound asserted there):
@@ -17,6 +23,9 @@
 //   log   max 1 ulp   on (0, +inf] incl. subnormals (0 -> -inf, <0 -> NaN)
 //   log1p max 3 ulp   on (-1, +inf)
 //   tanh  max 2 ulp   on all floats
+//   log_positive  as log  on [2^-126, 3.4e38] (NaN -> NaN)
+//   log1p_unit    max 2 ulp on [0, 1] (NaN -> NaN)
+//   tanh_parts    max 2 ulp on all floats (E, s from exp and a division)
 #pragma once
 
 #include <cstdint>
@@ -74,35 +83,70 @@ FASTLOSS_VMATH_INLINE float exp(float x) {
   return x != x ? x : out;
 }
 
+namespace detail {
+/// log(1 + f) for f in [sqrt(1/2) - 1, sqrt(2) - 1) plus ef log 2, the
+/// polynomial step shared by log and log1p_unit; `extra` (kExtra) is a small
+/// term added before the final rounding steps.
+template <bool kExtra>
+FASTLOSS_VMATH_INLINE float log_reduced(float f, float ef, float extra) {
+  const float z = f * f;
+  float p = 7.0376836292e-2f;
+  p = p * f - 1.1514610310e-1f;
+  p = p * f + 1.1676998740e-1f;
+  p = p * f - 1.2420140846e-1f;
+  p = p * f + 1.4249322787e-1f;
+  p = p * f - 1.6668057665e-1f;
+  p = p * f + 2.0000714765e-1f;
+  p = p * f - 2.4999993993e-1f;
+  p = p * f + 3.3333331174e-1f;
+  float y = f * z * p;
+  if constexpr (kExtra) {
+    y += ef * -2.12194440e-4f + extra;
+  } else {
+    y += ef * -2.12194440e-4f;
+  }
+  y -= 0.5f * z;
+  return (f + y) + ef * 0.693359375f;
+}
+/// log(x 2^-shift) of a positive normal float x (no subnormal, zero,
+/// negative or inf case).
+FASTLOSS_VMATH_INLINE float log_normal(float x, float shift) {
+  const std::int32_t bits = to_bits(x);
+  std::int32_t e = ((bits >> 23) & 0xff) - 126;
+  float m = from_bits((bits & 0x007fffff) | 0x3f000000);  // [0.5, 1)
+  const bool low = m < 0.707106781186547524f;
+  e -= low ? 1 : 0;
+  m = low ? m + m - 1.0f : m - 1.0f;
+  return log_reduced<false>(m, static_cast<float>(e) - shift, 0.0f);
+}
+}  // namespace detail
+
 FASTLOSS_VMATH_INLINE float log(float x) {
   constexpr float kMinNormal = 1.17549435e-38f;
   const bool sub = x < kMinNormal;
   const float xs = sub ? x * 8388608.0f : x;  // subnormals: scale by 2^23 first
-  const std::int32_t bits = detail::to_bits(xs);
-  std::int32_t e = ((bits >> 23) & 0xff) - 126;
-  float m = detail::from_bits((bits & 0x007fffff) | 0x3f000000);  // [0.5, 1)
-  const bool low = m < 0.707106781186547524f;
-  e -= low ? 1 : 0;
-  m = low ? m + m - 1.0f : m - 1.0f;
-  const float ef = static_cast<float>(e) - (sub ? 23.0f : 0.0f);
-  const float z = m * m;
-  float p = 7.0376836292e-2f;
-  p = p * m - 1.1514610310e-1f;
-  p = p * m + 1.1676998740e-1f;
-  p = p * m - 1.2420140846e-1f;
-  p = p * m + 1.4249322787e-1f;
-  p = p * m - 1.6668057665e-1f;
-  p = p * m + 2.0000714765e-1f;
-  p = p * m - 2.4999993993e-1f;
-  p = p * m + 3.3333331174e-1f;
-  float y = m * z * p;
-  y += ef * -2.12194440e-4f;
-  y -= 0.5f * z;
-  float out = (m + y) + ef * 0.693359375f;
+  float out = detail::log_normal(xs, sub ? 23.0f : 0.0f);
   out = x == std::numeric_limits<float>::infinity() ? x : out;
   out = x == 0.0f ? -std::numeric_limits<float>::infinity() : out;
   out = x < 0.0f ? std::numeric_limits<float>::quiet_NaN() : out;
   return x != x ? x : out;
+}
+
+/// log(x) for x a positive normal float or NaN (callers clip to a positive
+/// range first): the special cases of log are left out.
+FASTLOSS_VMATH_INLINE float log_positive(float x) {
+  const float out = detail::log_normal(x, 0.0f);
+  return x != x ? x : out;
+}
+
+/// log1p(e) for e in [0, 1] (or NaN), given s = 1 / (1 + e) rounded.
+FASTLOSS_VMATH_INLINE float log1p_unit(float e, float s) {
+  const float u = 1.0f + e;
+  const float c = e - (u - 1.0f);  // u + c == 1 + e exactly (|e| <= 1)
+  const bool high = u >= 1.41421356237309505f;
+  const float f = (high ? 0.5f * u : u) - 1.0f;  // exact
+  // log(u + c) = log(u) + c / u to first order; c / u <= 2^-24 relative
+  return detail::log_reduced<true>(f, high ? 1.0f : 0.0f, c * s);
 }
 
 FASTLOSS_VMATH_INLINE float log1p(float x) {
@@ -114,17 +158,35 @@ FASTLOSS_VMATH_INLINE float log1p(float x) {
   return u == std::numeric_limits<float>::infinity() ? u : out;
 }
 
-FASTLOSS_VMATH_INLINE float tanh(float x) {
-  const float a = x < 0.0f ? -x : x;
+namespace detail {
+/// tanh(x) for |x| < 0.625: odd polynomial.
+FASTLOSS_VMATH_INLINE float tanh_small(float x) {
   const float z = x * x;
   float p = -5.70498872745e-3f;
   p = p * z + 2.06390887954e-2f;
   p = p * z - 5.37397155531e-2f;
   p = p * z + 1.33314422036e-1f;
   p = p * z - 3.33332819422e-1f;
-  const float small = x + (p * z) * x;
+  return x + (p * z) * x;
+}
+}  // namespace detail
+
+FASTLOSS_VMATH_INLINE float tanh(float x) {
+  const float a = x < 0.0f ? -x : x;
+  const float small = detail::tanh_small(x);
   const float e = exp(2.0f * (a > 9.1f ? 9.1f : a));  // tanh(9.1) == 1 in float
   float big = 1.0f - 2.0f / (e + 1.0f);
+  big = x < 0.0f ? -big : big;
+  const float out = a < 0.625f ? small : big;
+  return (x != x || x == 0.0f) ? x : out;  // NaN, and the sign of -0
+}
+
+/// tanh(x) given E = e^(-2|x|) and s = 1 / (1 + E), which a caller computing
+/// log cosh has at hand: 1 - 2 E s beyond |x| = 0.625, the polynomial below.
+FASTLOSS_VMATH_INLINE float tanh_parts(float x, float E, float s) {
+  const float a = x < 0.0f ? -x : x;
+  const float small = detail::tanh_small(x);
+  float big = 1.0f - 2.0f * (E * s);
   big = x < 0.0f ? -big : big;
   const float out = a < 0.625f ? small : big;
   return (x != x || x == 0.0f) ? x : out;  // NaN, and the sign of -0

@@ -34,7 +34,7 @@ struct ClippedBce {
     const T lo = math::ProbClip<T>::lo, hi = math::ProbClip<T>::hi;
     const T pc = math::clip_nan(p, lo, hi);
     const T q = T(1) - pc;
-    value = -(t * math::log(pc) + (T(1) - t) * math::log(q));
+    value = -(t * math::log_positive(pc) + (T(1) - t) * math::log_positive(q));
     const bool live = p >= lo && p <= hi;
     d1 = live ? -t / pc + (T(1) - t) / q : T(0);
     d2 = live ? t / (pc * pc) + (T(1) - t) / (q * q) : T(0);
@@ -77,8 +77,9 @@ struct BinaryCrossentropyLogits {
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T z, T& g) const {
     const T ts = detail::smooth_binary(t, label_smoothing);
-    g = math::sigmoid(z) - ts;
-    return (T(1) - ts) * z + math::softplus(-z);
+    const math::Logistic<T> l(z);  // one exponential for both
+    g = l.sigmoid(z) - ts;
+    return (T(1) - ts) * z + l.softplus(-z);
   }
   template <class T>
   FASTLOSS_INLINE void grad_hess(T t, T z, T& g, T& h) const {
@@ -211,7 +212,8 @@ template <class T, int K>
 struct FocalLogits {
   T value, d1, d2;
   FASTLOSS_INLINE FocalLogits(T t, T z, T gamma, bool balance, T alpha) {
-    const T s = math::sigmoid(z), sm = math::sigmoid(-z);
+    const math::Logistic<T> l(z);  // one exponential for σ(z) and σ(-z)
+    const T s = l.sigmoid(z), sm = l.sigmoid(-z);
     const ClippedBce<T> b(t, s);
     const T ds = s * sm;
     const T curve = sm - s;  // 1 - 2σ

@@ -123,15 +123,18 @@ struct LogCosh {
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T e = p - t;
-    g = math::tanh(e);
     // log cosh is even: |e| + softplus(-2|e|) - log 2 equals Keras's
     // e + softplus(-2e) - log 2 and stays inf (not inf - inf) at e = -inf.
+    // e^-2|e| and 1 / (1 + e^-2|e|) serve the softplus and tanh(e).
     const T a = std::fabs(e);
-    return a + math::softplus(T(-2) * a) - static_cast<T>(0.69314718055994530942);
+    const math::Logistic<T> l2(T(2) * a);
+    g = math::tanh_from(e, l2);
+    return a + l2.softplus(T(-2) * a) - static_cast<T>(0.69314718055994530942);
   }
   template <class T>
   FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
-    const T th = math::tanh(p - t);
+    const T e = p - t;
+    const T th = math::tanh_from(e, math::Logistic<T>(T(2) * std::fabs(e)));
     g = th;
     h = T(1) - th * th;
   }
