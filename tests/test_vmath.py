@@ -37,6 +37,7 @@ SWEEPS = [
     ("log", np.log, 1e-45, 3.4e38, 1.0),
     ("log1p", np.log1p, -0.99999994, 3.4e38, 3.0),
     ("tanh", np.tanh, -3.4e38, 3.4e38, 2.0),
+    ("exp_nonpositive", np.exp, -103.9, 0.0, 1.0),
     ("log_positive", np.log, 1.1754944e-38, 3.4e38, 1.0),
     ("log1p_unit", np.log1p, 0.0, 1.0, 2.0),
     ("tanh_parts", np.tanh, -3.4e38, 3.4e38, 2.0),
@@ -68,6 +69,9 @@ def test_special_values():
     assert f("log1p", [1e-30])[0] == np.float32(1e-30)
     assert f("tanh", [inf])[0] == 1 and f("tanh", [-inf])[0] == -1 and np.isnan(f("tanh", [nan])[0])
     assert f("tanh", [-0.0])[0] == 0 and np.signbit(f("tanh", [-0.0])[0])
+    assert f("exp_nonpositive", [-inf])[0] == 0 and f("exp_nonpositive", [-104.0])[0] == 0
+    assert np.isnan(f("exp_nonpositive", [nan])[0]) and f("exp_nonpositive", [-0.0])[0] == 1
+    assert f("exp_nonpositive", [-103.0])[0] > 0
     assert np.isnan(f("log_positive", [nan])[0]) and f("log_positive", [1.0])[0] == 0
     assert np.isnan(f("log1p_unit", [nan])[0]) and f("log1p_unit", [0.0])[0] == 0
     assert f("log1p_unit", [1e-30])[0] == np.float32(1e-30)  # below an ulp of 1: log1p(e) == e

@@ -68,6 +68,7 @@ PYBIND11_MODULE(_core, m) {
         else if (name == "log1p") fn = fastloss::vmath::log1p;
         else if (name == "tanh") fn = fastloss::vmath::tanh;
         else if (name == "log_positive") fn = fastloss::vmath::log_positive;
+        else if (name == "exp_nonpositive") fn = fastloss::vmath::exp_nonpositive;
         // the two-argument helpers, fed the values their callers pass
         else if (name == "log1p_unit")
           fn = [](float e) { return fastloss::vmath::log1p_unit(e, 1.0f / (1.0f + e)); };

@@ -22,6 +22,9 @@ FASTLOSS_INLINE float log1p(float x) { return vmath::log1p(x); }
 FASTLOSS_INLINE double log1p(double x) { return std::log1p(x); }
 FASTLOSS_INLINE float tanh(float x) { return vmath::tanh(x); }
 FASTLOSS_INLINE double tanh(double x) { return std::tanh(x); }
+/// e^x for x <= 0 or NaN (no overflow case).
+FASTLOSS_INLINE float exp_nonpositive(float x) { return vmath::exp_nonpositive(x); }
+FASTLOSS_INLINE double exp_nonpositive(double x) { return std::exp(x); }
 /// log of a value already clipped to positive normal numbers (or NaN).
 FASTLOSS_INLINE float log_positive(float x) { return vmath::log_positive(x); }
 FASTLOSS_INLINE double log_positive(double x) { return std::log(x); }
@@ -59,7 +62,7 @@ template <class T>
 struct Logistic {
   T e, s, l;
   FASTLOSS_INLINE explicit Logistic(T x)
-      : e(math::exp(-std::fabs(x))), s(T(1) / (T(1) + e)), l(log1p_of(e, s)) {}
+      : e(math::exp_nonpositive(-std::fabs(x))), s(T(1) / (T(1) + e)), l(log1p_of(e, s)) {}
   /// 1 / (1 + e^-x), taken on the side where the exponential cannot overflow
   /// (x >= 0: 1 / (1 + e^-x); x < 0: e^x / (1 + e^x)); saturates to exactly
   /// 0 / 1 beyond |x| ~ 88 (float) or ~745 (double).

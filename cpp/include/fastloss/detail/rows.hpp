@@ -93,40 +93,51 @@ struct RowView {
   T coef = T(0);  // weight * upstream gradient / divisor of this sample
 };
 
-/// Eight double accumulators added in a fixed tree order: deterministic, and
-/// wide enough for the compiler to keep a vector register busy.
-struct LaneSum {
-  double lane[kLanes] = {};
+/// Double accumulators (kLanes by default) added in a fixed tree order:
+/// deterministic, and wide enough for the compiler to keep a vector register
+/// busy.
+template <int L = kLanes>
+struct LaneSumN {
+  static_assert(L == 8 || L == 16, "lane counts are 8 or 16");
+  double lane[L] = {};
   void add(int l, double x) { lane[l] += x; }
   double total() const {
-    return ((lane[0] + lane[1]) + (lane[2] + lane[3])) +
-           ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+    double half[8];
+    for (int l = 0; l < 8; ++l) half[l] = L == 16 ? lane[l] + lane[l + 8] : lane[l];
+    return ((half[0] + half[1]) + (half[2] + half[3])) +
+           ((half[4] + half[5]) + (half[6] + half[7]));
   }
 };
+using LaneSum = LaneSumN<>;
+
+/// Float lanes of the softmax sweeps of the hottest rows (sparse
+/// cross-entropy): sixteen, one AVX-512 register, two AVX2 ones. Fixed, not
+/// taken from the instruction set, so that every clone sums in one order.
+inline constexpr int kWideLanes = 16;
 
 /// Runs body(k, lane) for k in [0, n), lanes assigned round-robin in blocks of
-/// kLanes (the same assignment for every call: sums are reproducible).
-template <class Body>
+/// L (the same assignment for every call: sums are reproducible).
+template <int L = kLanes, class Body>
 inline void for_lanes(index_t n, const Body& body) {
   index_t k = 0;
-  for (; k + kLanes <= n; k += kLanes) {
-    for (int l = 0; l < kLanes; ++l) body(k + l, l);
+  for (; k + L <= n; k += L) {
+    for (int l = 0; l < L; ++l) body(k + l, l);
   }
   for (int l = 0; k + l < n; ++l) body(k + l, l);
 }
 
 /// max_k f(k) in T; -inf for n == 0. NaN entries are skipped here; they reach
 /// the result through the later sweeps (exp(NaN - m) is NaN).
-template <class T, class F>
+template <class T, int L = kLanes, class F>
 inline T lane_max(index_t n, const F& f) {
-  T m[kLanes];
-  for (int l = 0; l < kLanes; ++l) m[l] = -std::numeric_limits<T>::infinity();
-  for_lanes(n, [&](index_t k, int l) {
+  T m[L];
+  for (int l = 0; l < L; ++l) m[l] = -std::numeric_limits<T>::infinity();
+  for_lanes<L>(n, [&](index_t k, int l) {
     const T x = f(k);
     m[l] = x > m[l] ? x : m[l];
   });
   T r = m[0];
-  for (int l = 1; l < kLanes; ++l) r = m[l] > r ? m[l] : r;
+  for (int l = 1; l < L; ++l) r = m[l] > r ? m[l] : r;
   return r;
 }
 

@@ -10,6 +10,7 @@
 //   log:  x = m 2^e, m in [sqrt(1/2), sqrt(2)); log(m) = f - f^2/2 + f^3 P(f), f = m-1.
 //   log1p: Goldberg's trick log1p(x) = log(u) * x / (u - 1), u = 1 + x (exact for u == 1).
 //   tanh: odd polynomial for |x| < 0.625, 1 - 2 / (e^(2|x|) + 1) beyond.
+//   exp_nonpositive: exp without the overflow case, for arguments <= 0.
 //   log_positive: log without the subnormal / zero / negative / inf cases, for
 //         arguments a caller has clipped to positive normal floats.
 //   log1p_unit: log1p(e) for e in [0, 1] when 1 / (1 + e) is already known
@@ -23,6 +24,7 @@
 //   log   max 1 ulp   on (0, +inf] incl. subnormals (0 -> -inf, <0 -> NaN)
 //   log1p max 3 ulp   on (-1, +inf)
 //   tanh  max 2 ulp   on all floats
+//   exp_nonpositive  as exp on [-inf, 0] (NaN -> NaN)
 //   log_positive  as log  on [2^-126, 3.4e38] (NaN -> NaN)
 //   log1p_unit    max 2 ulp on [0, 1] (NaN -> NaN)
 //   tanh_parts    max 2 ulp on all floats (E, s from exp and a division)
@@ -61,12 +63,13 @@ FASTLOSS_VMATH_INLINE float ldexp_split(float y, std::int32_t n) {
 }
 }  // namespace detail
 
-FASTLOSS_VMATH_INLINE float exp(float x) {
-  constexpr float kHi = 88.72283935546875f;   // above: overflow to +inf
-  constexpr float kLo = -103.972084045410f;   // below: underflow to 0
+namespace detail {
+constexpr float kExpHi = 88.72283935546875f;  // above: overflow to +inf
+constexpr float kExpLo = -103.972084045410f;  // below: underflow to 0
+/// e^x for x in [kExpLo, kExpHi].
+FASTLOSS_VMATH_INLINE float exp_in_range(float xc) {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kShift = 12582912.0f;       // 1.5 * 2^23: rounds to nearest integer
-  const float xc = x > kHi ? kHi : (x < kLo ? kLo : x);
   const float nf = (xc * kLog2e + kShift) - kShift;
   // ln 2 split so that nf * kLn2Hi is exact
   const float r = (xc - nf * 0.693359375f) - nf * -2.12194440e-4f;
@@ -77,10 +80,26 @@ FASTLOSS_VMATH_INLINE float exp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const float y = (p * (r * r) + r) + 1.0f;
-  float out = detail::ldexp_split(y, static_cast<std::int32_t>(nf));
-  out = x > kHi ? std::numeric_limits<float>::infinity() : out;
-  out = x < kLo ? 0.0f : out;
+  return ldexp_split(y, static_cast<std::int32_t>(nf));
+}
+}  // namespace detail
+
+FASTLOSS_VMATH_INLINE float exp(float x) {
+  using detail::kExpHi;
+  using detail::kExpLo;
+  const float xc = x > kExpHi ? kExpHi : (x < kExpLo ? kExpLo : x);
+  float out = detail::exp_in_range(xc);
+  out = x > kExpHi ? std::numeric_limits<float>::infinity() : out;
+  out = x < kExpLo ? 0.0f : out;
   return x != x ? x : out;
+}
+
+/// e^x for x <= 0 (or NaN, which the arithmetic carries through): exp
+/// without the overflow case, for arguments such as -|z| or z - max z.
+FASTLOSS_VMATH_INLINE float exp_nonpositive(float x) {
+  using detail::kExpLo;
+  const float out = detail::exp_in_range(x < kExpLo ? kExpLo : x);
+  return x < kExpLo ? 0.0f : out;
 }
 
 namespace detail {

@@ -89,13 +89,13 @@ inline void zero_row(const RowView<T, U>& r) {
 template <unsigned W, class T, bool U, class Weights>
 inline double softmax_xent(const RowView<T, U>& r, const Weights& a) {
   const index_t n = r.size;
-  const T m = lane_max<T>(n, [&](index_t k) { return r.pred[k]; });
+  const T m = lane_max<T, kWideLanes>(n, [&](index_t k) { return r.pred[k]; });
   const double md = static_cast<double>(m);
-  LaneSum sum_e, sum_a, shift;
-  for_lanes(n, [&](index_t k, int l) {
+  LaneSumN<kWideLanes> sum_e, sum_a, shift;
+  for_lanes<kWideLanes>(n, [&](index_t k, int l) {
     const T z = r.pred[k];
     const T ak = a(k);
-    const T e = math::exp(z - m);
+    const T e = math::exp_nonpositive(z - m);  // z - max z <= 0, or NaN
     sum_e.add(l, static_cast<double>(e));
     sum_a.add(l, static_cast<double>(ak));
     if constexpr ((W & kValue) != 0) {
@@ -253,11 +253,12 @@ struct SparseCategoricalCrossentropy {
   FASTLOSS_INLINE static double one_hot_logits(const detail::RowView<T, U>& r, index_t y, T on) {
     using namespace detail;
     const index_t n = r.size;
-    const T m = lane_max<T>(n, [&](index_t k) { return r.pred[k]; });
+    // the hottest rows: sixteen lanes, so AVX-512 fills a register
+    const T m = lane_max<T, kWideLanes>(n, [&](index_t k) { return r.pred[k]; });
     const T zy = r.pred[y];  // read before the in-place sweep overwrites it
-    LaneSum sum_e;
-    for_lanes(n, [&](index_t k, int l) {
-      const T e = math::exp(r.pred[k] - m);
+    LaneSumN<kWideLanes> sum_e;
+    for_lanes<kWideLanes>(n, [&](index_t k, int l) {
+      const T e = math::exp_nonpositive(r.pred[k] - m);  // z - max z <= 0, or NaN
       sum_e.add(l, static_cast<double>(e));
       if constexpr ((W & kGrad) != 0) r.grad[k] = e;
     });
