@@ -661,6 +661,31 @@ def test_many_classes(dtype):
         np.testing.assert_allclose(g, ref.softmax(z.astype(np.float64)) - t, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_row_maximum_found_at_every_position(dtype):
+    """Softmax rows subtract the row maximum before exp, and take it in vector
+    registers with a scalar tail: a logit so large that exp(z - m) overflows
+    unless m is exactly the maximum, put at every position of rows of sizes
+    around the vector widths, read with unit stride and with stride 2."""
+    big = 1000.0 if dtype == np.float64 else 100.0
+    rng = rng_for("row-max")
+    loss = fl.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
+    for C in (1, 7, 8, 9, 15, 16, 17, 31, 33, 47):
+        z = rng.normal(size=(C, C))
+        z[np.arange(C), np.arange(C)] = big  # row i has its maximum at i
+        z = z.astype(dtype)
+        y = rng.integers(0, C, size=C)
+        z64 = z.astype(np.float64)
+        m = z64.max(axis=1)
+        want = m + np.log(np.exp(z64 - m[:, None]).sum(axis=1)) - z64[np.arange(C), y]
+        strided = np.repeat(z, 2, axis=1)[:, ::2]
+        for logits in (z, strided):
+            v, g = loss.forward_backward(y, logits)
+            np.testing.assert_allclose(v, want, rtol=1e-6 if dtype == np.float32 else 1e-12,
+                                       atol=1e-6 if dtype == np.float32 else 1e-12)
+            assert np.all(np.isfinite(g)), C
+
+
 def test_single_class_warns_like_keras():
     with pytest.warns(SyntaxWarning, match="num_classes > 1") as record:
         fl.CategoricalCrossentropy()(np.ones((3, 1)), np.ones((3, 1)))

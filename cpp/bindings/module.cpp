@@ -30,6 +30,30 @@ const char* baseline_simd() {
 #endif
 }
 
+/// out[k] = f(in[k]) for the vmath function numbered `which` (the order of
+/// _vmath's names), compiled per instruction set like the loss tiles. The
+/// two-argument helpers are fed what their callers pass.
+FASTLOSS_DISPATCH void vmath_eval(int which, const float* in, float* out, fastloss::index_t n) {
+  namespace vm = fastloss::vmath;
+  auto map = [&](auto fn) {
+    for (fastloss::index_t k = 0; k < n; ++k) out[k] = fn(in[k]);
+  };
+  switch (which) {
+    case 0: map([](float x) { return vm::exp(x); }); break;
+    case 1: map([](float x) { return vm::log(x); }); break;
+    case 2: map([](float x) { return vm::log1p(x); }); break;
+    case 3: map([](float x) { return vm::tanh(x); }); break;
+    case 4: map([](float x) { return vm::log_positive(x); }); break;
+    case 5: map([](float x) { return vm::exp_nonpositive(x); }); break;
+    case 6: map([](float e) { return vm::log1p_unit(e, 1.0f / (1.0f + e)); }); break;
+    default:
+      map([](float x) {
+        const float e = vm::exp(-2.0f * (x < 0.0f ? -x : x));
+        return vm::tanh_parts(x, e, 1.0f / (1.0f + e));
+      });
+  }
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -58,30 +82,20 @@ PYBIND11_MODULE(_core, m) {
 #endif
     return d;
   });
-  // The vectorisable float32 math, exposed for its accuracy tests only.
+  // The vectorisable float32 math, exposed for its accuracy tests only,
+  // evaluated in the instruction-set clone the losses run in.
   m.def(
       "_vmath",
       [](const std::string& name, py::array_t<float, py::array::c_style | py::array::forcecast> x) {
-        float (*fn)(float) = nullptr;
-        if (name == "exp") fn = fastloss::vmath::exp;
-        else if (name == "log") fn = fastloss::vmath::log;
-        else if (name == "log1p") fn = fastloss::vmath::log1p;
-        else if (name == "tanh") fn = fastloss::vmath::tanh;
-        else if (name == "log_positive") fn = fastloss::vmath::log_positive;
-        else if (name == "exp_nonpositive") fn = fastloss::vmath::exp_nonpositive;
-        // the two-argument helpers, fed the values their callers pass
-        else if (name == "log1p_unit")
-          fn = [](float e) { return fastloss::vmath::log1p_unit(e, 1.0f / (1.0f + e)); };
-        else if (name == "tanh_parts")
-          fn = [](float x) {
-            const float e = fastloss::vmath::exp(-2.0f * (x < 0.0f ? -x : x));
-            return fastloss::vmath::tanh_parts(x, e, 1.0f / (1.0f + e));
-          };
-        else throw py::value_error("unknown function " + name);
+        const char* names[] = {"exp",          "log",          "log1p",           "tanh",
+                               "log_positive", "exp_nonpositive", "log1p_unit", "tanh_parts"};
+        int which = -1;
+        for (int k = 0; k < 8; ++k) {
+          if (name == names[k]) which = k;
+        }
+        if (which < 0) throw py::value_error("unknown function " + name);
         py::array_t<float> out(x.size());
-        const float* in = x.data();
-        float* o = out.mutable_data();
-        for (py::ssize_t k = 0; k < x.size(); ++k) o[k] = fn(in[k]);
+        vmath_eval(which, x.data(), out.mutable_data(), static_cast<fastloss::index_t>(x.size()));
         return out;
       },
       py::arg("name"), py::arg("x"));

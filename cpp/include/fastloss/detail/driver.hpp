@@ -304,55 +304,45 @@ FASTLOSS_INLINE double chunk_body(const Loss& loss, const ElementwiseProblem<T>&
       hv.stride[1], (W & (kGrad | kHess)) ? coef_of(pr, base, o) : T(0));
 }
 
-// The hot path, float32 rows with unit stride along the mean axis, is
-// compiled once per instruction set (FASTLOSS_DISPATCH); float64 (whose
-// transcendentals are libm's, scalar anyway) and strided layouts take one
-// baseline copy, which keeps the extension's build time and size in check.
-template <unsigned W, class Loss, class T>
+// Every float32 tile, contiguous or strided, is compiled once per instruction
+// set (FASTLOSS_DISPATCH), so strided inputs get the wide units too. float64
+// (whose transcendentals are libm's, scalar anyway) takes one baseline copy,
+// which keeps the extension's build time and size in check.
+template <unsigned W, bool kContiguous, class Loss, class T>
 FASTLOSS_DISPATCH double tile_rows_dispatched(const Loss& loss, const ElementwiseProblem<T>& pr,
                                               double base, index_t r0, index_t r1) {
-  return rows_body<W, true>(loss, pr, base, r0, r1);
+  return rows_body<W, kContiguous>(loss, pr, base, r0, r1);
 }
-template <unsigned W, class Loss, class T>
-double tile_rows_unit(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
-                      index_t r0, index_t r1) {
+template <unsigned W, bool kContiguous, class Loss, class T>
+double tile_rows(const Loss& loss, const ElementwiseProblem<T>& pr, double base, index_t r0,
+                 index_t r1) {
   if constexpr (std::is_same_v<T, float>) {
-    return tile_rows_dispatched<W>(loss, pr, base, r0, r1);
+    return tile_rows_dispatched<W, kContiguous>(loss, pr, base, r0, r1);
   } else {
-    return rows_body<W, true>(loss, pr, base, r0, r1);
+    return rows_body<W, kContiguous>(loss, pr, base, r0, r1);
   }
 }
-template <unsigned W, class Loss, class T>
-double tile_rows_strided(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
-                         index_t r0, index_t r1) {
-  return rows_body<W, false>(loss, pr, base, r0, r1);
-}
-template <unsigned W, class Loss, class T>
+template <unsigned W, bool kContiguous, class Loss, class T>
 FASTLOSS_DISPATCH double tile_chunk_dispatched(const Loss& loss, const ElementwiseProblem<T>& pr,
                                                double base, index_t o, index_t d0, index_t n) {
-  return chunk_body<W, true>(loss, pr, base, o, d0, n);
+  return chunk_body<W, kContiguous>(loss, pr, base, o, d0, n);
 }
-template <unsigned W, class Loss, class T>
-double tile_chunk_unit(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
-                       index_t o, index_t d0, index_t n) {
+template <unsigned W, bool kContiguous, class Loss, class T>
+double tile_chunk(const Loss& loss, const ElementwiseProblem<T>& pr, double base, index_t o,
+                  index_t d0, index_t n) {
   if constexpr (std::is_same_v<T, float>) {
-    return tile_chunk_dispatched<W>(loss, pr, base, o, d0, n);
+    return tile_chunk_dispatched<W, kContiguous>(loss, pr, base, o, d0, n);
   } else {
-    return chunk_body<W, true>(loss, pr, base, o, d0, n);
+    return chunk_body<W, kContiguous>(loss, pr, base, o, d0, n);
   }
-}
-template <unsigned W, class Loss, class T>
-double tile_chunk_strided(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
-                          index_t o, index_t d0, index_t n) {
-  return chunk_body<W, false>(loss, pr, base, o, d0, n);
 }
 
 /// Samples (o, i0 .. i0 + n) of a middle or leading mean axis (inner > 1): the
 /// loop runs down the mean axis with the block of samples innermost, each
 /// sample keeping its own double accumulator.
 template <unsigned W, class Loss, class T>
-double tile_inner(const Loss& loss_in, const ElementwiseProblem<T>& pr,
-                                    double base, index_t o, index_t i0, index_t n) {
+FASTLOSS_INLINE double inner_body(const Loss& loss_in, const ElementwiseProblem<T>& pr,
+                                  double base, index_t o, index_t i0, index_t n) {
   const Loss loss = loss_in;
   const index_t D = pr.shape.axis, inner = pr.shape.inner;
   const auto &yt = pr.y_true, &yp = pr.y_pred;  // one deduced type per declaration
@@ -399,6 +389,21 @@ double tile_inner(const Loss& loss_in, const ElementwiseProblem<T>& pr,
   return tile_sum;
 }
 
+template <unsigned W, class Loss, class T>
+FASTLOSS_DISPATCH double tile_inner_dispatched(const Loss& loss, const ElementwiseProblem<T>& pr,
+                                               double base, index_t o, index_t i0, index_t n) {
+  return inner_body<W>(loss, pr, base, o, i0, n);
+}
+template <unsigned W, class Loss, class T>
+double tile_inner(const Loss& loss, const ElementwiseProblem<T>& pr, double base, index_t o,
+                  index_t i0, index_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    return tile_inner_dispatched<W>(loss, pr, base, o, i0, n);
+  } else {
+    return inner_body<W>(loss, pr, base, o, i0, n);
+  }
+}
+
 /// The tiled pass. Returns Σ_samples weight * per-sample loss (when kValue).
 template <unsigned W, class Loss, class T>
 double run_tiles(const Loss& loss, const ElementwiseProblem<T>& pr, double grad_base) {
@@ -421,8 +426,8 @@ double run_tiles(const Loss& loss, const ElementwiseProblem<T>& pr, double grad_
     const index_t tiles = (s.outer + rows - 1) / rows;
     sum_tiles(tiles, [&](index_t t) {
       const index_t r0 = t * rows, r1 = std::min(s.outer, (t + 1) * rows);
-      return unit_stride ? tile_rows_unit<W>(loss, pr, base, r0, r1)
-                         : tile_rows_strided<W>(loss, pr, base, r0, r1);
+      return unit_stride ? tile_rows<W, true>(loss, pr, base, r0, r1)
+                         : tile_rows<W, false>(loss, pr, base, r0, r1);
     });
     double total = 0.0;
     for (index_t t = 0; t < tiles; ++t) total += partial[t];
@@ -435,8 +440,8 @@ double run_tiles(const Loss& loss, const ElementwiseProblem<T>& pr, double grad_
     sum_tiles(s.outer * chunks, [&](index_t t) {
       const index_t d0 = (t % chunks) * kTileElements;
       const index_t n = std::min(kTileElements, D - d0);
-      return unit_stride ? tile_chunk_unit<W>(loss, pr, base, t / chunks, d0, n)
-                         : tile_chunk_strided<W>(loss, pr, base, t / chunks, d0, n);
+      return unit_stride ? tile_chunk<W, true>(loss, pr, base, t / chunks, d0, n)
+                         : tile_chunk<W, false>(loss, pr, base, t / chunks, d0, n);
     });
     double total = 0.0;
     if constexpr ((W & kValue) != 0) {

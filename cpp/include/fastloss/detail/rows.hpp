@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -126,18 +127,33 @@ inline void for_lanes(index_t n, const Body& body) {
   for (int l = 0; k + l < n; ++l) body(k + l, l);
 }
 
-/// max_k f(k) in T; -inf for n == 0. NaN entries are skipped here; they reach
-/// the result through the later sweeps (exp(NaN - m) is NaN).
-template <class T, int L = kLanes, class F>
-inline T lane_max(index_t n, const F& f) {
-  T m[L];
-  for (int l = 0; l < L; ++l) m[l] = -std::numeric_limits<T>::infinity();
-  for_lanes<L>(n, [&](index_t k, int l) {
-    const T x = f(k);
-    m[l] = x > m[l] ? x : m[l];
-  });
-  T r = m[0];
-  for (int l = 1; l < L; ++l) r = m[l] > r ? m[l] : r;
+/// max_k row[k] in T; -inf for n == 0. NaN entries are skipped here; they
+/// reach the result through the later sweeps (exp(NaN - m) is NaN). The
+/// maximum does not depend on the order it is taken in (a zero's sign may,
+/// which no caller can see), so GCC takes it in 64-byte vector registers;
+/// written per lane, it compiles to scalar compares and moves.
+template <class T, bool U>
+FASTLOSS_INLINE T row_max(index_t n, const RowRun<const T, U>& row) {
+  constexpr T kLow = -std::numeric_limits<T>::infinity();
+  T r = kLow;
+  index_t k = 0;
+#if defined(__GNUC__) && !defined(__clang__)
+  typedef T V __attribute__((vector_size(64)));
+  constexpr int kL = 64 / sizeof(T);
+  V m;
+  for (int l = 0; l < kL; ++l) m[l] = kLow;
+  for (; k + kL <= n; k += kL) {
+    V x;
+    if constexpr (U) {
+      std::memcpy(&x, &row[k], sizeof x);
+    } else {
+      for (int l = 0; l < kL; ++l) x[l] = row[k + l];
+    }
+    m = x > m ? x : m;
+  }
+  for (int l = 0; l < kL; ++l) r = m[l] > r ? m[l] : r;
+#endif
+  for (; k < n; ++k) r = row[k] > r ? row[k] : r;
   return r;
 }
 
@@ -170,14 +186,36 @@ inline T* gather_buffer(int which, index_t n) {
   return b.data();
 }
 
+/// The coefficient of sample's derivatives: grad_base * weight * upstream.
+template <class T>
+FASTLOSS_INLINE T row_coef(const RowsProblem<T>& pr, double grad_base, index_t sample) {
+  double c = grad_base;
+  if (pr.sample_weight) c *= static_cast<double>(pr.sample_weight[sample]);
+  if (pr.grad_output) c *= static_cast<double>(pr.grad_output[sample]);
+  return static_cast<T>(c);
+}
+
+/// Adds sample's weighted loss v to tile_sum (in sample order) and stores it
+/// as its per-sample loss when asked.
+template <unsigned W, class T>
+FASTLOSS_INLINE void account_row(const RowsProblem<T>& pr, index_t sample, double v,
+                                 double& tile_sum) {
+  if constexpr ((W & kValue) != 0) {
+    const double weighted =
+        pr.sample_weight ? static_cast<double>(pr.sample_weight[sample]) * v : v;
+    if (pr.per_sample) pr.per_sample[sample] = static_cast<T>(weighted);
+    tile_sum += weighted;
+  } else {
+    (void)pr, (void)sample, (void)v, (void)tile_sum;
+  }
+}
+
 /// Rows [s0, s1) read in place (strided, or unit stride along the classes):
 /// the weighted sum of their per-sample losses, in sample order.
 template <unsigned W, bool kUnit, class Loss, class T>
 FASTLOSS_INLINE double rows_direct(const Loss& loss, const RowsProblem<T>& pr, double grad_base,
                                    index_t s0, index_t s1) {
   const index_t C = pr.shape.axis, inner = pr.shape.inner;
-  const T* w = pr.sample_weight;
-  const T* go = pr.grad_output;
   double tile_sum = 0.0;
   for (index_t sample = s0; sample < s1; ++sample) {
     const index_t o = sample / inner, i = sample % inner;
@@ -188,110 +226,112 @@ FASTLOSS_INLINE double rows_direct(const Loss& loss, const RowsProblem<T>& pr, d
     if (pr.labels) r.label = pr.labels[sample];
     if constexpr ((W & kGrad) != 0) r.grad = {pr.grad.row(o, 0, i), pr.grad.stride[1]};
     if constexpr ((W & kHess) != 0) r.hess = {pr.hess.row(o, 0, i), pr.hess.stride[1]};
-    if constexpr ((W & (kGrad | kHess)) != 0) {
-      double c = grad_base;
-      if (w) c *= static_cast<double>(w[sample]);
-      if (go) c *= static_cast<double>(go[sample]);
-      r.coef = static_cast<T>(c);
-    }
-    const double v = loss.template row<W>(r);
-    if constexpr ((W & kValue) != 0) {
-      const double weighted = w ? static_cast<double>(w[sample]) * v : v;
-      if (pr.per_sample) pr.per_sample[sample] = static_cast<T>(weighted);
-      tile_sum += weighted;
-    }
+    if constexpr ((W & (kGrad | kHess)) != 0) r.coef = row_coef(pr, grad_base, sample);
+    account_row<W>(pr, sample, loss.template row<W>(r), tile_sum);
   }
   return tile_sum;
 }
 
-/// The hot path (float32, unit stride along the classes), compiled once per
-/// instruction set; see isa.hpp.
+/// Per-thread buffers of a gathered tile (see gather_buffer).
+template <class T>
+struct GatherBuffers {
+  T *pred, *target, *hess;
+};
+
+/// Rows [s0, s1) of a middle class axis, gathered in blocks of adjacent
+/// samples into row-major buffers, evaluated there (the gradient in place of
+/// the gathered y_pred) and scattered back.
 template <unsigned W, class Loss, class T>
-FASTLOSS_DISPATCH double rows_dispatched(const Loss& loss, const RowsProblem<T>& pr,
-                                         double grad_base, index_t s0, index_t s1) {
-  return rows_direct<W, true>(loss, pr, grad_base, s0, s1);
+FASTLOSS_INLINE double rows_gathered(const Loss& loss, const RowsProblem<T>& pr,
+                                     double grad_base, index_t s0, index_t s1,
+                                     GatherBuffers<T> buf) {
+  const index_t C = pr.shape.axis, inner = pr.shape.inner;
+  const index_t block = std::max<index_t>(1, kGatherElements / C);
+  // Copies the (o, c, i0 .. i0+nb) runs of v into / out of a row-major block.
+  auto gather = [&](const View3<const T>& v, T* dst, index_t o, index_t i0, index_t nb) {
+    for (index_t c = 0; c < C; ++c) {
+      const T* src = v.row(o, c, i0);
+      const index_t st = v.stride[2];
+      for (index_t b = 0; b < nb; ++b) dst[b * C + c] = src[b * st];
+    }
+  };
+  auto scatter = [&](const View3<T>& v, const T* src, index_t o, index_t i0, index_t nb) {
+    for (index_t c = 0; c < C; ++c) {
+      T* dst = v.row(o, c, i0);
+      const index_t st = v.stride[2];
+      for (index_t b = 0; b < nb; ++b) dst[b * st] = src[b * C + c];
+    }
+  };
+  double tile_sum = 0.0;
+  for (index_t sample = s0; sample < s1;) {
+    const index_t o = sample / inner, i0 = sample % inner;
+    const index_t nb = std::min({block, s1 - sample, inner - i0});
+    gather(pr.y_pred, buf.pred, o, i0, nb);
+    if (buf.target) gather(pr.y_true, buf.target, o, i0, nb);
+    for (index_t b = 0; b < nb; ++b) {
+      RowView<T, true> r;
+      r.size = C;
+      r.pred = {buf.pred + b * C, 1};
+      if (buf.target) r.target = {buf.target + b * C, 1};
+      if (pr.labels) r.label = pr.labels[sample + b];
+      if constexpr ((W & kGrad) != 0) r.grad = {buf.pred + b * C, 1};  // in place in the block
+      if constexpr ((W & kHess) != 0) r.hess = {buf.hess + b * C, 1};
+      if constexpr ((W & (kGrad | kHess)) != 0) r.coef = row_coef(pr, grad_base, sample + b);
+      account_row<W>(pr, sample + b, loss.template row<W>(r), tile_sum);
+    }
+    if constexpr ((W & kGrad) != 0) scatter(pr.grad, buf.pred, o, i0, nb);
+    if constexpr ((W & kHess) != 0) scatter(pr.hess, buf.hess, o, i0, nb);
+    sample += nb;
+  }
+  return tile_sum;
 }
 
 enum class RowAccess { Strided, Unit, Gathered };
 
+/// One tile of rows in the given access mode.
+template <unsigned W, RowAccess kAccess, class Loss, class T>
+FASTLOSS_INLINE double rows_tile(const Loss& loss, const RowsProblem<T>& pr, double grad_base,
+                                 index_t s0, index_t s1, GatherBuffers<T> buf) {
+  if constexpr (kAccess == RowAccess::Gathered) {
+    return rows_gathered<W>(loss, pr, grad_base, s0, s1, buf);
+  } else {
+    (void)buf;
+    return rows_direct<W, kAccess == RowAccess::Unit>(loss, pr, grad_base, s0, s1);
+  }
+}
+
+/// float32 tiles, in every access mode, are compiled once per instruction set
+/// (see isa.hpp); float64 takes one baseline copy (as in driver.hpp).
+template <unsigned W, RowAccess kAccess, class Loss, class T>
+FASTLOSS_DISPATCH double rows_dispatched(const Loss& loss, const RowsProblem<T>& pr,
+                                         double grad_base, index_t s0, index_t s1,
+                                         GatherBuffers<T> buf) {
+  return rows_tile<W, kAccess>(loss, pr, grad_base, s0, s1, buf);
+}
+
 template <unsigned W, RowAccess kAccess, class Loss, class T>
 double run_rows_impl(const Loss& loss, const RowsProblem<T>& pr, double grad_base) {
-  constexpr bool kUnit = kAccess != RowAccess::Strided;
   const Shape3 s = pr.shape;
-  const index_t C = s.axis, inner = s.inner, n_samples = s.samples();
+  const index_t C = s.axis, n_samples = s.samples();
   const index_t per_tile = rows_per_tile(C);
   const index_t tiles = (n_samples + per_tile - 1) / per_tile;
   std::vector<double>& partial = scratch();
   if (static_cast<index_t>(partial.size()) < tiles) partial.resize(tiles);
   double* part = partial.data();
-  const T* w = pr.sample_weight;
-  const T* go = pr.grad_output;
-  constexpr bool kDerivs = (W & (kGrad | kHess)) != 0;
-  auto coef_of = [&](index_t sample) -> T {
-    double c = grad_base;
-    if (w) c *= static_cast<double>(w[sample]);
-    if (go) c *= static_cast<double>(go[sample]);
-    return static_cast<T>(c);
-  };
-  // Weighted per-sample loss, accumulated in sample order.
-  auto account = [&](index_t sample, double v, double& tile_sum) {
-    if constexpr ((W & kValue) != 0) {
-      const double weighted = w ? static_cast<double>(w[sample]) * v : v;
-      if (pr.per_sample) pr.per_sample[sample] = static_cast<T>(weighted);
-      tile_sum += weighted;
-    } else {
-      (void)sample, (void)v, (void)tile_sum;
-    }
-  };
   parallel_tiles(tiles, threads_for(s.elements(), tiles), [&](index_t t) {
     const index_t s0 = t * per_tile, s1 = std::min(n_samples, s0 + per_tile);
-    double tile_sum = 0.0;
-    if constexpr (kAccess == RowAccess::Unit && std::is_same_v<T, float>) {
-      tile_sum = rows_dispatched<W>(loss, pr, grad_base, s0, s1);
-    } else if constexpr (kAccess != RowAccess::Gathered) {
-      tile_sum = rows_direct<W, kUnit>(loss, pr, grad_base, s0, s1);
-    } else {
-      const index_t block = std::max<index_t>(1, kGatherElements / C);
-      T* pbuf = gather_buffer<T>(0, block * C);
-      T* tbuf = pr.y_true.data ? gather_buffer<T>(1, block * C) : nullptr;
-      T* hbuf = (W & kHess) != 0 ? gather_buffer<T>(2, block * C) : nullptr;
-      // Copies the (o, c, i0 .. i0+nb) runs of v into / out of a row-major block.
-      auto gather = [&](const auto& v, T* buf, index_t o, index_t i0, index_t nb) {
-        for (index_t c = 0; c < C; ++c) {
-          const T* src = v.row(o, c, i0);
-          const index_t st = v.stride[2];
-          for (index_t b = 0; b < nb; ++b) buf[b * C + c] = src[b * st];
-        }
-      };
-      auto scatter = [&](const View3<T>& v, const T* buf, index_t o, index_t i0, index_t nb) {
-        for (index_t c = 0; c < C; ++c) {
-          T* dst = v.row(o, c, i0);
-          const index_t st = v.stride[2];
-          for (index_t b = 0; b < nb; ++b) dst[b * st] = buf[b * C + c];
-        }
-      };
-      for (index_t sample = s0; sample < s1;) {
-        const index_t o = sample / inner, i0 = sample % inner;
-        const index_t nb = std::min({block, s1 - sample, inner - i0});
-        gather(pr.y_pred, pbuf, o, i0, nb);
-        if (tbuf) gather(pr.y_true, tbuf, o, i0, nb);
-        for (index_t b = 0; b < nb; ++b) {
-          RowView<T, true> r;
-          r.size = C;
-          r.pred = {pbuf + b * C, 1};
-          if (tbuf) r.target = {tbuf + b * C, 1};
-          if (pr.labels) r.label = pr.labels[sample + b];
-          if constexpr ((W & kGrad) != 0) r.grad = {pbuf + b * C, 1};  // in place in the block
-          if constexpr ((W & kHess) != 0) r.hess = {hbuf + b * C, 1};
-          if constexpr (kDerivs) r.coef = coef_of(sample + b);
-          account(sample + b, loss.template row<W>(r), tile_sum);
-        }
-        if constexpr ((W & kGrad) != 0) scatter(pr.grad, pbuf, o, i0, nb);
-        if constexpr ((W & kHess) != 0) scatter(pr.hess, hbuf, o, i0, nb);
-        sample += nb;
-      }
+    GatherBuffers<T> buf{nullptr, nullptr, nullptr};
+    if constexpr (kAccess == RowAccess::Gathered) {
+      const index_t n = std::max<index_t>(1, kGatherElements / C) * C;
+      buf.pred = gather_buffer<T>(0, n);
+      buf.target = pr.y_true.data ? gather_buffer<T>(1, n) : nullptr;
+      buf.hess = (W & kHess) != 0 ? gather_buffer<T>(2, n) : nullptr;
     }
-    part[t] = tile_sum;
+    if constexpr (std::is_same_v<T, float>) {
+      part[t] = rows_dispatched<W, kAccess>(loss, pr, grad_base, s0, s1, buf);
+    } else {
+      part[t] = rows_tile<W, kAccess>(loss, pr, grad_base, s0, s1, buf);
+    }
   });
   double total = 0.0;
   for (index_t t = 0; t < tiles; ++t) total += part[t];

@@ -89,7 +89,7 @@ inline void zero_row(const RowView<T, U>& r) {
 template <unsigned W, class T, bool U, class Weights>
 inline double softmax_xent(const RowView<T, U>& r, const Weights& a) {
   const index_t n = r.size;
-  const T m = lane_max<T, kWideLanes>(n, [&](index_t k) { return r.pred[k]; });
+  const T m = row_max(n, r.pred);
   const double md = static_cast<double>(m);
   LaneSumN<kWideLanes> sum_e, sum_a, shift;
   for_lanes<kWideLanes>(n, [&](index_t k, int l) {
@@ -254,7 +254,7 @@ struct SparseCategoricalCrossentropy {
     using namespace detail;
     const index_t n = r.size;
     // the hottest rows: sixteen lanes, so AVX-512 fills a register
-    const T m = lane_max<T, kWideLanes>(n, [&](index_t k) { return r.pred[k]; });
+    const T m = row_max(n, r.pred);
     const T zy = r.pred[y];  // read before the in-place sweep overwrites it
     LaneSumN<kWideLanes> sum_e;
     for_lanes<kWideLanes>(n, [&](index_t k, int l) {
@@ -386,7 +386,7 @@ struct CategoricalFocalCrossentropy {
       }
       return value.total();
     }
-    const T m = lane_max<T>(n, [&](index_t k) { return r.pred[k]; });
+    const T m = row_max(n, r.pred);
     LaneSum sum_e;
     for_lanes(n, [&](index_t k, int l) {
       sum_e.add(l, static_cast<double>(math::exp(r.pred[k] - m)));
@@ -538,7 +538,7 @@ struct Entropy {
       });
       return value.total();
     }
-    const T m = lane_max<T>(n, [&](index_t k) { return r.pred[k]; });
+    const T m = row_max(n, r.pred);
     LaneSum sum_e, moment;
     for_lanes(n, [&](index_t k, int l) {
       const T d = r.pred[k] - m;
