@@ -1,6 +1,8 @@
 """The float32 exp / log / log1p / tanh of cpp/include/fastloss/detail/vmath.hpp
 against float64 libm (NumPy) over dense sweeps: the ULP bounds documented in
-that header, and IEEE special values."""
+that header, and IEEE special values. `_core._vmath` evaluates them in the
+instruction-set clone the losses run in (with FMA on x86-64-v3 and later);
+cpp/tests/test_vmath.cpp holds the variant without FMA to the same bounds."""
 
 from __future__ import annotations
 

@@ -31,9 +31,9 @@ const char* baseline_simd() {
 }
 
 /// out[k] = f(in[k]) for the vmath function numbered `which` (the order of
-/// _vmath's names), compiled per instruction set like the loss tiles. The
-/// two-argument helpers are fed what their callers pass.
-FASTLOSS_DISPATCH void vmath_eval(int which, const float* in, float* out, fastloss::index_t n) {
+/// _vmath's names). The two-argument helpers are fed what their callers pass.
+inline __attribute__((always_inline)) void vmath_map(int which, const float* in, float* out,
+                                                     fastloss::index_t n) {
   namespace vm = fastloss::vmath;
   auto map = [&](auto fn) {
     for (fastloss::index_t k = 0; k < n; ++k) out[k] = fn(in[k]);
@@ -52,6 +52,12 @@ FASTLOSS_DISPATCH void vmath_eval(int which, const float* in, float* out, fastlo
         return vm::tanh_parts(x, e, 1.0f / (1.0f + e));
       });
   }
+}
+
+/// vmath_map compiled per instruction set like the loss tiles, so that the
+/// accuracy tests measure the clone (with or without FMA) the losses run in.
+FASTLOSS_DISPATCH void vmath_eval(int which, const float* in, float* out, fastloss::index_t n) {
+  fastloss::with_fma_known([&] { vmath_map(which, in, out, n); });
 }
 
 }  // namespace

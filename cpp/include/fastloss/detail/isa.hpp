@@ -33,6 +33,31 @@
 
 namespace fastloss {
 
+/// Whether the kernels run in a clone with an FMA unit: x86-64-v3 and v4 have
+/// one and the baseline clone has none, so on x86 with dispatch this is the
+/// loader's own choice, read from the CPU model that the ifunc resolvers use.
+/// Dispatched tiles branch on it once, outside their loops, and the math
+/// inside reads the same value.
+#if FASTLOSS_HAS_DISPATCH
+inline __attribute__((always_inline)) bool fma_clone() {
+  return __builtin_cpu_supports("x86-64-v3");
+}
+#elif defined(__FMA__) || defined(__aarch64__)
+constexpr bool fma_clone() { return true; }
+#else
+constexpr bool fma_clone() { return false; }
+#endif
+
+/// f() called in a branch on fma_clone(): inside each branch the compiler
+/// knows the answer, so the math f inlines is compiled once with FMA and once
+/// without, and nothing is tested per element. Every dispatched tile that
+/// evaluates the math runs its body through this.
+template <class F>
+FASTLOSS_INLINE decltype(auto) with_fma_known(const F& f) {
+  if (fma_clone()) return f();
+  return f();
+}
+
 /// The instruction set the kernels run with on this machine.
 inline const char* active_isa() {
 #if FASTLOSS_HAS_DISPATCH

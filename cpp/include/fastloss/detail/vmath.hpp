@@ -20,8 +20,18 @@
 //   tanh_parts: tanh from E = e^(-2|x|) and 1 / (1 + E) (log-cosh has both):
 //         1 - 2 E / (1 + E) beyond |x| = 0.625, tanh's polynomial below.
 //
+// FMA. The polynomial steps p * x + c go through detail::fmadd: one rounding
+// (an FMA) where the code runs in an instruction-set clone with an FMA unit,
+// two (a product, then a sum) where it does not; fastloss::fma_clone() (isa.hpp)
+// decides, and the dispatched tiles branch on it outside their loops. On one
+// machine every float32 path takes the same clone, so results agree bit for
+// bit between layouts, passes and thread counts; CPUs with and without FMA
+// may differ in the last bit. Nothing else is contracted (-ffp-contract=off).
+//
 // Accuracy, measured against double-precision libm over dense sweeps by
-// tests/test_vmath.py (the bound asserted there):
+// tests/test_vmath.py (the clone in use) and cpp/tests/test_vmath.cpp (run by
+// CI with FMA, GCC's dispatching build, and without, clang's build), the bound
+// asserted there, for both variants:
 //   exp   max 1 ulp   on [-103.9, 88.7] (0 below, +inf above, NaN -> NaN)
 //   log   max 1 ulp   on (0, +inf] incl. subnormals (0 -> -inf, <0 -> NaN)
 //   log1p max 3 ulp   on (-1, +inf)
@@ -32,9 +42,12 @@
 //   tanh_parts    max 2 ulp on all floats (E, s from exp and a division)
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+
+#include "isa.hpp"
 
 // Always inlined, so that they are compiled for the caller's instruction set
 // (see isa.hpp) and never called across an SSE/AVX boundary.
@@ -66,6 +79,14 @@ FASTLOSS_VMATH_INLINE float ldexp_split(float y, std::int32_t n) {
 }  // namespace detail
 
 namespace detail {
+/// a * b + c rounded once where the code runs in a clone with FMA, twice in
+/// the baseline clone (see isa.hpp: fma_clone).
+FASTLOSS_VMATH_INLINE float fmadd(float a, float b, float c) {
+  return fastloss::fma_clone() ? std::fma(a, b, c) : a * b + c;
+}
+}  // namespace detail
+
+namespace detail {
 constexpr float kExpHi = 88.72283935546875f;  // above: overflow to +inf
 constexpr float kExpLo = -103.972084045410f;  // below: underflow to 0
 /// e^x for x in [kExpLo, kExpHi].
@@ -76,11 +97,11 @@ FASTLOSS_VMATH_INLINE float exp_in_range(float xc) {
   // ln 2 split so that nf * kLn2Hi is exact
   const float r = (xc - nf * 0.693359375f) - nf * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
+  p = fmadd(p, r, 1.3981999507e-3f);
+  p = fmadd(p, r, 8.3334519073e-3f);
+  p = fmadd(p, r, 4.1665795894e-2f);
+  p = fmadd(p, r, 1.6666665459e-1f);
+  p = fmadd(p, r, 5.0000001201e-1f);
   const float y = (p * (r * r) + r) + 1.0f;
   return ldexp_split(y, static_cast<std::int32_t>(nf));
 }
@@ -112,14 +133,14 @@ template <bool kExtra>
 FASTLOSS_VMATH_INLINE float log_reduced(float f, float ef, float extra) {
   const float z = f * f;
   float p = 7.0376836292e-2f;
-  p = p * f - 1.1514610310e-1f;
-  p = p * f + 1.1676998740e-1f;
-  p = p * f - 1.2420140846e-1f;
-  p = p * f + 1.4249322787e-1f;
-  p = p * f - 1.6668057665e-1f;
-  p = p * f + 2.0000714765e-1f;
-  p = p * f - 2.4999993993e-1f;
-  p = p * f + 3.3333331174e-1f;
+  p = fmadd(p, f, -1.1514610310e-1f);
+  p = fmadd(p, f, 1.1676998740e-1f);
+  p = fmadd(p, f, -1.2420140846e-1f);
+  p = fmadd(p, f, 1.4249322787e-1f);
+  p = fmadd(p, f, -1.6668057665e-1f);
+  p = fmadd(p, f, 2.0000714765e-1f);
+  p = fmadd(p, f, -2.4999993993e-1f);
+  p = fmadd(p, f, 3.3333331174e-1f);
   float y = f * z * p;
   if constexpr (kExtra) {
     y += ef * -2.12194440e-4f + extra;
@@ -184,10 +205,10 @@ namespace detail {
 FASTLOSS_VMATH_INLINE float tanh_small(float x) {
   const float z = x * x;
   float p = -5.70498872745e-3f;
-  p = p * z + 2.06390887954e-2f;
-  p = p * z - 5.37397155531e-2f;
-  p = p * z + 1.33314422036e-1f;
-  p = p * z - 3.33332819422e-1f;
+  p = fmadd(p, z, 2.06390887954e-2f);
+  p = fmadd(p, z, -5.37397155531e-2f);
+  p = fmadd(p, z, 1.33314422036e-1f);
+  p = fmadd(p, z, -3.33332819422e-1f);
   return x + (p * z) * x;
 }
 }  // namespace detail
