@@ -57,7 +57,9 @@ inline __attribute__((always_inline)) void vmath_map(int which, const float* in,
 /// vmath_map compiled per instruction set like the loss tiles, so that the
 /// accuracy tests measure the clone (with or without FMA) the losses run in.
 FASTLOSS_DISPATCH void vmath_eval(int which, const float* in, float* out, fastloss::index_t n) {
-  fastloss::with_fma_known([&] { vmath_map(which, in, out, n); });
+  fastloss::with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
+    vmath_map(which, in, out, n);
+  });
 }
 
 }  // namespace

@@ -311,7 +311,9 @@ FASTLOSS_INLINE double chunk_body(const Loss& loss, const ElementwiseProblem<T>&
 template <unsigned W, bool kContiguous, class Loss, class T>
 FASTLOSS_DISPATCH double tile_rows_dispatched(const Loss& loss, const ElementwiseProblem<T>& pr,
                                               double base, index_t r0, index_t r1) {
-  return with_fma_known([&] { return rows_body<W, kContiguous>(loss, pr, base, r0, r1); });
+  return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
+    return rows_body<W, kContiguous>(loss, pr, base, r0, r1);
+  });
 }
 template <unsigned W, bool kContiguous, class Loss, class T>
 double tile_rows(const Loss& loss, const ElementwiseProblem<T>& pr, double base, index_t r0,
@@ -325,7 +327,9 @@ double tile_rows(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
 template <unsigned W, bool kContiguous, class Loss, class T>
 FASTLOSS_DISPATCH double tile_chunk_dispatched(const Loss& loss, const ElementwiseProblem<T>& pr,
                                                double base, index_t o, index_t d0, index_t n) {
-  return with_fma_known([&] { return chunk_body<W, kContiguous>(loss, pr, base, o, d0, n); });
+  return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
+    return chunk_body<W, kContiguous>(loss, pr, base, o, d0, n);
+  });
 }
 template <unsigned W, bool kContiguous, class Loss, class T>
 double tile_chunk(const Loss& loss, const ElementwiseProblem<T>& pr, double base, index_t o,
@@ -392,7 +396,9 @@ FASTLOSS_INLINE double inner_body(const Loss& loss_in, const ElementwiseProblem<
 template <unsigned W, class Loss, class T>
 FASTLOSS_DISPATCH double tile_inner_dispatched(const Loss& loss, const ElementwiseProblem<T>& pr,
                                                double base, index_t o, index_t i0, index_t n) {
-  return with_fma_known([&] { return inner_body<W>(loss, pr, base, o, i0, n); });
+  return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
+    return inner_body<W>(loss, pr, base, o, i0, n);
+  });
 }
 template <unsigned W, class Loss, class T>
 double tile_inner(const Loss& loss, const ElementwiseProblem<T>& pr, double base, index_t o,

@@ -48,10 +48,20 @@ constexpr bool fma_clone() { return true; }
 constexpr bool fma_clone() { return false; }
 #endif
 
+/// Forces a lambda's body inline (GCC 12 may otherwise outline a lambda that
+/// is called from two branches, and the outlined copy is compiled for the
+/// baseline even inside a dispatched clone).
+#if defined(__GNUC__)
+#define FASTLOSS_LAMBDA_INLINE __attribute__((always_inline))
+#else
+#define FASTLOSS_LAMBDA_INLINE
+#endif
+
 /// f() called in a branch on fma_clone(): inside each branch the compiler
 /// knows the answer, so the math f inlines is compiled once with FMA and once
 /// without, and nothing is tested per element. Every dispatched tile that
-/// evaluates the math runs its body through this.
+/// evaluates the math runs its body through this (f marked
+/// FASTLOSS_LAMBDA_INLINE).
 template <class F>
 FASTLOSS_INLINE decltype(auto) with_fma_known(const F& f) {
   if (fma_clone()) return f();

@@ -119,7 +119,7 @@ inline constexpr int kWideLanes = 16;
 /// Runs body(k, lane) for k in [0, n), lanes assigned round-robin in blocks of
 /// L (the same assignment for every call: sums are reproducible).
 template <int L = kLanes, class Body>
-inline void for_lanes(index_t n, const Body& body) {
+FASTLOSS_INLINE void for_lanes(index_t n, const Body& body) {
   index_t k = 0;
   for (; k + L <= n; k += L) {
     for (int l = 0; l < L; ++l) body(k + l, l);
@@ -306,7 +306,9 @@ template <unsigned W, RowAccess kAccess, class Loss, class T>
 FASTLOSS_DISPATCH double rows_dispatched(const Loss& loss, const RowsProblem<T>& pr,
                                          double grad_base, index_t s0, index_t s1,
                                          GatherBuffers<T> buf) {
-  return with_fma_known([&] { return rows_tile<W, kAccess>(loss, pr, grad_base, s0, s1, buf); });
+  return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
+    return rows_tile<W, kAccess>(loss, pr, grad_base, s0, s1, buf);
+  });
 }
 
 template <unsigned W, RowAccess kAccess, class Loss, class T>

@@ -20,7 +20,7 @@ inline void require_label_smoothing(double ls, const char* who) {
 /// Keras's binary label smoothing: t (1 - ls) + ls / 2 (exactly t when ls == 0;
 /// no branch, so loops over it vectorise).
 template <class T>
-inline T smooth_binary(T t, double ls) {
+FASTLOSS_INLINE T smooth_binary(T t, double ls) {
   return t * static_cast<T>(1.0 - ls) + static_cast<T>(0.5 * ls);
 }
 

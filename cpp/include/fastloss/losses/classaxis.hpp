@@ -35,12 +35,12 @@ namespace detail {
 /// clip(x, lo, hi) that lets NaN through, as torch.clip / np.clip do
 /// (std::fmin/fmax would replace a NaN by the bound).
 template <class T>
-inline T clip_nan(T x, T lo, T hi) {
+FASTLOSS_INLINE T clip_nan(T x, T lo, T hi) {
   return x < lo ? lo : (x > hi ? hi : x);
 }
 
 /// min(x, cap) that lets NaN through.
-inline double min_nan(double x, double cap) { return x > cap ? cap : x; }
+FASTLOSS_INLINE double min_nan(double x, double cap) { return x > cap ? cap : x; }
 
 /// Per-class parameters (class weights, focal alpha), kept in both
 /// precisions so that rows read them without conversion.
@@ -71,7 +71,7 @@ class PerClass {
 /// Writes zeros over the derivative outputs of a row that contributes nothing
 /// (an ignored label).
 template <unsigned W, class T, bool U>
-inline void zero_row(const RowView<T, U>& r) {
+FASTLOSS_INLINE void zero_row(const RowView<T, U>& r) {
   for (index_t k = 0; k < r.size; ++k) {
     if constexpr ((W & kGrad) != 0) r.grad[k] = T(0);
     if constexpr ((W & kHess) != 0) r.hess[k] = T(0);
@@ -87,7 +87,7 @@ inline void zero_row(const RowView<T, U>& r) {
 /// Terms with a_c == 0 are skipped in the value, so masked classes (z = -inf)
 /// with a zero target give a finite loss and a zero gradient.
 template <unsigned W, class T, bool U, class Weights>
-inline double softmax_xent(const RowView<T, U>& r, const Weights& a) {
+FASTLOSS_INLINE double softmax_xent(const RowView<T, U>& r, const Weights& a) {
   const index_t n = r.size;
   const T m = row_max(n, r.pred);
   const double md = static_cast<double>(m);
@@ -129,7 +129,7 @@ inline double softmax_xent(const RowView<T, U>& r, const Weights& a) {
 ///   dL/dp_k = (-a_k / q_k [k live] + A_live) / Σp,
 ///   d2L/dp_k2 = (a_k / q_k^2 [k live] - A_live) / (Σp)^2.
 template <unsigned W, class T, bool U, class Weights>
-inline double prob_xent(const RowView<T, U>& r, const Weights& a) {
+FASTLOSS_INLINE double prob_xent(const RowView<T, U>& r, const Weights& a) {
   const index_t n = r.size;
   const T lo = math::ProbClip<T>::lo, hi = math::ProbClip<T>::hi;
   LaneSum sum_p;
@@ -568,7 +568,7 @@ struct Entropy {
 namespace detail {
 /// First index of the maximum of a row, and whether the row holds a NaN.
 template <class E, bool U>
-inline std::pair<index_t, bool> first_argmax(const RowRun<E, U>& x, index_t n) {
+FASTLOSS_INLINE std::pair<index_t, bool> first_argmax(const RowRun<E, U>& x, index_t n) {
   index_t j = 0;
   auto best = x[0];
   bool nan = best != best;
