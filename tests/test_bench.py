@@ -48,6 +48,31 @@ def test_tiny_run_writes_tables(tmp_path: Path) -> None:
     assert all(r["median_s"] > 0 for r in raw)
 
 
+def test_interleaved_runs_alternate_and_time_each_call() -> None:
+    """The floor and fastloss are timed in alternating runs (the order reversed every other
+    round), each run repeating its own call, and each gets the median of its own runs."""
+    bench = _harness()
+    log: list[str] = []
+    times = bench._median_times({"a": lambda: log.append("a"), "b": lambda: log.append("b")},
+                                runs=4)
+    assert set(times) == {"a", "b"} and all(v > 0 for v in times.values())
+    # calibration first (a's calls, then b's), then the timed runs: each a block of one name
+    first_b = log.index("b")
+    start = first_b + log[first_b:].index("a")
+    assert set(log[:first_b]) == {"a"} and set(log[first_b:start]) == {"b"}
+    blocks = []
+    for name in log[start:]:
+        if not blocks or blocks[-1][0] != name:
+            blocks.append([name, 0])
+        blocks[-1][1] += 1
+    # rounds a b | b a | a b | b a: the middle blocks of a round pair merge into one
+    assert [b[0] for b in blocks] == ["a", "b", "a", "b", "a"]
+    sizes = [b[1] for b in blocks]
+    per_run = {"a": sizes[0], "b": sizes[1] // 2}
+    assert sizes == [per_run["a"], 2 * per_run["b"], 2 * per_run["a"], 2 * per_run["b"],
+                     per_run["a"]]
+
+
 def test_dispatch_from_main(monkeypatch: pytest.MonkeyPatch) -> None:
     """`python -m fastloss bench ...` hands the rest of the arguments to the harness."""
     fl_main = importlib.import_module("fastloss.__main__")

@@ -140,8 +140,8 @@ def _numpy_sparse_ce(labels: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarr
 # --------------------------------------------------------------------------- timing
 
 
-def _median_time(fn: Callable[[], Any], runs: int) -> float:
-    """Median per-call seconds over `runs` runs, after warm-up calls."""
+def _calls_per_run(fn: Callable[[], Any]) -> int:
+    """Warms fn up and returns how many calls make one timed run of about _CALL_TARGET_S."""
     start = time.perf_counter()
     fn()  # warm-up (lazy initialisation, page faults of fresh outputs)
     once = time.perf_counter() - start
@@ -149,15 +149,33 @@ def _median_time(fn: Callable[[], Any], runs: int) -> float:
         start = time.perf_counter()
         fn()
         once = time.perf_counter() - start
-    number = 1 if once >= _CALL_TARGET_S else min(20000, max(1, int(_CALL_TARGET_S / max(once,
-                                                                                       1e-8))))
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - start) / number)
-    return float(np.median(samples))
+    if once >= _CALL_TARGET_S:
+        return 1
+    return min(20000, max(1, int(_CALL_TARGET_S / max(once, 1e-8))))
+
+
+def _median_times(fns: dict[str, Callable[[], Any]], runs: int) -> dict[str, float]:
+    """Median per-call seconds of each of fns over `runs` rounds, in which each takes one
+    timed run in turn (the order reversed every other round). The cores are shared: load
+    from other processes then falls on every fn alike, and the ratios between them (the
+    floor targets) do not move with it. Interleave only calls that touch the same arrays,
+    so that none leaves the cache colder or warmer for the next than for itself."""
+    number = {name: _calls_per_run(fn) for name, fn in fns.items()}
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    order = list(fns)
+    for r in range(runs):
+        for name in (order if r % 2 == 0 else order[::-1]):
+            fn, k = fns[name], number[name]
+            start = time.perf_counter()
+            for _ in range(k):
+                fn()
+            samples[name].append((time.perf_counter() - start) / k)
+    return {name: float(np.median(v)) for name, v in samples.items()}
+
+
+def _median_time(fn: Callable[[], Any], runs: int) -> float:
+    """Median per-call seconds over `runs` runs, after warm-up calls."""
+    return _median_times({"fn": fn}, runs)["fn"]
 
 
 def _paired_thread_times(fn: Callable[[], Any], runs: int, threads: int) -> tuple[float, float]:
@@ -167,12 +185,7 @@ def _paired_thread_times(fn: Callable[[], Any], runs: int, threads: int) -> tupl
     old = fl.get_num_threads()
     try:
         fl.set_num_threads(1)
-        fn()  # warm-up
-        start = time.perf_counter()
-        fn()
-        once = time.perf_counter() - start
-        number = 1 if once >= _CALL_TARGET_S else min(20000, max(1, int(_CALL_TARGET_S /
-                                                                         max(once, 1e-8))))
+        number = _calls_per_run(fn)
         samples: dict[int, list[float]] = {1: [], threads: []}
         for _ in range(runs):
             for thr in (1, threads):
@@ -273,9 +286,11 @@ def _run_elementwise(fam: Family, n: int, dtype: np.dtype, threads: int, runs: i
     out = np.empty_like(p)
     key = (fam.name, n, dt, threads)
     loss = fam.make()
-    res.times[(*key, "floor")] = _median_time(lambda: _FLOOR(t, p, out), runs)
-    res.times[(*key, "fastloss")] = _median_time(
-        lambda: loss.forward_backward(t, p, out=out), runs)
+    # the floor and fastloss read t and p and write out: their runs alternate
+    both = _median_times({"floor": lambda: _FLOOR(t, p, out),
+                          "fastloss": lambda: loss.forward_backward(t, p, out=out)}, runs)
+    res.times[(*key, "floor")] = both["floor"]
+    res.times[(*key, "fastloss")] = both["fastloss"]
     if fam.numpy is not None:
         numpy_fn = fam.numpy
         res.times[(*key, "numpy")] = _median_time(lambda: numpy_fn(t, p), runs)
@@ -320,9 +335,11 @@ def _run_sparse_ce(rows: int, classes: int, dtype: np.dtype, threads: int, runs:
     case = f"SparseCE {rows}x{classes}"
     key = (case, rows * classes, dtype.name, threads)
     loss = fl.SparseCategoricalCrossentropy(from_logits=True)
-    res.times[(*key, "floor")] = _median_time(lambda: _FLOOR(z, z, out), runs)
-    res.times[(*key, "fastloss")] = _median_time(
-        lambda: loss.forward_backward(labels, z, out=out), runs)
+    # the floor and fastloss read z and write out: their runs alternate
+    both = _median_times({"floor": lambda: _FLOOR(z, z, out),
+                          "fastloss": lambda: loss.forward_backward(labels, z, out=out)}, runs)
+    res.times[(*key, "floor")] = both["floor"]
+    res.times[(*key, "fastloss")] = both["fastloss"]
     res.times[(*key, "numpy")] = _median_time(lambda: _numpy_sparse_ce(labels, z), runs)
     if not peers:
         return
@@ -531,7 +548,10 @@ def _write_report(path: Path, res: Results, args: argparse.Namespace, torch: Any
               "(unreduced per-sample losses; HalfSquaredError is ½ MSE, HalfPoissonLoss takes "
               "log-predictions, HuberLoss with delta=1). "
               "Ratios: fl/floor (lower is better, 1 = at the floor), and the others' time "
-              "divided by fastloss's (speed-up, higher is better).", ""]
+              "divided by fastloss's (speed-up, higher is better). The floor's and "
+              "fastloss's timed runs of a case alternate (they read and write the same "
+              "arrays), so that load from other processes falls on both alike and fl/floor "
+              "does not move with it; the peers are timed after them.", ""]
     if res.notes:
         lines += ["Notes:", ""] + [f"- {n}" for n in res.notes] + [""]
 
