@@ -92,6 +92,12 @@ struct RowView {
   std::int64_t label = -1;              // RowInput::Labels: the class id, < 0 ignored
   RowRun<T, kUnit> grad, hess;
   T coef = T(0);  // weight * upstream gradient / divisor of this sample
+  // Rows read in place with unit stride: where the next sample's y_pred and
+  // gradient rows start, for the softmax sweeps to prefetch (see
+  // for_wide_lanes). Null otherwise, or when the rows are too long for two of
+  // them to stay in L1 together.
+  const T* next_pred = nullptr;
+  T* next_grad = nullptr;
 };
 
 /// Double accumulators (kLanes by default) added in a fixed tree order:
@@ -125,6 +131,38 @@ FASTLOSS_INLINE void for_lanes(index_t n, const Body& body) {
     for (int l = 0; l < L; ++l) body(k + l, l);
   }
   for (int l = 0; k + l < n; ++l) body(k + l, l);
+}
+
+/// Rows of at most this many bytes carry RowView::next_pred / next_grad: this
+/// row and the next, y_pred and gradient, fit in a 32 KiB L1 together.
+inline constexpr index_t kPrefetchRowBytes = 8192;
+
+/// for_lanes<kWideLanes> over row r, the long compute sweep of a softmax
+/// (exponentials): once per block it also prefetches the same block of the
+/// next row (RowView::next_pred, and next_grad when W writes a gradient), so
+/// that the next row's cache misses overlap this row's arithmetic instead of
+/// stalling its first sweep. Without a next row it is plain for_lanes.
+template <unsigned W, class T, bool U, class Body>
+FASTLOSS_INLINE void for_wide_lanes(const RowView<T, U>& r, const Body& body) {
+  constexpr int L = kWideLanes;
+  const index_t n = r.size;
+  if constexpr (U) {
+    if (r.next_pred != nullptr) {
+      index_t k = 0;
+      for (; k + L <= n; k += L) {
+        for (std::size_t b = 0; b < L * sizeof(T); b += 64) {
+          __builtin_prefetch(reinterpret_cast<const char*>(r.next_pred + k) + b, 0, 3);
+          if constexpr ((W & kGrad) != 0) {
+            __builtin_prefetch(reinterpret_cast<const char*>(r.next_grad + k) + b, 1, 3);
+          }
+        }
+        for (int l = 0; l < L; ++l) body(k + l, l);
+      }
+      for (int l = 0; k + l < n; ++l) body(k + l, l);
+      return;
+    }
+  }
+  for_lanes<L>(n, body);
 }
 
 /// max_k row[k] in T; -inf for n == 0. NaN entries are skipped here; they
@@ -215,7 +253,8 @@ FASTLOSS_INLINE void account_row(const RowsProblem<T>& pr, index_t sample, doubl
 template <unsigned W, bool kUnit, class Loss, class T>
 FASTLOSS_INLINE double rows_direct(const Loss& loss, const RowsProblem<T>& pr, double grad_base,
                                    index_t s0, index_t s1) {
-  const index_t C = pr.shape.axis, inner = pr.shape.inner;
+  const index_t C = pr.shape.axis, inner = pr.shape.inner, n_samples = pr.shape.samples();
+  const bool prefetch = C * static_cast<index_t>(sizeof(T)) <= kPrefetchRowBytes;
   double tile_sum = 0.0;
   for (index_t sample = s0; sample < s1; ++sample) {
     const index_t o = sample / inner, i = sample % inner;
@@ -227,6 +266,13 @@ FASTLOSS_INLINE double rows_direct(const Loss& loss, const RowsProblem<T>& pr, d
     if constexpr ((W & kGrad) != 0) r.grad = {pr.grad.row(o, 0, i), pr.grad.stride[1]};
     if constexpr ((W & kHess) != 0) r.hess = {pr.hess.row(o, 0, i), pr.hess.stride[1]};
     if constexpr ((W & (kGrad | kHess)) != 0) r.coef = row_coef(pr, grad_base, sample);
+    if constexpr (kUnit) {
+      if (prefetch && sample + 1 < n_samples) {
+        const index_t on = (sample + 1) / inner, in = (sample + 1) % inner;
+        r.next_pred = pr.y_pred.row(on, 0, in);
+        if constexpr ((W & kGrad) != 0) r.next_grad = pr.grad.row(on, 0, in);
+      }
+    }
     account_row<W>(pr, sample, loss.template row<W>(r), tile_sum);
   }
   return tile_sum;

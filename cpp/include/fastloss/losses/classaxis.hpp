@@ -92,7 +92,7 @@ FASTLOSS_INLINE double softmax_xent(const RowView<T, U>& r, const Weights& a) {
   const T m = row_max(n, r.pred);
   const double md = static_cast<double>(m);
   LaneSumN<kWideLanes> sum_e, sum_a, shift;
-  for_lanes<kWideLanes>(n, [&](index_t k, int l) {
+  for_wide_lanes<W>(r, [&](index_t k, int l) FASTLOSS_LAMBDA_INLINE {
     const T z = r.pred[k];
     const T ak = a(k);
     const T e = math::exp_nonpositive(z - m);  // z - max z <= 0, or NaN
@@ -257,7 +257,7 @@ struct SparseCategoricalCrossentropy {
     const T m = row_max(n, r.pred);
     const T zy = r.pred[y];  // read before the in-place sweep overwrites it
     LaneSumN<kWideLanes> sum_e;
-    for_lanes<kWideLanes>(n, [&](index_t k, int l) {
+    for_wide_lanes<W>(r, [&](index_t k, int l) FASTLOSS_LAMBDA_INLINE {
       const T e = math::exp_nonpositive(r.pred[k] - m);  // z - max z <= 0, or NaN
       sum_e.add(l, static_cast<double>(e));
       if constexpr ((W & kGrad) != 0) r.grad[k] = e;
