@@ -243,9 +243,10 @@ struct specializes<Loss, std::void_t<decltype(Loss::kSpecializes)>>
     : std::bool_constant<Loss::kSpecializes> {};
 
 /// Gradient coefficient of a sample: base * weight * upstream (base already
-/// holds the reduction's scale and 1/D).
-template <class T>
-inline T coef_of(const ElementwiseProblem<T>& pr, double base, index_t sample) {
+/// holds the reduction's scale and 1/D). Problem: ElementwiseProblem or
+/// RowsProblem (rows.hpp), which carry the same per-sample arrays.
+template <template <class> class Problem, class T>
+FASTLOSS_INLINE T coef_of(const Problem<T>& pr, double base, index_t sample) {
   double c = base;
   if (pr.sample_weight) c *= static_cast<double>(pr.sample_weight[sample]);
   if (pr.grad_output) c *= static_cast<double>(pr.grad_output[sample]);

@@ -122,12 +122,19 @@ using LaneSum = LaneSumN<>;
 /// taken from the instruction set, so that every clone sums in one order.
 inline constexpr int kWideLanes = 16;
 
+/// Does nothing: the default block hook of for_lanes.
+struct NoBlockHook {
+  FASTLOSS_INLINE void operator()(index_t) const {}
+};
+
 /// Runs body(k, lane) for k in [0, n), lanes assigned round-robin in blocks of
-/// L (the same assignment for every call: sums are reproducible).
-template <int L = kLanes, class Body>
-FASTLOSS_INLINE void for_lanes(index_t n, const Body& body) {
+/// L (the same assignment for every call: sums are reproducible); at_block(k)
+/// runs before each whole block [k, k + L).
+template <int L = kLanes, class Body, class Hook = NoBlockHook>
+FASTLOSS_INLINE void for_lanes(index_t n, const Body& body, const Hook& at_block = {}) {
   index_t k = 0;
   for (; k + L <= n; k += L) {
+    at_block(k);
     for (int l = 0; l < L; ++l) body(k + l, l);
   }
   for (int l = 0; k + l < n; ++l) body(k + l, l);
@@ -145,24 +152,20 @@ inline constexpr index_t kPrefetchRowBytes = 8192;
 template <unsigned W, class T, bool U, class Body>
 FASTLOSS_INLINE void for_wide_lanes(const RowView<T, U>& r, const Body& body) {
   constexpr int L = kWideLanes;
-  const index_t n = r.size;
   if constexpr (U) {
     if (r.next_pred != nullptr) {
-      index_t k = 0;
-      for (; k + L <= n; k += L) {
+      for_lanes<L>(r.size, body, [&](index_t k) FASTLOSS_LAMBDA_INLINE {
         for (std::size_t b = 0; b < L * sizeof(T); b += 64) {
           __builtin_prefetch(reinterpret_cast<const char*>(r.next_pred + k) + b, 0, 3);
           if constexpr ((W & kGrad) != 0) {
             __builtin_prefetch(reinterpret_cast<const char*>(r.next_grad + k) + b, 1, 3);
           }
         }
-        for (int l = 0; l < L; ++l) body(k + l, l);
-      }
-      for (int l = 0; k + l < n; ++l) body(k + l, l);
+      });
       return;
     }
   }
-  for_lanes<L>(n, body);
+  for_lanes<L>(r.size, body);
 }
 
 /// max_k row[k] in T; -inf for n == 0. NaN entries are skipped here; they
@@ -224,15 +227,6 @@ inline T* gather_buffer(int which, index_t n) {
   return b.data();
 }
 
-/// The coefficient of sample's derivatives: grad_base * weight * upstream.
-template <class T>
-FASTLOSS_INLINE T row_coef(const RowsProblem<T>& pr, double grad_base, index_t sample) {
-  double c = grad_base;
-  if (pr.sample_weight) c *= static_cast<double>(pr.sample_weight[sample]);
-  if (pr.grad_output) c *= static_cast<double>(pr.grad_output[sample]);
-  return static_cast<T>(c);
-}
-
 /// Adds sample's weighted loss v to tile_sum (in sample order) and stores it
 /// as its per-sample loss when asked.
 template <unsigned W, class T>
@@ -265,7 +259,7 @@ FASTLOSS_INLINE double rows_direct(const Loss& loss, const RowsProblem<T>& pr, d
     if (pr.labels) r.label = pr.labels[sample];
     if constexpr ((W & kGrad) != 0) r.grad = {pr.grad.row(o, 0, i), pr.grad.stride[1]};
     if constexpr ((W & kHess) != 0) r.hess = {pr.hess.row(o, 0, i), pr.hess.stride[1]};
-    if constexpr ((W & (kGrad | kHess)) != 0) r.coef = row_coef(pr, grad_base, sample);
+    if constexpr ((W & (kGrad | kHess)) != 0) r.coef = coef_of(pr, grad_base, sample);
     if constexpr (kUnit) {
       if (prefetch && sample + 1 < n_samples) {
         const index_t on = (sample + 1) / inner, in = (sample + 1) % inner;
@@ -322,7 +316,7 @@ FASTLOSS_INLINE double rows_gathered(const Loss& loss, const RowsProblem<T>& pr,
       if (pr.labels) r.label = pr.labels[sample + b];
       if constexpr ((W & kGrad) != 0) r.grad = {buf.pred + b * C, 1};  // in place in the block
       if constexpr ((W & kHess) != 0) r.hess = {buf.hess + b * C, 1};
-      if constexpr ((W & (kGrad | kHess)) != 0) r.coef = row_coef(pr, grad_base, sample + b);
+      if constexpr ((W & (kGrad | kHess)) != 0) r.coef = coef_of(pr, grad_base, sample + b);
       account_row<W>(pr, sample + b, loss.template row<W>(r), tile_sum);
     }
     if constexpr ((W & kGrad) != 0) scatter(pr.grad, buf.pred, o, i0, nb);
