@@ -81,3 +81,110 @@ def test_special_values():
     assert f("tanh_parts", [inf])[0] == 1 and f("tanh_parts", [-inf])[0] == -1
     assert np.isnan(f("tanh_parts", [nan])[0])
     assert f("tanh_parts", [-0.0])[0] == 0 and np.signbit(f("tanh_parts", [-0.0])[0])
+
+
+# ---------------------------------------------------------------------------
+# float64: the same functions against long double libm (NumPy's longdouble,
+# 64 significant bits on x86-64), on sweeps that take every n-th double by bit
+# pattern (the same number of points in every binade) plus uniform points
+# where the losses' arguments mostly fall.
+
+LONG_DOUBLE_BITS = np.finfo(np.longdouble).nmant
+needs_long_double = pytest.mark.skipif(
+    LONG_DOUBLE_BITS < 60, reason="needs a long double with more precision than double"
+)
+
+
+def ulp_error64(got: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """|got - want| in units of the float64 spacing at want (long double arithmetic)."""
+    spacing = np.spacing(np.abs(want.astype(np.float64)))
+    spacing = np.maximum(spacing, np.finfo(np.float64).smallest_subnormal)
+    return np.abs(got.astype(np.longdouble) - want) / spacing.astype(np.longdouble)
+
+
+def doubles(lo: float, hi: float, points: int) -> np.ndarray:
+    """About `points` doubles of [lo, hi] evenly spaced by bit pattern per sign,
+    and as many drawn uniformly from [lo, hi] clipped to [-40, 40]."""
+    parts = []
+    for a, b in [(lo, min(hi, -0.0)), (max(lo, 0.0), hi)]:
+        if a > b or (a == b == 0.0 and parts):
+            continue
+        ia = np.float64(min(abs(a), abs(b))).view(np.int64)
+        ib = np.float64(max(abs(a), abs(b))).view(np.int64)
+        step = max(1, int(ib - ia) // (points // 2))
+        x = np.arange(ia, ib + 1, step, dtype=np.int64).view(np.float64)
+        parts.append(x if a >= 0 else -x)
+    rng = np.random.default_rng(5)
+    parts.append(rng.uniform(max(lo, -40.0), min(hi, 40.0), points))
+    return np.concatenate(parts)
+
+
+SWEEPS64 = [
+    ("exp", np.exp, -745.13, 709.78, 1.0),
+    ("log", np.log, 5e-324, 1.7e308, 1.0),
+    ("log1p", np.log1p, -0.9999999999999999, 1.7e308, 1.0),
+    ("tanh", np.tanh, -1.7e308, 1.7e308, 2.0),
+    ("exp_nonpositive", np.exp, -745.13, 0.0, 1.0),
+    ("log_positive", np.log, 2.2250738585072014e-308, 1.7e308, 1.0),
+    ("log1p_unit", np.log1p, 0.0, 1.0, 1.0),
+    ("tanh_parts", np.tanh, -1.7e308, 1.7e308, 2.0),
+]
+
+
+@needs_long_double
+@pytest.mark.parametrize("name,ref,lo,hi,bound", SWEEPS64, ids=[s[0] for s in SWEEPS64])
+def test_float64_ulp_error_over_a_dense_sweep(name, ref, lo, hi, bound):
+    x = doubles(lo, hi, 2_000_000)
+    got = _core._vmath(name, x)
+    assert got.dtype == np.float64
+    with np.errstate(over="ignore"):
+        want = ref(x.astype(np.longdouble))
+    err = ulp_error64(got, want)
+    finite = np.isfinite(want) & (np.abs(want) <= np.finfo(np.float64).max)
+    assert x.size >= 3_000_000
+    worst = int(np.argmax(np.where(finite, err, 0.0)))
+    assert err[worst] <= bound, f"{name}: {float(err[worst]):.2f} ulp at x = {x[worst]!r}"
+    # and the non-finite results are the reference's
+    assert np.array_equal(got[~finite], want[~finite].astype(np.float64), equal_nan=True)
+
+
+def test_float64_special_values():
+    inf, nan = np.inf, np.nan
+
+    def f(name: str, x: float) -> np.float64:
+        out = _core._vmath(name, np.array([x], dtype=np.float64))
+        assert out.dtype == np.float64
+        return out[0]
+
+    assert f("exp", inf) == inf and f("exp", -inf) == 0 and np.isnan(f("exp", nan))
+    assert f("exp", 710.0) == inf and f("exp", -746.0) == 0 and f("exp", 0.0) == 1
+    assert f("exp", -745.0) > 0  # subnormal results are produced, not flushed
+    ulp = np.finfo(np.float64).eps
+    # the two-factor 2^n near overflow, and subnormal inputs of log
+    assert abs(f("exp", 709.78) / np.exp(709.78) - 1) <= ulp
+    assert f("log", 0.0) == -inf and np.isnan(f("log", -1.0)) and f("log", 1.0) == 0
+    assert f("log", inf) == inf and np.isnan(f("log", nan))
+    assert abs(f("log", 5e-324) / np.log(5e-324) - 1) <= ulp
+    assert f("log1p", -1.0) == -inf and np.isnan(f("log1p", -2.0)) and f("log1p", inf) == inf
+    assert f("log1p", 1e-300) == 1e-300 and np.signbit(f("log1p", -0.0))
+    assert f("tanh", inf) == 1 and f("tanh", -inf) == -1 and np.isnan(f("tanh", nan))
+    assert f("tanh", -0.0) == 0 and np.signbit(f("tanh", -0.0)) and f("tanh", 1e-310) == 1e-310
+    assert f("exp_nonpositive", -inf) == 0 and f("exp_nonpositive", -0.0) == 1
+    assert np.isnan(f("exp_nonpositive", nan)) and f("exp_nonpositive", -745.0) > 0
+    assert np.isnan(f("log_positive", nan)) and f("log_positive", 1.0) == 0
+    assert np.isnan(f("log1p_unit", nan)) and f("log1p_unit", 0.0) == 0
+    assert f("log1p_unit", 1e-300) == 1e-300
+    assert abs(f("log1p_unit", 1.0) / np.log(2.0) - 1) <= ulp
+    assert f("tanh_parts", inf) == 1 and f("tanh_parts", -inf) == -1
+    assert f("tanh_parts", -0.0) == 0 and np.signbit(f("tanh_parts", -0.0))
+
+
+def test_float64_results_do_not_depend_on_the_array_length():
+    """The vectorised body and the scalar tail give the same bits (float64 math
+    has no FMA step, so the clone makes no difference either)."""
+    x = np.random.default_rng(0).uniform(-30, 30, 1003)
+    for name in ("exp", "tanh", "log1p"):
+        arg = np.abs(x) if name == "log1p" else x
+        whole = _core._vmath(name, arg)
+        one_by_one = np.array([_core._vmath(name, arg[k : k + 1])[0] for k in range(arg.size)])
+        assert np.array_equal(whole, one_by_one), name

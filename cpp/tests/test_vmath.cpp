@@ -5,10 +5,13 @@
 // dispatching build on a CPU that has it, without in the sanitizer builds
 // (clones off, baseline flags). CI runs both, so both variants are held to the
 // bounds; tests/test_vmath.py checks the clone the extension runs in.
+// The float64 functions (no FMA step in either variant) are held to their
+// bounds against long double libm.
 #include <fastloss/fastloss.hpp>
 
 #include <cfloat>
 #include <cinttypes>
+#include <cstring>
 
 #include "check.hpp"
 
@@ -95,6 +98,85 @@ void ulp(Harness& h) {
       [](double x) { return std::tanh(x); }, -3.4e38f, 3.4e38f, 2.0);
 }
 
+/// |got - want| in units of the double spacing at want (long double arithmetic).
+long double ulp_error64(double got, long double want) {
+  const double w = std::fabs(static_cast<double>(want));
+  double spacing = std::nextafter(w, DBL_MAX) - w;
+  spacing = std::fmax(spacing, std::numeric_limits<double>::denorm_min());
+  return std::fabs(static_cast<long double>(got) - want) / spacing;
+}
+
+/// The float64 functions against long double libm: about a million doubles of
+/// [lo, hi] evenly spaced by bit pattern per sign, and a million uniform ones
+/// in [lo, hi] clipped to [-40, 40] (as tests/test_vmath.py, other points).
+template <class Fn, class Ref>
+void sweep64(Harness& h, const char* name, Fn fn, Ref ref, double lo, double hi,
+             double bound) {
+  long double worst = 0.0L;
+  double at = 0.0;
+  long points = 0;
+  auto one = [&](double x) {
+    ++points;
+    const long double want = ref(static_cast<long double>(x));
+    if (!std::isfinite(want) || std::fabs(want) > DBL_MAX) return;
+    const long double e = ulp_error64(fn(x), want);
+    if (!(e <= worst)) {
+      worst = e;
+      at = x;
+    }
+  };
+  auto bits = [](double d) {
+    std::uint64_t b;
+    std::memcpy(&b, &d, sizeof b);
+    return b;
+  };
+  auto from = [](std::uint64_t b) {
+    double d;
+    std::memcpy(&d, &b, sizeof d);
+    return d;
+  };
+  for (int sign : {1, -1}) {
+    // magnitudes a .. b (0.0 - x: never -0.0, whose bits are not below +0.0's)
+    const double a = sign > 0 ? std::fmax(lo, 0.0) : (hi < 0.0 ? 0.0 - hi : 0.0);
+    const double b = sign > 0 ? hi : 0.0 - lo;
+    if (a > b) continue;
+    const std::uint64_t ia = bits(a), ib = bits(b), step = (ib - ia) / 1000000 + 1;
+    for (std::uint64_t k = ia; k <= ib; k += step) one(sign * from(k));
+  }
+  Rng rng(7);
+  for (int k = 0; k < 1000000; ++k) one(rng.uniform(std::fmax(lo, -40.0), std::fmin(hi, 40.0)));
+  h.check(points > 1500000, std::string(name) + " (float64): too few points");
+  h.check(worst <= bound, std::string(name) + " (float64): " + num(static_cast<double>(worst)) +
+                              " ulp at x = " + num(at) + " (bound " + num(bound) + ")");
+  std::printf("  %-16s float64 max %.3f ulp over %ld points\n", name,
+              static_cast<double>(worst), points);
+}
+
+void ulp64(Harness& h) {
+  using LD = long double;
+  sweep64(h, "exp", [](double x) { return vm::exp(x); }, [](LD x) { return expl(x); }, -745.13,
+          709.78, 1.0);
+  sweep64(h, "log", [](double x) { return vm::log(x); }, [](LD x) { return logl(x); }, 5e-324,
+          1.7e308, 1.0);
+  sweep64(h, "log1p", [](double x) { return vm::log1p(x); }, [](LD x) { return log1pl(x); },
+          -0.9999999999999999, 1.7e308, 1.0);
+  sweep64(h, "tanh", [](double x) { return vm::tanh(x); }, [](LD x) { return tanhl(x); },
+          -1.7e308, 1.7e308, 2.0);
+  sweep64(h, "exp_nonpositive", [](double x) { return vm::exp_nonpositive(x); },
+          [](LD x) { return expl(x); }, -745.13, 0.0, 1.0);
+  sweep64(h, "log_positive", [](double x) { return vm::log_positive(x); },
+          [](LD x) { return logl(x); }, 2.2250738585072014e-308, 1.7e308, 1.0);
+  sweep64(h, "log1p_unit", [](double e) { return vm::log1p_unit(e, 1.0 / (1.0 + e)); },
+          [](LD x) { return log1pl(x); }, 0.0, 1.0, 1.0);
+  sweep64(
+      h, "tanh_parts",
+      [](double x) {
+        const double e = vm::exp(-2.0 * std::fabs(x));
+        return vm::tanh_parts(x, e, 1.0 / (1.0 + e));
+      },
+      [](LD x) { return tanhl(x); }, -1.7e308, 1.7e308, 2.0);
+}
+
 /// Special values that the polynomial variant must not change.
 void specials(Harness& h) {
   const float inf = std::numeric_limits<float>::infinity();
@@ -109,6 +191,25 @@ void specials(Harness& h) {
   h.check(vm::log1p_unit(1.0f, 0.5f) == static_cast<float>(std::log(2.0)), "log1p_unit(1)");
   h.check(vm::tanh(-0.0f) == 0.0f && std::signbit(vm::tanh(-0.0f)), "tanh(-0) keeps its sign");
   h.check(vm::tanh(inf) == 1.0f && vm::tanh(-inf) == -1.0f, "tanh(+-inf)");
+  // float64
+  const double dinf = std::numeric_limits<double>::infinity();
+  const double dnan = std::numeric_limits<double>::quiet_NaN();
+  h.check(vm::exp(dinf) == dinf && vm::exp(-dinf) == 0.0 && std::isnan(vm::exp(dnan)),
+          "exp inf/nan (float64)");
+  h.check(vm::exp(710.0) == dinf && vm::exp(-746.0) == 0.0 && vm::exp(-745.0) > 0.0,
+          "exp overflow, underflow and subnormal results (float64)");
+  h.check(vm::exp(0.0) == 1.0 && vm::exp_nonpositive(-0.0) == 1.0, "exp(0) == 1 (float64)");
+  h.check(vm::log(1.0) == 0.0 && vm::log(0.0) == -dinf && std::isnan(vm::log(-1.0)) &&
+              vm::log(dinf) == dinf,
+          "log(1), log(0), log(-1), log(inf) (float64)");
+  h.check(vm::log1p(-1.0) == -dinf && std::isnan(vm::log1p(-2.0)) && vm::log1p(dinf) == dinf,
+          "log1p(-1), log1p(-2), log1p(inf) (float64)");
+  h.check(vm::log1p(1e-300) == 1e-300 && vm::log1p_unit(1e-300, 1.0) == 1e-300 &&
+              std::signbit(vm::log1p(-0.0)),
+          "log1p(e) == e below an ulp of 1 (float64)");
+  h.check(vm::tanh(-0.0) == 0.0 && std::signbit(vm::tanh(-0.0)) && vm::tanh(dinf) == 1.0 &&
+              vm::tanh(-dinf) == -1.0 && std::isnan(vm::tanh(dnan)),
+          "tanh(-0), tanh(+-inf), tanh(nan) (float64)");
 }
 
 }  // namespace
@@ -116,5 +217,9 @@ void specials(Harness& h) {
 
 int main(int argc, char** argv) {
   using namespace fastloss_test;
-  return run_groups(argc, argv, {{"ulp", ulp}, {"specials", specials}});
+  return run_groups(argc, argv, {{"ulp", [](Harness& h) {
+                                    ulp(h);
+                                    ulp64(h);
+                                  }},
+                                  {"specials", specials}});
 }

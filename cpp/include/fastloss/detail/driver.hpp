@@ -305,41 +305,23 @@ FASTLOSS_INLINE double chunk_body(const Loss& loss, const ElementwiseProblem<T>&
       hv.stride[1], (W & (kGrad | kHess)) ? coef_of(pr, base, o) : T(0));
 }
 
-// Every float32 tile, contiguous or strided, is compiled once per instruction
-// set (FASTLOSS_DISPATCH), so strided inputs get the wide units too. float64
-// (whose transcendentals are libm's, scalar anyway) takes one baseline copy,
-// which keeps the extension's build time and size in check.
+// Every tile, contiguous or strided, float32 or float64, is compiled once per
+// instruction set (FASTLOSS_DISPATCH), so strided inputs get the wide units
+// too. float32 tiles hold two copies of their body per clone, with and without
+// FMA (with_fma_known_for); float64 math has no FMA step and holds one.
 template <unsigned W, bool kContiguous, class Loss, class T>
-FASTLOSS_DISPATCH double tile_rows_dispatched(const Loss& loss, const ElementwiseProblem<T>& pr,
+FASTLOSS_DISPATCH double tile_rows(const Loss& loss, const ElementwiseProblem<T>& pr,
                                               double base, index_t r0, index_t r1) {
-  return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
+  return with_fma_known_for<T>([&]() FASTLOSS_LAMBDA_INLINE {
     return rows_body<W, kContiguous>(loss, pr, base, r0, r1);
   });
 }
 template <unsigned W, bool kContiguous, class Loss, class T>
-double tile_rows(const Loss& loss, const ElementwiseProblem<T>& pr, double base, index_t r0,
-                 index_t r1) {
-  if constexpr (std::is_same_v<T, float>) {
-    return tile_rows_dispatched<W, kContiguous>(loss, pr, base, r0, r1);
-  } else {
-    return rows_body<W, kContiguous>(loss, pr, base, r0, r1);
-  }
-}
-template <unsigned W, bool kContiguous, class Loss, class T>
-FASTLOSS_DISPATCH double tile_chunk_dispatched(const Loss& loss, const ElementwiseProblem<T>& pr,
+FASTLOSS_DISPATCH double tile_chunk(const Loss& loss, const ElementwiseProblem<T>& pr,
                                                double base, index_t o, index_t d0, index_t n) {
-  return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
+  return with_fma_known_for<T>([&]() FASTLOSS_LAMBDA_INLINE {
     return chunk_body<W, kContiguous>(loss, pr, base, o, d0, n);
   });
-}
-template <unsigned W, bool kContiguous, class Loss, class T>
-double tile_chunk(const Loss& loss, const ElementwiseProblem<T>& pr, double base, index_t o,
-                  index_t d0, index_t n) {
-  if constexpr (std::is_same_v<T, float>) {
-    return tile_chunk_dispatched<W, kContiguous>(loss, pr, base, o, d0, n);
-  } else {
-    return chunk_body<W, kContiguous>(loss, pr, base, o, d0, n);
-  }
 }
 
 /// Samples (o, i0 .. i0 + n) of a middle or leading mean axis (inner > 1): the
@@ -395,20 +377,11 @@ FASTLOSS_INLINE double inner_body(const Loss& loss_in, const ElementwiseProblem<
 }
 
 template <unsigned W, class Loss, class T>
-FASTLOSS_DISPATCH double tile_inner_dispatched(const Loss& loss, const ElementwiseProblem<T>& pr,
+FASTLOSS_DISPATCH double tile_inner(const Loss& loss, const ElementwiseProblem<T>& pr,
                                                double base, index_t o, index_t i0, index_t n) {
-  return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
+  return with_fma_known_for<T>([&]() FASTLOSS_LAMBDA_INLINE {
     return inner_body<W>(loss, pr, base, o, i0, n);
   });
-}
-template <unsigned W, class Loss, class T>
-double tile_inner(const Loss& loss, const ElementwiseProblem<T>& pr, double base, index_t o,
-                  index_t i0, index_t n) {
-  if constexpr (std::is_same_v<T, float>) {
-    return tile_inner_dispatched<W>(loss, pr, base, o, i0, n);
-  } else {
-    return inner_body<W>(loss, pr, base, o, i0, n);
-  }
 }
 
 /// The tiled pass. Returns Σ_samples weight * per-sample loss (when kValue).

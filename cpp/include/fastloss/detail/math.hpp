@@ -12,22 +12,35 @@
 
 namespace fastloss::math {
 
-// Transcendentals used by the losses: float32 takes the branch-free,
-// vectorisable versions of vmath.hpp (<= 3 ulp, see there); float64 keeps libm.
-FASTLOSS_INLINE float exp(float x) { return vmath::exp(x); }
-FASTLOSS_INLINE double exp(double x) { return std::exp(x); }
-FASTLOSS_INLINE float log(float x) { return vmath::log(x); }
-FASTLOSS_INLINE double log(double x) { return std::log(x); }
-FASTLOSS_INLINE float log1p(float x) { return vmath::log1p(x); }
-FASTLOSS_INLINE double log1p(double x) { return std::log1p(x); }
-FASTLOSS_INLINE float tanh(float x) { return vmath::tanh(x); }
-FASTLOSS_INLINE double tanh(double x) { return std::tanh(x); }
+// Transcendentals used by the losses: the branch-free, vectorisable versions
+// of vmath.hpp, in both precisions (<= 3 ulp in float32, <= 2 in float64, see
+// there).
+template <class T>
+FASTLOSS_INLINE T exp(T x) {
+  return vmath::exp(x);
+}
+template <class T>
+FASTLOSS_INLINE T log(T x) {
+  return vmath::log(x);
+}
+template <class T>
+FASTLOSS_INLINE T log1p(T x) {
+  return vmath::log1p(x);
+}
+template <class T>
+FASTLOSS_INLINE T tanh(T x) {
+  return vmath::tanh(x);
+}
 /// e^x for x <= 0 or NaN (no overflow case).
-FASTLOSS_INLINE float exp_nonpositive(float x) { return vmath::exp_nonpositive(x); }
-FASTLOSS_INLINE double exp_nonpositive(double x) { return std::exp(x); }
+template <class T>
+FASTLOSS_INLINE T exp_nonpositive(T x) {
+  return vmath::exp_nonpositive(x);
+}
 /// log of a value already clipped to positive normal numbers (or NaN).
-FASTLOSS_INLINE float log_positive(float x) { return vmath::log_positive(x); }
-FASTLOSS_INLINE double log_positive(double x) { return std::log(x); }
+template <class T>
+FASTLOSS_INLINE T log_positive(T x) {
+  return vmath::log_positive(x);
+}
 
 /// Keras's backend.epsilon(): the clip floor of probability losses.
 inline constexpr double kKerasEpsilon = 1e-7;
@@ -56,13 +69,13 @@ FASTLOSS_INLINE T clip_nan(T x, T lo, T hi) {
 
 /// The pieces of the logistic function at x shared by sigmoid, softplus and
 /// log-cosh: e = e^-|x| (<= 1: never overflows), s = 1 / (1 + e) and
-/// l = log1p(e). One exponential and one division serve them all (float32:
-/// log1p through vmath::log1p_unit, which reuses s; float64: libm).
+/// l = log1p(e). One exponential and one division serve them all (log1p
+/// through vmath::log1p_unit, which reuses s).
 template <class T>
 struct Logistic {
   T e, s, l;
   FASTLOSS_INLINE explicit Logistic(T x)
-      : e(math::exp_nonpositive(-std::fabs(x))), s(T(1) / (T(1) + e)), l(log1p_of(e, s)) {}
+      : e(math::exp_nonpositive(-std::fabs(x))), s(T(1) / (T(1) + e)), l(vmath::log1p_unit(e, s)) {}
   /// 1 / (1 + e^-x), taken on the side where the exponential cannot overflow
   /// (x >= 0: 1 / (1 + e^-x); x < 0: e^x / (1 + e^x)); saturates to exactly
   /// 0 / 1 beyond |x| ~ 88 (float) or ~745 (double).
@@ -70,10 +83,6 @@ struct Logistic {
   /// log(1 + e^x) = max(x, 0) + log1p(e^-|x|): never overflows and keeps
   /// full relative precision for very negative x.
   FASTLOSS_INLINE T softplus(T x) const { return max_nan(x, T(0)) + l; }
-
- private:
-  static FASTLOSS_INLINE float log1p_of(float e, float s) { return vmath::log1p_unit(e, s); }
-  static FASTLOSS_INLINE double log1p_of(double e, double) { return std::log1p(e); }
 };
 
 /// log(1 + e^x), stable for every x (see Logistic). +inf -> +inf, -inf -> 0.
@@ -89,11 +98,11 @@ FASTLOSS_INLINE T sigmoid(T x) {
 }
 
 /// tanh(x) from the pieces of Logistic(2x) (e = e^-2|x|, s = 1 / (1 + e)):
-/// no second exponential or division (float32); float64: libm.
-FASTLOSS_INLINE float tanh_from(float x, const Logistic<float>& l2) {
+/// no second exponential or division.
+template <class T>
+FASTLOSS_INLINE T tanh_from(T x, const Logistic<T>& l2) {
   return vmath::tanh_parts(x, l2.e, l2.s);
 }
-FASTLOSS_INLINE double tanh_from(double x, const Logistic<double>&) { return std::tanh(x); }
 
 /// d/dx of |x| as autograd frameworks define it: sign(x), and 0 at x == 0.
 template <class T>

@@ -340,13 +340,13 @@ FASTLOSS_INLINE double rows_tile(const Loss& loss, const RowsProblem<T>& pr, dou
   }
 }
 
-/// float32 tiles, in every access mode, are compiled once per instruction set
-/// (see isa.hpp); float64 takes one baseline copy (as in driver.hpp).
+/// Row tiles, in every access mode and both precisions, are compiled once per
+/// instruction set (see isa.hpp and driver.hpp).
 template <unsigned W, RowAccess kAccess, class Loss, class T>
 FASTLOSS_DISPATCH double rows_dispatched(const Loss& loss, const RowsProblem<T>& pr,
                                          double grad_base, index_t s0, index_t s1,
                                          GatherBuffers<T> buf) {
-  return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
+  return with_fma_known_for<T>([&]() FASTLOSS_LAMBDA_INLINE {
     return rows_tile<W, kAccess>(loss, pr, grad_base, s0, s1, buf);
   });
 }
@@ -369,11 +369,7 @@ double run_rows_impl(const Loss& loss, const RowsProblem<T>& pr, double grad_bas
       buf.target = pr.y_true.data ? gather_buffer<T>(1, n) : nullptr;
       buf.hess = (W & kHess) != 0 ? gather_buffer<T>(2, n) : nullptr;
     }
-    if constexpr (std::is_same_v<T, float>) {
-      part[t] = rows_dispatched<W, kAccess>(loss, pr, grad_base, s0, s1, buf);
-    } else {
-      part[t] = rows_tile<W, kAccess>(loss, pr, grad_base, s0, s1, buf);
-    }
+    part[t] = rows_dispatched<W, kAccess>(loss, pr, grad_base, s0, s1, buf);
   });
   double total = 0.0;
   for (index_t t = 0; t < tiles; ++t) total += part[t];
