@@ -105,3 +105,38 @@ def test_dispatch_from_main(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bench, "main", lambda argv: seen.append(argv) or 0)
     assert fl_main.main(["bench", "--quick"]) == 0
     assert seen == [["--quick"]]
+
+
+def test_targets_not_met_say_why_and_the_peers_are_summarised() -> None:
+    """Each target not met gets the measured reason: compute-bound when the arithmetic alone
+    is above the bound, memory traffic when it is within, a peer's moving time otherwise;
+    the peer summary counts the cells where fastloss is faster and names the slowest."""
+    bench = _harness()
+    targets = [
+        bench.Target("LogCosh, 10^7", "≤ 2× the floor", "2.60×", False, 2.23, 2.0),
+        bench.Target("Focal, 10^7", "≤ 2× the floor", "2.10×", False, 1.80, 2.0),
+        bench.Target("MSE, 10^7", "≤ 1.3× the floor", "1.00×", True, 0.30, 1.3),
+        bench.Target("SparseCE 4096x1000", "≥ 3× faster than PyTorch", "2.70×", False),
+    ]
+    single = {("SparseCE 4096x1000", "≥ 3× faster than PyTorch"):
+              bench.Target("SparseCE 4096x1000", "≥ 3× faster than PyTorch", "4.77×", True)}
+    lines = bench._not_met_reasons(targets, single)
+    text = "\n".join(lines)
+    assert len([line for line in lines if line.startswith("- ")]) == 3
+    assert "LogCosh, 10^7, ≤ 2× the floor: 2.60×; compute-bound" in text
+    assert "Focal, 10^7, ≤ 2× the floor: 2.10×; the arithmetic alone (1.80×) is within" in text
+    assert "MSE" not in text
+    assert "moves between runs (1 thread: 4.77×)" in text
+    assert bench._not_met_reasons(targets[2:3], {}) == []
+
+    res = bench.Results()
+    res.cases = [("MSE", 100, ""), ("BCE", 100, "")]
+    for (case, impl), t in {("MSE", "fastloss"): 1.0, ("MSE", "numpy"): 4.0,
+                            ("BCE", "fastloss"): 2.0, ("BCE", "numpy"): 1.0,
+                            ("MSE", "torch"): 3.0}.items():
+        res.times[(case, 100, "float32", 1, impl)] = t
+    summary = "\n".join(bench._peer_summary(res, ["float32"], (1,)))
+    assert "NumPy: fastloss is faster in 1 of 2 cases" in summary
+    assert "smallest speed-up is 0.50× (BCE at 10^2, float32, 1 thread)" in summary
+    assert "PyTorch: fastloss is faster in 1 of 1 cases" in summary
+    assert "scikit-learn" not in summary

@@ -60,7 +60,7 @@ inline __attribute__((always_inline)) void vmath_map(int which, const T* in, T* 
 /// accuracy tests measure the clone (with or without FMA) the losses run in.
 template <class T>
 FASTLOSS_DISPATCH void vmath_eval(int which, const T* in, T* out, fastloss::index_t n) {
-  fastloss::with_fma_known_for<T>([&]() FASTLOSS_LAMBDA_INLINE {
+  fastloss::with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
     vmath_map(which, in, out, n);
   });
 }

@@ -5,8 +5,8 @@
 // dispatching build on a CPU that has it, without in the sanitizer builds
 // (clones off, baseline flags). CI runs both, so both variants are held to the
 // bounds; tests/test_vmath.py checks the clone the extension runs in.
-// The float64 functions (no FMA step in either variant) are held to their
-// bounds against long double libm.
+// The float64 functions, in the same two variants, are held to their bounds
+// against long double libm.
 #include <fastloss/fastloss.hpp>
 
 #include <cfloat>

@@ -307,19 +307,19 @@ FASTLOSS_INLINE double chunk_body(const Loss& loss, const ElementwiseProblem<T>&
 
 // Every tile, contiguous or strided, float32 or float64, is compiled once per
 // instruction set (FASTLOSS_DISPATCH), so strided inputs get the wide units
-// too. float32 tiles hold two copies of their body per clone, with and without
-// FMA (with_fma_known_for); float64 math has no FMA step and holds one.
+// too, and holds two copies of its body per clone, with and without FMA
+// (with_fma_known).
 template <unsigned W, bool kContiguous, class Loss, class T>
 FASTLOSS_DISPATCH double tile_rows(const Loss& loss, const ElementwiseProblem<T>& pr,
                                               double base, index_t r0, index_t r1) {
-  return with_fma_known_for<T>([&]() FASTLOSS_LAMBDA_INLINE {
+  return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
     return rows_body<W, kContiguous>(loss, pr, base, r0, r1);
   });
 }
 template <unsigned W, bool kContiguous, class Loss, class T>
 FASTLOSS_DISPATCH double tile_chunk(const Loss& loss, const ElementwiseProblem<T>& pr,
                                                double base, index_t o, index_t d0, index_t n) {
-  return with_fma_known_for<T>([&]() FASTLOSS_LAMBDA_INLINE {
+  return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
     return chunk_body<W, kContiguous>(loss, pr, base, o, d0, n);
   });
 }
@@ -379,7 +379,7 @@ FASTLOSS_INLINE double inner_body(const Loss& loss_in, const ElementwiseProblem<
 template <unsigned W, class Loss, class T>
 FASTLOSS_DISPATCH double tile_inner(const Loss& loss, const ElementwiseProblem<T>& pr,
                                                double base, index_t o, index_t i0, index_t n) {
-  return with_fma_known_for<T>([&]() FASTLOSS_LAMBDA_INLINE {
+  return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
     return inner_body<W>(loss, pr, base, o, i0, n);
   });
 }

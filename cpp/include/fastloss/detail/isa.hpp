@@ -7,8 +7,6 @@
 // flags of the build.
 #pragma once
 
-#include <type_traits>
-
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(FASTLOSS_NO_DISPATCH)
 #define FASTLOSS_HAS_DISPATCH 1
@@ -68,18 +66,6 @@ template <class F>
 FASTLOSS_INLINE decltype(auto) with_fma_known(const F& f) {
   if (fma_clone()) return f();
   return f();
-}
-
-/// with_fma_known for code computing in precision T: only the float32 math
-/// (vmath.hpp) has FMA steps, so float64 code runs f() unbranched and each
-/// clone holds one copy of it.
-template <class T, class F>
-FASTLOSS_INLINE decltype(auto) with_fma_known_for(const F& f) {
-  if constexpr (std::is_same_v<T, float>) {
-    return with_fma_known(f);
-  } else {
-    return f();
-  }
 }
 
 /// The instruction set the kernels run with on this machine.

@@ -346,7 +346,7 @@ template <unsigned W, RowAccess kAccess, class Loss, class T>
 FASTLOSS_DISPATCH double rows_dispatched(const Loss& loss, const RowsProblem<T>& pr,
                                          double grad_base, index_t s0, index_t s1,
                                          GatherBuffers<T> buf) {
-  return with_fma_known_for<T>([&]() FASTLOSS_LAMBDA_INLINE {
+  return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
     return rows_tile<W, kAccess>(loss, pr, grad_base, s0, s1, buf);
   });
 }
