@@ -117,16 +117,18 @@ def test_targets_not_met_say_why_and_the_peers_are_summarised() -> None:
         bench.Target("Focal, 10^7", "≤ 2× the floor", "2.10×", False, 1.80, 2.0),
         bench.Target("MSE, 10^7", "≤ 1.3× the floor", "1.00×", True, 0.30, 1.3),
         bench.Target("SparseCE 4096x1000", "≥ 3× faster than PyTorch", "2.70×", False),
+        bench.Target("2 threads vs 1: SparseCE 4096x1000", "≥ 1.7×", "1.09×", False),
     ]
     single = {("SparseCE 4096x1000", "≥ 3× faster than PyTorch"):
               bench.Target("SparseCE 4096x1000", "≥ 3× faster than PyTorch", "4.77×", True)}
     lines = bench._not_met_reasons(targets, single)
     text = "\n".join(lines)
-    assert len([line for line in lines if line.startswith("- ")]) == 3
+    assert len([line for line in lines if line.startswith("- ")]) == 4
     assert "LogCosh, 10^7, ≤ 2× the floor: 2.60×; compute-bound" in text
     assert "Focal, 10^7, ≤ 2× the floor: 2.10×; the arithmetic alone (1.80×) is within" in text
     assert "MSE" not in text
     assert "moves between runs (1 thread: 4.77×)" in text
+    assert "1.09×; fastloss's own times at 1 and N threads" in text
     assert bench._not_met_reasons(targets[2:3], {}) == []
 
     res = bench.Results()

@@ -21,16 +21,17 @@ def ulp_error(got: np.ndarray, want: np.ndarray) -> np.ndarray:
     return np.abs(got.astype(np.float64) - want) / spacing
 
 
-def every_float(lo: float, hi: float, step: int) -> np.ndarray:
-    """Every `step`-th float32 in [lo, hi] by bit pattern (both signs handled)."""
+def every_float(lo: float, hi: float, step: int, dtype: type = np.float32) -> np.ndarray:
+    """Every `step`-th float32 (or `dtype`) in [lo, hi] by bit pattern (both signs handled)."""
+    itype = np.int32 if dtype == np.float32 else np.int64
     parts = []
     for a, b in [(lo, min(hi, -0.0)), (max(lo, 0.0), hi)]:
         if a > b or (a == b == 0.0 and parts):
             continue
-        ia = np.float32(abs(a) if a >= 0 else abs(b)).view(np.int32)
-        ib = np.float32(abs(b) if a >= 0 else abs(a)).view(np.int32)
-        bits = np.arange(min(ia, ib), max(ia, ib) + 1, step, dtype=np.int32)
-        x = bits.view(np.float32)
+        ia = dtype(abs(a) if a >= 0 else abs(b)).view(itype)
+        ib = dtype(abs(b) if a >= 0 else abs(a)).view(itype)
+        bits = np.arange(min(ia, ib), max(ia, ib) + 1, step, dtype=itype)
+        x = bits.view(dtype)
         parts.append(x if a >= 0 else -x)
     return np.concatenate(parts)
 
@@ -104,20 +105,15 @@ def ulp_error64(got: np.ndarray, want: np.ndarray) -> np.ndarray:
 
 
 def doubles(lo: float, hi: float, points: int) -> np.ndarray:
-    """About `points` doubles of [lo, hi] evenly spaced by bit pattern per sign,
-    and as many drawn uniformly from [lo, hi] clipped to [-40, 40]."""
-    parts = []
-    for a, b in [(lo, min(hi, -0.0)), (max(lo, 0.0), hi)]:
-        if a > b or (a == b == 0.0 and parts):
-            continue
-        ia = np.float64(min(abs(a), abs(b))).view(np.int64)
-        ib = np.float64(max(abs(a), abs(b))).view(np.int64)
-        step = max(1, int(ib - ia) // (points // 2))
-        x = np.arange(ia, ib + 1, step, dtype=np.int64).view(np.float64)
-        parts.append(x if a >= 0 else -x)
+    """About `points` doubles of [lo, hi] evenly spaced by bit pattern (the same
+    number in every binade), and as many drawn uniformly from [lo, hi] clipped to
+    [-40, 40]."""
+    nearest_zero = 0.0 if lo <= 0.0 <= hi else min(abs(lo), abs(hi))
+    span = int(np.float64(max(abs(lo), abs(hi))).view(np.int64)) - int(
+        np.float64(nearest_zero).view(np.int64))
+    x = every_float(lo, hi, max(1, span // (points // 2)), np.float64)
     rng = np.random.default_rng(5)
-    parts.append(rng.uniform(max(lo, -40.0), min(hi, 40.0), points))
-    return np.concatenate(parts)
+    return np.concatenate([x, rng.uniform(max(lo, -40.0), min(hi, 40.0), points)])
 
 
 SWEEPS64 = [

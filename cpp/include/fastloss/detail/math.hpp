@@ -14,33 +14,14 @@ namespace fastloss::math {
 
 // Transcendentals used by the losses: the branch-free, vectorisable versions
 // of vmath.hpp, in both precisions (<= 3 ulp in float32, <= 2 in float64, see
-// there).
-template <class T>
-FASTLOSS_INLINE T exp(T x) {
-  return vmath::exp(x);
-}
-template <class T>
-FASTLOSS_INLINE T log(T x) {
-  return vmath::log(x);
-}
-template <class T>
-FASTLOSS_INLINE T log1p(T x) {
-  return vmath::log1p(x);
-}
-template <class T>
-FASTLOSS_INLINE T tanh(T x) {
-  return vmath::tanh(x);
-}
-/// e^x for x <= 0 or NaN (no overflow case).
-template <class T>
-FASTLOSS_INLINE T exp_nonpositive(T x) {
-  return vmath::exp_nonpositive(x);
-}
-/// log of a value already clipped to positive normal numbers (or NaN).
-template <class T>
-FASTLOSS_INLINE T log_positive(T x) {
-  return vmath::log_positive(x);
-}
+// there); exp_nonpositive takes arguments <= 0 (or NaN), log_positive
+// arguments already clipped to positive normal numbers (or NaN).
+using vmath::exp;
+using vmath::exp_nonpositive;
+using vmath::log;
+using vmath::log1p;
+using vmath::log_positive;
+using vmath::tanh;
 
 /// Keras's backend.epsilon(): the clip floor of probability losses.
 inline constexpr double kKerasEpsilon = 1e-7;

@@ -61,16 +61,16 @@
 namespace fastloss::vmath {
 
 namespace detail {
-FASTLOSS_VMATH_INLINE float from_bits(std::int32_t b) {
-  float f;
-  std::memcpy(&f, &b, sizeof f);
-  return f;
+/// v's bits read as a To of the same size (C++20's std::bit_cast).
+template <class To, class From>
+FASTLOSS_VMATH_INLINE To bit_cast(From v) {
+  static_assert(sizeof(To) == sizeof(From), "bit_cast between types of one size");
+  To out;
+  std::memcpy(&out, &v, sizeof out);
+  return out;
 }
-FASTLOSS_VMATH_INLINE std::int32_t to_bits(float f) {
-  std::int32_t b;
-  std::memcpy(&b, &f, sizeof b);
-  return b;
-}
+FASTLOSS_VMATH_INLINE float from_bits(std::int32_t b) { return bit_cast<float>(b); }
+FASTLOSS_VMATH_INLINE std::int32_t to_bits(float f) { return bit_cast<std::int32_t>(f); }
 /// y * 2^n for integer n in [-252, 254], applied as two normal powers of two
 /// so that neither factor over- or underflows on its own.
 FASTLOSS_VMATH_INLINE float ldexp_split(float y, std::int32_t n) {
@@ -91,9 +91,7 @@ FASTLOSS_VMATH_INLINE double fmadd(double a, double b, double c) {
 }  // namespace detail
 
 namespace detail {
-constexpr float kExpHi = 88.72283935546875f;  // above: overflow to +inf
-constexpr float kExpLo = -103.972084045410f;  // below: underflow to 0
-/// e^x for x in [kExpLo, kExpHi].
+/// e^x for x in [Limits<float>::kExpLo, kExpHi] (below).
 FASTLOSS_VMATH_INLINE float exp_in_range(float xc) {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kShift = 12582912.0f;       // 1.5 * 2^23: rounds to nearest integer
@@ -110,24 +108,6 @@ FASTLOSS_VMATH_INLINE float exp_in_range(float xc) {
   return ldexp_split(y, static_cast<std::int32_t>(nf));
 }
 }  // namespace detail
-
-FASTLOSS_VMATH_INLINE float exp(float x) {
-  using detail::kExpHi;
-  using detail::kExpLo;
-  const float xc = x > kExpHi ? kExpHi : (x < kExpLo ? kExpLo : x);
-  float out = detail::exp_in_range(xc);
-  out = x > kExpHi ? std::numeric_limits<float>::infinity() : out;
-  out = x < kExpLo ? 0.0f : out;
-  return x != x ? x : out;
-}
-
-/// e^x for x <= 0 (or NaN, which the arithmetic carries through): exp
-/// without the overflow case, for arguments such as -|z| or z - max z.
-FASTLOSS_VMATH_INLINE float exp_nonpositive(float x) {
-  using detail::kExpLo;
-  const float out = detail::exp_in_range(x < kExpLo ? kExpLo : x);
-  return x < kExpLo ? 0.0f : out;
-}
 
 namespace detail {
 /// log(1 + f) for f in [sqrt(1/2) - 1, sqrt(2) - 1) plus ef log 2, the
@@ -167,43 +147,6 @@ FASTLOSS_VMATH_INLINE float log_normal(float x, float shift) {
 }
 }  // namespace detail
 
-FASTLOSS_VMATH_INLINE float log(float x) {
-  constexpr float kMinNormal = 1.17549435e-38f;
-  const bool sub = x < kMinNormal;
-  const float xs = sub ? x * 8388608.0f : x;  // subnormals: scale by 2^23 first
-  float out = detail::log_normal(xs, sub ? 23.0f : 0.0f);
-  out = x == std::numeric_limits<float>::infinity() ? x : out;
-  out = x == 0.0f ? -std::numeric_limits<float>::infinity() : out;
-  out = x < 0.0f ? std::numeric_limits<float>::quiet_NaN() : out;
-  return x != x ? x : out;
-}
-
-/// log(x) for x a positive normal float or NaN (callers clip to a positive
-/// range first): the special cases of log are left out.
-FASTLOSS_VMATH_INLINE float log_positive(float x) {
-  const float out = detail::log_normal(x, 0.0f);
-  return x != x ? x : out;
-}
-
-/// log1p(e) for e in [0, 1] (or NaN), given s = 1 / (1 + e) rounded.
-FASTLOSS_VMATH_INLINE float log1p_unit(float e, float s) {
-  const float u = 1.0f + e;
-  const float c = e - (u - 1.0f);  // u + c == 1 + e exactly (|e| <= 1)
-  const bool high = u >= 1.41421356237309505f;
-  const float f = (high ? 0.5f * u : u) - 1.0f;  // exact
-  // log(u + c) = log(u) + c / u to first order; c / u <= 2^-24 relative
-  return detail::log_reduced<true>(f, high ? 1.0f : 0.0f, c * s);
-}
-
-FASTLOSS_VMATH_INLINE float log1p(float x) {
-  const float u = 1.0f + x;
-  const float d = u - 1.0f;
-  // u == 1: x is below half an ulp of 1 and log1p(x) == x to float precision
-  const float ratio = d == 0.0f ? 1.0f : x / d;
-  const float out = d == 0.0f ? x : log(u) * ratio;
-  return u == std::numeric_limits<float>::infinity() ? u : out;
-}
-
 namespace detail {
 /// tanh(x) for |x| < 0.625: odd polynomial.
 FASTLOSS_VMATH_INLINE float tanh_small(float x) {
@@ -216,27 +159,6 @@ FASTLOSS_VMATH_INLINE float tanh_small(float x) {
   return x + (p * z) * x;
 }
 }  // namespace detail
-
-FASTLOSS_VMATH_INLINE float tanh(float x) {
-  const float a = x < 0.0f ? -x : x;
-  const float small = detail::tanh_small(x);
-  const float e = exp(2.0f * (a > 9.1f ? 9.1f : a));  // tanh(9.1) == 1 in float
-  float big = 1.0f - 2.0f / (e + 1.0f);
-  big = x < 0.0f ? -big : big;
-  const float out = a < 0.625f ? small : big;
-  return (x != x || x == 0.0f) ? x : out;  // NaN, and the sign of -0
-}
-
-/// tanh(x) given E = e^(-2|x|) and s = 1 / (1 + E), which a caller computing
-/// log cosh has at hand: 1 - 2 E s beyond |x| = 0.625, the polynomial below.
-FASTLOSS_VMATH_INLINE float tanh_parts(float x, float E, float s) {
-  const float a = x < 0.0f ? -x : x;
-  const float small = detail::tanh_small(x);
-  float big = 1.0f - 2.0f * (E * s);
-  big = x < 0.0f ? -big : big;
-  const float out = a < 0.625f ? small : big;
-  return (x != x || x == 0.0f) ? x : out;  // NaN, and the sign of -0
-}
 
 
 // ---------------------------------------------------------------------------
@@ -267,25 +189,15 @@ FASTLOSS_VMATH_INLINE float tanh_parts(float x, float E, float s) {
 //         log1p, tanh on the domains of their float32 counterparts.
 
 namespace detail {
-FASTLOSS_VMATH_INLINE double from_bits64(std::uint64_t b) {
-  double d;
-  std::memcpy(&d, &b, sizeof d);
-  return d;
-}
-FASTLOSS_VMATH_INLINE std::uint64_t to_bits64(double d) {
-  std::uint64_t b;
-  std::memcpy(&b, &d, sizeof b);
-  return b;
-}
+FASTLOSS_VMATH_INLINE double from_bits64(std::uint64_t b) { return bit_cast<double>(b); }
+FASTLOSS_VMATH_INLINE std::uint64_t to_bits64(double d) { return bit_cast<std::uint64_t>(d); }
 // ln 2 = kLn2Hi64 + kLn2Lo64, kLn2Hi64 with 42 significant bits, so that
 // n * kLn2Hi64 is exact for |n| < 2^11.
 constexpr double kLn2Hi64 = 0.6931471805598903;
 constexpr double kLn2Lo64 = 5.497923018708371e-14;
-constexpr double kExpHi64 = 709.782712893384;     // above: overflow to +inf
-constexpr double kExpLo64 = -745.1332191019412;   // below: underflow to 0
 constexpr double kShift64 = 6755399441055744.0;   // 1.5 * 2^52
 
-/// e^x for x in [kExpLo64, kExpHi64].
+/// e^x for x in [Limits<double>::kExpLo, kExpHi] (below).
 FASTLOSS_VMATH_INLINE double exp_in_range(double xc) {
   // t's low bits hold n = round(x / ln 2) in two's complement
   const double t = xc * 1.4426950408889634 + kShift64;
@@ -310,6 +222,7 @@ FASTLOSS_VMATH_INLINE double exp_in_range(double xc) {
 
 /// log(1 + f) for f in [sqrt(1/2) - 1, sqrt(2) - 1) plus ef log 2 plus a
 /// small term `extra` added before the last roundings.
+template <bool kExtra>
 FASTLOSS_VMATH_INLINE double log_reduced(double f, double ef, double extra) {
   const double s = f / (2.0 + f);
   const double z = s * s;
@@ -320,11 +233,14 @@ FASTLOSS_VMATH_INLINE double log_reduced(double f, double ef, double extra) {
   const double p45 = fmadd(0.15331721490738642, z, 0.18182889128565508);
   const double p = fmadd(fmadd(0.14616451042434167, z2, p45), z4, fmadd(p23, z2, p01));
   const double hfsq = 0.5 * (f * f);
-  const double tail = s * (hfsq + z * p) + (ef * kLn2Lo64 + extra);
+  double tail = ef * kLn2Lo64;
+  if constexpr (kExtra) tail += extra;
+  tail = s * (hfsq + z * p) + tail;
   return ef * kLn2Hi64 + (f - (hfsq - tail));
 }
 
 /// log(x 2^-shift) + extra of a positive normal double x (extra small).
+template <bool kExtra = false>
 FASTLOSS_VMATH_INLINE double log_normal(double x, double shift, double extra = 0.0) {
   const std::uint64_t bits = to_bits64(x);
   // the biased exponent as a double, through the bits of 2^52 + e
@@ -332,7 +248,7 @@ FASTLOSS_VMATH_INLINE double log_normal(double x, double shift, double extra = 0
   double m = from_bits64((bits & 0x000fffffffffffffULL) | 0x3fe0000000000000ULL);  // [0.5, 1)
   const bool low = m < 0.7071067811865476;
   m = low ? m + m - 1.0 : m - 1.0;
-  return log_reduced(m, eb - (low ? 1023.0 : 1022.0) - shift, extra);
+  return log_reduced<kExtra>(m, eb - (low ? 1023.0 : 1022.0) - shift, extra);
 }
 
 /// tanh(x) for |x| < 0.5625: x + x^3 P(x^2).
@@ -350,45 +266,113 @@ FASTLOSS_VMATH_INLINE double tanh_small(double x) {
 }
 }  // namespace detail
 
-FASTLOSS_VMATH_INLINE double exp(double x) {
-  using detail::kExpHi64;
-  using detail::kExpLo64;
-  const double xc = x > kExpHi64 ? kExpHi64 : (x < kExpLo64 ? kExpLo64 : x);
-  double out = detail::exp_in_range(xc);
-  out = x > kExpHi64 ? std::numeric_limits<double>::infinity() : out;
-  out = x < kExpLo64 ? 0.0 : out;
+// ---------------------------------------------------------------------------
+// The functions of both precisions: special cases around the reduced-range
+// steps above, with each precision's limits.
+
+namespace detail {
+template <class T>
+struct Limits;
+template <>
+struct Limits<float> {
+  static constexpr float kExpHi = 88.72283935546875f;  // above: overflow to +inf
+  static constexpr float kExpLo = -103.972084045410f;  // below: underflow to 0
+  static constexpr float kMinNormal = 1.17549435e-38f;
+  static constexpr float kSubScale = 8388608.0f, kSubShift = 23.0f;  // 2^23
+  static constexpr float kTanhSmall = 0.625f;  // tanh's polynomial below
+  static constexpr float kTanhOne = 9.1f;      // tanh == 1 beyond
+};
+template <>
+struct Limits<double> {
+  static constexpr double kExpHi = 709.782712893384;    // above: overflow to +inf
+  static constexpr double kExpLo = -745.1332191019412;  // below: underflow to 0
+  static constexpr double kMinNormal = 2.2250738585072014e-308;
+  static constexpr double kSubScale = 4503599627370496.0, kSubShift = 52.0;  // 2^52
+  static constexpr double kTanhSmall = 0.5625;
+  static constexpr double kTanhOne = 19.1;
+};
+}  // namespace detail
+
+template <class T>
+FASTLOSS_VMATH_INLINE T exp(T x) {
+  using L = detail::Limits<T>;
+  const T xc = x > L::kExpHi ? L::kExpHi : (x < L::kExpLo ? L::kExpLo : x);
+  T out = detail::exp_in_range(xc);
+  out = x > L::kExpHi ? std::numeric_limits<T>::infinity() : out;
+  out = x < L::kExpLo ? T(0) : out;
   return x != x ? x : out;
 }
 
-FASTLOSS_VMATH_INLINE double exp_nonpositive(double x) {
-  using detail::kExpLo64;
-  const double out = detail::exp_in_range(x < kExpLo64 ? kExpLo64 : x);
-  return x < kExpLo64 ? 0.0 : out;
+/// e^x for x <= 0 (or NaN, which the arithmetic carries through): exp
+/// without the overflow case, for arguments such as -|z| or z - max z.
+template <class T>
+FASTLOSS_VMATH_INLINE T exp_nonpositive(T x) {
+  using L = detail::Limits<T>;
+  const T out = detail::exp_in_range(x < L::kExpLo ? L::kExpLo : x);
+  return x < L::kExpLo ? T(0) : out;
 }
 
-FASTLOSS_VMATH_INLINE double log(double x) {
-  constexpr double kMinNormal = 2.2250738585072014e-308;
-  const bool sub = x < kMinNormal;
-  const double xs = sub ? x * 4503599627370496.0 : x;  // subnormals: scale by 2^52 first
-  double out = detail::log_normal(xs, sub ? 52.0 : 0.0);
-  out = x == std::numeric_limits<double>::infinity() ? x : out;
-  out = x == 0.0 ? -std::numeric_limits<double>::infinity() : out;
-  out = x < 0.0 ? std::numeric_limits<double>::quiet_NaN() : out;
+template <class T>
+FASTLOSS_VMATH_INLINE T log(T x) {
+  using L = detail::Limits<T>;
+  const bool sub = x < L::kMinNormal;
+  const T xs = sub ? x * L::kSubScale : x;  // subnormals: scaled to normals first
+  T out = detail::log_normal(xs, sub ? L::kSubShift : T(0));
+  out = x == std::numeric_limits<T>::infinity() ? x : out;
+  out = x == T(0) ? -std::numeric_limits<T>::infinity() : out;
+  out = x < T(0) ? std::numeric_limits<T>::quiet_NaN() : out;
   return x != x ? x : out;
 }
 
-FASTLOSS_VMATH_INLINE double log_positive(double x) {
-  const double out = detail::log_normal(x, 0.0);
+/// log(x) for x a positive normal number or NaN (callers clip to a positive
+/// range first): the special cases of log are left out.
+template <class T>
+FASTLOSS_VMATH_INLINE T log_positive(T x) {
+  const T out = detail::log_normal(x, T(0));
   return x != x ? x : out;
+}
+
+/// tanh(x) given E = e^(-2|x|) and s = 1 / (1 + E), which a caller computing
+/// log cosh has at hand: 1 - 2 E s beyond |x| = kTanhSmall, the polynomial
+/// below.
+template <class T>
+FASTLOSS_VMATH_INLINE T tanh_parts(T x, T E, T s) {
+  const T a = x < T(0) ? -x : x;
+  const T small = detail::tanh_small(x);
+  T big = T(1) - T(2) * (E * s);
+  big = x < T(0) ? -big : big;
+  const T out = a < detail::Limits<T>::kTanhSmall ? small : big;
+  return (x != x || x == T(0)) ? x : out;  // NaN, and the sign of -0
+}
+
+template <class T>
+FASTLOSS_VMATH_INLINE T tanh(T x) {
+  const T a = x < T(0) ? -x : x;
+  const T one = detail::Limits<T>::kTanhOne;  // tanh(one) rounds to 1
+  const T E = exp_nonpositive(T(-2) * (a > one ? one : a));
+  return tanh_parts(x, E, T(1) / (T(1) + E));
 }
 
 /// log1p(e) for e in [0, 1] (or NaN), given s = 1 / (1 + e) rounded.
-FASTLOSS_VMATH_INLINE double log1p_unit(double e, double s) {
-  const double u = 1.0 + e;
-  const double c = e - (u - 1.0);  // u + c == 1 + e exactly (|e| <= 1)
-  const bool high = u >= 1.4142135623730951;
-  const double f = (high ? 0.5 * u : u) - 1.0;  // exact
-  return detail::log_reduced(f, high ? 1.0 : 0.0, c * s);
+template <class T>
+FASTLOSS_VMATH_INLINE T log1p_unit(T e, T s) {
+  const T u = T(1) + e;
+  const T c = e - (u - T(1));  // u + c == 1 + e exactly (|e| <= 1)
+  const bool high = u >= static_cast<T>(1.41421356237309505);
+  const T f = (high ? T(0.5) * u : u) - T(1);  // exact
+  // log(u + c) = log(u) + c / u to first order; c / u <= half an ulp
+  return detail::log_reduced<true>(f, high ? T(1) : T(0), c * s);
+}
+
+// log1p of any argument: different methods in the two precisions.
+
+FASTLOSS_VMATH_INLINE float log1p(float x) {
+  const float u = 1.0f + x;
+  const float d = u - 1.0f;
+  // u == 1: x is below half an ulp of 1 and log1p(x) == x to float precision
+  const float ratio = d == 0.0f ? 1.0f : x / d;
+  const float out = d == 0.0f ? x : log(u) * ratio;
+  return u == std::numeric_limits<float>::infinity() ? u : out;
 }
 
 FASTLOSS_VMATH_INLINE double log1p(double x) {
@@ -398,27 +382,11 @@ FASTLOSS_VMATH_INLINE double log1p(double x) {
   // u is never subnormal (u >= 2^-53 for x > -1); log_normal handles
   // (0, inf), the selects the rest
   const double uc = u > 0.0 ? u : 1.0;
-  double out = detail::log_normal(uc, 0.0, c / uc);
+  double out = detail::log_normal<true>(uc, 0.0, c / uc);
   out = u == std::numeric_limits<double>::infinity() ? u : out;
   out = u == 0.0 ? -std::numeric_limits<double>::infinity() : out;
   out = u < 0.0 ? std::numeric_limits<double>::quiet_NaN() : out;
   return (x != x || x == 0.0) ? x : out;  // NaN, and the sign of -0
-}
-
-FASTLOSS_VMATH_INLINE double tanh_parts(double x, double E, double s) {
-  const double a = x < 0.0 ? -x : x;
-  const double small = detail::tanh_small(x);
-  double big = 1.0 - 2.0 * (E * s);
-  big = x < 0.0 ? -big : big;
-  const double out = a < 0.5625 ? small : big;
-  return (x != x || x == 0.0) ? x : out;  // NaN, and the sign of -0
-}
-
-FASTLOSS_VMATH_INLINE double tanh(double x) {
-  const double a = x < 0.0 ? -x : x;
-  // tanh(19.1) == 1 in double
-  const double E = exp_nonpositive(-2.0 * (a > 19.1 ? 19.1 : a));
-  return tanh_parts(x, E, 1.0 / (1.0 + E));
 }
 
 }  // namespace fastloss::vmath
