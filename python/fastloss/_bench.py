@@ -558,9 +558,9 @@ def _not_met_reasons(targets: list[Target], single: dict[tuple[str, str], Target
             why = (f"the arithmetic alone ({_fmt_ratio(t.arith)}) is within the target: the "
                    "rest is memory traffic that the arithmetic does not hide in this run")
         elif "threads vs 1" in t.case:
-            why = ("fastloss's own times at 1 and N threads, from alternating runs: "
-                   "another process on the shared cores (load averages above) takes "
-                   "the second core from the N-thread runs")
+            why = ("fastloss's own times at 1 and N threads, from alternating runs; this "
+                   "run measured no cause, but on a shared machine another process can "
+                   "hold the second core (see the load averages above)")
         else:
             one = single.get((t.case, t.target))
             why = ("a ratio to a peer's time, which moves between runs"

@@ -1,7 +1,9 @@
-// Branch-free float32 and float64 exp / log / log1p / tanh (float64 at the
-// end of the file). Every step is plain arithmetic,
-// integer bit manipulation and selects, so a compiler vectorises loops that
-// call them (glibc's scalar expf/logf stop vectorisation and cost 3-5 ns each).
+// Branch-free float32 and float64 exp / log / log1p / tanh: the reduced-range
+// steps of each precision, then the special cases as one template for both
+// (with each precision's limits, detail::Limits), then log1p. Every step is
+// plain arithmetic, integer bit manipulation and selects, so a compiler
+// vectorises loops that call them (glibc's scalar expf/logf stop
+// vectorisation and cost 3-5 ns each).
 //
 // Method (classic Cody-Waite range reduction + minimax polynomials, the
 // coefficients of Moshier's Cephes single-precision library, re-derived forms):
@@ -10,7 +12,8 @@
 //         smallest subnormal are right).
 //   log:  x = m 2^e, m in [sqrt(1/2), sqrt(2)); log(m) = f - f^2/2 + f^3 P(f), f = m-1.
 //   log1p: Goldberg's trick log1p(x) = log(u) * x / (u - 1), u = 1 + x (exact for u == 1).
-//   tanh: odd polynomial for |x| < 0.625, 1 - 2 / (e^(2|x|) + 1) beyond.
+//   tanh: odd polynomial for |x| < 0.625, 1 - 2 E / (1 + E), E = e^(-2|x|),
+//         beyond (as tanh_parts).
 //   exp_nonpositive: exp without the overflow case, for arguments <= 0.
 //   log_positive: log without the subnormal / zero / negative / inf cases, for
 //         arguments a caller has clipped to positive normal floats.
@@ -25,7 +28,7 @@
 // (an FMA) where the code runs in an instruction-set clone with an FMA unit,
 // two (a product, then a sum) where it does not; fastloss::fma_clone() (isa.hpp)
 // decides, and the dispatched tiles branch on it outside their loops. On one
-// machine every float32 path takes the same clone, so results agree bit for
+// machine every path takes the same clone, so results agree bit for
 // bit between layouts, passes and thread counts; CPUs with and without FMA
 // may differ in the last bit. Nothing else is contracted (-ffp-contract=off).
 //
