@@ -311,14 +311,14 @@ FASTLOSS_INLINE double chunk_body(const Loss& loss, const ElementwiseProblem<T>&
 // (with_fma_known).
 template <unsigned W, bool kContiguous, class Loss, class T>
 FASTLOSS_DISPATCH double tile_rows(const Loss& loss, const ElementwiseProblem<T>& pr,
-                                              double base, index_t r0, index_t r1) {
+                                   double base, index_t r0, index_t r1) {
   return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
     return rows_body<W, kContiguous>(loss, pr, base, r0, r1);
   });
 }
 template <unsigned W, bool kContiguous, class Loss, class T>
 FASTLOSS_DISPATCH double tile_chunk(const Loss& loss, const ElementwiseProblem<T>& pr,
-                                               double base, index_t o, index_t d0, index_t n) {
+                                    double base, index_t o, index_t d0, index_t n) {
   return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
     return chunk_body<W, kContiguous>(loss, pr, base, o, d0, n);
   });
@@ -378,7 +378,7 @@ FASTLOSS_INLINE double inner_body(const Loss& loss_in, const ElementwiseProblem<
 
 template <unsigned W, class Loss, class T>
 FASTLOSS_DISPATCH double tile_inner(const Loss& loss, const ElementwiseProblem<T>& pr,
-                                               double base, index_t o, index_t i0, index_t n) {
+                                    double base, index_t o, index_t i0, index_t n) {
   return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
     return inner_body<W>(loss, pr, base, o, i0, n);
   });
