@@ -8,6 +8,8 @@
 
 #include <fastloss/fastloss.hpp>
 
+#include "tables.hpp"
+
 namespace fastloss::bindings {
 
 namespace py = pybind11;

@@ -2,10 +2,8 @@
 
 // Binding of one elementwise loss as a kernel class `_core.<Struct>(params)`
 // with one `run` method. Argument meaning and checking of user input live in
-// the Python layer; this only converts. The registry is bound in kParts
-// translation units (elementwise_part<N>.cpp), each taking every kParts-th
-// loss, so that the kernels (three instruction-set clones each) compile in
-// parallel.
+// the Python layer; this only converts. The kernels themselves are compiled
+// in the kernel-table units (tables_isa.cpp), not here.
 #include <cstddef>
 #include <tuple>
 #include <string>
@@ -198,33 +196,11 @@ void bind_one(py::module_& m, const char* struct_name) {
 }
 
 
-inline constexpr int kParts = 4;
-
-template <class... Losses>
-struct LossList {};
-
-#define FASTLOSS_AS_TYPE(S) , S
-#define FASTLOSS_AS_NAME(S) #S,
-using AllLosses = LossList<void FASTLOSS_ELEMENTWISE_LOSSES(FASTLOSS_AS_TYPE)>;
-inline constexpr const char* kStructNames[] = {FASTLOSS_ELEMENTWISE_LOSSES(FASTLOSS_AS_NAME)};
-#undef FASTLOSS_AS_TYPE
-#undef FASTLOSS_AS_NAME
-
-/// Binds the registry entries whose index is Part modulo kParts.
-template <int Part, class... Losses, std::size_t... I>
-void bind_part(py::module_& m, LossList<void, Losses...>, std::index_sequence<I...>) {
-  (
-      [&] {
-        if constexpr (I % kParts == Part) {
-          bind_one<std::tuple_element_t<I, std::tuple<Losses...>>>(m, kStructNames[I]);
-        }
-      }(),
-      ...);
-}
-
-template <int Part, class... Losses>
-void bind_part(py::module_& m, LossList<void, Losses...> list) {
-  bind_part<Part>(m, list, std::index_sequence_for<Losses...>{});
+/// Binds every registry entry.
+inline void bind_all(py::module_& m) {
+#define FASTLOSS_BIND_ONE(S) bind_one<S>(m, #S);
+  FASTLOSS_ELEMENTWISE_LOSSES(FASTLOSS_BIND_ONE)
+#undef FASTLOSS_BIND_ONE
 }
 
 }  // namespace elementwise

@@ -1,9 +1,10 @@
-// THE list of elementwise losses. Bindings, the C++ tests and the Python
-// tests iterate it: a new elementwise loss is one line here plus its struct.
+// THE lists of losses. Bindings, the kernel tables, the C++ tests and the
+// Python tests iterate them: a new loss is one line here plus its struct.
 // X(StructName) — the struct's kName is the kernel's public name.
 #pragma once
 
 #include "losses/binary.hpp"
+#include "losses/classaxis.hpp"
 #include "losses/regression.hpp"
 
 #define FASTLOSS_ELEMENTWISE_LOSSES(X) \
@@ -26,3 +27,15 @@
   X(SquaredHinge)                      \
   X(ExponentialLoss)                   \
   X(ZeroOneLoss)
+
+/// The class-axis losses (losses/classaxis.hpp): one row of classes per sample.
+#define FASTLOSS_CLASSAXIS_LOSSES(X) \
+  X(CategoricalCrossentropy)         \
+  X(SparseCategoricalCrossentropy)   \
+  X(CategoricalFocalCrossentropy)    \
+  X(KLDivergence)                    \
+  X(CategoricalHinge)                \
+  X(CosineSimilarity)                \
+  X(Entropy)                         \
+  X(CategoricalZeroOne)              \
+  X(SparseCategoricalZeroOne)

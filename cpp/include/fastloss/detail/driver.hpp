@@ -145,48 +145,123 @@ FASTLOSS_INLINE void add_lanes(double* acc, const T* vals, index_t m) {
   for (int lane = 0; k + lane < m; ++lane) acc[lane] += static_cast<double>(vals[k + lane]);
 }
 
+template <class Loss, class = void>
+struct scans_binary_labels : std::false_type {};
+template <class Loss>
+struct scans_binary_labels<Loss, std::void_t<decltype(Loss::kConvertsBinaryLabels)>>
+    : std::bool_constant<Loss::kConvertsBinaryLabels> {};
+
+/// A loss may hand the driver a copy of itself specialised on a parameter
+/// (`template <class F> auto specialize(F f) const` calling f with the copy),
+/// so that the loops compile once per value and a per-element select on that
+/// parameter does not stop them vectorising (the focal losses' gamma).
+template <class Loss, class = void>
+struct specializes : std::false_type {};
+template <class Loss>
+struct specializes<Loss, std::void_t<decltype(Loss::kSpecializes)>>
+    : std::bool_constant<Loss::kSpecializes> {};
+
+/// Calls f with the loss, or with the copy of it that the loss specialises
+/// on a parameter (see `specializes`), so that per-element selects on that
+/// parameter do not stop the loop vectorising.
+template <class Loss, class F>
+FASTLOSS_INLINE void with_variant(const Loss& loss, const F& f) {
+  if constexpr (specializes<Loss>::value) {
+    loss.specialize([&](const auto& fixed) FASTLOSS_LAMBDA_INLINE { f(fixed); });
+  } else {
+    f(loss);
+  }
+}
+
+/// The loss math of one chunk: exactly kChunk contiguous elements of t and p.
+/// Writes the values to vals (kValue), coef times the gradient to g (kGrad,
+/// kHess) and coef times the Hessian to h (kHess); g may be p itself (in
+/// place: element k is read before it is written). This is the only loop over
+/// a loss's math, instantiated once per pass, precision and instruction set:
+/// a fixed trip count, a multiple of every vector width, so it compiles to one
+/// vector loop without peeling or scalar tail, and every layout and size
+/// (strided rows, a middle mean axis, a tail) runs through it, copied into
+/// contiguous buffers where needed. With kernel tables it is called, not
+/// inlined (I keeps each instruction set's copy apart); in header use it is
+/// inlined into the dispatched tile.
+template <int I, unsigned W, class Loss, class T>
+FASTLOSS_MAP void map_chunk(const Loss& loss_in, const T* t, const T* p, T coef, T* vals, T* g,
+                            T* h) {
+  with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
+    with_variant(loss_in, [&](const auto& loss_ref) FASTLOSS_LAMBDA_INLINE {
+      // A local copy: the stores to g/h cannot alias it, so its parameters are
+      // hoisted out of the loop and the loop vectorises.
+      const auto loss = loss_ref;
+      if constexpr ((W & kHess) != 0) {
+        FASTLOSS_SIMD
+        for (index_t k = 0; k < kChunk; ++k) {
+          T gk, hk;
+          loss.grad_hess(t[k], p[k], gk, hk);
+          g[k] = coef * gk;
+          h[k] = coef * hk;
+        }
+      } else {
+        FASTLOSS_SIMD
+        for (index_t k = 0; k < kChunk; ++k) {
+          T gk;
+          const T v = loss.value_grad(t[k], p[k], gk);
+          if constexpr ((W & kValue) != 0) vals[k] = v;
+          if constexpr ((W & kGrad) != 0) g[k] = coef * gk;
+        }
+      }
+    });
+  });
+}
+
+/// Buffers of one chunk for inputs and outputs that are not read or written
+/// in place (strided, or the tail of a run shorter than kChunk).
+template <class T>
+struct ChunkBuffers {
+  alignas(64) T t[kChunk];
+  alignas(64) T p[kChunk];
+  alignas(64) T g[kChunk];
+  alignas(64) T h[kChunk];
+  alignas(64) T vals[kChunk];
+};
+
+/// Elements [0, m) of a run with stride s copied to buf, the rest of the
+/// chunk set to a harmless value (their results are never stored).
+template <class T>
+FASTLOSS_INLINE const T* load_chunk(const T* src, index_t s, index_t m, T* buf) {
+  if (s == 1 && m == kChunk) return src;
+  for (index_t k = 0; k < m; ++k) buf[k] = src[k * s];
+  for (index_t k = m; k < kChunk; ++k) buf[k] = T(0);
+  return buf;
+}
+
 /// One row segment: n elements along the mean axis. Returns the sum of the
 /// values (in double) when kValue; writes coef * gradient (and coef * Hessian).
-/// Each chunk is a pure map (vectorisable: the loss structs are branch-free
-/// selects) followed by a fixed-order lane sum, so the bits of the sum depend
-/// only on the element order, never on strides, alignment or threads.
-template <unsigned W, bool kContiguous, class Loss, class T>
-FASTLOSS_INLINE double segment(const Loss& loss_in, index_t n, const T* yt, index_t st, const T* yp,
-                      index_t sp, T* g, index_t sg, T* h, index_t sh, T coef) {
-  // A local copy: the stores to g/h cannot alias it, so its parameters are
-  // hoisted out of the loop and the loop vectorises.
-  const Loss loss = loss_in;
-  if constexpr (kContiguous) {
-    st = sp = 1;
-    if constexpr ((W & kGrad) != 0) sg = 1;
-    if constexpr ((W & kHess) != 0) sh = 1;
-  }
+/// Each chunk is a pure map (map_chunk) followed by a fixed-order lane sum, so
+/// the bits of the sum depend only on the element order, never on strides,
+/// alignment or threads.
+template <int I, unsigned W, class Loss, class T>
+FASTLOSS_INLINE double segment(const Loss& loss, index_t n, const T* yt, index_t st, const T* yp,
+                               index_t sp, T* g, index_t sg, T* h, index_t sh, T coef,
+                               ChunkBuffers<T>& buf) {
+  constexpr bool kOut = (W & (kGrad | kHess)) != 0;
   double acc[kLanes] = {};
-  T vals[kChunk];
   for (index_t c0 = 0; c0 < n; c0 += kChunk) {
     const index_t m = std::min(kChunk, n - c0);
-    const T* tc = yt + c0 * st;
-    const T* pc = yp + c0 * sp;
-    T* gc = (W & (kGrad | kHess)) ? g + c0 * sg : nullptr;
+    const T* tc = load_chunk(yt + c0 * st, st, m, buf.t);
+    const T* pc = load_chunk(yp + c0 * sp, sp, m, buf.p);
+    T* gc = kOut ? g + c0 * sg : nullptr;
     T* hc = (W & kHess) ? h + c0 * sh : nullptr;
-    if constexpr ((W & kHess) != 0) {
-      FASTLOSS_SIMD
-      for (index_t k = 0; k < m; ++k) {
-        T gk, hk;
-        loss.grad_hess(tc[k * st], pc[k * sp], gk, hk);
-        gc[k * sg] = coef * gk;
-        hc[k * sh] = coef * hk;
+    const bool direct = m == kChunk && (!kOut || sg == 1) && ((W & kHess) == 0 || sh == 1);
+    map_chunk<I, W>(loss, tc, pc, coef, buf.vals, direct ? gc : buf.g, direct ? hc : buf.h);
+    if constexpr (kOut) {
+      if (!direct) {
+        for (index_t k = 0; k < m; ++k) gc[k * sg] = buf.g[k];
+        if constexpr ((W & kHess) != 0) {
+          for (index_t k = 0; k < m; ++k) hc[k * sh] = buf.h[k];
+        }
       }
-    } else {
-      FASTLOSS_SIMD
-      for (index_t k = 0; k < m; ++k) {
-        T gk;
-        const T v = loss.value_grad(tc[k * st], pc[k * sp], gk);
-        if constexpr ((W & kValue) != 0) vals[k] = v;
-        if constexpr ((W & kGrad) != 0) gc[k * sg] = coef * gk;
-      }
-      if constexpr ((W & kValue) != 0) add_lanes(acc, vals, m);
     }
+    if constexpr ((W & kValue) != 0) add_lanes(acc, buf.vals, m);
   }
   if constexpr ((W & kValue) != 0) {
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
@@ -226,22 +301,6 @@ bool all_binary(const View3<const T>& v, const Shape3& s) {
   return true;
 }
 
-template <class Loss, class = void>
-struct scans_binary_labels : std::false_type {};
-template <class Loss>
-struct scans_binary_labels<Loss, std::void_t<decltype(Loss::kConvertsBinaryLabels)>>
-    : std::bool_constant<Loss::kConvertsBinaryLabels> {};
-
-/// A loss may hand the driver a copy of itself specialised on a parameter
-/// (`template <class F> auto specialize(F f) const` calling f with the copy),
-/// so that the loops compile once per value and a per-element select on that
-/// parameter does not stop them vectorising (the focal losses' gamma).
-template <class Loss, class = void>
-struct specializes : std::false_type {};
-template <class Loss>
-struct specializes<Loss, std::void_t<decltype(Loss::kSpecializes)>>
-    : std::bool_constant<Loss::kSpecializes> {};
-
 /// Gradient coefficient of a sample: base * weight * upstream (base already
 /// holds the reduction's scale and 1/D). Problem: ElementwiseProblem or
 /// RowsProblem (rows.hpp), which carry the same per-sample arrays.
@@ -258,12 +317,14 @@ inline double weight_of(const ElementwiseProblem<T>& pr, index_t sample) {
   return pr.sample_weight ? static_cast<double>(pr.sample_weight[sample]) : 1.0;
 }
 
-/// Tile of whole rows [r0, r1) (inner == 1). Rows stored back to back with a
-/// coefficient shared by all samples and no per-sample output are one segment.
-/// kContiguous: every array has unit stride along the mean axis.
-template <unsigned W, bool kContiguous, class Loss, class T>
+/// Tile of whole rows [r0, r1) (inner == 1), or with `chunk` the elements
+/// [d0, d0 + n) of the long row r0, whose unweighted sum it returns (the row's
+/// chunks are combined after the parallel pass). Rows stored back to back with
+/// a coefficient shared by all samples and no per-sample output are one
+/// segment.
+template <int I, unsigned W, class Loss, class T>
 FASTLOSS_INLINE double rows_body(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
-                                 index_t r0, index_t r1) {
+                                 index_t r0, index_t r1, index_t d0, index_t n, bool chunk) {
   const index_t D = pr.shape.axis;
   const auto &yt = pr.y_true, &yp = pr.y_pred;  // one deduced type per declaration
   const auto &gv = pr.grad, &hv = pr.hess;
@@ -271,21 +332,21 @@ FASTLOSS_INLINE double rows_body(const Loss& loss, const ElementwiseProblem<T>& 
   constexpr bool kCoef = (W & (kGrad | kHess)) != 0;
   auto packed = [D](const auto& v) { return !v.data || v.stride[0] == D * v.stride[1]; };
   const bool uniform = !pr.sample_weight && !pr.grad_output && !pr.per_sample;
-  if (uniform && packed(yt) && packed(yp) && packed(gv) && packed(hv)) {
-    const double sum = segment<W, kContiguous>(
-        loss, (r1 - r0) * D, yt.row(r0, 0, 0), yt.stride[1], yp.row(r0, 0, 0), yp.stride[1],
-        gv.data ? gv.row(r0, 0, 0) : nullptr, gv.stride[1], hv.data ? hv.row(r0, 0, 0) : nullptr,
-        hv.stride[1], kCoef ? static_cast<T>(base) : T(0));
-    return sum / mean_div;
-  }
+  const bool one = chunk || (uniform && packed(yt) && packed(yp) && packed(gv) && packed(hv));
+  const index_t segments = one ? 1 : r1 - r0;
+  const index_t length = chunk ? n : one ? (r1 - r0) * D : D;
+  ChunkBuffers<T> buf;
   double tile_sum = 0.0;
-  for (index_t o = r0; o < r1; ++o) {
-    const double row_sum = segment<W, kContiguous>(
-        loss, D, yt.row(o, 0, 0), yt.stride[1], yp.row(o, 0, 0), yp.stride[1],
-        gv.data ? gv.row(o, 0, 0) : nullptr, gv.stride[1], hv.data ? hv.row(o, 0, 0) : nullptr,
-        hv.stride[1], kCoef ? coef_of(pr, base, o) : T(0));
+  for (index_t k = 0; k < segments; ++k) {
+    const index_t o = r0 + k;
+    const double sum = segment<I, W>(
+        loss, length, yt.row(o, d0, 0), yt.stride[1], yp.row(o, d0, 0), yp.stride[1],
+        gv.data ? gv.row(o, d0, 0) : nullptr, gv.stride[1], hv.data ? hv.row(o, d0, 0) : nullptr,
+        hv.stride[1], kCoef ? coef_of(pr, base, o) : T(0), buf);
+    if (chunk) return sum;
+    if (one) return sum / mean_div;
     if constexpr ((W & kValue) != 0) {
-      const double v = weight_of(pr, o) * (row_sum / mean_div);
+      const double v = weight_of(pr, o) * (sum / mean_div);
       if (pr.per_sample) pr.per_sample[o] = static_cast<T>(v);
       tile_sum += v;
     }
@@ -293,74 +354,42 @@ FASTLOSS_INLINE double rows_body(const Loss& loss, const ElementwiseProblem<T>& 
   return tile_sum;
 }
 
-/// Chunk [d0, d0 + n) of the long row o (inner == 1): its unweighted sum.
-template <unsigned W, bool kContiguous, class Loss, class T>
-FASTLOSS_INLINE double chunk_body(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
-                                  index_t o, index_t d0, index_t n) {
-  const auto &yt = pr.y_true, &yp = pr.y_pred;  // one deduced type per declaration
-  const auto &gv = pr.grad, &hv = pr.hess;
-  return segment<W, kContiguous>(
-      loss, n, yt.row(o, d0, 0), yt.stride[1], yp.row(o, d0, 0), yp.stride[1],
-      gv.data ? gv.row(o, d0, 0) : nullptr, gv.stride[1], hv.data ? hv.row(o, d0, 0) : nullptr,
-      hv.stride[1], (W & (kGrad | kHess)) ? coef_of(pr, base, o) : T(0));
-}
-
-// Every tile, contiguous or strided, float32 or float64, is compiled once per
-// instruction set (FASTLOSS_DISPATCH), so strided inputs get the wide units
-// too, and holds two copies of its body per clone, with and without FMA
-// (with_fma_known).
-template <unsigned W, bool kContiguous, class Loss, class T>
-FASTLOSS_DISPATCH double tile_rows(const Loss& loss, const ElementwiseProblem<T>& pr,
-                                   double base, index_t r0, index_t r1) {
-  return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
-    return rows_body<W, kContiguous>(loss, pr, base, r0, r1);
-  });
-}
-template <unsigned W, bool kContiguous, class Loss, class T>
-FASTLOSS_DISPATCH double tile_chunk(const Loss& loss, const ElementwiseProblem<T>& pr,
-                                    double base, index_t o, index_t d0, index_t n) {
-  return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
-    return chunk_body<W, kContiguous>(loss, pr, base, o, d0, n);
-  });
-}
-
 /// Samples (o, i0 .. i0 + n) of a middle or leading mean axis (inner > 1): the
 /// loop runs down the mean axis with the block of samples innermost, each
 /// sample keeping its own double accumulator.
-template <unsigned W, class Loss, class T>
-FASTLOSS_INLINE double inner_body(const Loss& loss_in, const ElementwiseProblem<T>& pr,
-                                  double base, index_t o, index_t i0, index_t n) {
-  const Loss loss = loss_in;
+template <int I, unsigned W, class Loss, class T>
+FASTLOSS_INLINE double inner_body(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
+                                  index_t o, index_t i0, index_t n) {
   const index_t D = pr.shape.axis, inner = pr.shape.inner;
   const auto &yt = pr.y_true, &yp = pr.y_pred;  // one deduced type per declaration
   const auto &gv = pr.grad, &hv = pr.hess;
+  constexpr bool kOut = (W & (kGrad | kHess)) != 0;
   double acc[kInnerBlock];
   T coef[kInnerBlock];
   for (index_t k = 0; k < n; ++k) {
     acc[k] = 0.0;
-    coef[k] = (W & (kGrad | kHess)) ? coef_of(pr, base, o * inner + i0 + k) : T(0);
+    coef[k] = kOut ? coef_of(pr, base, o * inner + i0 + k) : T(0);
   }
+  ChunkBuffers<T> buf;
   const index_t st = yt.stride[2], sp = yp.stride[2], sg = gv.stride[2], sh = hv.stride[2];
   for (index_t d = 0; d < D; ++d) {
-    const T* tr = yt.row(o, d, i0);
-    const T* pr_ = yp.row(o, d, i0);
-    T* gr = gv.data ? gv.row(o, d, i0) : nullptr;
-    T* hr = hv.data ? hv.row(o, d, i0) : nullptr;
-    if constexpr ((W & kHess) != 0) {
-      FASTLOSS_SIMD
-      for (index_t k = 0; k < n; ++k) {
-        T gk, hk;
-        loss.grad_hess(tr[k * st], pr_[k * sp], gk, hk);
-        gr[k * sg] = coef[k] * gk;
-        hr[k * sh] = coef[k] * hk;
+    for (index_t c0 = 0; c0 < n; c0 += kChunk) {
+      const index_t m = std::min(kChunk, n - c0);
+      const T* tc = load_chunk(yt.row(o, d, i0 + c0), st, m, buf.t);
+      const T* pc = load_chunk(yp.row(o, d, i0 + c0), sp, m, buf.p);
+      // each sample has its own coefficient: the map writes coef 1 * the
+      // derivative (exact), scaled per sample on the way out
+      map_chunk<I, W>(loss, tc, pc, T(1), buf.vals, buf.g, buf.h);
+      if constexpr ((W & kValue) != 0) {
+        for (index_t k = 0; k < m; ++k) acc[c0 + k] += static_cast<double>(buf.vals[k]);
       }
-    } else {
-      FASTLOSS_SIMD
-      for (index_t k = 0; k < n; ++k) {
-        T gk;
-        const T v = loss.value_grad(tr[k * st], pr_[k * sp], gk);
-        if constexpr ((W & kValue) != 0) acc[k] += static_cast<double>(v);
-        if constexpr ((W & kGrad) != 0) gr[k * sg] = coef[k] * gk;
+      if constexpr (kOut) {
+        T* gr = gv.row(o, d, i0 + c0);
+        for (index_t k = 0; k < m; ++k) gr[k * sg] = coef[c0 + k] * buf.g[k];
+      }
+      if constexpr ((W & kHess) != 0) {
+        T* hr = hv.row(o, d, i0 + c0);
+        for (index_t k = 0; k < m; ++k) hr[k * sh] = coef[c0 + k] * buf.h[k];
       }
     }
   }
@@ -376,41 +405,114 @@ FASTLOSS_INLINE double inner_body(const Loss& loss_in, const ElementwiseProblem<
   return tile_sum;
 }
 
-template <unsigned W, class Loss, class T>
-FASTLOSS_DISPATCH double tile_inner(const Loss& loss, const ElementwiseProblem<T>& pr,
-                                    double base, index_t o, index_t i0, index_t n) {
-  return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
-    return inner_body<W>(loss, pr, base, o, i0, n);
-  });
+// The tiles: the loops around map_chunk, which is the only code that needs
+// the wide units. With kernel tables they are compiled once per table level I,
+// which names the instantiation so that the copies compiled for different
+// sets never merge at link time; in header use once (I = 0).
+template <int I, unsigned W, class Loss, class T>
+double tile_rows(const Loss& loss, const ElementwiseProblem<T>& pr, double base, index_t r0,
+                 index_t r1, index_t d0, index_t n, bool chunk) {
+  return rows_body<I, W>(loss, pr, base, r0, r1, d0, n, chunk);
 }
 
-/// The tiled pass. Returns Σ_samples weight * per-sample loss (when kValue).
-template <unsigned W, class Loss, class T>
-double run_tiles(const Loss& loss, const ElementwiseProblem<T>& pr, double grad_base) {
+template <int I, unsigned W, class Loss, class T>
+double tile_inner(const Loss& loss, const ElementwiseProblem<T>& pr, double base, index_t o,
+                  index_t i0, index_t n) {
+  return inner_body<I, W>(loss, pr, base, o, i0, n);
+}
+
+/// The passes a kernel table holds: value; value and gradient (also the
+/// gradient-only pass: the value costs one add per element there); gradient
+/// and Hessian.
+enum Pass : int { kPassValue = 0, kPassValueGrad = 1, kPassGradHess = 2, kPasses = 3 };
+
+template <int P>
+inline constexpr unsigned kWorkOf = P == kPassValue ? kValue
+                                    : P == kPassValueGrad ? (kValue | kGrad)
+                                                          : (kGrad | kHess);
+
+/// The tiles of one elementwise loss in one precision for one instruction
+/// set, per pass; null where the loss has no Hessian.
+template <class Loss, class T>
+struct ElementwiseTiles {
+  using Rows = double (*)(const Loss&, const ElementwiseProblem<T>&, double, index_t, index_t,
+                          index_t, index_t, bool);
+  using Inner = double (*)(const Loss&, const ElementwiseProblem<T>&, double, index_t, index_t,
+                           index_t);
+  Rows rows[kPasses];
+  Inner inner[kPasses];
+};
+
+template <int I, int P, class Loss, class T>
+constexpr typename ElementwiseTiles<Loss, T>::Rows rows_tile() {
+  if constexpr (P == kPassGradHess && !Loss::kHasHessian) {
+    return nullptr;
+  } else {
+    return &tile_rows<I, kWorkOf<P>, Loss, T>;
+  }
+}
+template <int I, int P, class Loss, class T>
+constexpr typename ElementwiseTiles<Loss, T>::Inner inner_tile() {
+  if constexpr (P == kPassGradHess && !Loss::kHasHessian) {
+    return nullptr;
+  } else {
+    return &tile_inner<I, kWorkOf<P>, Loss, T>;
+  }
+}
+
+/// The table of instruction-set level I. With kernel tables each level is
+/// explicitly instantiated in its own translation unit (cpp/bindings/tables_isa.cpp)
+/// and declared `extern template` everywhere else (cpp/bindings/tables.hpp).
+template <int I, class Loss, class T>
+const ElementwiseTiles<Loss, T>& elementwise_tiles() {
+  static constexpr ElementwiseTiles<Loss, T> table = {
+      {rows_tile<I, 0, Loss, T>(), rows_tile<I, 1, Loss, T>(), rows_tile<I, 2, Loss, T>()},
+      {inner_tile<I, 0, Loss, T>(), inner_tile<I, 1, Loss, T>(), inner_tile<I, 2, Loss, T>()}};
+  return table;
+}
+
+/// The table the running CPU takes.
+template <class Loss, class T>
+const ElementwiseTiles<Loss, T>& pick_elementwise_tiles() {
+#if FASTLOSS_TABLE_DISPATCH
+  switch (isa_level()) {
+    case 2: return elementwise_tiles<2, Loss, T>();
+    case 1: return elementwise_tiles<1, Loss, T>();
+    default: break;
+  }
+#endif
+  return elementwise_tiles<0, Loss, T>();
+}
+
+/// The tiled pass `pass` through one table. Returns Σ_samples weight *
+/// per-sample loss (when the pass computes the value).
+template <class Loss, class T>
+double run_tiles(const ElementwiseTiles<Loss, T>& tiles, const Loss& loss,
+                 const ElementwiseProblem<T>& pr, double grad_base, int pass) {
   const Shape3 s = pr.shape;
   const index_t D = s.axis;
   if (s.samples() == 0) return 0.0;
+  const bool with_value = pass != kPassGradHess;
   // base * weight * upstream / D is each sample's gradient coefficient
   const double base = grad_base * (pr.per_element ? 1.0 : 1.0 / static_cast<double>(D));
   std::vector<double>& partial = scratch();
-  auto sum_tiles = [&](index_t tiles, const auto& tile) {
-    if (static_cast<index_t>(partial.size()) < tiles) partial.resize(tiles);
+  auto sum_tiles = [&](index_t tiles_n, const auto& tile) {
+    if (static_cast<index_t>(partial.size()) < tiles_n) partial.resize(tiles_n);
     double* part = partial.data();
-    parallel_tiles(tiles, threads_for(s.elements(), tiles), [&](index_t t) { part[t] = tile(t); });
+    parallel_tiles(tiles_n, threads_for(s.elements(), tiles_n),
+                   [&](index_t t) { part[t] = tile(t); });
   };
 
-  auto unit = [](const auto& v) { return !v.data || v.stride[1] == 1; };
-  const bool unit_stride = unit(pr.y_true) && unit(pr.y_pred) && unit(pr.grad) && unit(pr.hess);
+  const auto rows_fn = tiles.rows[pass];
   if (s.inner == 1 && D <= kTileElements) {
     const index_t rows = std::max<index_t>(1, kTileElements / std::max<index_t>(D, 1));
-    const index_t tiles = (s.outer + rows - 1) / rows;
-    sum_tiles(tiles, [&](index_t t) {
+    const index_t n_tiles = (s.outer + rows - 1) / rows;
+    sum_tiles(n_tiles, [&](index_t t) {
       const index_t r0 = t * rows, r1 = std::min(s.outer, (t + 1) * rows);
-      return unit_stride ? tile_rows<W, true>(loss, pr, base, r0, r1)
-                         : tile_rows<W, false>(loss, pr, base, r0, r1);
+      return rows_fn(loss, pr, base, r0, r1, 0, D, false);
     });
     double total = 0.0;
-    for (index_t t = 0; t < tiles; ++t) total += partial[t];
+    for (index_t t = 0; t < n_tiles; ++t) total += partial[t];
     return total;
   }
   if (s.inner == 1) {
@@ -418,13 +520,11 @@ double run_tiles(const Loss& loss, const ElementwiseProblem<T>& pr, double grad_
     // order after the parallel pass.
     const index_t chunks = (D + kTileElements - 1) / kTileElements;
     sum_tiles(s.outer * chunks, [&](index_t t) {
-      const index_t d0 = (t % chunks) * kTileElements;
-      const index_t n = std::min(kTileElements, D - d0);
-      return unit_stride ? tile_chunk<W, true>(loss, pr, base, t / chunks, d0, n)
-                         : tile_chunk<W, false>(loss, pr, base, t / chunks, d0, n);
+      const index_t o = t / chunks, d0 = (t % chunks) * kTileElements;
+      return rows_fn(loss, pr, base, o, o + 1, d0, std::min(kTileElements, D - d0), true);
     });
     double total = 0.0;
-    if constexpr ((W & kValue) != 0) {
+    if (with_value) {
       for (index_t o = 0; o < s.outer; ++o) {
         double row_sum = 0.0;
         for (index_t c = 0; c < chunks; ++c) row_sum += partial[o * chunks + c];
@@ -435,41 +535,21 @@ double run_tiles(const Loss& loss, const ElementwiseProblem<T>& pr, double grad_
     }
     return total;
   }
+  const auto inner_fn = tiles.inner[pass];
   const index_t block = std::clamp<index_t>(kTileElements / std::max<index_t>(D, 1), 1,
                                             std::min(kInnerBlock, s.inner));
   const index_t blocks = (s.inner + block - 1) / block;
-  const index_t tiles = s.outer * blocks;
-  sum_tiles(tiles, [&](index_t t) {
+  const index_t n_tiles = s.outer * blocks;
+  sum_tiles(n_tiles, [&](index_t t) {
     const index_t i0 = (t % blocks) * block;
-    return tile_inner<W>(loss, pr, base, t / blocks, i0, std::min(block, s.inner - i0));
+    return inner_fn(loss, pr, base, t / blocks, i0, std::min(block, s.inner - i0));
   });
   double total = 0.0;
-  for (index_t t = 0; t < tiles; ++t) total += partial[t];
+  for (index_t t = 0; t < n_tiles; ++t) total += partial[t];
   return total;
 }
 
 }  // namespace detail
-
-namespace detail {
-template <class T>
-FASTLOSS_DISPATCH void floor_tile(const T* a, const T* b, T* out, index_t n) {
-  FASTLOSS_SIMD
-  for (index_t k = 0; k < n; ++k) out[k] = a[k] - b[k];
-}
-}  // namespace detail
-
-/// The memory-bandwidth floor of a fused loss pass: reads two arrays and
-/// writes one, with the same tiles, threads and instruction-set dispatch as
-/// the losses. The benchmarks divide loss timings by this one.
-template <class T>
-void bandwidth_floor(const T* a, const T* b, T* out, index_t n) {
-  using namespace detail;
-  const index_t tiles = (n + kTileElements - 1) / kTileElements;
-  parallel_tiles(tiles, threads_for(n, tiles), [&](index_t t) {
-    const index_t k0 = t * kTileElements;
-    floor_tile(a + k0, b + k0, out + k0, std::min(kTileElements, n - k0));
-  });
-}
 
 /// What an elementwise evaluation returns besides the arrays it wrote.
 struct ElementwiseResult {
@@ -482,7 +562,7 @@ namespace detail {
 /// The Keras 3 reduction shared by every driver: picks the divisor (the
 /// caller's, or the reduction's own rule), runs the pass the problem asks for
 /// (value, value+gradient, gradient, or gradient+Hessian) through
-/// run(Work, grad_base), and divides the weighted sum, Keras's divide_no_nan
+/// run(problem, Pass, grad_base), and divides the weighted sum, Keras's divide_no_nan
 /// style (a zero divisor gives a zero loss and gradient).
 template <bool kHasHessian, class Problem, class Run>
 ElementwiseResult run_and_reduce(const Problem& pr, index_t n_samples, const char* name,
@@ -506,21 +586,24 @@ ElementwiseResult run_and_reduce(const Problem& pr, index_t n_samples, const cha
   const double grad_base =
       pr.per_element ? 1.0 : pr.grad_output_scalar * (reduced ? scale : 1.0);
   const bool value = pr.want_value && !pr.per_element;
-  using V = std::integral_constant<unsigned, kValue>;
-  using G = std::integral_constant<unsigned, kGrad>;
-  using VG = std::integral_constant<unsigned, kValue | kGrad>;
-  using GH = std::integral_constant<unsigned, kGrad | kHess>;
   double total = 0.0;
   if (pr.hess.data) {
     if constexpr (kHasHessian) {
-      run(GH{}, grad_base);
+      run(pr, kPassGradHess, grad_base);
     } else {
       throw std::invalid_argument(std::string(name) + " has no Hessian");
     }
   } else if (pr.grad.data) {
-    total = value ? run(VG{}, grad_base) : run(G{}, grad_base);
+    if (value) {
+      total = run(pr, kPassValueGrad, grad_base);
+    } else {
+      // the gradient-only pass is the fused one with its value left unused
+      Problem gradient_only = pr;
+      gradient_only.per_sample = nullptr;
+      run(gradient_only, kPassValueGrad, grad_base);
+    }
   } else if (value) {
-    total = run(V{}, grad_base);
+    total = run(pr, kPassValue, grad_base);
   }
   res.value = reduced ? (res.divisor == 0.0 ? 0.0 : total * scale) : total;
   return res;
@@ -535,9 +618,6 @@ ElementwiseResult run_and_reduce(const Problem& pr, index_t n_samples, const cha
 template <class Loss, class T>
 ElementwiseResult evaluate(Loss loss, const ElementwiseProblem<T>& pr) {
   using namespace detail;
-  if constexpr (specializes<Loss>::value) {
-    return loss.specialize([&](const auto& fixed) { return evaluate(fixed, pr); });
-  }
   const Shape3 s = pr.shape;
   if (s.outer < 0 || s.axis < 0 || s.inner < 0) throw std::invalid_argument("negative extent");
   if (pr.hess.data && !pr.per_element)
@@ -545,9 +625,12 @@ ElementwiseResult evaluate(Loss loss, const ElementwiseProblem<T>& pr) {
   if constexpr (scans_binary_labels<Loss>::value) {
     loss.set_binary_labels(all_binary(pr.y_true, s));
   }
+  const auto& tiles = pick_elementwise_tiles<Loss, T>();
   return detail::run_and_reduce<Loss::kHasHessian>(
       pr, s.samples(), Loss::kName,
-      [&](auto work, double grad_base) { return run_tiles<decltype(work)::value>(loss, pr, grad_base); });
+      [&](const ElementwiseProblem<T>& q, int pass, double grad_base) {
+        return run_tiles(tiles, loss, q, grad_base, pass);
+      });
 }
 
 }  // namespace fastloss

@@ -7,20 +7,74 @@
 // flags of the build.
 #pragma once
 
+// Two ways to get per-instruction-set code:
+//
+// * Header use (a C++ program including fastloss.hpp): the hot tile functions
+//   are compiled three times through GCC's target_clones (x86-64-v4: AVX-512;
+//   x86-64-v3: AVX2+FMA; baseline x86-64: SSE2) and the loader picks one from
+//   CPUID once (an ifunc). Inside a clone the compiler does not know which one
+//   it is compiling, so FMA is a run-time choice (fma_clone) taken once per
+//   tile (with_fma_known).
+// * Kernel tables (FASTLOSS_ISA_TABLES, what the Python extension's build
+//   defines): each tile is compiled once per instruction set in its own
+//   translation unit built with that set's -march flags (FASTLOSS_ISA_LEVEL
+//   0, 1, 2), the tiles of a loss are collected in a table of function
+//   pointers, and the driver picks the table of the running CPU once. FMA is
+//   then known at compile time and every tile is compiled once per set, not
+//   twice per clone: a third of the code and of the build time.
+//
+// Elsewhere (other compilers or CPUs, or FASTLOSS_NO_DISPATCH, which the
+// FASTLOSS_NATIVE CMake option sets) the functions are compiled once, for the
+// flags of the build.
+#if defined(FASTLOSS_ISA_TABLES) && !defined(FASTLOSS_NO_DISPATCH) && \
+    (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define FASTLOSS_HAS_DISPATCH 1
+#define FASTLOSS_TABLE_DISPATCH 1
+#else
+#define FASTLOSS_TABLE_DISPATCH 0
+#endif
+
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
     !defined(FASTLOSS_NO_DISPATCH)
+#ifndef FASTLOSS_HAS_DISPATCH
 #define FASTLOSS_HAS_DISPATCH 1
+#endif
 // flatten: everything a tile calls is inlined into each clone, so no loss or
-// math function is left compiled for the baseline only.
+// math function is left compiled for the baseline only. (The model losses'
+// loops keep this form in both ways of building: they use no FMA.)
 #define FASTLOSS_DISPATCH \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), flatten))
 #else
+#ifndef FASTLOSS_HAS_DISPATCH
 #define FASTLOSS_HAS_DISPATCH 0
+#endif
 #if defined(__GNUC__)
 #define FASTLOSS_DISPATCH __attribute__((flatten))
 #else
 #define FASTLOSS_DISPATCH
 #endif
+#endif
+
+/// What a tile function is declared with: target_clones in header use, a
+/// plain (flattened) function in a kernel table's translation unit.
+#if FASTLOSS_TABLE_DISPATCH
+#define FASTLOSS_TILE __attribute__((flatten))
+#else
+#define FASTLOSS_TILE FASTLOSS_DISPATCH
+#endif
+
+/// What map_chunk (driver.hpp), the one loop over an elementwise loss's
+/// math, is declared with: called, never inlined, so that it is compiled once
+/// per pass rather than once per layout and call site. With kernel tables it
+/// is part of its level's unit; in header use it is itself the dispatched
+/// function (target_clones), resolved once per call of a chunk of elements,
+/// and the loops around it are compiled once.
+#if FASTLOSS_TABLE_DISPATCH
+#define FASTLOSS_MAP __attribute__((noinline))
+#elif defined(__GNUC__)
+#define FASTLOSS_MAP FASTLOSS_DISPATCH __attribute__((noinline))
+#else
+#define FASTLOSS_MAP
 #endif
 
 // The loops and the math they call must be inlined into the dispatched tile
@@ -38,7 +92,14 @@ namespace fastloss {
 /// loader's own choice, read from the CPU model that the ifunc resolvers use.
 /// Dispatched tiles branch on it once, outside their loops, and the math
 /// inside reads the same value.
-#if FASTLOSS_HAS_DISPATCH
+#if FASTLOSS_TABLE_DISPATCH
+// each table's translation unit is compiled for one instruction set: known here
+#if defined(__FMA__)
+constexpr bool fma_clone() { return true; }
+#else
+constexpr bool fma_clone() { return false; }
+#endif
+#elif FASTLOSS_HAS_DISPATCH
 inline __attribute__((always_inline)) bool fma_clone() {
   return __builtin_cpu_supports("x86-64-v3");
 }
@@ -47,6 +108,26 @@ constexpr bool fma_clone() { return true; }
 #else
 constexpr bool fma_clone() { return false; }
 #endif
+
+/// Instruction-set levels of the kernel tables: 0 baseline x86-64 (SSE2),
+/// 1 x86-64-v3 (AVX2+FMA), 2 x86-64-v4 (AVX-512). Without tables every tile
+/// is instantiated at level 0 only.
+inline constexpr int kIsaLevels = FASTLOSS_TABLE_DISPATCH ? 3 : 1;
+
+/// The table level the running CPU takes (0 without tables).
+inline int isa_level() {
+#if FASTLOSS_TABLE_DISPATCH
+  static const int level = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return 2;
+    if (__builtin_cpu_supports("x86-64-v3")) return 1;
+    return 0;
+  }();
+  return level;
+#else
+  return 0;
+#endif
+}
 
 /// Forces a lambda's body inline (GCC 12 may otherwise outline a lambda that
 /// is called from two branches, and the outlined copy is compiled for the
@@ -64,13 +145,23 @@ constexpr bool fma_clone() { return false; }
 /// FASTLOSS_LAMBDA_INLINE).
 template <class F>
 FASTLOSS_INLINE decltype(auto) with_fma_known(const F& f) {
+#if FASTLOSS_TABLE_DISPATCH
+  return f();  // a kernel table's unit knows its instruction set at compile time
+#else
   if (fma_clone()) return f();
   return f();
+#endif
 }
 
 /// The instruction set the kernels run with on this machine.
 inline const char* active_isa() {
-#if FASTLOSS_HAS_DISPATCH
+#if FASTLOSS_TABLE_DISPATCH
+  switch (isa_level()) {
+    case 2: return "x86-64-v4 (AVX-512)";
+    case 1: return "x86-64-v3 (AVX2+FMA)";
+    default: return "x86-64 (SSE2)";
+  }
+#elif FASTLOSS_HAS_DISPATCH
   __builtin_cpu_init();
   if (__builtin_cpu_supports("x86-64-v4")) return "x86-64-v4 (AVX-512)";
   if (__builtin_cpu_supports("x86-64-v3")) return "x86-64-v3 (AVX2+FMA)";

@@ -242,51 +242,31 @@ FASTLOSS_INLINE void account_row(const RowsProblem<T>& pr, index_t sample, doubl
   }
 }
 
-/// Rows [s0, s1) read in place (strided, or unit stride along the classes):
-/// the weighted sum of their per-sample losses, in sample order.
-template <unsigned W, bool kUnit, class Loss, class T>
-FASTLOSS_INLINE double rows_direct(const Loss& loss, const RowsProblem<T>& pr, double grad_base,
-                                   index_t s0, index_t s1) {
-  const index_t C = pr.shape.axis, inner = pr.shape.inner, n_samples = pr.shape.samples();
-  const bool prefetch = C * static_cast<index_t>(sizeof(T)) <= kPrefetchRowBytes;
-  double tile_sum = 0.0;
-  for (index_t sample = s0; sample < s1; ++sample) {
-    const index_t o = sample / inner, i = sample % inner;
-    RowView<T, kUnit> r;
-    r.size = C;
-    r.pred = {pr.y_pred.row(o, 0, i), pr.y_pred.stride[1]};
-    if (pr.y_true.data) r.target = {pr.y_true.row(o, 0, i), pr.y_true.stride[1]};
-    if (pr.labels) r.label = pr.labels[sample];
-    if constexpr ((W & kGrad) != 0) r.grad = {pr.grad.row(o, 0, i), pr.grad.stride[1]};
-    if constexpr ((W & kHess) != 0) r.hess = {pr.hess.row(o, 0, i), pr.hess.stride[1]};
-    if constexpr ((W & (kGrad | kHess)) != 0) r.coef = coef_of(pr, grad_base, sample);
-    if constexpr (kUnit) {
-      if (prefetch && sample + 1 < n_samples) {
-        const index_t on = (sample + 1) / inner, in = (sample + 1) % inner;
-        r.next_pred = pr.y_pred.row(on, 0, in);
-        if constexpr ((W & kGrad) != 0) r.next_grad = pr.grad.row(on, 0, in);
-      }
-    }
-    account_row<W>(pr, sample, loss.template row<W>(r), tile_sum);
-  }
-  return tile_sum;
-}
-
-/// Per-thread buffers of a gathered tile (see gather_buffer).
+/// Per-thread buffers of a tile (see gather_buffer): a gathered block of
+/// rows, or one strided row.
 template <class T>
 struct GatherBuffers {
   T *pred, *target, *hess;
 };
 
-/// Rows [s0, s1) of a middle class axis, gathered in blocks of adjacent
-/// samples into row-major buffers, evaluated there (the gradient in place of
-/// the gathered y_pred) and scattered back.
+/// How a tile reaches its rows: in place with unit stride along the classes;
+/// a block of adjacent samples of a middle class axis gathered into
+/// row-major buffers; or one strided row at a time copied into a buffer.
+enum class RowAccess { Unit = 0, Gathered = 1, Strided = 2 };
+
+/// Rows [s0, s1): the weighted sum of their per-sample losses, in sample
+/// order. Every access mode hands the loss struct a unit-stride row (in place,
+/// or in a buffer whose gradient is scattered back afterwards), so each pass
+/// of a loss compiles its row math once, at one call site.
 template <unsigned W, class Loss, class T>
-FASTLOSS_INLINE double rows_gathered(const Loss& loss, const RowsProblem<T>& pr,
-                                     double grad_base, index_t s0, index_t s1,
-                                     GatherBuffers<T> buf) {
-  const index_t C = pr.shape.axis, inner = pr.shape.inner;
-  const index_t block = std::max<index_t>(1, kGatherElements / C);
+FASTLOSS_INLINE double rows_body(const Loss& loss, const RowsProblem<T>& pr, double grad_base,
+                                 index_t s0, index_t s1, RowAccess access,
+                                 GatherBuffers<T> buf) {
+  const index_t C = pr.shape.axis, inner = pr.shape.inner, n_samples = pr.shape.samples();
+  const bool gathered = access == RowAccess::Gathered, strided = access == RowAccess::Strided;
+  const bool prefetch =
+      access == RowAccess::Unit && C * static_cast<index_t>(sizeof(T)) <= kPrefetchRowBytes;
+  const index_t block = gathered ? std::max<index_t>(1, kGatherElements / C) : 1;
   // Copies the (o, c, i0 .. i0+nb) runs of v into / out of a row-major block.
   auto gather = [&](const View3<const T>& v, T* dst, index_t o, index_t i0, index_t nb) {
     for (index_t c = 0; c < C; ++c) {
@@ -302,100 +282,159 @@ FASTLOSS_INLINE double rows_gathered(const Loss& loss, const RowsProblem<T>& pr,
       for (index_t b = 0; b < nb; ++b) dst[b * st] = src[b * C + c];
     }
   };
+  // one strided row (o, ., i) into / out of a buffer
+  auto copy_in = [&](const View3<const T>& v, T* dst, index_t o, index_t i) {
+    const T* src = v.row(o, 0, i);
+    const index_t st = v.stride[1];
+    for (index_t c = 0; c < C; ++c) dst[c] = src[c * st];
+  };
+  auto copy_out = [&](const View3<T>& v, const T* src, index_t o, index_t i) {
+    T* dst = v.row(o, 0, i);
+    const index_t st = v.stride[1];
+    for (index_t c = 0; c < C; ++c) dst[c * st] = src[c];
+  };
   double tile_sum = 0.0;
   for (index_t sample = s0; sample < s1;) {
     const index_t o = sample / inner, i0 = sample % inner;
-    const index_t nb = std::min({block, s1 - sample, inner - i0});
-    gather(pr.y_pred, buf.pred, o, i0, nb);
-    if (buf.target) gather(pr.y_true, buf.target, o, i0, nb);
+    const index_t nb = gathered ? std::min({block, s1 - sample, inner - i0}) : 1;
+    if (gathered) {
+      gather(pr.y_pred, buf.pred, o, i0, nb);
+      if (buf.target) gather(pr.y_true, buf.target, o, i0, nb);
+    }
     for (index_t b = 0; b < nb; ++b) {
+      const index_t i = i0 + b, sm = sample + b;
       RowView<T, true> r;
       r.size = C;
-      r.pred = {buf.pred + b * C, 1};
-      if (buf.target) r.target = {buf.target + b * C, 1};
-      if (pr.labels) r.label = pr.labels[sample + b];
-      if constexpr ((W & kGrad) != 0) r.grad = {buf.pred + b * C, 1};  // in place in the block
-      if constexpr ((W & kHess) != 0) r.hess = {buf.hess + b * C, 1};
-      if constexpr ((W & (kGrad | kHess)) != 0) r.coef = coef_of(pr, grad_base, sample + b);
-      account_row<W>(pr, sample + b, loss.template row<W>(r), tile_sum);
+      if (access == RowAccess::Unit) {
+        r.pred = {pr.y_pred.row(o, 0, i), 1};
+        if (pr.y_true.data) r.target = {pr.y_true.row(o, 0, i), 1};
+        if constexpr ((W & kGrad) != 0) r.grad = {pr.grad.row(o, 0, i), 1};
+        if constexpr ((W & kHess) != 0) r.hess = {pr.hess.row(o, 0, i), 1};
+        if (prefetch && sm + 1 < n_samples) {
+          const index_t on = (sm + 1) / inner, in = (sm + 1) % inner;
+          r.next_pred = pr.y_pred.row(on, 0, in);
+          if constexpr ((W & kGrad) != 0) r.next_grad = pr.grad.row(on, 0, in);
+        }
+      } else {
+        T* pred = buf.pred + (gathered ? b * C : 0);
+        if (strided) copy_in(pr.y_pred, pred, o, i);
+        r.pred = {pred, 1};
+        if (buf.target) {
+          T* target = buf.target + (gathered ? b * C : 0);
+          if (strided) copy_in(pr.y_true, target, o, i);
+          r.target = {target, 1};
+        }
+        if constexpr ((W & kGrad) != 0) r.grad = {pred, 1};  // in place in the buffer
+        if constexpr ((W & kHess) != 0) r.hess = {buf.hess + (gathered ? b * C : 0), 1};
+      }
+      if (pr.labels) r.label = pr.labels[sm];
+      if constexpr ((W & (kGrad | kHess)) != 0) r.coef = coef_of(pr, grad_base, sm);
+      account_row<W>(pr, sm, loss.template row<W>(r), tile_sum);
+      if (strided) {
+        if constexpr ((W & kGrad) != 0) copy_out(pr.grad, buf.pred, o, i);
+        if constexpr ((W & kHess) != 0) copy_out(pr.hess, buf.hess, o, i);
+      }
     }
-    if constexpr ((W & kGrad) != 0) scatter(pr.grad, buf.pred, o, i0, nb);
-    if constexpr ((W & kHess) != 0) scatter(pr.hess, buf.hess, o, i0, nb);
+    if (gathered) {
+      if constexpr ((W & kGrad) != 0) scatter(pr.grad, buf.pred, o, i0, nb);
+      if constexpr ((W & kHess) != 0) scatter(pr.hess, buf.hess, o, i0, nb);
+    }
     sample += nb;
   }
   return tile_sum;
 }
 
-enum class RowAccess { Strided, Unit, Gathered };
-
-/// One tile of rows in the given access mode.
-template <unsigned W, RowAccess kAccess, class Loss, class T>
-FASTLOSS_INLINE double rows_tile(const Loss& loss, const RowsProblem<T>& pr, double grad_base,
-                                 index_t s0, index_t s1, GatherBuffers<T> buf) {
-  if constexpr (kAccess == RowAccess::Gathered) {
-    return rows_gathered<W>(loss, pr, grad_base, s0, s1, buf);
-  } else {
-    (void)buf;
-    return rows_direct<W, kAccess == RowAccess::Unit>(loss, pr, grad_base, s0, s1);
-  }
-}
-
-/// Row tiles, in every access mode and both precisions, are compiled once per
-/// instruction set (see isa.hpp and driver.hpp).
-template <unsigned W, RowAccess kAccess, class Loss, class T>
-FASTLOSS_DISPATCH double rows_dispatched(const Loss& loss, const RowsProblem<T>& pr,
-                                         double grad_base, index_t s0, index_t s1,
-                                         GatherBuffers<T> buf) {
+/// Row tiles are compiled once per instruction set (FASTLOSS_TILE; I names
+/// the kernel table's level, see isa.hpp and driver.hpp).
+template <int I, unsigned W, class Loss, class T>
+FASTLOSS_TILE double rows_dispatched(const Loss& loss, const RowsProblem<T>& pr,
+                                     double grad_base, index_t s0, index_t s1, RowAccess access,
+                                     GatherBuffers<T> buf) {
   return with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
-    return rows_tile<W, kAccess>(loss, pr, grad_base, s0, s1, buf);
+    return rows_body<W>(loss, pr, grad_base, s0, s1, access, buf);
   });
 }
 
-template <unsigned W, RowAccess kAccess, class Loss, class T>
-double run_rows_impl(const Loss& loss, const RowsProblem<T>& pr, double grad_base) {
+/// The tiles of one class-axis loss in one precision for one instruction
+/// set, per pass (see driver.hpp's Pass); null where there is no Hessian.
+template <class Loss, class T>
+struct RowsTiles {
+  using Tile = double (*)(const Loss&, const RowsProblem<T>&, double, index_t, index_t,
+                          RowAccess, GatherBuffers<T>);
+  Tile tile[kPasses];
+};
+
+template <int I, int P, class Loss, class T>
+constexpr typename RowsTiles<Loss, T>::Tile row_tile() {
+  if constexpr (P == kPassGradHess && !Loss::kHasHessian) {
+    return nullptr;
+  } else {
+    return &rows_dispatched<I, kWorkOf<P>, Loss, T>;
+  }
+}
+
+template <int I, class Loss, class T>
+const RowsTiles<Loss, T>& rows_tiles() {
+  static constexpr RowsTiles<Loss, T> table = {
+      {row_tile<I, 0, Loss, T>(), row_tile<I, 1, Loss, T>(), row_tile<I, 2, Loss, T>()}};
+  return table;
+}
+
+template <class Loss, class T>
+const RowsTiles<Loss, T>& pick_rows_tiles() {
+#if FASTLOSS_TABLE_DISPATCH
+  switch (isa_level()) {
+    case 2: return rows_tiles<2, Loss, T>();
+    case 1: return rows_tiles<1, Loss, T>();
+    default: break;
+  }
+#endif
+  return rows_tiles<0, Loss, T>();
+}
+
+/// The tiled pass `pass` over all rows. Returns Σ_samples weight * per-sample loss.
+template <class Loss, class T>
+double run_rows(const RowsTiles<Loss, T>& tiles, const Loss& loss, const RowsProblem<T>& pr,
+                double grad_base, int pass) {
   const Shape3 s = pr.shape;
   const index_t C = s.axis, n_samples = s.samples();
-  const index_t per_tile = rows_per_tile(C);
-  const index_t tiles = (n_samples + per_tile - 1) / per_tile;
-  std::vector<double>& partial = scratch();
-  if (static_cast<index_t>(partial.size()) < tiles) partial.resize(tiles);
-  double* part = partial.data();
-  parallel_tiles(tiles, threads_for(s.elements(), tiles), [&](index_t t) {
-    const index_t s0 = t * per_tile, s1 = std::min(n_samples, s0 + per_tile);
-    GatherBuffers<T> buf{nullptr, nullptr, nullptr};
-    if constexpr (kAccess == RowAccess::Gathered) {
-      const index_t n = std::max<index_t>(1, kGatherElements / C) * C;
-      buf.pred = gather_buffer<T>(0, n);
-      buf.target = pr.y_true.data ? gather_buffer<T>(1, n) : nullptr;
-      buf.hess = (W & kHess) != 0 ? gather_buffer<T>(2, n) : nullptr;
-    }
-    part[t] = rows_dispatched<W, kAccess>(loss, pr, grad_base, s0, s1, buf);
-  });
-  double total = 0.0;
-  for (index_t t = 0; t < tiles; ++t) total += part[t];
-  return total;
-}
-
-/// The tiled pass over all rows. Returns Σ_samples weight * per-sample loss.
-template <unsigned W, class Loss, class T>
-double run_rows(const Loss& loss, const RowsProblem<T>& pr, double grad_base) {
-  if (pr.shape.samples() == 0) return 0.0;
-  if (pr.shape.axis == 0) {
+  if (n_samples == 0) return 0.0;
+  if (C == 0) {
     // No classes: every per-sample loss is an empty sum, and there is no
     // gradient element to write.
-    if constexpr ((W & kValue) != 0) {
-      if (pr.per_sample) std::fill_n(pr.per_sample, pr.shape.samples(), T(0));
-    }
+    if (pass != kPassGradHess && pr.per_sample) std::fill_n(pr.per_sample, n_samples, T(0));
     return 0.0;
   }
-  if (pr.shape.inner > 1 && 2 * pr.shape.axis <= kGatherElements) {
-    return run_rows_impl<W, RowAccess::Gathered>(loss, pr, grad_base);
+  const bool grad = pass != kPassValue, hess = pass == kPassGradHess;
+  RowAccess access;
+  if (s.inner > 1 && 2 * C <= kGatherElements) {
+    access = RowAccess::Gathered;
+  } else {
+    const bool unit = pr.y_pred.stride[1] == 1 && (!pr.y_true.data || pr.y_true.stride[1] == 1) &&
+                      (!grad || pr.grad.stride[1] == 1) && (!hess || pr.hess.stride[1] == 1);
+    access = unit ? RowAccess::Unit : RowAccess::Strided;
   }
-  const bool unit = pr.y_pred.stride[1] == 1 && (!pr.y_true.data || pr.y_true.stride[1] == 1) &&
-                    ((W & kGrad) == 0 || pr.grad.stride[1] == 1) &&
-                    ((W & kHess) == 0 || pr.hess.stride[1] == 1);
-  if (unit) return run_rows_impl<W, RowAccess::Unit>(loss, pr, grad_base);
-  return run_rows_impl<W, RowAccess::Strided>(loss, pr, grad_base);
+  const auto tile = tiles.tile[pass];
+  const index_t per_tile = rows_per_tile(C);
+  const index_t n_tiles = (n_samples + per_tile - 1) / per_tile;
+  std::vector<double>& partial = scratch();
+  if (static_cast<index_t>(partial.size()) < n_tiles) partial.resize(n_tiles);
+  double* part = partial.data();
+  parallel_tiles(n_tiles, threads_for(s.elements(), n_tiles), [&](index_t t) {
+    const index_t s0 = t * per_tile, s1 = std::min(n_samples, s0 + per_tile);
+    GatherBuffers<T> buf{nullptr, nullptr, nullptr};
+    if (access != RowAccess::Unit) {
+      const index_t n =
+          access == RowAccess::Gathered ? std::max<index_t>(1, kGatherElements / C) * C : C;
+      buf.pred = gather_buffer<T>(0, n);
+      buf.target = pr.y_true.data ? gather_buffer<T>(1, n) : nullptr;
+      buf.hess = hess ? gather_buffer<T>(2, n) : nullptr;
+    }
+    part[t] = tile(loss, pr, grad_base, s0, s1, access, buf);
+  });
+  double total = 0.0;
+  for (index_t t = 0; t < n_tiles; ++t) total += part[t];
+  return total;
 }
 
 }  // namespace detail
@@ -429,9 +468,11 @@ ElementwiseResult evaluate_rows(const Loss& loss, const RowsProblem<T>& pr) {
     }
   }
   if constexpr (has_validate<Loss>::value) loss.validate(s.axis);
+  const auto& tiles = pick_rows_tiles<Loss, T>();
   return run_and_reduce<Loss::kHasHessian>(
-      pr, s.samples(), Loss::kName,
-      [&](auto work, double grad_base) { return run_rows<decltype(work)::value>(loss, pr, grad_base); });
+      pr, s.samples(), Loss::kName, [&](const RowsProblem<T>& q, int pass, double grad_base) {
+        return run_rows(tiles, loss, q, grad_base, pass);
+      });
 }
 
 }  // namespace fastloss
