@@ -1,31 +1,37 @@
-"""Smoke test of the benchmark harness (issue #5): it runs and writes its tables.
+"""Smoke test of the benchmark harness (issue #5), which lives in benchmarks/ and not in
+the installed package: it runs and writes its tables, its bandwidth floor writes exactly
+b - a, and the package holds no harness, baselines or test hooks.
 
 No timing is asserted anywhere; PyTorch and scikit-learn are not needed (--no-peers).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import io
 import json
+import os
+import pkgutil
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
-SRC = Path(__file__).resolve().parent.parent / "python" / "fastloss" / "_bench.py"
+import fastloss as fl
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
 def _harness():
-    """The source-tree harness when present (works before a reinstall), else the package's."""
-    if SRC.is_file():
-        spec = importlib.util.spec_from_file_location("fastloss_bench_under_test", SRC)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-        return module
-    return importlib.import_module("fastloss._bench")
+    """benchmarks/harness.py, imported as the launcher benchmarks/bench.py does."""
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    return importlib.import_module("harness")
 
 
 def test_tiny_run_writes_tables(tmp_path: Path) -> None:
@@ -95,16 +101,113 @@ def test_interleaved_runs_alternate_and_time_each_call() -> None:
                      per_run["a"]]
 
 
-def test_dispatch_from_main(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`python -m fastloss bench ...` hands the rest of the arguments to the harness."""
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (7, 1000), (1, 64), (300, 1000), (33, 77)])
+def test_the_floor_writes_exactly_b_minus_a(dtype: Any, shape: tuple[int, int]) -> None:
+    """The floor is a public call that reads two arrays and writes one subtraction per
+    element: HalfSquaredError(reduction="sum").backward on (n, 1) views, whose gradient is
+    y_pred - y_true times exactly 1 (each row one sample of one element, nothing divides)."""
+    bench = _harness()
+    rng = np.random.default_rng(shape[0] * 1000 + shape[1])
+    a = rng.normal(size=shape).astype(dtype)
+    b = rng.normal(size=shape).astype(dtype)
+    out = np.full_like(a, np.nan)
+    ret = bench._floor_call(a, b, out)()
+    assert out.dtype == a.dtype and out.shape == shape
+    assert np.array_equal(out, b - a)
+    assert np.shares_memory(ret, out)  # the gradient went into `out`, not into a copy
+    # the same call on the softmax CE case reads the logits twice: out = z - z = 0
+    bench._floor_call(a, a, out)()
+    assert not out.any()
+    bench._check_floor()  # what the harness checks before every run
+    wide = np.zeros((4, 6), dtype=dtype)
+    with pytest.raises(ValueError, match="C-contiguous"):  # a strided view would be copied
+        bench._floor_call(wide[:, ::2], wide[:, ::2], np.zeros((4, 3), dtype=dtype))
+
+
+def test_the_harness_runs_from_the_launcher(tmp_path: Path) -> None:
+    """`python benchmarks/bench.py ...` from any folder imports its siblings and writes
+    its files where --out-dir says (measuring the fastloss this test imports)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(fl.__file__).resolve().parent.parent), env.get("PYTHONPATH", "")])
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench.py"), "--sizes", "1000", "--runs", "1",
+         "--dtypes", "float32", "--threads", "1", "--ce-shapes", "4x10", "--no-peers",
+         "--no-png", "--out-dir", str(tmp_path)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / "RESULTS.md").is_file() and (tmp_path / "results.json").is_file()
+    text = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
+    assert "`python benchmarks/bench.py` from a checkout" in text
+    assert "HalfSquaredError(reduction=\"sum\").backward" in text
+    assert "_bandwidth_floor" not in text and "_numpy_baseline" not in text
+
+
+def _demo(argv: list[str]) -> tuple[int, str, str]:
     fl_main = importlib.import_module("fastloss.__main__")
-    if "bench" not in Path(fl_main.__file__).read_text(encoding="utf-8"):
-        pytest.skip("installed fastloss predates the bench dispatch (reinstall to test it)")
-    seen: list[list[str]] = []
-    bench = importlib.import_module("fastloss._bench")
-    monkeypatch.setattr(bench, "main", lambda argv: seen.append(argv) or 0)
-    assert fl_main.main(["bench", "--quick"]) == 0
-    assert seen == [["--quick"]]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            rc = fl_main.main(argv)
+        except SystemExit as exc:  # argparse's --help and errors
+            rc = int(exc.code or 0)
+    return rc, stdout.getvalue(), stderr.getvalue()
+
+
+def test_python_m_fastloss_bench_says_how_to_run_the_harness() -> None:
+    """The installed package has no harness: `python -m fastloss bench` says how to run it
+    from a checkout and exits 2 (nothing was run), 0 when asked for help."""
+    rc, out, err = _demo(["bench", "--quick"])
+    assert rc == 2 and out == ""
+    assert "python benchmarks/bench.py" in err and "not part of the installed package" in err
+    rc, out, err = _demo(["bench", "--help"])
+    assert rc == 0 and "python benchmarks/bench.py" in out and err == ""
+
+
+def test_python_m_fastloss_help_describes_every_option_and_bench() -> None:
+    rc, out, _ = _demo(["--help"])
+    assert rc == 0
+    for text in ("-n N", "--dtype", "--repeats", "python -m fastloss bench", "median",
+                 "multiple of 1000"):
+        assert text in out, text
+    assert "bench" in out.split("commands:")[1]
+    assert "1 threads" not in out
+
+
+def test_python_m_fastloss_demo_prints_every_loss_and_a_numpy_speed_up() -> None:
+    old = fl.get_num_threads()
+    fl.set_num_threads(1)
+    try:
+        rc, out, _ = _demo(["-n", "2000", "--repeats", "1", "--dtype", "float64"])
+    finally:
+        fl.set_num_threads(old)
+    assert rc == 0, out
+    assert "1 thread)" in out and "1 threads" not in out
+    rows = {line.split()[0]: line for line in out.splitlines() if line[:1].isupper()}
+    for name in ("MeanSquaredError", "Huber", "ZeroOneLoss", "BinaryCrossentropy(logits)",
+                 "SparseCCE(logits)", "CategoricalHinge"):
+        assert name in rows, name
+    assert rows["MeanSquaredError"].rstrip().endswith("x")  # a NumPy speed-up
+    assert rows["SparseCCE(logits)"].rstrip().endswith("x")
+    assert rows["ZeroOneLoss"].rstrip().endswith("-")  # no NumPy version in the demo
+
+
+def test_the_installed_package_holds_no_harness() -> None:
+    """The wheel is the library: no benchmark harness, NumPy baselines, floor kernel or
+    math test hook inside the package (they live in benchmarks/ and cpp/tests/)."""
+    modules = {m.name for m in pkgutil.iter_modules(fl.__path__)}
+    assert "_core" in modules
+    assert not modules & {"_bench", "_numpy_baseline"}, modules
+    for name in ("_bench", "_numpy_baseline"):
+        assert importlib.util.find_spec(f"fastloss.{name}") is None, name
+    core = importlib.import_module("fastloss._core")
+    for hook in ("_bandwidth_floor", "_vmath"):
+        assert not hasattr(core, hook), hook
+    stub = Path(fl.__file__).parent / "_core.pyi"
+    if stub.is_file():
+        text = stub.read_text(encoding="utf-8")
+        assert "_bandwidth_floor" not in text and "_vmath" not in text
 
 
 def test_targets_not_met_say_why_and_the_peers_are_summarised() -> None:

@@ -1,10 +1,12 @@
-"""The benchmark harness of issue #5: `python -m fastloss bench` / `python benchmarks/bench.py`.
+"""The benchmark harness of issue #5, run from a checkout: `python benchmarks/bench.py`.
 
-Fused forward+backward of the main loss families, against (same process, same inputs):
-the bandwidth-floor kernel compiled into the extension, the NumPy baseline, PyTorch CPU
-(forward + autograd backward) and scikit-learn's loss module (`loss_gradient`), each
-skipped with a note when absent. Writes RESULTS.md (medians, ratios, the issue's targets)
-and, when matplotlib is installed, throughput.png.
+It is not part of the installed package: it measures the installed (or PYTHONPATH)
+fastloss through its public API only. Fused forward+backward of the main loss families,
+against (same process, same inputs): the bandwidth floor (see `_floor_call`), the NumPy
+baseline (numpy_baseline.py, next to this file), PyTorch CPU (forward + autograd
+backward) and scikit-learn's loss module (`loss_gradient`), each skipped with a note when
+absent. Writes RESULTS.md (medians, ratios, the issue's targets), results.json and, when
+matplotlib is installed, throughput.png, next to this file unless --out-dir says otherwise.
 
 Timings are medians of `--runs` runs (time.perf_counter) after warm-up; calls shorter than
 about 2 ms are repeated inside a run and the per-call time is reported. Nothing here
@@ -23,17 +25,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, cast
+from typing import Any, Callable, Optional
 
 import numpy as np
+from numpy_baseline import BASELINES, sparse_ce_logits
 
 import fastloss as fl
-from fastloss import _core
-from fastloss._numpy_baseline import BASELINES
 
+HERE = Path(__file__).resolve().parent
 _EPS = 1e-7
-# reads a and b (same dtype, C-contiguous), writes out = a - b; not in _core.pyi, hence the cast
-_FLOOR: Callable[[np.ndarray, np.ndarray, np.ndarray], None] = cast(Any, _core)._bandwidth_floor
 _TINY = 64
 _THREAD_THRESHOLD = 32768  # fastloss runs inputs under this many elements on one thread
 _CALL_TARGET_S = 2e-3  # a run of a short call repeats it until it lasts about this long
@@ -127,18 +127,40 @@ def _elementwise_inputs(kind: str, n: int, dtype: np.dtype,
     return t.reshape(-1, cols), p.reshape(-1, cols)
 
 
-def _numpy_sparse_ce(labels: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
-    """What a NumPy user writes: stable log-softmax, mean loss, gradient of the mean."""
-    n = z.shape[0]
-    rows = np.arange(n)
-    m = z.max(axis=1, keepdims=True)
-    e = np.exp(z - m)
-    s = e.sum(axis=1, keepdims=True)
-    loss = float(np.mean(np.log(s[:, 0]) + m[:, 0] - z[rows, labels]))
-    g = e / s
-    g[rows, labels] -= 1
-    g /= n
-    return loss, g
+# --------------------------------------------------------------------------- floor
+
+# The bandwidth floor: a call that moves the same memory as a loss's fused pass (reads
+# two arrays, writes one) through the same public entry, tiles, threads and instruction-set
+# dispatch as the losses, with essentially no arithmetic. HalfSquaredError's gradient is
+# y_pred - y_true; on (n, 1) arrays each row is one sample whose mean runs over one element,
+# and with reduction "sum" nothing divides it, so the call writes out = b - a, one
+# subtraction per element (checked by _check_floor before every run, and by
+# tests/test_bench.py). On 1-D arrays Keras would take the whole array as one sample and the
+# gradient would be (b - a) / n.
+_FLOOR_LOSS = fl.HalfSquaredError(reduction="sum")
+
+
+def _floor_call(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> Callable[[], Any]:
+    """The floor on a, b and out (C-contiguous, same size and dtype): out = b - a."""
+    for x in (a, b, out):
+        if not x.flags.c_contiguous or x.size != out.size or x.dtype != out.dtype:
+            raise ValueError("the floor takes C-contiguous arrays of one size and dtype")
+    # reshaping a C-contiguous array is a view: the call writes into `out` itself
+    a1, b1, out1 = a.reshape(-1, 1), b.reshape(-1, 1), out.reshape(-1, 1)
+    return lambda: _FLOOR_LOSS.backward(a1, b1, out=out1)
+
+
+def _check_floor() -> None:
+    """Raises unless the floor call writes exactly b - a (both dtypes, bit for bit)."""
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        a, b = rng.normal(size=(2, 40, 1000)).astype(dtype)
+        out = np.full_like(a, np.nan)
+        _floor_call(a, b, out)()
+        if not np.array_equal(out, b - a):
+            raise RuntimeError("HalfSquaredError(reduction='sum').backward on (n, 1) arrays no "
+                               f"longer writes y_pred - y_true ({np.dtype(dtype).name}): the "
+                               "floor of this harness needs another call")
 
 
 # --------------------------------------------------------------------------- timing
@@ -291,7 +313,7 @@ def _run_elementwise(fam: Family, n: int, dtype: np.dtype, threads: int, runs: i
     key = (fam.name, n, dt, threads)
     loss = fam.make()
     # the floor and fastloss read t and p and write out: their runs alternate
-    both = _median_times({"floor": lambda: _FLOOR(t, p, out),
+    both = _median_times({"floor": _floor_call(t, p, out),
                           "fastloss": lambda: loss.forward_backward(t, p, out=out)}, runs)
     res.times[(*key, "floor")] = both["floor"]
     res.times[(*key, "fastloss")] = both["fastloss"]
@@ -356,13 +378,13 @@ def _run_sparse_ce(rows: int, classes: int, dtype: np.dtype, threads: int, runs:
     key = (case, rows * classes, dtype.name, threads)
     loss = fl.SparseCategoricalCrossentropy(from_logits=True)
     # the floor and fastloss read z and write out: their runs alternate
-    both = _median_times({"floor": lambda: _FLOOR(z, z, out),
+    both = _median_times({"floor": _floor_call(z, z, out),
                           "fastloss": lambda: loss.forward_backward(labels, z, out=out)}, runs)
     res.times[(*key, "floor")] = both["floor"]
     res.times[(*key, "fastloss")] = both["fastloss"]
     _run_resident(res, key, labels, z, lambda ls, zs, o: loss.forward_backward(ls, zs, out=o),
                   runs)
-    res.times[(*key, "numpy")] = _median_time(lambda: _numpy_sparse_ce(labels, z), runs)
+    res.times[(*key, "numpy")] = _median_time(lambda: sparse_ce_logits(labels, z), runs)
     if not peers:
         return
     if torch is not None:
@@ -604,7 +626,7 @@ def _write_report(path: Path, res: Results, args: argparse.Namespace, torch: Any
     threads = tuple(args.threads)
     lines = ["# fastloss benchmark results", "",
              "Produced by `python benchmarks/bench.py"
-             + (" --quick" if args.quick else "") + "` (also `python -m fastloss bench`). "
+             + (" --quick" if args.quick else "") + "` from a checkout. "
              "Fused forward+backward per call; medians of "
              f"{args.runs} runs (time.perf_counter, after warm-up; short calls are repeated "
              "inside a run and divided). Ratios come from this one run.", "",
@@ -625,10 +647,15 @@ def _write_report(path: Path, res: Results, args: argparse.Namespace, torch: Any
                   "and their medians snap to scheduler time slices (a few ms, e.g. the same "
                   "~8 ms for very different sizes); the 1-thread tables are the more reliable "
                   "ones. Re-run on an idle machine for the thread comparisons.", ""]
-    lines += ["Columns: **floor** = `fastloss._core._bandwidth_floor` (reads two inputs, writes "
-              "one output; for softmax CE it reads the logits twice and writes the gradient), "
-              "**NumPy** = `fastloss._numpy_baseline` (hand-written forward+backward; sparse CE "
-              "written in this harness), **PyTorch** = CPU forward + autograd backward, "
+    lines += ["Columns: **floor** = the bandwidth floor, "
+              "`fl.HalfSquaredError(reduction=\"sum\").backward(a, b, out=out)` on the inputs "
+              "viewed as (n, 1) arrays: it writes out = b - a, one subtraction per element "
+              "(checked before the run), so it reads two inputs and writes one output through "
+              "the losses' own entry, tiles, threads and instruction-set dispatch with "
+              "essentially no arithmetic; for softmax CE it reads the logits twice and writes "
+              "the gradient. "
+              "**NumPy** = `benchmarks/numpy_baseline.py` (hand-written forward+backward), "
+              "**PyTorch** = CPU forward + autograd backward, "
               "**sklearn** = `sklearn._loss.loss.<Loss>.loss_gradient` with preallocated outputs "
               "(unreduced per-sample losses; HalfSquaredError is ½ MSE, HalfPoissonLoss takes "
               "log-predictions, HuberLoss with delta=1). "
@@ -753,7 +780,7 @@ def _parse_shape(text: str) -> tuple[int, int]:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fastloss bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python benchmarks/bench.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
                         help="10^5 and 10^7 elements, float32, 7 runs (about a minute)")
@@ -771,7 +798,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--no-png", action="store_true")
     parser.add_argument("--out-dir", type=Path, default=None,
                         help="where RESULTS.md, results.json and throughput.png go "
-                             "(default ./benchmarks if it exists, else .)")
+                             "(default: benchmarks/, the folder of this harness)")
     args = parser.parse_args(argv)
     if args.sizes is None:
         args.sizes = [10**5, 10**7] if args.quick else [10**e for e in range(2, 8)]
@@ -782,8 +809,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.runs < 1:
         parser.error("--runs must be >= 1")
     if args.out_dir is None:
-        args.out_dir = Path("benchmarks") if Path("benchmarks").is_dir() else Path(".")
+        args.out_dir = HERE
     args.out_dir.mkdir(parents=True, exist_ok=True)
+    _check_floor()
 
     t_start = time.perf_counter()
     load0 = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
