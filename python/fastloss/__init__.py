@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _core
-from ._base import Loss
+from ._base import Loss, deserialize, serialize
 from ._classaxis import (
     CategoricalCrossentropy,
     CategoricalFocalCrossentropy,
@@ -92,7 +92,8 @@ __all__ = [
     "ExponentialLoss", "HalfSquaredError", "Hinge", "Huber", "LogCosh", "Loss",
     "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredError",
     "MeanSquaredLogarithmicError", "Pinball", "Poisson", "SmoothL1", "SquaredHinge",
-    "ZeroOneLoss", "build_info", "get", "get_num_threads", "names", "set_num_threads",
+    "ZeroOneLoss", "build_info", "deserialize", "get", "get_num_threads", "names", "serialize",
+    "set_num_threads",
     "mse", "mae", "mape", "msle", "logcosh", *sorted(_FUNCTIONS),
     "CategoricalCrossentropy", "CategoricalFocalCrossentropy", "CategoricalHinge",
     "CategoricalZeroOneLoss", "ClassAxisLoss", "CosineSimilarity", "Entropy", "KLDivergence",

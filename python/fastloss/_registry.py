@@ -11,7 +11,7 @@ import functools
 import inspect
 from typing import Any, Callable, Optional
 
-from ._base import Combinable, Loss
+from ._base import Combinable, Loss, deserialize
 from ._classaxis import (
     CLASSAXIS_LOSSES,
     CategoricalCrossentropy,
@@ -147,13 +147,22 @@ FUNCTIONS.update({name: _per_sample_function(name, cls, preset)
 
 
 def get(identifier: Any) -> Any:
-    """A loss object from a Keras class name, function name or alias (like
-    ``keras.losses.get``), a loss object (returned as is), a loss class, or one
-    of fastloss's per-sample functions. Returns an instance with default
-    parameters."""
+    """A loss object, as ``keras.losses.get`` gives one, from
+
+    * a Keras class name, function name or alias (``"mse"``, ``"Huber"``, ...):
+      an instance with default parameters;
+    * a serialized loss, the dict of :func:`serialize` (or a Keras-style
+      ``{"class_name": ..., "config": ...}``);
+    * a loss class: an instance with default parameters;
+    * one of fastloss's per-sample functions (``fl.mean_squared_error``): its
+      loss class (reduction "sum_over_batch_size");
+    * a loss object or any other callable: returned as it is (a user's own
+      loss function passes through, as in Keras)."""
     if isinstance(identifier, Combinable):
         return identifier
-    if isinstance(identifier, type) and issubclass(identifier, (Loss, MultiInputLoss)):
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Combinable):
         return identifier()
     if isinstance(identifier, str) and identifier in PRESETS:
         preset_cls, preset = PRESETS[identifier]
@@ -166,6 +175,8 @@ def get(identifier: Any) -> Any:
         return cls()
     if callable(identifier) and identifier in _FUNCTIONS:
         return _FUNCTIONS[identifier]()
+    if callable(identifier) and not isinstance(identifier, type):
+        return identifier
     raise TypeError(f"cannot interpret {identifier!r} as a loss")
 
 
