@@ -7,8 +7,10 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
+import site
 import subprocess
 import sys
+import sysconfig
 import textwrap
 from pathlib import Path
 
@@ -94,6 +96,16 @@ def _user_script() -> str:
         ''') + every + "\n"
 
 
+def _mypy_env() -> dict[str, str]:
+    """mypy finds an installed fastloss by itself (and refuses site-packages
+    in MYPYPATH); a source checkout on PYTHONPATH it finds through MYPYPATH."""
+    root = Path(fl.__file__).resolve().parent.parent
+    paths = sysconfig.get_paths()
+    installed = {Path(p).resolve() for p in (*site.getsitepackages(), site.getusersitepackages(),
+                                              paths["purelib"], paths["platlib"])}
+    return dict(os.environ) if root in installed else {**os.environ, "MYPYPATH": str(root)}
+
+
 @pytest.fixture(scope="module")
 def mypy_cache(tmp_path_factory):
     return tmp_path_factory.mktemp("mypy_cache")
@@ -107,14 +119,12 @@ def test_mypy_strict_accepts_a_users_script(tmp_path, mypy_cache):
             pytest.skip("mypy is not installed")
     script = tmp_path / "user_script.py"
     script.write_text(_user_script())
-    package_root = Path(fl.__file__).resolve().parent.parent
-    env = {**os.environ, "MYPYPATH": str(package_root)}
     # follow-imports=silent: fastloss is checked for its types but its own
     # errors are not the user's (as for an installed package).
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent",
          "--cache-dir", str(mypy_cache), "--no-error-summary", str(script)],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+        capture_output=True, text=True, env=_mypy_env(), cwd=tmp_path, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -125,10 +135,9 @@ def test_mypy_strict_rejects_a_wrong_call(tmp_path, mypy_cache):
     script.write_text("import fastloss as fl\n"
                       "fl.mean_squared_eror([1.0], [1.0])\n"
                       "fl.huber([1.0], [1.0], delt=2.0)\n")
-    env = {**os.environ, "MYPYPATH": str(Path(fl.__file__).resolve().parent.parent)}
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent",
          "--cache-dir", str(mypy_cache), str(script)],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+        capture_output=True, text=True, env=_mypy_env(), cwd=tmp_path, timeout=600)
     assert result.returncode == 1
     assert "mean_squared_eror" in result.stdout and "delt" in result.stdout
