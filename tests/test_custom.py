@@ -254,9 +254,7 @@ def test_arithmetic_builds_flat_weighted_sums():
     assert _terms(nested) == [(0.5, "MeanSquaredError"), (1.0, "MeanAbsoluteError"),
                               (0.5, "Huber"), (-0.5, "MeanSquaredError")]
     assert all(not isinstance(t, fl.CompositeLoss) for _, t in nested.terms)
-    assert repr(0.7 * mse + 0.3 * mae) == ("0.7 * MeanSquaredError(reduction="
-                                           "'sum_over_batch_size') + 0.3 * MeanAbsoluteError("
-                                           "reduction='sum_over_batch_size')")
+    assert repr(0.7 * mse + 0.3 * mae) == "0.7 * MeanSquaredError() + 0.3 * MeanAbsoluteError()"
     # the values follow the arithmetic
     t, p, _ = _data(np.float64, "arith")
     np.testing.assert_allclose(nested(t, p), mae(t, p) + 0.5 * huber(t, p), rtol=1e-13,

@@ -898,8 +898,9 @@ def test_per_image_weights_broadcast_up_as_keras_does():
 
 
 def test_repr_and_config():
-    assert repr(fl.GANGeneratorLoss(saturating=True)) == (
-        "GANGeneratorLoss(reduction='sum_over_batch_size', from_logits=True, saturating=True)")
+    assert repr(fl.GANGeneratorLoss(saturating=True)) == "GANGeneratorLoss(saturating=True)"
+    assert repr(fl.GANGeneratorLoss(from_logits=False, reduction="sum")) == (
+        "GANGeneratorLoss(from_logits=False, reduction='sum')")
     assert fl.StyleLoss(layer_weights=[1, 2]).get_config()["layer_weights"] == [1.0, 2.0]
     assert fl.TotalVariation(name="tv").name == "tv"
     with pytest.raises(ValueError, match="invalid reduction"):

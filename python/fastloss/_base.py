@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import copy
+import importlib
+import inspect
+import math
+from typing import Any, Callable, ClassVar, Optional, TypeVar
 
 import numpy as np
 
@@ -41,26 +45,148 @@ def document(cls: type, summary: str, header: str, formula: str, gradient: str,
     cls.__doc__ = "\n".join(parts)
 
 
+def check_weight(weight: Any) -> float:
+    """A term's weight in a sum of losses: a finite real number."""
+    if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, (int, float, np.number)):
+        raise TypeError(f"a loss can be multiplied by a real number only, got {weight!r}")
+    w = float(weight)
+    if not math.isfinite(w):
+        raise ValueError(f"a loss weight must be finite, got {w}")
+    return w
+
+
+#: Builds a weighted sum of losses from (weight, loss) terms. The composite
+#: class sits above this module (it is a multi-input loss), so it registers
+#: itself here when it is defined instead of being imported by the base.
+_composite_factory: Optional[Callable[[list[tuple[float, Any]]], Any]] = None
+
+
+def register_composite(factory: Callable[[list[tuple[float, Any]]], Any]) -> None:
+    """Called once by ``_custom``: what ``a + b`` and ``w * a`` build."""
+    global _composite_factory
+    _composite_factory = factory
+
+
+def _compose(terms: list[tuple[float, Any]]) -> Any:
+    if _composite_factory is None:  # pragma: no cover - fastloss/__init__ imports _custom
+        raise RuntimeError("fastloss._custom was not imported: no composite loss class")
+    return _composite_factory(terms)
+
+
+#: Every loss class, by module and name, for deserialize (filled by
+#: Combinable.__init_subclass__, so user subclasses are found as well).
+_CLASSES: dict[tuple[str, str], type[Combinable]] = {}
+
+#: Each class's constructor parameters (Combinable._signature), computed once.
+_SIGNATURES: dict[type, list[inspect.Parameter]] = {}
+
+_PUBLIC_MODULE = "fastloss"
+
+
+def _public_module(cls: type) -> str:
+    """"fastloss" for the package's own classes (exported from the top-level
+    package), else the module the class was defined in."""
+    module = cls.__module__
+    return _PUBLIC_MODULE if module.split(".", 1)[0] == _PUBLIC_MODULE else module
+
+
+_C = TypeVar("_C", bound="Combinable")
+
+
 class Combinable:
     """What every loss object shares: the reduction and name, Keras-style
-    introspection, and arithmetic (``0.7 * a + 0.3 * b`` builds a
-    :class:`fastloss.CompositeLoss` whose four methods are the weighted sums of
-    the terms', each term evaluated in its own fused pass)."""
+    introspection and serialization, value semantics (pickle and deepcopy
+    rebuild the object from its config) and arithmetic (``0.7 * a + 0.3 * b``
+    builds a :class:`fastloss.CompositeLoss` whose four methods are the
+    weighted sums of the terms', each term evaluated in its own fused pass).
+
+    ``get_config()`` holds every constructor parameter: a subclass stores each
+    one under its own name (or names the attribute in ``_config_attrs``)."""
 
     _default_name: str = "loss"
+    #: Constructor parameter -> the attribute holding it, where they differ.
+    _config_attrs: ClassVar[dict[str, str]] = {}
 
     def __init__(self, reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
         self.reduction = _arrays.check_reduction(reduction)
         self.name = name if name is not None else self._default_name
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _CLASSES[(_public_module(cls), cls.__qualname__)] = cls
+
     # -- Keras-style introspection ------------------------------------------
+    @classmethod
+    def _signature(cls) -> list[inspect.Parameter]:
+        """The constructor's named parameters in its order; where it takes
+        ``**kwargs`` (a subclass passing them on), its base's follow."""
+        cached = _SIGNATURES.get(cls)
+        if cached is not None:
+            return cached
+        own = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        params = [p for p in own if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if any(p.kind == p.VAR_KEYWORD for p in own):
+            base = next((b for b in cls.__mro__[1:] if "__init__" in vars(b)), None)
+            if isinstance(base, type) and issubclass(base, Combinable):
+                names = {p.name for p in params}
+                params += [p for p in base._signature() if p.name not in names]
+        _SIGNATURES[cls] = params
+        return params
+
+    @classmethod
+    def _parameters(cls) -> list[inspect.Parameter]:
+        """The constructor's parameters in config order: "name" and
+        "reduction" first (as Keras's configs), then the constructor's order."""
+        params = cls._signature()
+        first = [p for n in ("name", "reduction") for p in params if p.name == n]
+        return first + [p for p in params if p.name not in ("name", "reduction")]
+
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "reduction": self.reduction}
+        """Every constructor parameter as it was given (after validation):
+        ``type(loss)(**loss.get_config())`` is the same loss."""
+        return {p.name: getattr(self, self._config_attrs.get(p.name, p.name))
+                for p in self._parameters()}
+
+    @classmethod
+    def from_config(cls: type[_C], config: dict[str, Any]) -> _C:
+        """The loss ``get_config()`` describes (Keras's ``from_config``).
+        Unknown keys raise a TypeError that names them."""
+        if not isinstance(config, dict):
+            raise TypeError(f"{cls.__name__}.from_config expects a dict, "
+                            f"got {type(config).__name__}")
+        known = {p.name for p in cls._parameters()}
+        unknown = [k for k in config if k not in known]
+        if unknown:
+            raise TypeError(f"{cls.__name__}.from_config: unknown parameter(s) "
+                            f"{', '.join(map(repr, unknown))}; {cls.__name__} takes "
+                            f"{', '.join(sorted(known))}")
+        return cls(**config)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle and deepcopy go through the config: the compiled kernel object
+        # is not picklable, and rebuilding it from the parameters is what
+        # from_config does anyway.
+        return (_rebuild, (type(self), self.get_config()))
+
+    def __sklearn_clone__(self) -> Any:
+        # sklearn.base.clone: a loss is not an estimator (no get_params), but
+        # an estimator's loss parameter is cloned as a fresh equal loss.
+        return _rebuild(type(self), copy.deepcopy(self.get_config()))
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
-        return f"{type(self).__name__}({args})"
+        """The constructor call with every non-default parameter (and no other)."""
+        config = self.get_config()
+        args = []
+        for p in self._signature():
+            if p.name == "name":
+                continue
+            value = config[p.name]
+            if p.default is inspect.Parameter.empty or not _same(value, p.default):
+                args.append(f"{p.name}={value!r}")
+        if self.name != self._default_name:
+            args.append(f"name={self.name!r}")
+        return f"{type(self).__name__}({', '.join(args)})"
 
     # NumPy must not broadcast `array * loss` into an object array of sums:
     # returning NotImplemented from here makes it a TypeError.
@@ -70,16 +196,12 @@ class Combinable:
         return [(1.0, self)]
 
     def __mul__(self, weight: Any) -> Any:
-        from ._custom import CompositeLoss, check_weight
-
         w = check_weight(weight)
-        return CompositeLoss([(w * c, t) for c, t in self._as_terms()])
+        return _compose([(w * c, t) for c, t in self._as_terms()])
 
     __rmul__ = __mul__
 
     def __truediv__(self, divisor: Any) -> Any:
-        from ._custom import check_weight
-
         d = check_weight(divisor)
         if d == 0.0:
             raise ZeroDivisionError("dividing a loss by zero")
@@ -89,13 +211,11 @@ class Combinable:
         return self * -1.0
 
     def __add__(self, other: Any) -> Any:
-        from ._custom import CompositeLoss
-
         if isinstance(other, (int, float)) and not isinstance(other, bool) and other == 0:
-            return CompositeLoss(self._as_terms())  # sum([...]) starts from 0
+            return _compose(self._as_terms())  # sum([...]) starts from 0
         if not isinstance(other, Combinable):
             return NotImplemented
-        return CompositeLoss(self._as_terms() + other._as_terms())
+        return _compose(self._as_terms() + other._as_terms())
 
     __radd__ = __add__
 
@@ -103,6 +223,94 @@ class Combinable:
         if not isinstance(other, Combinable):
             return NotImplemented
         return self + (-other)
+
+
+def _same(value: Any, default: Any) -> bool:
+    """Whether a config value is its parameter's default (for repr)."""
+    if type(value) is bool or type(default) is bool:
+        return type(value) is type(default) and value == default
+    try:
+        return bool(value == default)
+    except Exception:  # e.g. arrays: never the default
+        return False
+
+
+def _rebuild(cls: type[Combinable], config: dict[str, Any]) -> Any:
+    return cls.from_config(config)
+
+
+# ---------------------------------------------------------------------------
+# Keras's serialization format: {"module", "class_name", "config", "registered_name"}
+
+_SERIALIZED_KEYS = ("module", "class_name", "config", "registered_name")
+#: Modules whose class names are read as fastloss's (a Keras loss serialized by
+#: keras.losses.serialize names fastloss's class of the same name).
+_FASTLOSS_MODULES = (None, _PUBLIC_MODULE, "keras", "keras.losses")
+
+
+def serialize(loss: Any) -> dict[str, Any]:
+    """A loss as Keras serializes one (``keras.losses.serialize``)::
+
+        {"module": "fastloss", "class_name": "Huber",
+         "config": {"name": "huber_loss", "reduction": "sum_over_batch_size", "delta": 0.5},
+         "registered_name": None}
+
+    The config is JSON-compatible except for the callables of an
+    :class:`fastloss.ElementwiseLoss`; a composite's terms are serialized too.
+    ``registered_name`` is None for fastloss's classes and
+    ``"module>ClassName"`` for a user's subclass."""
+    if not isinstance(loss, Combinable):
+        raise TypeError(f"serialize expects a fastloss loss object, got {type(loss).__name__}")
+    cls = type(loss)
+    module = _public_module(cls)
+    return {"module": module, "class_name": cls.__qualname__, "config": loss.get_config(),
+            "registered_name": None if module == _PUBLIC_MODULE
+            else f"{module}>{cls.__qualname__}"}
+
+
+def _find_class(module: Optional[str], class_name: str) -> type[Combinable]:
+    key_module = _PUBLIC_MODULE if module in _FASTLOSS_MODULES else module
+    assert key_module is not None
+    cls = _CLASSES.get((key_module, class_name))
+    if cls is None and key_module != _PUBLIC_MODULE:
+        try:
+            importlib.import_module(key_module)  # defining the class registers it
+        except ImportError as exc:
+            raise ValueError(f"cannot deserialize {class_name!r}: its module {key_module!r} "
+                             f"cannot be imported ({exc})") from None
+        cls = _CLASSES.get((key_module, class_name))
+    if cls is None:
+        known = ", ".join(sorted(n for m, n in _CLASSES if m == _PUBLIC_MODULE
+                                 and not n.startswith("_")))
+        where = "fastloss" if key_module == _PUBLIC_MODULE else f"module {key_module!r}"
+        raise ValueError(f"unknown loss class {class_name!r} in {where}; fastloss's classes: "
+                         f"{known}")
+    return cls
+
+
+def deserialize(config: Any) -> Any:
+    """The loss a :func:`serialize` dict describes (``keras.losses.deserialize``).
+
+    ``module`` and ``registered_name`` are optional; a module of "keras.losses"
+    names fastloss's class of the same name. A malformed dict raises a
+    ValueError or TypeError that names the problem."""
+    if not isinstance(config, dict):
+        raise TypeError(f"deserialize expects a dict, got {type(config).__name__}")
+    extra = [k for k in config if k not in _SERIALIZED_KEYS]
+    if extra:
+        raise ValueError(f"a serialized loss has the keys {', '.join(_SERIALIZED_KEYS)}; got "
+                         f"unknown key(s) {', '.join(map(repr, extra))}")
+    if "class_name" not in config:
+        raise ValueError("a serialized loss needs a 'class_name' (and a 'config')")
+    class_name, module = config["class_name"], config.get("module")
+    if not isinstance(class_name, str):
+        raise TypeError(f"'class_name' must be a string, got {type(class_name).__name__}")
+    if module is not None and not isinstance(module, str):
+        raise TypeError(f"'module' must be a string or None, got {type(module).__name__}")
+    inner = config.get("config", {})
+    if not isinstance(inner, dict):
+        raise TypeError(f"'config' of {class_name} must be a dict, got {type(inner).__name__}")
+    return _find_class(module, class_name).from_config(inner)
 
 
 class Loss(Combinable):

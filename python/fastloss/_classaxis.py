@@ -241,12 +241,6 @@ class ClassAxisLoss(Loss):
             hess *= per_element
         return grad, hess
 
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), **self._config()}
-
-    def _config(self) -> dict[str, Any]:
-        return {"axis": self.axis}
-
 
 def _per_class(value: Any, what: str) -> tuple[float, ...]:
     try:
@@ -308,10 +302,6 @@ class CategoricalCrossentropy(ClassAxisLoss):
     def _make_kernel(self) -> Any:
         return _core.CategoricalCrossentropy(self.from_logits, self.label_smoothing)
 
-    def _config(self) -> dict[str, Any]:
-        return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing,
-                "axis": self.axis}
-
 
 _document(CategoricalCrossentropy,
           "Categorical cross-entropy (Keras ``CategoricalCrossentropy``).",
@@ -366,11 +356,6 @@ class SparseCategoricalCrossentropy(ClassAxisLoss):
         counted = rows.labels >= 0  # ignored rows (-1) weigh 0, even with no classes at all
         label_weight[counted] = cw[rows.labels[counted]]
         return rows._replace(label_weight=label_weight)
-
-    def _config(self) -> dict[str, Any]:
-        return {"from_logits": self.from_logits, "ignore_class": self.ignore_class,
-                "axis": self.axis, "class_weight": self.class_weight,
-                "label_smoothing": self.label_smoothing}
 
 
 _document(SparseCategoricalCrossentropy,
@@ -431,10 +416,6 @@ class CategoricalFocalCrossentropy(ClassAxisLoss):
             raise ValueError(f"alpha has {len(self.alpha)} entries but y_pred has "
                              f"{rows.shape3[1]} classes along axis {self.axis}")
         return rows
-
-    def _config(self) -> dict[str, Any]:
-        return {"alpha": self.alpha, "gamma": self.gamma, "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing, "axis": self.axis}
 
 
 _document(CategoricalFocalCrossentropy,
@@ -557,9 +538,6 @@ class Entropy(ClassAxisLoss):
         """Gradient and Hessian diagonal of each row's entropy, times ``sample_weight``."""
         return self._gradient_hessian(None, y_pred, sample_weight)
 
-    def _config(self) -> dict[str, Any]:
-        return {"from_logits": self.from_logits, "axis": self.axis}
-
 
 _document(Entropy, "Shannon entropy of each row of probabilities (or of softmax(logits)).",
           "-sum_c p_c log p_c  (0 log 0 = 0)", "-(log p_k + 1); from logits z: "
@@ -608,9 +586,6 @@ class SparseCategoricalZeroOneLoss(ClassAxisLoss):
             raise TypeError(f"ignore_class must be an integer or None, got {ignore_class!r}")
         self.ignore_class = None if ignore_class is None else int(ignore_class)
         super().__init__(reduction=reduction, name=name, axis=axis)
-
-    def _config(self) -> dict[str, Any]:
-        return {"ignore_class": self.ignore_class, "axis": self.axis}
 
 
 _document(SparseCategoricalZeroOneLoss,

@@ -3,25 +3,14 @@ user-defined elementwise losses from NumPy callables."""
 
 from __future__ import annotations
 
-import math
-from typing import Any, Callable, Optional
+from typing import Any, Callable, ClassVar, Optional
 
 import numpy as np
 
 from . import _arrays
-from ._base import Combinable, Loss
+from ._base import Combinable, Loss, check_weight, deserialize, register_composite, serialize
 from ._elementwise import CompiledElementwiseLoss
 from ._models import Grads, MultiInputLoss
-
-
-def check_weight(weight: Any) -> float:
-    """A term's weight: a finite real number."""
-    if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, (int, float, np.number)):
-        raise TypeError(f"a loss can be multiplied by a real number only, got {weight!r}")
-    w = float(weight)
-    if not math.isfinite(w):
-        raise ValueError(f"a loss weight must be finite, got {w}")
-    return w
 
 
 def _add(acc: Any, g: Any) -> Any:
@@ -195,10 +184,38 @@ class CompositeLoss(MultiInputLoss):
         return (g[0], h[0]) if self._plain else (g, h)
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "terms": [(w, t.get_config()) for w, t in self.terms]}
+        """``{"name": ..., "terms": [[weight, serialize(term)], ...]}``: each term
+        serialized with its class, so that ``from_config`` can rebuild it."""
+        return {"name": self.name, "terms": [[w, serialize(t)] for w, t in self.terms]}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> CompositeLoss:
+        if not isinstance(config, dict):
+            raise TypeError(f"CompositeLoss.from_config expects a dict, got "
+                            f"{type(config).__name__}")
+        unknown = [k for k in config if k not in ("name", "terms")]
+        if unknown:
+            raise TypeError(f"CompositeLoss.from_config: unknown parameter(s) "
+                            f"{', '.join(map(repr, unknown))}; it takes name, terms")
+        terms = config.get("terms")
+        if not isinstance(terms, (list, tuple)) or not all(
+                isinstance(t, (list, tuple)) and len(t) == 2 for t in terms):
+            raise TypeError("CompositeLoss.from_config: 'terms' must be a list of "
+                            f"[weight, loss] pairs, got {terms!r}")
+        return cls([(w, t if isinstance(t, Combinable) else deserialize(t)) for w, t in terms],
+                   name=config.get("name"))
 
     def __repr__(self) -> str:
+        """``0.7 * MeanSquaredError() + 0.3 * MeanAbsoluteError()``, which
+        evaluates to the same sum (a non-default name makes it the constructor
+        call)."""
+        if self.name != self._default_name:
+            terms = ", ".join(f"({w!r}, {t!r})" for w, t in self.terms)
+            return f"CompositeLoss([{terms}], name={self.name!r})"
         return " + ".join(f"{w!r} * {t!r}" for w, t in self.terms)
+
+
+register_composite(CompositeLoss)
 
 
 class ElementwiseLoss(CompiledElementwiseLoss):
@@ -235,6 +252,8 @@ class ElementwiseLoss(CompiledElementwiseLoss):
     _default_name = "elementwise_loss"
     _fast = False  # the kernel reads the callables' results, not the inputs
     _no_hessian_reason = "it was built without a hessian callable."
+    _config_attrs: ClassVar[dict[str, str]] = {
+        "value": "value_fn", "gradient": "gradient_fn", "hessian": "hessian_fn"}
 
     def __init__(self, value: Callable[[np.ndarray, np.ndarray], Any],
                  gradient: Callable[[np.ndarray, np.ndarray], Any],
@@ -285,7 +304,3 @@ class ElementwiseLoss(CompiledElementwiseLoss):
         assert self.hessian_fn is not None
         return (self._call(self.gradient_fn, "gradient", pr),
                 self._call(self.hessian_fn, "hessian", pr))
-
-    def _config(self) -> dict[str, Any]:
-        return {"value": self.value_fn, "gradient": self.gradient_fn,
-                "hessian": self.hessian_fn}

@@ -111,12 +111,6 @@ class CompiledElementwiseLoss(Loss):
     def _kernel_hessian_inputs(self, pr: _arrays.Prepared) -> tuple[np.ndarray, np.ndarray]:
         return pr.y_true3, pr.y_pred3
 
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), **self._config()}
-
-    def _config(self) -> dict[str, Any]:
-        return {}
-
 
 # ---------------------------------------------------------------------------
 # Docstrings are assembled from one entry per loss, so that the shared parts
@@ -186,9 +180,6 @@ class Huber(CompiledElementwiseLoss):
     def _kernel_params(self) -> tuple[float, ...]:
         return (self.delta,)
 
-    def _config(self) -> dict[str, Any]:
-        return {"delta": self.delta}
-
 
 _document(Huber, "Huber loss (Keras ``Huber``): quadratic near zero, linear beyond delta.",
           "e**2 / 2 if |e| <= delta else delta (|e| - delta / 2),  e = p - t",
@@ -240,9 +231,6 @@ class SmoothL1(CompiledElementwiseLoss):
     def _kernel_params(self) -> tuple[float, ...]:
         return (self.beta,)
 
-    def _config(self) -> dict[str, Any]:
-        return {"beta": self.beta}
-
 
 _document(SmoothL1, "PyTorch's smooth L1 loss.",
           "e**2 / (2 beta) if |e| < beta else |e| - beta / 2,  e = p - t",
@@ -265,9 +253,6 @@ class Pinball(CompiledElementwiseLoss):
     def _kernel_params(self) -> tuple[float, ...]:
         return (self.quantile,)
 
-    def _config(self) -> dict[str, Any]:
-        return {"quantile": self.quantile}
-
 
 _document(Pinball, "Pinball (quantile) loss; its minimiser is the `quantile` of y_true.",
           "q (t - p) if t >= p else (1 - q) (p - t)", "-q if t >= p else 1 - q", "",
@@ -289,10 +274,6 @@ class AsymmetricLinear(CompiledElementwiseLoss):
 
     def _kernel_params(self) -> tuple[float, ...]:
         return (self.overestimate_cost, self.underestimate_cost)
-
-    def _config(self) -> dict[str, Any]:
-        return {"overestimate_cost": self.overestimate_cost,
-                "underestimate_cost": self.underestimate_cost}
 
 
 _document(AsymmetricLinear,
@@ -318,10 +299,6 @@ class BinaryCrossentropy(CompiledElementwiseLoss):
 
     def _kernel_params(self) -> tuple[float, ...]:
         return (self.label_smoothing,)
-
-    def _config(self) -> dict[str, Any]:
-        return {"from_logits": self.from_logits, "label_smoothing": self.label_smoothing,
-                "axis": self.axis}
 
 
 _document(BinaryCrossentropy, "Binary cross-entropy (Keras ``BinaryCrossentropy``).",
@@ -355,11 +332,6 @@ class BinaryFocalCrossentropy(CompiledElementwiseLoss):
 
     def _kernel_params(self) -> tuple[float, ...]:
         return (float(self.apply_class_balancing), self.alpha, self.gamma, self.label_smoothing)
-
-    def _config(self) -> dict[str, Any]:
-        return {"apply_class_balancing": self.apply_class_balancing, "alpha": self.alpha,
-                "gamma": self.gamma, "from_logits": self.from_logits,
-                "label_smoothing": self.label_smoothing, "axis": self.axis}
 
 
 _document(BinaryFocalCrossentropy,
@@ -421,9 +393,6 @@ class ZeroOneLoss(CompiledElementwiseLoss):
 
     def _kernel_params(self) -> tuple[float, ...]:
         return (self.threshold,)
-
-    def _config(self) -> dict[str, Any]:
-        return {"threshold": self.threshold}
 
 
 _document(ZeroOneLoss,

@@ -291,9 +291,6 @@ class GANDiscriminatorLoss(MultiInputLoss):
         g_f, h_f = self._bce.gradient_hessian(fake.dtype.type(0), fake, sample_weight)
         return (g_r, g_f), (h_r, h_f)
 
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "from_logits": self.from_logits}
-
 
 class GANGeneratorLoss(MultiInputLoss):
     """The GAN generator's loss on the discriminator's outputs for fakes::
@@ -350,10 +347,6 @@ class GANGeneratorLoss(MultiInputLoss):
         if self.saturating:
             g, h = -g, -h
         return (g,), (h,)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "from_logits": self.from_logits,
-                "saturating": self.saturating}
 
 
 # ---------------------------------------------------------------------------
@@ -562,9 +555,6 @@ class StyleLoss(MultiInputLoss):
         if as_list:
             return (grads,), (hessians,)
         return (grads[0],), (hessians[0],)
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "layer_weights": self.layer_weights}
 
 
 class TotalVariation(MultiInputLoss):
