@@ -109,7 +109,7 @@ def main() -> int:
     parser.add_argument("--cases", nargs="*", default=None, help="names (default: all)")
     args = parser.parse_args()
     names = args.cases or list(CASES)
-    print(f"| case | threads | old | new | new/old | same bits |\n|---|---|---|---|---|---|")
+    print("| case | threads | old | new | new/old | same bits |\n|---|---|---|---|---|---|")
     for name in names:
         for threads in args.threads:
             times: dict[str, list[float]] = {"old": [], "new": []}
