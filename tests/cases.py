@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 import fastloss as fl
+from fastloss import _declared
 
 import reference as ref
 
@@ -160,5 +161,40 @@ CASES: list[Case] = [
          threshold(0.3), {"threshold": 0.3}),
 ]
 
+# --- the declared losses (losses/info.hpp): rows made from their declarations --------
+
+DOMAINS: dict[str, Domain] = {
+    "real": real_pair(), "positive": positive_pair(0.2, 5.0), "probability": soft_labels_probs,
+    "logits": soft_labels_logits, "signed": signed_labels,
+}
+
+
+def _kink(info: dict[str, Any], params: dict[str, Any]):
+    first = (params.get(info["params"][0]["name"], info["params"][0]["default"])
+             if info["params"] else None)
+    return {"none": lambda: far, "at_zero": lambda: at_zero, "margin": lambda: margin,
+            "at_first_parameter": lambda: at_abs(first),
+            "threshold": lambda: threshold(first)}[info["kink"]]()
+
+
+def declared_cases() -> list[Case]:
+    """A row with the defaults and one with the example parameters for every declared
+    loss that has no row above; its reference is the function of tests/reference.py
+    named as the loss's Keras function (a missing one fails test_registry)."""
+    covered = {c.cls for c in CASES}
+    rows = []
+    for info in _declared.DECLARED.values():
+        cls = _declared.CLASSES[info["cls"]]
+        reference = getattr(ref, info["function"], None)
+        if cls in covered or reference is None:
+            continue
+        examples = {p["name"]: p["example"] for p in info["params"]}
+        for suffix, params in [("", {}), ("-example", examples)] if examples else [("", {})]:
+            rows.append(Case(info["function"] + suffix, cls, params, reference,
+                             DOMAINS[info["domain"]], _kink(info, params), params))
+    return rows
+
+
+CASES += declared_cases()
 CASE_IDS = [c.id for c in CASES]
 HESSIAN_CASES = [c for c in CASES if c.make().has_hessian]

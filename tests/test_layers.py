@@ -25,6 +25,7 @@ LAYERS = [
     "_models",        # model losses (built on the families)
     "_custom",        # composites and user-defined losses
     "_functions",     # Keras's per-sample functions
+    "_declared",      # the losses declared in the C++ core
     "_registry",      # names -> losses
     "__init__",       # the public API
 ]

@@ -8,6 +8,8 @@
 
 #include <cmath>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <fastloss/fastloss.hpp>
@@ -32,12 +34,21 @@ struct HandCase {
   double t, p, value;
 };
 
+template <class Loss, class = void>
+struct declared : std::false_type {};
 template <class Loss>
+struct declared<Loss, std::void_t<decltype(Loss::kInfo)>> : std::true_type {};
+
+template <class Loss, class = void>
 struct Table {
   static_assert(sizeof(Loss) == 0,
-                "this loss is in FASTLOSS_ELEMENTWISE_LOSSES but has no row in "
-                "cpp/tests/loss_table.hpp: add instances, sample, near_kink and hand values");
+                "this loss is in FASTLOSS_ELEMENTWISE_LOSSES but has neither a declaration "
+                "(kInfo, losses/info.hpp) nor a row in cpp/tests/loss_table.hpp");
 };
+
+/// A declared loss (kInfo) without a row of its own is tested from its
+/// declaration: its default and example parameters, its domain, its kink and
+/// its hand values.
 
 namespace domain {
 inline void any(Rng& r, double& t, double& p) {
@@ -61,6 +72,67 @@ inline double signed_label(int labels, double t) { return labels == 0 ? t : 2 * 
 }  // namespace domain
 
 using namespace fastloss;
+
+template <class Loss>
+struct Table<Loss, std::enable_if_t<declared<Loss>::value>> {
+  using L = Loss;
+  static constexpr const LossInfo& info = Loss::kInfo;
+  template <std::size_t... I>
+  static L make(const double* values, std::index_sequence<I...>) {
+    return L(values[I]...);
+  }
+  template <int N>
+  static L with(bool example) {
+    double values[kMaxParams] = {};
+    for (int k = 0; k < N; ++k) {
+      values[k] = example ? info.params[k].example : info.params[k].default_value;
+    }
+    return make(values, std::make_index_sequence<N>{});
+  }
+  static std::vector<Instance<L>> instances() {
+    constexpr int n = Loss::kInfo.n_params();
+    std::vector<Instance<L>> out{{"defaults", with<n>(false)}};
+    if (n > 0) out.push_back({"example parameters", with<n>(true)});
+    return out;
+  }
+  static double first_param(const Instance<L>& c) {
+    constexpr int n = Loss::kInfo.n_params();
+    if constexpr (n == 0) {
+      return 0.0;
+    } else {
+      return c.name == "defaults" ? info.params[0].default_value : info.params[0].example;
+    }
+  }
+  static void sample(const Instance<L>&, Rng& r, double& t, double& p) {
+    switch (info.domain) {
+      case Domain::Real: domain::any(r, t, p); break;
+      case Domain::Positive:
+        t = r.uniform(0, 5);
+        p = r.uniform(0.2, 5);
+        break;
+      case Domain::Probability: domain::probability(r, t, p); break;
+      case Domain::Logits: domain::logit(r, t, p); break;
+      case Domain::Signed: domain::margin(0, r, t, p); break;
+    }
+  }
+  static bool near_kink(const Instance<L>& c, double t, double p, double m) {
+    switch (info.kink) {
+      case Kink::None: return false;
+      case Kink::AtZero: return std::fabs(p - t) < m;
+      case Kink::AtFirstParameter: return std::fabs(std::fabs(p - t) - first_param(c)) < m;
+      case Kink::Margin: return std::fabs(1 - t * p) < m;
+      case Kink::Threshold: return std::fabs(p - first_param(c)) < m;
+    }
+    return false;
+  }
+  static std::vector<HandCase<L>> hand() {
+    constexpr int n = Loss::kInfo.n_params();
+    std::vector<HandCase<L>> out;
+    for (int k = 0; k < info.n_hand(); ++k)
+      out.push_back({with<n>(false), info.hand[k].t, info.hand[k].p, info.hand[k].value});
+    return out;
+  }
+};
 
 template <>
 struct Table<MeanSquaredError> {

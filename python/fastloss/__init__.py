@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _core
+from . import _core, _declared
 from ._base import Loss, deserialize, serialize
 from ._classaxis import (
     CategoricalCrossentropy,
@@ -25,6 +25,7 @@ from ._classaxis import (
     SparseCategoricalZeroOneLoss,
 )
 from ._custom import CompositeLoss, ElementwiseLoss
+from ._declared import *  # noqa: F403 - the declared losses and their functions (_declared.pyi)
 from ._elementwise import (
     AsymmetricLinear,
     BinaryCrossentropy,
@@ -32,13 +33,10 @@ from ._elementwise import (
     ExponentialLoss,
     HalfSquaredError,
     Hinge,
-    Huber,
     LogCosh,
     MeanAbsoluteError,
     MeanAbsolutePercentageError,
-    MeanSquaredError,
     MeanSquaredLogarithmicError,
-    Pinball,
     Poisson,
     SmoothL1,
     SquaredHinge,
@@ -57,7 +55,6 @@ from ._functions import (
     exponential,
     half_squared_error,
     hinge,
-    huber,
     kl_divergence,
     kld,
     kullback_leibler_divergence,
@@ -67,11 +64,8 @@ from ._functions import (
     mape,
     mean_absolute_error,
     mean_absolute_percentage_error,
-    mean_squared_error,
     mean_squared_logarithmic_error,
-    mse,
     msle,
-    pinball,
     poisson,
     smooth_l1,
     softmax_cross_entropy_with_logits,
@@ -121,21 +115,22 @@ __all__ = [
     "CategoricalCrossentropy", "CategoricalFocalCrossentropy", "CategoricalHinge",
     "CategoricalZeroOneLoss", "ClassAxisLoss", "CompositeLoss", "ContentLoss",
     "CosineSimilarity", "ElementwiseLoss", "Entropy", "ExponentialLoss", "GANDiscriminatorLoss",
-    "GANGeneratorLoss", "HalfSquaredError", "Hinge", "Huber", "KLDivergence", "LogCosh", "Loss",
-    "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredError",
-    "MeanSquaredLogarithmicError", "MultiInputLoss", "Pinball", "Poisson", "SmoothL1",
+    "GANGeneratorLoss", "HalfSquaredError", "Hinge", "KLDivergence", "LogCosh", "Loss",
+    "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
+    "MultiInputLoss", "Poisson", "SmoothL1",
     "SparseCategoricalCrossentropy", "SparseCategoricalZeroOneLoss", "SquaredHinge", "StyleLoss",
     "TotalVariation", "ZeroOneLoss",
     # Keras's per-sample functions and their short names
     "asymmetric_linear", "binary_crossentropy", "binary_focal_crossentropy",
     "categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge",
     "categorical_zero_one", "cosine_similarity", "entropy", "exponential", "half_squared_error",
-    "hinge", "huber", "kl_divergence", "kld", "kullback_leibler_divergence", "log_cosh",
+    "hinge", "kl_divergence", "kld", "kullback_leibler_divergence", "log_cosh",
     "logcosh", "mae", "mape", "mean_absolute_error", "mean_absolute_percentage_error",
-    "mean_squared_error", "mean_squared_logarithmic_error", "mse", "msle", "pinball", "poisson",
+    "mean_squared_logarithmic_error", "msle", "poisson",
     "smooth_l1", "softmax_cross_entropy_with_logits", "sparse_categorical_crossentropy",
     "sparse_categorical_zero_one", "squared_hinge", "zero_one",
     # functions
     "build_info", "deserialize", "get", "get_num_threads", "gram_matrix",
     "gram_matrix_backward", "names", "serialize", "set_num_threads",
+    *_declared.__all__,  # the declared losses (losses/info.hpp)
 ]

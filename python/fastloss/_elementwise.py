@@ -113,23 +113,17 @@ class CompiledElementwiseLoss(Loss):
 
 
 # ---------------------------------------------------------------------------
+# The losses below are written out here; those whose C++ struct carries a
+# declaration (kInfo) are made by _declared from it instead.
 # Docstrings are assembled from one entry per loss, so that the shared parts
 # (reductions, methods, dtypes) are written once.
 
 def _document(cls: type, summary: str, formula: str, gradient: str, hessian: str,
               params: str = "", notes: str = "") -> None:
+    """The numpydoc docstring of an elementwise loss class, from its parts."""
     document(cls, summary, "Per element (``t`` = y_true, ``p`` = y_pred)::", formula, gradient,
              hessian, per_sample="The per-sample loss is the mean over the last axis "
              "(Keras's convention).", params=params, notes=notes)
-
-
-class MeanSquaredError(CompiledElementwiseLoss):
-    _kernel_name = "MeanSquaredError"
-    _default_name = "mean_squared_error"
-
-
-_document(MeanSquaredError, "Mean squared error (Keras ``MeanSquaredError``).",
-          "(t - p)**2", "2 (p - t)", "2")
 
 
 class MeanAbsoluteError(CompiledElementwiseLoss):
@@ -166,25 +160,6 @@ _document(MeanSquaredLogarithmicError,
           "2 (1 - r) / (p + 1)**2; 0 where clipped",
           notes="Inputs below 1e-7 are clipped as Keras clips them, so the gradient is zero "
                 "there.")
-
-
-class Huber(CompiledElementwiseLoss):
-    _kernel_name = "Huber"
-    _default_name = "huber_loss"
-
-    def __init__(self, delta: float = 1.0, reduction: Optional[str] = "sum_over_batch_size",
-                 name: Optional[str] = None) -> None:
-        self.delta = _arrays.real_param(delta, "delta")
-        super().__init__(reduction=reduction, name=name)
-
-    def _kernel_params(self) -> tuple[float, ...]:
-        return (self.delta,)
-
-
-_document(Huber, "Huber loss (Keras ``Huber``): quadratic near zero, linear beyond delta.",
-          "e**2 / 2 if |e| <= delta else delta (|e| - delta / 2),  e = p - t",
-          "e if |e| <= delta else delta sign(e)", "1 if |e| <= delta else 0",
-          params="delta : float, default 1.0\n    Where the quadratic turns linear; must be > 0.")
 
 
 class LogCosh(CompiledElementwiseLoss):
@@ -238,26 +213,6 @@ _document(SmoothL1, "PyTorch's smooth L1 loss.",
           params="beta : float, default 1.0\n    Width of the quadratic zone; >= 0 "
                  "(0 is the absolute error, as in PyTorch).",
           notes="Huber(delta) equals delta * SmoothL1(beta=delta).")
-
-
-class Pinball(CompiledElementwiseLoss):
-    _kernel_name = "Pinball"
-    _default_name = "pinball"
-    _no_hessian_reason = _PIECEWISE_LINEAR
-
-    def __init__(self, quantile: float = 0.5, reduction: Optional[str] = "sum_over_batch_size",
-                 name: Optional[str] = None) -> None:
-        self.quantile = _arrays.real_param(quantile, "quantile")
-        super().__init__(reduction=reduction, name=name)
-
-    def _kernel_params(self) -> tuple[float, ...]:
-        return (self.quantile,)
-
-
-_document(Pinball, "Pinball (quantile) loss; its minimiser is the `quantile` of y_true.",
-          "q (t - p) if t >= p else (1 - q) (p - t)", "-q if t >= p else 1 - q", "",
-          params="quantile : float, default 0.5\n    The quantile q, in (0, 1).",
-          notes="At t == p the gradient is -q, scikit-learn's PinballLoss convention.")
 
 
 class AsymmetricLinear(CompiledElementwiseLoss):
@@ -403,9 +358,10 @@ _document(ZeroOneLoss,
                 "descend on. Labels must be 0/1 to ever count as correct; NaN propagates.")
 
 
+#: The classes written out in this module (the declared ones: _declared.CLASSES).
 ELEMENTWISE_LOSSES: tuple[type[CompiledElementwiseLoss], ...] = (
-    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-    MeanSquaredLogarithmicError, Huber, LogCosh, Poisson, HalfSquaredError, SmoothL1, Pinball,
+    MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, LogCosh, Poisson, HalfSquaredError, SmoothL1,
     AsymmetricLinear, BinaryCrossentropy, BinaryFocalCrossentropy, Hinge, SquaredHinge,
     ExponentialLoss, ZeroOneLoss,
 )

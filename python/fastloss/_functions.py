@@ -2,7 +2,7 @@
 
 Each is a plain ``def`` so that type checkers and editors see its signature:
 the arrays, then the loss class's constructor parameters (without
-``reduction`` and ``name``) with the same defaults. ``@_per_sample(cls)``
+``reduction`` and ``name``) with the same defaults. ``@per_sample(cls)``
 records which class a function evaluates and writes its docstring; the
 registry's function names are read from these records, and a test checks
 every signature against its class's constructor.
@@ -34,13 +34,10 @@ from ._elementwise import (
     ExponentialLoss,
     HalfSquaredError,
     Hinge,
-    Huber,
     LogCosh,
     MeanAbsoluteError,
     MeanAbsolutePercentageError,
-    MeanSquaredError,
     MeanSquaredLogarithmicError,
-    Pinball,
     Poisson,
     SmoothL1,
     SquaredHinge,
@@ -53,7 +50,8 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 PER_SAMPLE: dict[Callable[..., Any], tuple[type[Loss], dict[str, Any]]] = {}
 
 
-def _per_sample(cls: type[Loss], **preset: Any) -> Callable[[_F], _F]:
+def per_sample(cls: type[Loss], **preset: Any) -> Callable[[_F], _F]:
+    """Records fn as the per-sample function of cls (with preset parameters)."""
     def record(fn: _F) -> _F:
         PER_SAMPLE[fn] = (cls, preset)
         fn.__doc__ = (
@@ -64,186 +62,171 @@ def _per_sample(cls: type[Loss], **preset: Any) -> Callable[[_F], _F]:
     return record
 
 
-def _run(cls: type[Loss], *inputs: Any, **options: Any) -> Any:
+def run_per_sample(cls: type[Loss], *inputs: Any, **options: Any) -> Any:
     return cls(**options, reduction="none")(*inputs)
 
 
 # -- elementwise --------------------------------------------------------------------
 
-@_per_sample(MeanSquaredError)
-def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any:
-    return _run(MeanSquaredError, y_true, y_pred, axis=axis)
-
-
-@_per_sample(MeanAbsoluteError)
+@per_sample(MeanAbsoluteError)
 def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any:
-    return _run(MeanAbsoluteError, y_true, y_pred, axis=axis)
+    return run_per_sample(MeanAbsoluteError, y_true, y_pred, axis=axis)
 
 
-@_per_sample(MeanAbsolutePercentageError)
+@per_sample(MeanAbsolutePercentageError)
 def mean_absolute_percentage_error(y_true: ArrayLike, y_pred: ArrayLike,
                                    axis: int = -1) -> Any:
-    return _run(MeanAbsolutePercentageError, y_true, y_pred, axis=axis)
+    return run_per_sample(MeanAbsolutePercentageError, y_true, y_pred, axis=axis)
 
 
-@_per_sample(MeanSquaredLogarithmicError)
+@per_sample(MeanSquaredLogarithmicError)
 def mean_squared_logarithmic_error(y_true: ArrayLike, y_pred: ArrayLike,
                                    axis: int = -1) -> Any:
-    return _run(MeanSquaredLogarithmicError, y_true, y_pred, axis=axis)
+    return run_per_sample(MeanSquaredLogarithmicError, y_true, y_pred, axis=axis)
 
 
-@_per_sample(Huber)
-def huber(y_true: ArrayLike, y_pred: ArrayLike, delta: float = 1.0) -> Any:
-    return _run(Huber, y_true, y_pred, delta=delta)
-
-
-@_per_sample(LogCosh)
+@per_sample(LogCosh)
 def log_cosh(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any:
-    return _run(LogCosh, y_true, y_pred, axis=axis)
+    return run_per_sample(LogCosh, y_true, y_pred, axis=axis)
 
 
-@_per_sample(Poisson)
+@per_sample(Poisson)
 def poisson(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any:
-    return _run(Poisson, y_true, y_pred, axis=axis)
+    return run_per_sample(Poisson, y_true, y_pred, axis=axis)
 
 
-@_per_sample(Hinge)
+@per_sample(Hinge)
 def hinge(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any:
-    return _run(Hinge, y_true, y_pred, axis=axis)
+    return run_per_sample(Hinge, y_true, y_pred, axis=axis)
 
 
-@_per_sample(SquaredHinge)
+@per_sample(SquaredHinge)
 def squared_hinge(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any:
-    return _run(SquaredHinge, y_true, y_pred, axis=axis)
+    return run_per_sample(SquaredHinge, y_true, y_pred, axis=axis)
 
 
-@_per_sample(BinaryCrossentropy)
+@per_sample(BinaryCrossentropy)
 def binary_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False,
                         label_smoothing: float = 0.0, axis: int = -1) -> Any:
-    return _run(BinaryCrossentropy, y_true, y_pred, from_logits=from_logits,
+    return run_per_sample(BinaryCrossentropy, y_true, y_pred, from_logits=from_logits,
                 label_smoothing=label_smoothing, axis=axis)
 
 
-@_per_sample(BinaryFocalCrossentropy)
+@per_sample(BinaryFocalCrossentropy)
 def binary_focal_crossentropy(y_true: ArrayLike, y_pred: ArrayLike,
                               apply_class_balancing: bool = False, alpha: float = 0.25,
                               gamma: float = 2.0, from_logits: bool = False,
                               label_smoothing: float = 0.0, axis: int = -1) -> Any:
-    return _run(BinaryFocalCrossentropy, y_true, y_pred,
+    return run_per_sample(BinaryFocalCrossentropy, y_true, y_pred,
                 apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
                 from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
 
 
-@_per_sample(HalfSquaredError)
+@per_sample(HalfSquaredError)
 def half_squared_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any:
-    return _run(HalfSquaredError, y_true, y_pred, axis=axis)
+    return run_per_sample(HalfSquaredError, y_true, y_pred, axis=axis)
 
 
-@_per_sample(SmoothL1)
+@per_sample(SmoothL1)
 def smooth_l1(y_true: ArrayLike, y_pred: ArrayLike, beta: float = 1.0) -> Any:
-    return _run(SmoothL1, y_true, y_pred, beta=beta)
+    return run_per_sample(SmoothL1, y_true, y_pred, beta=beta)
 
 
-@_per_sample(Pinball)
-def pinball(y_true: ArrayLike, y_pred: ArrayLike, quantile: float = 0.5) -> Any:
-    return _run(Pinball, y_true, y_pred, quantile=quantile)
-
-
-@_per_sample(AsymmetricLinear)
+@per_sample(AsymmetricLinear)
 def asymmetric_linear(y_true: ArrayLike, y_pred: ArrayLike, overestimate_cost: float = 1.0,
                       underestimate_cost: float = 1.0) -> Any:
-    return _run(AsymmetricLinear, y_true, y_pred, overestimate_cost=overestimate_cost,
+    return run_per_sample(AsymmetricLinear, y_true, y_pred, overestimate_cost=overestimate_cost,
                 underestimate_cost=underestimate_cost)
 
 
-@_per_sample(ExponentialLoss)
+@per_sample(ExponentialLoss)
 def exponential(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any:
-    return _run(ExponentialLoss, y_true, y_pred, axis=axis)
+    return run_per_sample(ExponentialLoss, y_true, y_pred, axis=axis)
 
 
-@_per_sample(ZeroOneLoss)
+@per_sample(ZeroOneLoss)
 def zero_one(y_true: ArrayLike, y_pred: ArrayLike, threshold: float = 0.5) -> Any:
-    return _run(ZeroOneLoss, y_true, y_pred, threshold=threshold)
+    return run_per_sample(ZeroOneLoss, y_true, y_pred, threshold=threshold)
 
 
 # -- class axis ---------------------------------------------------------------------
 
-@_per_sample(CategoricalCrossentropy)
+@per_sample(CategoricalCrossentropy)
 def categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False,
                              label_smoothing: float = 0.0, axis: int = -1) -> Any:
-    return _run(CategoricalCrossentropy, y_true, y_pred, from_logits=from_logits,
+    return run_per_sample(CategoricalCrossentropy, y_true, y_pred, from_logits=from_logits,
                 label_smoothing=label_smoothing, axis=axis)
 
 
-@_per_sample(CategoricalCrossentropy, from_logits=True)
+@per_sample(CategoricalCrossentropy, from_logits=True)
 def softmax_cross_entropy_with_logits(y_true: ArrayLike, y_pred: ArrayLike,
                                       from_logits: bool = True, label_smoothing: float = 0.0,
                                       axis: int = -1) -> Any:
-    return _run(CategoricalCrossentropy, y_true, y_pred, from_logits=from_logits,
+    return run_per_sample(CategoricalCrossentropy, y_true, y_pred, from_logits=from_logits,
                 label_smoothing=label_smoothing, axis=axis)
 
 
-@_per_sample(SparseCategoricalCrossentropy)
+@per_sample(SparseCategoricalCrossentropy)
 def sparse_categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike,
                                     from_logits: bool = False,
                                     ignore_class: Optional[int] = None, axis: int = -1, *,
                                     class_weight: Optional[Sequence[float]] = None,
                                     label_smoothing: float = 0.0) -> Any:
-    return _run(SparseCategoricalCrossentropy, y_true, y_pred, from_logits=from_logits,
+    return run_per_sample(SparseCategoricalCrossentropy, y_true, y_pred, from_logits=from_logits,
                 ignore_class=ignore_class, axis=axis, class_weight=class_weight,
                 label_smoothing=label_smoothing)
 
 
-@_per_sample(CategoricalFocalCrossentropy)
+@per_sample(CategoricalFocalCrossentropy)
 def categorical_focal_crossentropy(y_true: ArrayLike, y_pred: ArrayLike,
                                    alpha: Union[float, Sequence[float]] = 0.25,
                                    gamma: float = 2.0, from_logits: bool = False,
                                    label_smoothing: float = 0.0, axis: int = -1) -> Any:
-    return _run(CategoricalFocalCrossentropy, y_true, y_pred, alpha=alpha, gamma=gamma,
+    return run_per_sample(CategoricalFocalCrossentropy, y_true, y_pred, alpha=alpha, gamma=gamma,
                 from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
 
 
-@_per_sample(KLDivergence)
+@per_sample(KLDivergence)
 def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any:
-    return _run(KLDivergence, y_true, y_pred, axis=axis)
+    return run_per_sample(KLDivergence, y_true, y_pred, axis=axis)
 
 
-@_per_sample(CategoricalHinge)
+@per_sample(CategoricalHinge)
 def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any:
-    return _run(CategoricalHinge, y_true, y_pred, axis=axis)
+    return run_per_sample(CategoricalHinge, y_true, y_pred, axis=axis)
 
 
-@_per_sample(CosineSimilarity)
+@per_sample(CosineSimilarity)
 def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any:
-    return _run(CosineSimilarity, y_true, y_pred, axis=axis)
+    return run_per_sample(CosineSimilarity, y_true, y_pred, axis=axis)
 
 
-@_per_sample(Entropy)
+@per_sample(Entropy)
 def entropy(y_pred: ArrayLike, from_logits: bool = False, axis: int = -1) -> Any:
-    return _run(Entropy, y_pred, from_logits=from_logits, axis=axis)
+    return run_per_sample(Entropy, y_pred, from_logits=from_logits, axis=axis)
 
 
-@_per_sample(CategoricalZeroOneLoss)
+@per_sample(CategoricalZeroOneLoss)
 def categorical_zero_one(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any:
-    return _run(CategoricalZeroOneLoss, y_true, y_pred, axis=axis)
+    return run_per_sample(CategoricalZeroOneLoss, y_true, y_pred, axis=axis)
 
 
-@_per_sample(SparseCategoricalZeroOneLoss)
+@per_sample(SparseCategoricalZeroOneLoss)
 def sparse_categorical_zero_one(y_true: ArrayLike, y_pred: ArrayLike,
                                 ignore_class: Optional[int] = None, axis: int = -1) -> Any:
-    return _run(SparseCategoricalZeroOneLoss, y_true, y_pred, ignore_class=ignore_class,
+    return run_per_sample(SparseCategoricalZeroOneLoss, y_true, y_pred, ignore_class=ignore_class,
                 axis=axis)
 
 
 # Keras's short names for the same functions.
-mse = mean_squared_error
 mae = mean_absolute_error
 mape = mean_absolute_percentage_error
 msle = mean_squared_logarithmic_error
 logcosh = log_cosh
 kld = kullback_leibler_divergence = kl_divergence
 
-#: The short names above (the registry's ALIASES map them to classes as well).
+#: The short names above (the registry's ALIASES map them to classes as well);
+#: the declared losses' function aliases are added by _declared.
 FUNCTION_ALIASES: dict[str, Callable[..., Any]] = {
-    "mse": mse, "mae": mae, "mape": mape, "msle": msle, "logcosh": logcosh, "kld": kld,
+    "mae": mae, "mape": mape, "msle": msle, "logcosh": logcosh, "kld": kld,
     "kullback_leibler_divergence": kullback_leibler_divergence}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from . import _declared
 from ._base import Combinable, Loss, deserialize
 from ._classaxis import (
     CLASSAXIS_LOSSES,
@@ -19,13 +20,10 @@ from ._elementwise import (
     BinaryCrossentropy,
     ExponentialLoss,
     HalfSquaredError,
-    Huber,
     LogCosh,
     MeanAbsoluteError,
     MeanAbsolutePercentageError,
-    MeanSquaredError,
     MeanSquaredLogarithmicError,
-    Pinball,
     SmoothL1,
     ZeroOneLoss,
 )
@@ -39,17 +37,17 @@ FUNCTION_NAMES: dict[str, type[Loss]] = {
 
 #: Short names users type (Keras's legacy aliases and common names).
 ALIASES: dict[str, type[Loss]] = {
-    "mse": MeanSquaredError, "MSE": MeanSquaredError,
     "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
     "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
     "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
-    "logcosh": LogCosh, "huber_loss": Huber,
+    "logcosh": LogCosh,
     "log_loss": BinaryCrossentropy, "bce": BinaryCrossentropy,
-    "smooth_l1_loss": SmoothL1, "quantile": Pinball, "pinball_loss": Pinball,
+    "smooth_l1_loss": SmoothL1,
     "exponential_loss": ExponentialLoss, "zero_one_loss": ZeroOneLoss,
     "squared_error": HalfSquaredError,
     "kld": KLDivergence, "KLD": KLDivergence,
     "kullback_leibler_divergence": KLDivergence,
+    **_declared.ALIASES,  # the declared losses' aliases (losses/info.hpp)
 }
 
 #: Names that mean a class with non-default parameters: name -> (class, parameters).
@@ -57,7 +55,8 @@ PRESETS: dict[str, tuple[type[Loss], dict[str, Any]]] = {
     fn.__name__: (cls, preset) for fn, (cls, preset) in PER_SAMPLE.items() if preset}
 
 CLASSES: dict[str, type[Loss]] = {
-    cls.__name__: cls for cls in (*ELEMENTWISE_LOSSES, *CLASSAXIS_LOSSES)
+    cls.__name__: cls
+    for cls in (*_declared.CLASSES.values(), *ELEMENTWISE_LOSSES, *CLASSAXIS_LOSSES)
 }
 
 # The model losses (not (y_true, y_pred) pairs): class names and snake_case names.

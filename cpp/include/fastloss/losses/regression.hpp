@@ -10,6 +10,7 @@
 
 #include "../detail/isa.hpp"
 #include "../detail/math.hpp"
+#include "info.hpp"
 
 namespace fastloss {
 
@@ -23,6 +24,11 @@ inline void require(bool ok, const std::string& what) {
 struct MeanSquaredError {
   static constexpr const char* kName = "mean_squared_error";
   static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "MeanSquaredError", "mean_squared_error", "mean_squared_error", "mse MSE", "mse", true,
+      "Mean squared error (Keras ``MeanSquaredError``).", "(t - p)**2", "2 (p - t)", "2", "", "",
+      Domain::Real, Kink::None, {},
+      {{1, 3, 4}, {-1, 0.5, 2.25}, {2.5, 2.5, 0}}};
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T d = t - p;
@@ -91,10 +97,16 @@ struct MeanSquaredLogarithmicError {
 struct Huber {
   static constexpr const char* kName = "huber";
   static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "Huber", "huber_loss", "huber", "huber_loss", "", false,
+      "Huber loss (Keras ``Huber``): quadratic near zero, linear beyond delta.",
+      "e**2 / 2 if |e| <= delta else delta (|e| - delta / 2),  e = p - t",
+      "e if |e| <= delta else delta sign(e)", "1 if |e| <= delta else 0", "", "",
+      Domain::Real, Kink::AtFirstParameter,
+      {{"delta", 1.0, Range::Positive, "Where the quadratic turns linear.", 0.3}},
+      {{0, 0.5, 0.125}, {0, 3, 2.5}, {2, 1, 0.5}}};
   double delta = 1.0;
-  explicit Huber(double delta_ = 1.0) : delta(delta_) {
-    detail::require(delta > 0, "Huber: delta must be > 0, got " + std::to_string(delta));
-  }
+  explicit Huber(double delta_ = 1.0) : delta(detail::checked_param(kInfo, 0, delta_)) {}
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T dl = static_cast<T>(delta);
@@ -210,11 +222,17 @@ struct SmoothL1 {
 struct Pinball {
   static constexpr const char* kName = "pinball";
   static constexpr bool kHasHessian = false;
+  static constexpr LossInfo kInfo = {
+      "Pinball", "pinball", "pinball", "quantile pinball_loss", "", false,
+      "Pinball (quantile) loss; its minimiser is the `quantile` of y_true.",
+      "q (t - p) if t >= p else (1 - q) (p - t)", "-q if t >= p else 1 - q", "",
+      "At t == p the gradient is -q, scikit-learn's PinballLoss convention.", kPiecewiseLinear,
+      Domain::Real, Kink::AtZero,
+      {{"quantile", 0.5, Range::Open01, "The quantile q.", 0.9}},
+      {{1, 0, 0.5}, {0, 1, 0.5}}};
   double quantile = 0.5;
-  explicit Pinball(double quantile_ = 0.5) : quantile(quantile_) {
-    detail::require(quantile > 0 && quantile < 1,
-                    "Pinball: quantile must be in (0, 1), got " + std::to_string(quantile));
-  }
+  explicit Pinball(double quantile_ = 0.5)
+      : quantile(detail::checked_param(kInfo, 0, quantile_)) {}
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T q = static_cast<T>(quantile);

@@ -1,0 +1,139 @@
+// The declaration of a loss: everything about it that is not its math. Each
+// elementwise loss struct carries one `static constexpr LossInfo kInfo`, next
+// to its value_grad / grad_hess, and everything else is derived from it: the
+// Python class (name, constructor parameters with defaults and checks, Keras
+// names and aliases, docstring), `fl.get` / `fl.names()`, the type stubs, the
+// parameter checks of the C++ constructor, the inputs the Python and C++ test
+// suites draw, where they keep central differences away from kinks, and the
+// values worked out by hand that both suites check. docs/adding-a-loss.md
+// says how to add one.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace fastloss {
+
+/// The values a parameter accepts (NaN never, but for Range::Any).
+enum class Range : int {
+  Any,                // every double, NaN included
+  NotNaN,             // every double but NaN
+  Finite,             // finite
+  Positive,           // > 0 (inf allowed)
+  NonNegative,        // >= 0 (inf allowed)
+  NonNegativeFinite,  // finite and >= 0
+  Open01,             // in (0, 1)
+  Closed01,           // in [0, 1]
+};
+
+/// What a user reads in the error for a value outside the range.
+constexpr const char* range_text(Range r) {
+  switch (r) {
+    case Range::Any: return "a number";
+    case Range::NotNaN: return "not NaN";
+    case Range::Finite: return "finite";
+    case Range::Positive: return "> 0";
+    case Range::NonNegative: return ">= 0";
+    case Range::NonNegativeFinite: return "finite and >= 0";
+    case Range::Open01: return "in (0, 1)";
+    case Range::Closed01: return "in [0, 1]";
+  }
+  return "";
+}
+
+inline bool in_range(Range r, double x) {
+  switch (r) {
+    case Range::Any: return true;
+    case Range::NotNaN: return !std::isnan(x);
+    case Range::Finite: return std::isfinite(x);
+    case Range::Positive: return x > 0;
+    case Range::NonNegative: return x >= 0;
+    case Range::NonNegativeFinite: return x >= 0 && std::isfinite(x);
+    case Range::Open01: return x > 0 && x < 1;
+    case Range::Closed01: return x >= 0 && x <= 1;
+  }
+  return false;
+}
+
+/// Where the tests draw (y_true, y_pred): the loss is defined and its
+/// derivatives exist there. Real: both normal; Positive: t >= 0, p in
+/// [0.2, 5]; Probability: soft labels in [0, 1], p in [0.02, 0.98];
+/// Logits: soft labels, logits of scale 3; Signed: labels -1/+1.
+enum class Domain : int { Real, Positive, Probability, Logits, Signed };
+
+/// Where the loss or a derivative is not smooth, so that central differences
+/// are taken away from it: nowhere; at p == t; at |p - t| == the first
+/// parameter; at the margin t p == 1; at p == the first parameter.
+enum class Kink : int { None, AtZero, AtFirstParameter, Margin, Threshold };
+
+/// One constructor parameter, in the order of the struct's constructor.
+struct ParamInfo {
+  const char* name = nullptr;
+  double default_value = 0.0;
+  Range range = Range::Any;
+  const char* doc = "";
+  double example = 0.0;  // a value other than the default that the tests also use
+};
+
+/// One element worked out by hand from the formula, default parameters
+/// (t NaN: no entry).
+struct HandValue {
+  double t = std::numeric_limits<double>::quiet_NaN(), p = 0.0, value = 0.0;
+};
+
+inline constexpr int kMaxParams = 4;
+inline constexpr int kMaxHandValues = 6;
+
+struct LossInfo {
+  const char* cls;           // the Python class
+  const char* default_name;  // the loss object's default `name` (Keras's)
+  const char* function;      // Keras's function name: fl.<function>(y_true, y_pred)
+  const char* aliases;       // other names fl.get takes, separated by spaces
+  const char* function_aliases;  // other names of the function (fl.mse), separated by spaces
+  bool has_axis;             // takes `axis`, the per-sample mean's axis, as Keras's class does
+  const char* summary;       // one line
+  const char* formula;       // per element, t = y_true, p = y_pred
+  const char* gradient;
+  const char* hessian;       // "" when there is none
+  const char* notes;         // numerical notes, peers' differences ("" for none)
+  const char* no_hessian;    // why gradient_hessian refuses, when there is no Hessian
+  Domain domain;
+  Kink kink;
+  ParamInfo params[kMaxParams];
+  HandValue hand[kMaxHandValues];
+
+  constexpr int n_params() const {
+    int n = 0;
+    while (n < kMaxParams && params[n].name != nullptr) ++n;
+    return n;
+  }
+  constexpr int n_hand() const {
+    int n = 0;
+    while (n < kMaxHandValues && hand[n].t == hand[n].t) ++n;
+    return n;
+  }
+};
+
+/// Why a piecewise-linear loss has no Hessian (shared wording).
+inline constexpr const char* kPiecewiseLinear =
+    "the loss is piecewise linear in y_pred, so its second derivative is zero wherever it "
+    "exists and undefined at the kinks; a Newton step has no curvature to use. Gradient "
+    "boosting libraries substitute a constant Hessian (scikit-learn and LightGBM use 1).";
+
+namespace detail {
+/// The constructor's check of parameter k of a declared loss: one owner of
+/// the rule, the declaration's range.
+inline double checked_param(const LossInfo& info, int k, double value) {
+  const ParamInfo& p = info.params[k];
+  if (!in_range(p.range, value)) {
+    throw std::invalid_argument(std::string(info.cls) + ": " + p.name + " must be " +
+                                range_text(p.range) + ", got " + std::to_string(value));
+  }
+  return value;
+}
+}  // namespace detail
+
+}  // namespace fastloss

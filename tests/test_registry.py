@@ -1,0 +1,132 @@
+"""The declarations of the C++ core (losses/info.hpp) and what is made from them.
+
+Every loss the registry knows must have its float64 reference and its test
+case; every declared loss gets its class, names, function, stub entry, hand
+values and parameter checks from its declaration alone, and these tests hold
+each of those to the declaration."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fastloss as fl
+from fastloss import _declared, _elementwise, _registry
+
+import reference as ref
+from cases import CASES
+
+DECLARED = list(_declared.DECLARED.values())
+IDS = [info["cls"] for info in DECLARED]
+
+
+def test_every_elementwise_loss_has_a_reference_and_a_case():
+    elementwise = [c for c in _registry.CLASSES.values()
+                   if issubclass(c, _elementwise.CompiledElementwiseLoss)]
+    covered = {c.cls for c in CASES}
+    missing = [c.__name__ for c in elementwise if c not in covered]
+    assert not missing, f"no row in tests/cases.py for {missing}"
+    for info in DECLARED:
+        assert callable(getattr(ref, info["function"], None)), (
+            f"{info['cls']} is declared but tests/reference.py has no float64 reference "
+            f"named {info['function']}(t, p, ...)")
+
+
+def test_the_elementwise_registry_is_declared_or_written_out():
+    kernels = set(fl._core.ELEMENTWISE_KERNELS)
+    declared = set(_declared.DECLARED)
+    assert declared <= kernels
+    assert declared, "no declared loss: the C++ structs' kInfo did not reach Python"
+
+
+@pytest.mark.parametrize("info", DECLARED, ids=IDS)
+def test_class_follows_its_declaration(info):
+    cls = getattr(fl, info["cls"])
+    assert cls is _registry.CLASSES[info["cls"]]
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    names = [p.name for p in params]
+    expected = [p["name"] for p in info["params"]] + ["reduction", "name"]
+    expected += ["axis"] if info["has_axis"] else []
+    assert names == expected
+    for p, declared in zip(params, info["params"]):
+        assert p.default == declared["default"]
+    loss = cls()
+    assert loss.name == info["default_name"]
+    assert loss.has_hessian == info["has_hessian"]
+    assert info["summary"] in cls.__doc__ and info["formula"] in cls.__doc__
+    for declared in info["params"]:
+        assert declared["name"] in cls.__doc__
+    if not info["has_hessian"]:
+        with pytest.raises(NotImplementedError, match="no gradient_hessian"):
+            loss.gradient_hessian(np.zeros(2), np.ones(2))
+
+
+@pytest.mark.parametrize("info", DECLARED, ids=IDS)
+def test_names_aliases_and_function(info):
+    cls = getattr(fl, info["cls"])
+    for name in [info["cls"], info["function"], *info["aliases"]]:
+        assert name in fl.names()
+        assert type(fl.get(name)) is cls
+    fn = getattr(fl, info["function"])
+    assert fn.__name__ == info["function"] and info["function"] in fl.__all__
+    for alias in info["function_aliases"]:
+        assert getattr(fl, alias) is fn and alias in fl.__all__
+    t, p = np.array([[0.3, -1.0], [2.0, 0.5]]), np.array([[1.0, 0.0], [1.5, 0.25]])
+    np.testing.assert_array_equal(fn(t, p), cls(reduction="none")(t, p))
+
+
+@pytest.mark.parametrize("info", DECLARED, ids=IDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_hand_values_of_the_declaration(info, dtype):
+    assert info["hand"], f"{info['cls']}: declare values worked out by hand (losses/info.hpp)"
+    t = np.array([[h[0]] for h in info["hand"]], dtype)
+    p = np.array([[h[1]] for h in info["hand"]], dtype)
+    want = np.array([h[2] for h in info["hand"]])
+    got = getattr(fl, info["cls"])(reduction="none")(t, p)
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol)
+
+
+#: values outside each range (the declaration's range text -> bad values)
+OUTSIDE = {
+    "not NaN": [math.nan], "finite": [math.inf, math.nan], "> 0": [0.0, -1.0, math.nan],
+    ">= 0": [-1.0, math.nan], "finite and >= 0": [-1.0, math.inf, math.nan],
+    "in (0, 1)": [0.0, 1.0, -0.5, math.nan], "in [0, 1]": [-0.1, 1.5, math.nan],
+    "a number": [],
+}
+BAD = [(info, p["name"], p["range"], bad) for info in DECLARED for p in info["params"]
+       for bad in OUTSIDE[p["range"]]]
+
+
+@pytest.mark.parametrize("info,param,rule,bad", BAD,
+                         ids=[f"{i['cls']}-{n}={b}" for i, n, _, b in BAD])
+def test_parameters_outside_the_declared_range_are_refused(info, param, rule, bad):
+    with pytest.raises(ValueError, match=f"{info['cls']}: {param} must be {rule}".replace(
+            "(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")):
+        getattr(fl, info["cls"])(**{param: bad})
+
+
+@pytest.mark.parametrize("info", DECLARED, ids=IDS)
+def test_example_parameters_are_accepted_and_change_the_loss(info):
+    if not info["params"]:
+        pytest.skip("no parameters")
+    cls = getattr(fl, info["cls"])
+    example = cls(**{p["name"]: p["example"] for p in info["params"]})
+    t, p = DOMAIN_SAMPLE(info)
+    assert example.forward(t, p) != cls().forward(t, p)
+
+
+def DOMAIN_SAMPLE(info):  # noqa: N802 - a table lookup
+    from cases import DOMAINS
+    return DOMAINS[info["domain"]](np.random.default_rng(5), (64, 3))
+
+
+def test_the_stub_is_what_the_declarations_give():
+    stub = Path(_declared.__file__).with_suffix(".pyi")
+    assert stub.read_text() == _declared.stub_text(), (
+        "python/fastloss/_declared.pyi is out of date: regenerate it with "
+        "_declared.write_stub('python/fastloss/_declared.pyi') (docs/adding-a-loss.md)")
