@@ -150,7 +150,8 @@ def stub_text() -> str:
         args = ["y_true: ArrayLike", "y_pred: ArrayLike", *_arguments(info, True, False)]
         lines += _signature(f"def {info['function']}", args, " -> Any: ...")
         lines += [f"{alias} = {info['function']}" for alias in info["function_aliases"]]
-    lines += ["", f"__all__ = {sorted([*CLASSES, *FUNCTIONS])!r}", ""]
+    lines += ["", "__all__ = ["] + [f"    {n!r}," for n in sorted([*CLASSES, *FUNCTIONS])]
+    lines += ["]", ""]
     return "\n".join(lines)
 
 

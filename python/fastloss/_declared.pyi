@@ -45,4 +45,12 @@ mse = mean_squared_error
 def huber(y_true: ArrayLike, y_pred: ArrayLike, delta: float = 1.0) -> Any: ...
 def pinball(y_true: ArrayLike, y_pred: ArrayLike, quantile: float = 0.5) -> Any: ...
 
-__all__ = ['Huber', 'MeanSquaredError', 'Pinball', 'huber', 'mean_squared_error', 'mse', 'pinball']
+__all__ = [
+    'Huber',
+    'MeanSquaredError',
+    'Pinball',
+    'huber',
+    'mean_squared_error',
+    'mse',
+    'pinball',
+]
