@@ -43,6 +43,14 @@ def huber(t, p, delta=1.0):
     return np.where(a <= delta, 0.5 * a * a, delta * a - 0.5 * delta * delta)
 
 
+def pseudo_huber(t, p, delta=1.0):
+    # delta^2 (sqrt(1 + (e/delta)^2) - 1) with the square root's excess over 1 taken as
+    # expm1(log1p(r^2) / 2), exact for small r
+    t, p = _f(t, p)
+    r = (p - t) / delta
+    return delta**2 * np.expm1(0.5 * np.log1p(r * r))
+
+
 def log_cosh(t, p):
     t, p = _f(t, p)
     e = p - t

@@ -31,6 +31,16 @@ class Huber(CompiledElementwiseLoss):
         name: Optional[str] = None,
     ) -> None: ...
 
+class PseudoHuber(CompiledElementwiseLoss):
+    delta: float
+    def __init__(
+        self,
+        delta: float = 1.0,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
 class Pinball(CompiledElementwiseLoss):
     quantile: float
     def __init__(
@@ -43,14 +53,22 @@ class Pinball(CompiledElementwiseLoss):
 def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 mse = mean_squared_error
 def huber(y_true: ArrayLike, y_pred: ArrayLike, delta: float = 1.0) -> Any: ...
+def pseudo_huber(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    delta: float = 1.0,
+    axis: int = -1,
+) -> Any: ...
 def pinball(y_true: ArrayLike, y_pred: ArrayLike, quantile: float = 0.5) -> Any: ...
 
 __all__ = [
     'Huber',
     'MeanSquaredError',
     'Pinball',
+    'PseudoHuber',
     'huber',
     'mean_squared_error',
     'mse',
     'pinball',
+    'pseudo_huber',
 ]

@@ -13,6 +13,7 @@
   X(MeanAbsolutePercentageError)       \
   X(MeanSquaredLogarithmicError)       \
   X(Huber)                             \
+  X(PseudoHuber)                       \
   X(LogCosh)                           \
   X(Poisson)                           \
   X(HalfSquaredError)                  \

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -214,6 +215,57 @@ struct SmoothL1 {
     const bool inner = std::fabs(e) < b;
     g = inner ? e / b : math::sign(e);
     h = inner ? T(1) / b : T(0);
+  }
+};
+
+/// δ²(√(1 + (e/δ)²) − 1), e = p − t: a smooth Huber, XGBoost's
+/// reg:pseudohubererror (δ its huber_slope). Gradient e / √(1 + (e/δ)²),
+/// Hessian (1 + (e/δ)²)^(-3/2). The value is evaluated as δ² r² / (√(1 + r²) + 1),
+/// r = e/δ, which does not cancel to 0 for small errors; past the range where r²
+/// is finite the value and gradient take their limits δ|e| and δ sign(e).
+struct PseudoHuber {
+  static constexpr const char* kName = "pseudo_huber";
+  static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "PseudoHuber", "pseudo_huber", "pseudo_huber", "pseudo_huber_loss pseudohubererror", "",
+      true,
+      "Pseudo-Huber loss (XGBoost's ``reg:pseudohubererror``): a smooth Huber loss, "
+      "quadratic near zero and linear beyond delta.",
+      "delta**2 (sqrt(1 + (e / delta)**2) - 1),  e = p - t", "e / sqrt(1 + (e / delta)**2)",
+      "(1 + (e / delta)**2)**-1.5",
+      "Evaluated as delta**2 r**2 / (sqrt(1 + r**2) + 1), r = e / delta, which keeps full "
+      "precision for small errors. XGBoost's huber_slope is delta; its gradient and Hessian "
+      "are these.",
+      "", Domain::Real, Kink::None,
+      {{"delta", 1.0, Range::Positive, "Where the quadratic turns linear (huber_slope).", 2.5}},
+      {{0, 0, 0},
+       {0, 1, 0.41421356237309515},   // sqrt(2) - 1
+       {1, -2, 2.1622776601683795},   // sqrt(10) - 1
+       {3, 3.5, 0.118033988749895}}};  // sqrt(1.25) - 1
+  double delta = 1.0;
+  explicit PseudoHuber(double delta_ = 1.0) : delta(detail::checked_param(kInfo, 0, delta_)) {}
+  template <class T>
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
+    const T dl = static_cast<T>(delta);
+    const T e = p - t;
+    const T r = e / dl;
+    const T q = r * r;
+    const T s = std::sqrt(T(1) + q);
+    // r² overflowed (NaN stays on the first branch): selects, no branch per element
+    const bool finite = !(q > std::numeric_limits<T>::max());
+    g = finite ? e / s : dl * math::sign(e);
+    return finite ? dl * dl * q / (s + T(1)) : dl * std::fabs(e);
+  }
+  template <class T>
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
+    const T dl = static_cast<T>(delta);
+    const T e = p - t;
+    const T r = e / dl;
+    const T q = r * r;
+    const T s = std::sqrt(T(1) + q);
+    const bool finite = !(q > std::numeric_limits<T>::max());
+    g = finite ? e / s : dl * math::sign(e);
+    h = finite ? T(1) / (s * s * s) : T(0);
   }
 };
 
