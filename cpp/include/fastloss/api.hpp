@@ -12,7 +12,8 @@
 // ElementwiseProblem for evaluate() (detail/driver.hpp): the loops, threads
 // and reductions live in the driver, the math in the loss structs. The full
 // reference is cpp/README.md. The class-axis losses (softmax cross-entropy,
-// KL divergence, ...) have the same functions in api_classaxis.hpp.
+// KL divergence, ...) have the same functions in api_classaxis.hpp, which
+// this header includes at its end.
 #pragma once
 
 #include <cstdint>
@@ -526,3 +527,6 @@ void gradient_hessian(const Loss& loss, const detail::api::nd<T>* y_true, const 
 }
 
 }  // namespace fastloss
+
+// The class-axis functions build on the helpers above.
+#include "api_classaxis.hpp"
