@@ -499,8 +499,8 @@ void labels_vs_dense(Harness& h) {
           "class weights, sum over batch size counts kept rows");
 }
 
-/// A broadcast target row (row stride 0), a strided subset of rows and an
-/// in-place gradient; float against double.
+/// A broadcast target row (row stride 0), a strided subset of rows, an
+/// in-place gradient, float against double, empty inputs, 1 vs 2 threads.
 void layouts(Harness& h) {
   const index_t R = 6, C = 4;
   Data d = make_data(R, C, true, false, 3);
@@ -541,6 +541,22 @@ void layouts(Harness& h) {
   std::vector<double> ps(3, 9.0);
   per_sample_loss(Entropy{}, static_cast<const double*>(nullptr), 3, 0, ps.data());
   h.check(ps == std::vector<double>(3, 0.0), "rows without classes: per-sample losses 0");
+
+  // big enough for several threads: 1 and 2 threads give the same bits
+  const index_t BR = 2500, BC = 40;
+  Data big = make_data(BR, BC, true, true, 9);
+  for (index_t r = 0; r < BR; r += 7) big.labels[r] = -1;
+  const SparseCategoricalCrossentropy sce(true);
+  const int before = get_num_threads();
+  double vt[2];
+  std::vector<double> gt[2] = {std::vector<double>(BR * BC), std::vector<double>(BR * BC)};
+  for (int k = 0; k < 2; ++k) {
+    set_num_threads(k + 1);
+    vt[k] = forward_backward(sce, big.labels.data(), big.p.data(), BR, BC, gt[k].data(),
+                             Reduction::MeanWithSampleWeight, big.w.data());
+  }
+  set_num_threads(before);
+  h.check(same_bits(vt[0], vt[1]) && gt[0] == gt[1], "1 vs 2 threads, bitwise");
 }
 
 template <class F>
