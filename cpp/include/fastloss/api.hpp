@@ -210,13 +210,13 @@ void check(const Call<T>& c, Pass pass) {
     fail<Loss>(fn, "loss_out is null with " + count);
 }
 
-template <class Loss, class T>
-double run(const Loss& loss, const Call<T>& c, Pass pass) {
-  check<Loss>(c, pass);
+/// The fields a Problem (ElementwiseProblem or RowsProblem) takes from a
+/// checked Call, y_true aside: the shape (rows x features), y_pred, the
+/// weights, the reduction and what `pass` computes into which output.
+template <class Problem, class T>
+void fill_problem(Problem& pr, const Call<T>& c, Pass pass) {
   const bool empty = c.rows * c.features == 0;
-  ElementwiseProblem<T> pr;
   pr.shape = Shape3{c.rows, c.features, 1};
-  pr.y_true = view_of(c.y_true, empty);
   pr.y_pred = view_of(c.y_pred, empty);
   pr.sample_weight = c.sample_weight;
   pr.grad_output_scalar = c.grad_output;
@@ -240,6 +240,15 @@ double run(const Loss& loss, const Call<T>& c, Pass pass) {
       pr.hess = view_of(c.hess, empty);
       break;
   }
+}
+
+template <class Loss, class T>
+double run(const Loss& loss, const Call<T>& c, Pass pass) {
+  check<Loss>(c, pass);
+  const bool empty = c.rows * c.features == 0;
+  ElementwiseProblem<T> pr;
+  pr.y_true = view_of(c.y_true, empty);
+  fill_problem(pr, c, pass);
   // A 1-D call is n one-element rows. When no per-sample quantity is
   // involved (no weights; a mean, whose gradient coefficient grad_output / n
   // is the same bits either way; or the per-element gradient_hessian) it is

@@ -107,36 +107,12 @@ bool label_divisor(const Loss& loss, const Call<T>& c, Pass pass, double& diviso
 template <class Loss, class T>
 double run_rows(const Loss& loss, const Call<T>& c, Pass pass) {
   check<Loss>(c, pass);
-  const bool empty = c.rows * c.features == 0;
   RowsProblem<T> pr;
-  pr.shape = Shape3{c.rows, c.features, 1};
-  if (c.reads_y_true) pr.y_true = view_of(c.y_true, empty);
-  pr.y_pred = view_of(c.y_pred, empty);
+  if (c.reads_y_true) pr.y_true = view_of(c.y_true, c.rows * c.features == 0);
   pr.labels = c.labels;
-  pr.sample_weight = c.sample_weight;
-  pr.grad_output_scalar = c.grad_output;
-  pr.reduction = c.reduction;
+  fill_problem(pr, c, pass);
   if (c.reads_labels && c.rows > 0) {
     pr.explicit_divisor = label_divisor(loss, c, pass, pr.divisor);
-  }
-  switch (pass) {
-    case Pass::Value: break;
-    case Pass::PerSample:
-      pr.reduction = Reduction::None;
-      pr.per_sample = c.per_sample;
-      break;
-    case Pass::Grad:
-      pr.want_value = false;
-      pr.grad = view_of(c.grad, empty);
-      break;
-    case Pass::ValueGrad: pr.grad = view_of(c.grad, empty); break;
-    case Pass::GradHess:
-      pr.want_value = false;
-      pr.reduction = Reduction::None;
-      pr.per_element = true;
-      pr.grad = view_of(c.grad, empty);
-      pr.hess = view_of(c.hess, empty);
-      break;
   }
   return evaluate_rows(loss, pr).value;
 }
