@@ -11,9 +11,12 @@
 // Every function here only checks its arguments and fills one
 // ElementwiseProblem for evaluate() (detail/driver.hpp): the loops, threads
 // and reductions live in the driver, the math in the loss structs. The full
-// reference is cpp/README.md.
+// reference is cpp/README.md. The class-axis losses (softmax cross-entropy,
+// KL divergence, ...) have the same functions in api_classaxis.hpp, which
+// this header includes at its end.
 #pragma once
 
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -116,12 +119,19 @@ struct Call {
   double grad_output = 1.0;
   T* per_sample = nullptr;
   Strided2D<T> grad{}, hess{};
+  // The class-axis functions (api_classaxis.hpp): the second size is named
+  // "classes"; y_true is read only by dense-target losses, `labels` only by
+  // label losses.
+  bool class_axis = false;
+  bool reads_y_true = true;
+  bool reads_labels = false;
+  const std::int64_t* labels = nullptr;
 };
 
-template <class Loss>
+/// Throws E (std::invalid_argument unless told) naming the function and the loss.
+template <class Loss, class E = std::invalid_argument>
 [[noreturn]] void fail(const char* function, const std::string& what) {
-  throw std::invalid_argument(std::string("fastloss::") + function + "(" +
-                              loss_name<Loss>::value + "): " + what);
+  throw E(std::string("fastloss::") + function + "(" + loss_name<Loss>::value + "): " + what);
 }
 
 template <class V>
@@ -138,28 +148,34 @@ View3<V> view_of(const Strided2D<V>& a, bool empty) {
   return v;
 }
 
+/// The checks every function makes before it computes anything: sizes,
+/// pointers, the reduction, output strides, the Hessian's existence. Throws
+/// std::invalid_argument naming the function, the loss and the argument.
 template <class Loss, class T>
-double run(const Loss& loss, const Call<T>& c, Pass pass) {
+void check(const Call<T>& c, Pass pass) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
                 "fastloss: the kernels take float or double arrays");
   const char* fn = c.function;
+  const char* second = c.class_axis ? "classes" : "features";
   if (c.one_d) {
     if (c.rows < 0) fail<Loss>(fn, "n must be >= 0, got " + std::to_string(c.rows));
   } else {
     if (c.rows < 0) fail<Loss>(fn, "rows must be >= 0, got " + std::to_string(c.rows));
     if (c.features < 0)
-      fail<Loss>(fn, "features must be >= 0, got " + std::to_string(c.features));
+      fail<Loss>(fn, std::string(second) + " must be >= 0, got " + std::to_string(c.features));
   }
   if (c.features > 0 && c.rows > std::numeric_limits<index_t>::max() / c.features)
-    fail<Loss>(fn, "rows * features overflows");
+    fail<Loss>(fn, std::string("rows * ") + second + " overflows");
   const index_t elements = c.rows * c.features;
   const std::string count = c.one_d ? "n = " + std::to_string(c.rows)
                                     : std::to_string(c.rows) + " x " +
                                           std::to_string(c.features) + " elements";
   if (elements > 0) {
-    if (!c.y_true.data) fail<Loss>(fn, "y_true is null with " + count);
+    if (c.reads_y_true && !c.y_true.data) fail<Loss>(fn, "y_true is null with " + count);
     if (!c.y_pred.data) fail<Loss>(fn, "y_pred is null with " + count);
   }
+  if (c.reads_labels && c.rows > 0 && !c.labels)
+    fail<Loss>(fn, "labels is null with rows = " + std::to_string(c.rows));
   switch (c.reduction) {
     case Reduction::None:
     case Reduction::Sum:
@@ -183,18 +199,24 @@ double run(const Loss& loss, const Call<T>& c, Pass pass) {
     check_out(c.grad, "grad_out");
   if (pass == Pass::GradHess) {
     if constexpr (!Loss::kHasHessian) {
-      fail<Loss>(fn, "this loss has no Hessian (it is piecewise linear or constant: the "
-                     "second derivative is zero wherever it exists); see has_hessian_v");
+      fail<Loss>(fn, c.class_axis
+                         ? "this loss has no Hessian; see has_hessian_v"
+                         : "this loss has no Hessian (it is piecewise linear or constant: the "
+                           "second derivative is zero wherever it exists); see has_hessian_v");
     }
     check_out(c.hess, "hess_out");
   }
   if (pass == Pass::PerSample && c.rows > 0 && !c.per_sample)
     fail<Loss>(fn, "loss_out is null with " + count);
+}
 
-  const bool empty = elements == 0;
-  ElementwiseProblem<T> pr;
+/// The fields a Problem (ElementwiseProblem or RowsProblem) takes from a
+/// checked Call, y_true aside: the shape (rows x features), y_pred, the
+/// weights, the reduction and what `pass` computes into which output.
+template <class Problem, class T>
+void fill_problem(Problem& pr, const Call<T>& c, Pass pass) {
+  const bool empty = c.rows * c.features == 0;
   pr.shape = Shape3{c.rows, c.features, 1};
-  pr.y_true = view_of(c.y_true, empty);
   pr.y_pred = view_of(c.y_pred, empty);
   pr.sample_weight = c.sample_weight;
   pr.grad_output_scalar = c.grad_output;
@@ -218,6 +240,15 @@ double run(const Loss& loss, const Call<T>& c, Pass pass) {
       pr.hess = view_of(c.hess, empty);
       break;
   }
+}
+
+template <class Loss, class T>
+double run(const Loss& loss, const Call<T>& c, Pass pass) {
+  check<Loss>(c, pass);
+  const bool empty = c.rows * c.features == 0;
+  ElementwiseProblem<T> pr;
+  pr.y_true = view_of(c.y_true, empty);
+  fill_problem(pr, c, pass);
   // A 1-D call is n one-element rows. When no per-sample quantity is
   // involved (no weights; a mean, whose gradient coefficient grad_output / n
   // is the same bits either way; or the per-element gradient_hessian) it is
@@ -505,3 +536,6 @@ void gradient_hessian(const Loss& loss, const detail::api::nd<T>* y_true, const 
 }
 
 }  // namespace fastloss
+
+// The class-axis functions build on the helpers above.
+#include "api_classaxis.hpp"

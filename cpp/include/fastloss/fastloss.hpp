@@ -7,6 +7,7 @@
 #define FASTLOSS_VERSION_PATCH 0
 
 #include "api.hpp"
+#include "api_classaxis.hpp"
 #include "detail/driver.hpp"
 #include "detail/math.hpp"
 #include "detail/rows.hpp"
