@@ -181,9 +181,10 @@ FASTLOSS_INLINE void with_variant(const Loss& loss, const F& f) {
 /// a fixed trip count, a multiple of every vector width, so it compiles to one
 /// vector loop without peeling or scalar tail, and every layout and size
 /// (strided rows, a middle mean axis, a tail) runs through it, copied into
-/// contiguous buffers where needed. With kernel tables it is called, not
-/// inlined (I keeps each instruction set's copy apart); in header use it is
-/// inlined into the dispatched tile.
+/// contiguous buffers where needed. It is called, never inlined: with kernel
+/// tables as part of its level's unit (I keeps each instruction set's copy
+/// apart), in header use as the dispatched function itself (target_clones,
+/// FMA chosen inside each clone), so that the loops around it compile once.
 template <int I, unsigned W, class Loss, class T>
 FASTLOSS_MAP void map_chunk(const Loss& loss_in, const T* t, const T* p, T coef, T* vals, T* g,
                             T* h) {
