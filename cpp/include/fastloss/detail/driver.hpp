@@ -173,22 +173,26 @@ FASTLOSS_INLINE void with_variant(const Loss& loss, const F& f) {
   }
 }
 
-/// The loss math of one chunk: exactly kChunk contiguous elements of t and p.
+/// The loss math of one chunk: m <= kChunk contiguous elements of t and p.
 /// Writes the values to vals (kValue), coef times the gradient to g (kGrad,
 /// kHess) and coef times the Hessian to h (kHess); g may be p itself (in
 /// place: element k is read before it is written). This is the only loop over
-/// a loss's math, instantiated once per pass, precision and instruction set:
-/// a fixed trip count, a multiple of every vector width, so it compiles to one
-/// vector loop without peeling or scalar tail, and every layout and size
-/// (strided rows, a middle mean axis, a tail) runs through it, copied into
-/// contiguous buffers where needed. It is called, never inlined: with kernel
-/// tables as part of its level's unit (I keeps each instruction set's copy
-/// apart), in header use as the dispatched function itself (target_clones,
-/// FMA chosen inside each clone), so that the loops around it compile once.
+/// a loss's math, instantiated once per pass, precision and instruction set,
+/// and every layout runs through it (strided inputs copied into contiguous
+/// chunk buffers): a fixed trip count of kChunk, a multiple of every vector
+/// width (one vector loop, no peeling or tail). A shorter run (a tail) is
+/// padded to a whole chunk by load_chunk and written back from buffers, so
+/// that every element, wherever it stands, takes the same instructions and
+/// the bits do not depend on the layout.
+/// It is called, never inlined: with kernel tables as part of its level's unit
+/// (I keeps each instruction set's copy apart), in header use as the
+/// dispatched function itself (target_clones, FMA chosen inside each clone),
+/// so that the loops around it compile once.
 template <int I, unsigned W, class Loss, class T>
-FASTLOSS_MAP void map_chunk(const Loss& loss_in, const T* t, const T* p, T coef, T* vals, T* g,
-                            T* h) {
+FASTLOSS_MAP void map_chunk(const Loss& loss_in, index_t m, const T* t, const T* p, T coef,
+                            T* vals, T* g, T* h) {
   with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
+    (void)m;  // every call maps a whole chunk (load_chunk pads short runs)
     with_variant(loss_in, [&](const auto& loss_ref) FASTLOSS_LAMBDA_INLINE {
       // A local copy: the stores to g/h cannot alias it, so its parameters are
       // hoisted out of the loop and the loop vectorises.
@@ -215,7 +219,7 @@ FASTLOSS_MAP void map_chunk(const Loss& loss_in, const T* t, const T* p, T coef,
 }
 
 /// Buffers of one chunk for inputs and outputs that are not read or written
-/// in place (strided, or the tail of a run shorter than kChunk).
+/// in place (strided runs, tails).
 template <class T>
 struct ChunkBuffers {
   alignas(64) T t[kChunk];
@@ -225,8 +229,9 @@ struct ChunkBuffers {
   alignas(64) T vals[kChunk];
 };
 
-/// Elements [0, m) of a run with stride s copied to buf, the rest of the
-/// chunk set to a harmless value (their results are never stored).
+/// Elements [0, m) of a run with stride s: in place when the run is
+/// contiguous and a whole chunk, else copied to buf, the rest of the chunk
+/// set to a harmless value (its results are never stored).
 template <class T>
 FASTLOSS_INLINE const T* load_chunk(const T* src, index_t s, index_t m, T* buf) {
   if (s == 1 && m == kChunk) return src;
@@ -253,7 +258,7 @@ FASTLOSS_INLINE double segment(const Loss& loss, index_t n, const T* yt, index_t
     T* gc = kOut ? g + c0 * sg : nullptr;
     T* hc = (W & kHess) ? h + c0 * sh : nullptr;
     const bool direct = m == kChunk && (!kOut || sg == 1) && ((W & kHess) == 0 || sh == 1);
-    map_chunk<I, W>(loss, tc, pc, coef, buf.vals, direct ? gc : buf.g, direct ? hc : buf.h);
+    map_chunk<I, W>(loss, m, tc, pc, coef, buf.vals, direct ? gc : buf.g, direct ? hc : buf.h);
     if constexpr (kOut) {
       if (!direct) {
         for (index_t k = 0; k < m; ++k) gc[k * sg] = buf.g[k];
@@ -318,6 +323,57 @@ inline double weight_of(const ElementwiseProblem<T>& pr, index_t sample) {
   return pr.sample_weight ? static_cast<double>(pr.sample_weight[sample]) : 1.0;
 }
 
+/// Rows [r0, r1) shorter than a chunk, stored back to back (packed), each with
+/// its own coefficient or per-sample output: the rows are mapped as one run,
+/// whole chunks at a time, the coefficients applied on the way out and the
+/// values summed per row in the lanes a row's own segment would use (element d
+/// of a row to lane d % kLanes), so the bits are those of row-by-row
+/// segments, at the speed of whole chunks.
+template <int I, unsigned W, class Loss, class T>
+FASTLOSS_INLINE double packed_rows(const Loss& loss, const ElementwiseProblem<T>& pr,
+                                   double base, index_t r0, index_t r1) {
+  const index_t D = pr.shape.axis, n = (r1 - r0) * D;
+  const auto &yt = pr.y_true, &yp = pr.y_pred;  // one deduced type per declaration
+  const auto &gv = pr.grad, &hv = pr.hess;
+  constexpr bool kOut = (W & (kGrad | kHess)) != 0;
+  // the run's element stride (a row of one element: the row stride)
+  auto step = [D](const auto& v) { return D == 1 ? v.stride[0] : v.stride[1]; };
+  const index_t st = step(yt), sp = step(yp), sg = step(gv), sh = step(hv);
+  const T* t0 = yt.row(r0, 0, 0);
+  const T* p0 = yp.row(r0, 0, 0);
+  T* g0 = kOut ? gv.row(r0, 0, 0) : nullptr;
+  T* h0 = (W & kHess) ? hv.row(r0, 0, 0) : nullptr;
+  ChunkBuffers<T> buf;
+  double acc[kLanes] = {};
+  double tile_sum = 0.0;
+  index_t o = r0, d = 0;
+  T coef = kOut ? coef_of(pr, base, o) : T(0);
+  for (index_t c0 = 0; c0 < n; c0 += kChunk) {
+    const index_t m = std::min(kChunk, n - c0);
+    map_chunk<I, W>(loss, m, load_chunk(t0 + c0 * st, st, m, buf.t),
+                    load_chunk(p0 + c0 * sp, sp, m, buf.p), T(1), buf.vals, buf.g, buf.h);
+    for (index_t k = 0; k < m; ++k) {
+      const index_t e = c0 + k;
+      if constexpr (kOut) g0[e * sg] = coef * buf.g[k];
+      if constexpr ((W & kHess) != 0) h0[e * sh] = coef * buf.h[k];
+      if constexpr ((W & kValue) != 0) acc[d % kLanes] += static_cast<double>(buf.vals[k]);
+      if (++d == D) {
+        if constexpr ((W & kValue) != 0) {
+          const double sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+                             ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+          const double v = weight_of(pr, o) * (sum / static_cast<double>(D));
+          if (pr.per_sample) pr.per_sample[o] = static_cast<T>(v);
+          tile_sum += v;
+          for (double& a : acc) a = 0.0;
+        }
+        d = 0;
+        if (++o < r1 && kOut) coef = coef_of(pr, base, o);
+      }
+    }
+  }
+  return tile_sum;
+}
+
 /// Tile of whole rows [r0, r1) (inner == 1), or with `chunk` the elements
 /// [d0, d0 + n) of the long row r0, whose unweighted sum it returns (the row's
 /// chunks are combined after the parallel pass). Rows stored back to back with
@@ -331,19 +387,30 @@ FASTLOSS_INLINE double rows_body(const Loss& loss, const ElementwiseProblem<T>& 
   const auto &gv = pr.grad, &hv = pr.hess;
   const double mean_div = static_cast<double>(D);
   constexpr bool kCoef = (W & (kGrad | kHess)) != 0;
-  auto packed = [D](const auto& v) { return !v.data || v.stride[0] == D * v.stride[1]; };
+  // rows back to back; rows of one element always are, with the row stride
+  auto packed = [D](const auto& v) {
+    return !v.data || v.stride[0] == D * v.stride[1] || D == 1;
+  };
   const bool uniform = !pr.sample_weight && !pr.grad_output && !pr.per_sample;
-  const bool one = chunk || (uniform && packed(yt) && packed(yp) && packed(gv) && packed(hv));
+  const bool all_packed = packed(yt) && packed(yp) && packed(gv) && packed(hv);
+  const bool one = chunk || (uniform && all_packed);
+  if (!one && all_packed && D > 0 && D < kChunk) {
+    return packed_rows<I, W>(loss, pr, base, r0, r1);
+  }
   const index_t segments = one ? 1 : r1 - r0;
   const index_t length = chunk ? n : one ? (r1 - r0) * D : D;
+  // element stride of a segment: along the row, or for packed rows of one
+  // element the row stride
+  const bool rows_of_one = one && !chunk && D == 1;
+  auto step = [rows_of_one](const auto& v) { return rows_of_one ? v.stride[0] : v.stride[1]; };
   ChunkBuffers<T> buf;
   double tile_sum = 0.0;
   for (index_t k = 0; k < segments; ++k) {
     const index_t o = r0 + k;
     const double sum = segment<I, W>(
-        loss, length, yt.row(o, d0, 0), yt.stride[1], yp.row(o, d0, 0), yp.stride[1],
-        gv.data ? gv.row(o, d0, 0) : nullptr, gv.stride[1], hv.data ? hv.row(o, d0, 0) : nullptr,
-        hv.stride[1], kCoef ? coef_of(pr, base, o) : T(0), buf);
+        loss, length, yt.row(o, d0, 0), step(yt), yp.row(o, d0, 0), step(yp),
+        gv.data ? gv.row(o, d0, 0) : nullptr, step(gv), hv.data ? hv.row(o, d0, 0) : nullptr,
+        step(hv), kCoef ? coef_of(pr, base, o) : T(0), buf);
     if (chunk) return sum;
     if (one) return sum / mean_div;
     if constexpr ((W & kValue) != 0) {
@@ -380,7 +447,7 @@ FASTLOSS_INLINE double inner_body(const Loss& loss, const ElementwiseProblem<T>&
       const T* pc = load_chunk(yp.row(o, d, i0 + c0), sp, m, buf.p);
       // each sample has its own coefficient: the map writes coef 1 * the
       // derivative (exact), scaled per sample on the way out
-      map_chunk<I, W>(loss, tc, pc, T(1), buf.vals, buf.g, buf.h);
+      map_chunk<I, W>(loss, m, tc, pc, T(1), buf.vals, buf.g, buf.h);
       if constexpr ((W & kValue) != 0) {
         for (index_t k = 0; k < m; ++k) acc[c0 + k] += static_cast<double>(buf.vals[k]);
       }
@@ -422,14 +489,21 @@ double tile_inner(const Loss& loss, const ElementwiseProblem<T>& pr, double base
   return inner_body<I, W>(loss, pr, base, o, i0, n);
 }
 
-/// The passes a kernel table holds: value; value and gradient (also the
-/// gradient-only pass: the value costs one add per element there); gradient
-/// and Hessian.
-enum Pass : int { kPassValue = 0, kPassValueGrad = 1, kPassGradHess = 2, kPasses = 3 };
+/// The passes a kernel table holds: value; value and gradient; gradient
+/// alone (not the fused pass with its value unused: a logistic loss's value
+/// costs a logarithm the gradient does not need); gradient and Hessian.
+enum Pass : int {
+  kPassValue = 0,
+  kPassValueGrad = 1,
+  kPassGrad = 2,
+  kPassGradHess = 3,
+  kPasses = 4
+};
 
 template <int P>
-inline constexpr unsigned kWorkOf = P == kPassValue ? kValue
+inline constexpr unsigned kWorkOf = P == kPassValue       ? kValue
                                     : P == kPassValueGrad ? (kValue | kGrad)
+                                    : P == kPassGrad      ? kGrad
                                                           : (kGrad | kHess);
 
 /// The tiles of one elementwise loss in one precision for one instruction
@@ -467,22 +541,19 @@ constexpr typename ElementwiseTiles<Loss, T>::Inner inner_tile() {
 template <int I, class Loss, class T>
 const ElementwiseTiles<Loss, T>& elementwise_tiles() {
   static constexpr ElementwiseTiles<Loss, T> table = {
-      {rows_tile<I, 0, Loss, T>(), rows_tile<I, 1, Loss, T>(), rows_tile<I, 2, Loss, T>()},
-      {inner_tile<I, 0, Loss, T>(), inner_tile<I, 1, Loss, T>(), inner_tile<I, 2, Loss, T>()}};
+      {rows_tile<I, 0, Loss, T>(), rows_tile<I, 1, Loss, T>(), rows_tile<I, 2, Loss, T>(),
+       rows_tile<I, 3, Loss, T>()},
+      {inner_tile<I, 0, Loss, T>(), inner_tile<I, 1, Loss, T>(), inner_tile<I, 2, Loss, T>(),
+       inner_tile<I, 3, Loss, T>()}};
   return table;
 }
 
 /// The table the running CPU takes.
 template <class Loss, class T>
 const ElementwiseTiles<Loss, T>& pick_elementwise_tiles() {
-#if FASTLOSS_TABLE_DISPATCH
-  switch (isa_level()) {
-    case 2: return elementwise_tiles<2, Loss, T>();
-    case 1: return elementwise_tiles<1, Loss, T>();
-    default: break;
-  }
-#endif
-  return elementwise_tiles<0, Loss, T>();
+  return at_isa_level([](auto level) -> const ElementwiseTiles<Loss, T>& {
+    return elementwise_tiles<decltype(level)::value, Loss, T>();
+  });
 }
 
 /// The tiled pass `pass` through one table. Returns Σ_samples weight *
@@ -493,7 +564,7 @@ double run_tiles(const ElementwiseTiles<Loss, T>& tiles, const Loss& loss,
   const Shape3 s = pr.shape;
   const index_t D = s.axis;
   if (s.samples() == 0) return 0.0;
-  const bool with_value = pass != kPassGradHess;
+  const bool with_value = pass == kPassValue || pass == kPassValueGrad;
   // base * weight * upstream / D is each sample's gradient coefficient
   const double base = grad_base * (pr.per_element ? 1.0 : 1.0 / static_cast<double>(D));
   std::vector<double>& partial = scratch();
@@ -537,8 +608,10 @@ double run_tiles(const ElementwiseTiles<Loss, T>& tiles, const Loss& loss,
     return total;
   }
   const auto inner_fn = tiles.inner[pass];
-  const index_t block = std::clamp<index_t>(kTileElements / std::max<index_t>(D, 1), 1,
-                                            std::min(kInnerBlock, s.inner));
+  // at least a chunk of samples per tile, so that map_chunk runs whole chunks
+  const index_t block = std::min(
+      std::clamp<index_t>(kTileElements / std::max<index_t>(D, 1), kChunk, kInnerBlock),
+      s.inner);
   const index_t blocks = (s.inner + block - 1) / block;
   const index_t n_tiles = s.outer * blocks;
   sum_tiles(n_tiles, [&](index_t t) {
@@ -595,14 +668,7 @@ ElementwiseResult run_and_reduce(const Problem& pr, index_t n_samples, const cha
       throw std::invalid_argument(std::string(name) + " has no Hessian");
     }
   } else if (pr.grad.data) {
-    if (value) {
-      total = run(pr, kPassValueGrad, grad_base);
-    } else {
-      // the gradient-only pass is the fused one with its value left unused
-      Problem gradient_only = pr;
-      gradient_only.per_sample = nullptr;
-      run(gradient_only, kPassValueGrad, grad_base);
-    }
+    total = value ? run(pr, kPassValueGrad, grad_base) : run(pr, kPassGrad, grad_base);
   } else if (value) {
     total = run(pr, kPassValue, grad_base);
   }

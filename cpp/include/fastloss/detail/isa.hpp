@@ -7,6 +7,8 @@
 // flags of the build.
 #pragma once
 
+#include <type_traits>
+
 // Two ways to get per-instruction-set code:
 //
 // * Header use (a C++ program including fastloss.hpp): the hot tile functions
@@ -151,6 +153,20 @@ FASTLOSS_INLINE decltype(auto) with_fma_known(const F& f) {
   if (fma_clone()) return f();
   return f();
 #endif
+}
+
+/// f(std::integral_constant<int, L>{}) for the kernel-table level L the
+/// running CPU takes (L = 0 without tables): how a driver picks its table.
+template <class F>
+FASTLOSS_INLINE decltype(auto) at_isa_level(const F& f) {
+#if FASTLOSS_TABLE_DISPATCH
+  switch (isa_level()) {
+    case 2: return f(std::integral_constant<int, 2>{});
+    case 1: return f(std::integral_constant<int, 1>{});
+    default: break;
+  }
+#endif
+  return f(std::integral_constant<int, 0>{});
 }
 
 /// The instruction set the kernels run with on this machine.

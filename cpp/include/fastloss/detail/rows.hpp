@@ -376,20 +376,16 @@ constexpr typename RowsTiles<Loss, T>::Tile row_tile() {
 template <int I, class Loss, class T>
 const RowsTiles<Loss, T>& rows_tiles() {
   static constexpr RowsTiles<Loss, T> table = {
-      {row_tile<I, 0, Loss, T>(), row_tile<I, 1, Loss, T>(), row_tile<I, 2, Loss, T>()}};
+      {row_tile<I, 0, Loss, T>(), row_tile<I, 1, Loss, T>(), row_tile<I, 2, Loss, T>(),
+       row_tile<I, 3, Loss, T>()}};
   return table;
 }
 
 template <class Loss, class T>
 const RowsTiles<Loss, T>& pick_rows_tiles() {
-#if FASTLOSS_TABLE_DISPATCH
-  switch (isa_level()) {
-    case 2: return rows_tiles<2, Loss, T>();
-    case 1: return rows_tiles<1, Loss, T>();
-    default: break;
-  }
-#endif
-  return rows_tiles<0, Loss, T>();
+  return at_isa_level([](auto level) -> const RowsTiles<Loss, T>& {
+    return rows_tiles<decltype(level)::value, Loss, T>();
+  });
 }
 
 /// The tiled pass `pass` over all rows. Returns Σ_samples weight * per-sample loss.
@@ -402,7 +398,8 @@ double run_rows(const RowsTiles<Loss, T>& tiles, const Loss& loss, const RowsPro
   if (C == 0) {
     // No classes: every per-sample loss is an empty sum, and there is no
     // gradient element to write.
-    if (pass != kPassGradHess && pr.per_sample) std::fill_n(pr.per_sample, n_samples, T(0));
+    if ((pass == kPassValue || pass == kPassValueGrad) && pr.per_sample)
+      std::fill_n(pr.per_sample, n_samples, T(0));
     return 0.0;
   }
   const bool grad = pass != kPassValue, hess = pass == kPassGradHess;

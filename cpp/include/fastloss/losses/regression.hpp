@@ -244,28 +244,33 @@ struct PseudoHuber {
        {3, 3.5, 0.118033988749895}}};  // sqrt(1.25) - 1
   double delta = 1.0;
   explicit PseudoHuber(double delta_ = 1.0) : delta(detail::checked_param(kInfo, 0, delta_)) {}
+  /// e, r² = (e/δ)², s = √(1 + r²), and whether r² is finite (NaN counts as
+  /// finite: it stays on the formula's branch and propagates).
+  template <class T>
+  struct Parts {
+    T e, q, s;
+    bool finite;
+  };
+  template <class T>
+  FASTLOSS_INLINE Parts<T> parts(T t, T p) const {
+    const T e = p - t;
+    const T r = e / static_cast<T>(delta);
+    const T q = r * r;
+    return {e, q, std::sqrt(T(1) + q), !(q > std::numeric_limits<T>::max())};
+  }
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T dl = static_cast<T>(delta);
-    const T e = p - t;
-    const T r = e / dl;
-    const T q = r * r;
-    const T s = std::sqrt(T(1) + q);
-    // r² overflowed (NaN stays on the first branch): selects, no branch per element
-    const bool finite = !(q > std::numeric_limits<T>::max());
-    g = finite ? e / s : dl * math::sign(e);
-    return finite ? dl * dl * q / (s + T(1)) : dl * std::fabs(e);
+    const Parts<T> x = parts(t, p);  // selects below, no branch per element
+    g = x.finite ? x.e / x.s : dl * math::sign(x.e);
+    return x.finite ? dl * dl * x.q / (x.s + T(1)) : dl * std::fabs(x.e);
   }
   template <class T>
   FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
     const T dl = static_cast<T>(delta);
-    const T e = p - t;
-    const T r = e / dl;
-    const T q = r * r;
-    const T s = std::sqrt(T(1) + q);
-    const bool finite = !(q > std::numeric_limits<T>::max());
-    g = finite ? e / s : dl * math::sign(e);
-    h = finite ? T(1) / (s * s * s) : T(0);
+    const Parts<T> x = parts(t, p);
+    g = x.finite ? x.e / x.s : dl * math::sign(x.e);
+    h = x.finite ? T(1) / (x.s * x.s * x.s) : T(0);
   }
 };
 
