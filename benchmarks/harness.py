@@ -721,6 +721,11 @@ def _write_report(path: Path, res: Results, args: argparse.Namespace, torch: Any
     if png is not None:
         lines += ["## Throughput", "", f"![throughput vs size]({png.name})", "",
                   "Raw medians: `results.json` next to this file.", ""]
+    # the build's own measurements (CPU time, a change against the previous build),
+    # kept by hand beside the harness and carried into every report
+    build = Path(__file__).with_name("BUILD.md")
+    if build.is_file():
+        lines += [build.read_text(encoding="utf-8").rstrip(), ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
