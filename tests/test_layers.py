@@ -17,8 +17,8 @@ import fastloss as fl
 #: before it. A new module goes where it belongs in this order.
 LAYERS = [
     "_core",          # the compiled kernels
-    "_arrays",        # shapes, dtypes, Keras's weighting
-    "_passes",        # the output side of a kernel call
+    "_arrays",        # shapes, dtypes, memory
+    "_passes",        # Keras's weighting and reduction rules; the one pass of the families
     "_base",          # Loss / Combinable, serialization
     "_elementwise",   # loss families
     "_classaxis",

@@ -20,7 +20,6 @@ from typing import Any, ClassVar, NamedTuple, Optional, Union
 import numpy as np
 
 from . import _arrays, _core, _passes
-from ._arrays import REDUCTION_MWSW, REDUCTION_NONE, REDUCTION_SOBS
 from ._base import Loss, document
 
 
@@ -186,60 +185,28 @@ class ClassAxisLoss(Loss):
     def _with_label_weights(self, rows: _Rows) -> _Rows:
         return rows
 
-    # -- Keras's weighting, with ignored rows and class weights -----------------
-    def _divisor(self, rows: _Rows, w: _arrays.Weighting) -> float:
-        """What the weighted sum is divided by. Keras folds ignored rows in as a
-        mask: "sum_over_batch_size" divides by the number of rows that count,
-        "mean_with_sample_weight" by the sum of their weights; class weights
-        join the latter (PyTorch's weighted mean)."""
-        if rows.valid is None and rows.label_weight is None:
-            return w.divisor
-        if w.reduction == REDUCTION_SOBS and rows.valid is not None:
-            total = rows.valid.size
-            return w.divisor * int(np.count_nonzero(rows.valid)) / total if total else 0.0
-        if w.reduction == REDUCTION_MWSW:
-            n = rows.shape3[0] * rows.shape3[2]
-            per = np.ones(n) if w.weights is None else w.weights.astype(np.float64)
-            if rows.label_weight is not None:
-                per = per * rows.label_weight
-            if rows.valid is not None:
-                per = np.where(rows.valid, per, 0.0)
-            return float(np.sum(per, dtype=np.float64))
-        return w.divisor
-
     # -- the passes -------------------------------------------------------------
+    def _call(self, rows: _Rows) -> _passes.KernelCall:
+        """The call as the one pass of _passes runs it; ignored rows and class
+        weights reach Keras's weighting as a mask and per-row weights."""
+        return _passes.KernelCall(lambda: (rows.y_true3, rows.labels, rows.y_pred3), rows.dtype,
+                                  rows.pred_shape, rows.sample_shape, rows.shape3,
+                                  empty=rows.shape3[0] * rows.shape3[2] == 0, valid=rows.valid,
+                                  label_weight=rows.label_weight)
+
     def _run(self, y_true: Any, y_pred: Any, sample_weight: Any, *, want_value: bool,
              want_grad: bool, grad_output: Any = 1.0,
              out: Optional[np.ndarray] = None) -> tuple[Any, Any]:
-        rows = self._prepare(y_true, y_pred)
-        w = _arrays.keras_weighting(sample_weight, rows.sample_shape, rows.dtype,
-                                    _arrays.REDUCTIONS[self.reduction])
-        divisor = self._divisor(rows, w)
-        n_samples = rows.shape3[0] * rows.shape3[2]
-        o = _passes.prepare_outputs(
-            w, n_samples, rows.dtype, rows.pred_shape, rows.shape3,
-            want_value=want_value, want_grad=want_grad, grad_output=grad_output, out=out,
-            inputs={"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight})
-        value = self._kernel.run(rows.y_true3, rows.labels, rows.y_pred3, o.weights, o.go_array,
-                                 o.go_scalar, w.reduction, divisor, want_value, o.per_sample,
-                                 o.grad3, None, False)
-        return _passes.finish(o, w, value, rows.dtype, want_value=want_value,
-                              empty=n_samples == 0)
+        return _passes.run(self._kernel, self._call(self._prepare(y_true, y_pred)),
+                           sample_weight, self.reduction, want_value=want_value,
+                           want_grad=want_grad, grad_output=grad_output, out=out,
+                           inputs={"y_true": y_true, "y_pred": y_pred,
+                                   "sample_weight": sample_weight})
 
     def _gradient_hessian(self, y_true: Any, y_pred: Any,
                           sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
-        rows = self._prepare(y_true, y_pred)
-        weights, per_element = _passes.hessian_weights(sample_weight, rows.sample_shape,
-                                                       rows.pred_shape, rows.dtype)
-        grad = np.empty(rows.pred_shape, rows.dtype)
-        hess = np.empty(rows.pred_shape, rows.dtype)
-        self._kernel.run(rows.y_true3, rows.labels, rows.y_pred3, weights, None, 1.0,
-                         REDUCTION_NONE, 1.0, False, None, grad.reshape(rows.shape3),
-                         hess.reshape(rows.shape3), True)
-        if per_element is not None:
-            grad *= per_element
-            hess *= per_element
-        return grad, hess
+        return _passes.gradient_hessian(self._kernel, self._call(self._prepare(y_true, y_pred)),
+                                        sample_weight)
 
 
 def _per_class(value: Any, what: str) -> tuple[float, ...]:

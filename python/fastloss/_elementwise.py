@@ -56,18 +56,13 @@ class CompiledElementwiseLoss(Loss):
         if (sample_weight is None and self._fast and self.axis == -1
                 and type(y_pred) is np.ndarray and type(grad_output) in (float, int)):
             # Fast path for the common call: same-shape C-contiguous float
-            # arrays, no weights, a reduced value, out= None or a plain array.
-            # Keras's rules for this shape: one sample (1-D) is returned as
-            # is, else the reduction
-            # over prod(shape[:-1]) samples. The kernel returns None when the
-            # arrays do not qualify (it checks them), and the general path runs.
+            # arrays, no weights, a reduced value, out= None or a plain array,
+            # reduced by Keras's rule over the prod(shape[:-1]) samples. The
+            # kernel returns None when the arrays do not qualify (it checks
+            # them), and the general path runs.
             code = _arrays.REDUCTIONS[self.reduction]
             if code != REDUCTION_NONE and y_pred.size and y_pred.ndim:
-                if y_pred.ndim == 1:
-                    code, divisor = _arrays.REDUCTION_SUM, 1.0
-                else:
-                    divisor = (float(y_pred.size // y_pred.shape[-1])
-                               if code != _arrays.REDUCTION_SUM else 1.0)
+                code, divisor = _passes.reduction_rule(code, y_pred.shape[:-1])
                 r = self._kernel.fast(y_true, y_pred, code, divisor, want_value, want_grad,
                                       float(grad_output), out)
                 if r is not None:
@@ -75,33 +70,21 @@ class CompiledElementwiseLoss(Loss):
                         return y_pred.dtype.type(r[0]), r[1]
                     return (y_pred.dtype.type(r), None) if want_value else (None, r)
         pr = _arrays.prepare_pair(y_true, y_pred, self.axis)
-        w = _arrays.keras_weighting(sample_weight, pr.sample_shape, pr.dtype,
-                                    _arrays.REDUCTIONS[self.reduction])
-        o = _passes.prepare_outputs(
-            w, pr.shape3[0] * pr.shape3[2], pr.dtype, pr.pred_shape, pr.shape3,
-            want_value=want_value, want_grad=want_grad, grad_output=grad_output, out=out,
-            inputs={"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight})
-        t3, p3 = self._kernel_inputs(pr, want_value, want_grad)
-        value = self._kernel.run(t3, p3, o.weights, o.go_array, o.go_scalar,
-                                 w.reduction, w.divisor, want_value, o.per_sample, o.grad3, None,
-                                 False)
-        return _passes.finish(o, w, value, pr.dtype, want_value=want_value,
-                              empty=pr.y_pred3.size == 0)
+        call = _passes.KernelCall(lambda: self._kernel_inputs(pr, want_value, want_grad),
+                                  pr.dtype, pr.pred_shape, pr.sample_shape, pr.shape3,
+                                  empty=pr.y_pred3.size == 0)
+        return _passes.run(self._kernel, call, sample_weight, self.reduction,
+                           want_value=want_value, want_grad=want_grad, grad_output=grad_output,
+                           out=out, inputs={"y_true": y_true, "y_pred": y_pred,
+                                            "sample_weight": sample_weight})
 
     def _gradient_hessian(self, y_true: Any, y_pred: Any,
                           sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
         pr = _arrays.prepare_pair(y_true, y_pred, self.axis)
-        weights, per_element = _passes.hessian_weights(sample_weight, pr.sample_shape,
-                                                       pr.pred_shape, pr.dtype)
-        grad = np.empty(pr.pred_shape, pr.dtype)
-        hess = np.empty(pr.pred_shape, pr.dtype)
-        t3, p3 = self._kernel_hessian_inputs(pr)
-        self._kernel.run(t3, p3, weights, None, 1.0, REDUCTION_NONE, 1.0,
-                         False, None, grad.reshape(pr.shape3), hess.reshape(pr.shape3), True)
-        if per_element is not None:
-            grad *= per_element
-            hess *= per_element
-        return grad, hess
+        call = _passes.KernelCall(lambda: self._kernel_hessian_inputs(pr), pr.dtype,
+                                  pr.pred_shape, pr.sample_shape, pr.shape3,
+                                  empty=pr.y_pred3.size == 0)
+        return _passes.gradient_hessian(self._kernel, call, sample_weight)
 
     def _kernel_inputs(self, pr: _arrays.Prepared, want_value: bool,
                        want_grad: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -17,8 +17,8 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from . import _arrays, _core
-from ._arrays import REDUCTION_NONE, Weighting
+from . import _arrays, _core, _passes
+from ._arrays import REDUCTION_NONE
 from ._base import Combinable
 from ._elementwise import BinaryCrossentropy, HalfSquaredError
 
@@ -123,47 +123,24 @@ class MultiInputLoss(Combinable):
 # then Keras's sample-weight and reduction rules over the batch.
 
 class _PerImage:
-    """Keras's weighting of per-image losses: the reduced value and, for the
-    gradient, the coefficient each image's gradient is multiplied by."""
+    """Keras's weighting of per-image losses (the rules of _passes): the reduced
+    value and, for the gradient, the coefficient each image's gradient is
+    multiplied by."""
 
     def __init__(self, sample_weight: Any, batch_shape: tuple[int, ...], dtype: np.dtype,
                  reduction: Optional[str]) -> None:
-        self.w: Weighting = _arrays.keras_weighting(sample_weight, batch_shape, dtype,
-                                                    _arrays.REDUCTIONS[reduction])
-        self.batch_shape = batch_shape
+        self.w = _passes.keras_weighting(sample_weight, batch_shape, dtype,
+                                         _arrays.REDUCTIONS[reduction])
         self.n = math.prod(batch_shape)
         self.dtype = dtype
 
-    def _weights(self) -> np.ndarray:
-        w = self.w.weights
-        return np.ones(self.n) if w is None else w.astype(np.float64)
-
     def value(self, per_image: np.ndarray) -> Any:
         """per_image: float64, flat (n,)."""
-        w = self.w
-        if w.reduction == REDUCTION_NONE:
-            if w.broadcast_up:  # Keras broadcasts the values up to the weights' shape
-                values = per_image.astype(self.dtype).reshape(w.aligned_shape) * w.sample_weight
-            else:
-                values = (per_image * self._weights()).astype(self.dtype).reshape(w.aligned_shape)
-            return values if values.ndim else values[()]
-        total = float(np.sum(per_image * self._weights()))
-        if self.n == 0 or w.divisor == 0.0:
-            return self.dtype.type(0.0)  # divide_no_nan
-        return self.dtype.type(total / w.divisor)
+        return self.w.reduce(per_image, self.dtype)
 
     def coefficients(self, grad_output: Any) -> np.ndarray:
         """d(reduced value)/d(per-image loss), times grad_output: float64, (n,)."""
-        w = self.w
-        if w.reduction == REDUCTION_NONE:
-            go = _arrays.grad_output_per_sample(grad_output, w, self.dtype)
-            coef = (np.full(self.n, _arrays.scalar_grad_output(grad_output)) if go is None
-                    else go.astype(np.float64))
-            return coef if w.broadcast_up else coef * self._weights()
-        go_scalar = _arrays.scalar_grad_output(grad_output)
-        if w.divisor == 0.0:
-            return np.zeros(self.n)
-        return self._weights() * (go_scalar / w.divisor)
+        return self.w.coefficients(grad_output, self.n, self.dtype)
 
 
 def _features(x: Any, what: str, dtype: Optional[np.dtype] = None) -> np.ndarray:
@@ -537,9 +514,8 @@ class StyleLoss(MultiInputLoss):
     def _gradient_hessian(self, args: tuple[Any, ...],
                           sample_weight: Any) -> tuple[Grads, Grads]:
         layers, weights, as_list, batch, dtype = self._prepare(args)
-        w = _arrays.keras_weighting(sample_weight, batch, dtype, REDUCTION_NONE)
-        sw = (np.ones(math.prod(batch)) if w.weights is None
-              else w.weights.astype(np.float64))[:, None, None]
+        w = _passes.keras_weighting(sample_weight, batch, dtype, REDUCTION_NONE)
+        sw = w.per_sample_weights(math.prod(batch))[:, None, None]
         grads, hessians = [], []
         for (sf, gf, shape), wl in zip(layers, weights):
             fb, d, scale = self._layer(sf, gf)
