@@ -71,4 +71,47 @@ T* per_sample_out(const py::object& o, index_t n, const char* what) {
   return static_cast<T*>(a.mutable_data());
 }
 
+/// Calls f(T{}) with T the float type of y_pred: each kernel's `run` is
+/// compiled for float and double and picked here.
+template <class F>
+decltype(auto) by_float_type(const py::array& y_pred, F&& f) {
+  if (has_dtype<float>(y_pred)) return f(float{});
+  if (has_dtype<double>(y_pred)) return f(double{});
+  throw py::type_error("y_pred: expected float32 or float64");
+}
+
+/// The arguments every kernel's `run` takes from the Python layer, as the
+/// common Problem (driver.hpp) of either family: y_pred and y_true (None for
+/// losses that read labels or nothing) as (outer, axis, inner) arrays, the
+/// per-sample weights and upstream gradient, the reduction with the divisor
+/// the Python layer chose (Keras's rules have one owner there,
+/// fastloss/_passes.py), and the outputs.
+template <class T>
+void fill_problem(Problem<T>& pr, const py::object& y_true, const py::array& y_pred,
+                  const py::object& sample_weight, const py::object& grad_output,
+                  double grad_output_scalar, int reduction, double divisor, bool want_value,
+                  const py::object& per_sample, const py::object& grad, const py::object& hess,
+                  bool per_element) {
+  if (y_pred.ndim() != 3) throw py::value_error("y_pred: internal shape mismatch");
+  pr.shape = Shape3{static_cast<index_t>(y_pred.shape(0)), static_cast<index_t>(y_pred.shape(1)),
+                    static_cast<index_t>(y_pred.shape(2))};
+  pr.y_pred = view3<T, const T>(y_pred, pr.shape, "y_pred");
+  if (!y_true.is_none()) {
+    pr.y_true = view3<T, const T>(py::reinterpret_borrow<py::array>(y_true), pr.shape, "y_true");
+  }
+  const index_t n = pr.shape.samples();
+  pr.sample_weight = per_sample_in<T>(sample_weight, n, "sample_weight");
+  pr.grad_output = per_sample_in<T>(grad_output, n, "grad_output");
+  pr.grad_output_scalar = grad_output_scalar;
+  if (reduction < 0 || reduction > 3) throw py::value_error("unknown reduction code");
+  pr.reduction = static_cast<Reduction>(reduction);
+  pr.explicit_divisor = true;
+  pr.divisor = divisor;
+  pr.want_value = want_value;
+  pr.per_sample = per_sample_out<T>(per_sample, n, "per_sample");
+  if (!grad.is_none()) pr.grad = view3<T, T>(py::reinterpret_borrow<py::array>(grad), pr.shape, "out");
+  if (!hess.is_none()) pr.hess = view3<T, T>(py::reinterpret_borrow<py::array>(hess), pr.shape, "hess");
+  pr.per_element = per_element;
+}
+
 }  // namespace fastloss::bindings

@@ -43,36 +43,21 @@ Loss construct(const std::vector<double>& p) {
   return make_loss<Loss>(p, std::make_index_sequence<n>{});
 }
 
-template <class Loss, class T>
-double run_typed(const Loss& loss, const py::array& y_true, const py::array& y_pred,
-                 const py::object& sample_weight, const py::object& grad_output,
-                 double grad_output_scalar, int reduction, double divisor, bool want_value,
-                 const py::object& per_sample, const py::object& grad, const py::object& hess,
-                 bool per_element) {
-  ElementwiseProblem<T> pr;
-  pr.shape = Shape3{static_cast<index_t>(y_pred.shape(0)), static_cast<index_t>(y_pred.shape(1)),
-                    static_cast<index_t>(y_pred.shape(2))};
-  pr.y_pred = view3<T, const T>(y_pred, pr.shape, "y_pred");
-  pr.y_true = view3<T, const T>(y_true, pr.shape, "y_true");
-  const index_t n = pr.shape.samples();
-  pr.sample_weight = per_sample_in<T>(sample_weight, n, "sample_weight");
-  pr.grad_output = per_sample_in<T>(grad_output, n, "grad_output");
-  pr.grad_output_scalar = grad_output_scalar;
-  if (reduction < 0 || reduction > 3) throw py::value_error("unknown reduction code");
-  pr.reduction = static_cast<Reduction>(reduction);
-  pr.explicit_divisor = true;  // the Python layer applies Keras's weight-broadcast rules
-  pr.divisor = divisor;
-  pr.want_value = want_value;
-  pr.per_sample = per_sample_out<T>(per_sample, n, "per_sample");
-  if (!grad.is_none()) pr.grad = view3<T, T>(py::reinterpret_borrow<py::array>(grad), pr.shape, "out");
-  if (!hess.is_none()) pr.hess = view3<T, T>(py::reinterpret_borrow<py::array>(hess), pr.shape, "hess");
-  pr.per_element = per_element;
-  ElementwiseResult r;
-  {
+/// `run`: one call of the kernel (see fill_problem), the GIL released.
+template <class Loss>
+double run(const Loss& loss, const py::object& y_true, const py::array& y_pred,
+           const py::object& sample_weight, const py::object& grad_output,
+           double grad_output_scalar, int reduction, double divisor, bool want_value,
+           const py::object& per_sample, const py::object& grad, const py::object& hess,
+           bool per_element) {
+  return by_float_type(y_pred, [&](auto type) {
+    using T = decltype(type);
+    ElementwiseProblem<T> pr;
+    fill_problem(pr, y_true, y_pred, sample_weight, grad_output, grad_output_scalar, reduction,
+                 divisor, want_value, per_sample, grad, hess, per_element);
     py::gil_scoped_release release;
-    r = evaluate(loss, pr);
-  }
-  return r.value;
+    return evaluate(loss, pr).value;
+  });
 }
 
 /// The small-call fast path: y_true and y_pred C-contiguous arrays of the
@@ -248,27 +233,10 @@ void bind_one(py::module_& m, const char* struct_name) {
       .def(py::init(&construct<Loss>), py::arg("params"))
       .def_property_readonly_static("name", [](py::object) { return std::string(Loss::kName); })
       .def_property_readonly_static("has_hessian", [](py::object) { return Loss::kHasHessian; })
-      .def(
-          "run",
-          [](const Loss& loss, const py::array& y_true, const py::array& y_pred,
-             const py::object& sample_weight, const py::object& grad_output,
-             double grad_output_scalar, int reduction, double divisor, bool want_value,
-             const py::object& per_sample, const py::object& grad, const py::object& hess,
-             bool per_element) {
-            if (has_dtype<float>(y_pred))
-              return run_typed<Loss, float>(loss, y_true, y_pred, sample_weight, grad_output,
-                                            grad_output_scalar, reduction, divisor, want_value,
-                                            per_sample, grad, hess, per_element);
-            if (has_dtype<double>(y_pred))
-              return run_typed<Loss, double>(loss, y_true, y_pred, sample_weight, grad_output,
-                                             grad_output_scalar, reduction, divisor, want_value,
-                                             per_sample, grad, hess, per_element);
-            throw py::type_error("y_pred: expected float32 or float64");
-          },
-          py::arg("y_true"), py::arg("y_pred"), py::arg("sample_weight"), py::arg("grad_output"),
-          py::arg("grad_output_scalar"), py::arg("reduction"), py::arg("divisor"),
-          py::arg("want_value"),
-          py::arg("per_sample"), py::arg("grad"), py::arg("hess"), py::arg("per_element"))
+      .def("run", &run<Loss>, py::arg("y_true"), py::arg("y_pred"), py::arg("sample_weight"),
+           py::arg("grad_output"), py::arg("grad_output_scalar"), py::arg("reduction"),
+           py::arg("divisor"), py::arg("want_value"), py::arg("per_sample"), py::arg("grad"),
+           py::arg("hess"), py::arg("per_element"))
       .def("fast", &fast<Loss>, py::arg("y_true"), py::arg("y_pred"), py::arg("reduction"),
            py::arg("divisor"), py::arg("want_value"), py::arg("want_grad"),
            py::arg("grad_output"), py::arg("out") = py::none());

@@ -26,57 +26,23 @@ const std::int64_t* labels_in(const py::object& o, index_t n) {
   return static_cast<const std::int64_t*>(a.data());
 }
 
-template <class Loss, class T>
-double run_typed(const Loss& loss, const py::object& y_true, const py::object& labels,
-                 const py::array& y_pred, const py::object& sample_weight,
-                 const py::object& grad_output, double grad_output_scalar, int reduction,
-                 double divisor, bool want_value, const py::object& per_sample,
-                 const py::object& grad, const py::object& hess, bool per_element) {
-  RowsProblem<T> pr;
-  if (y_pred.ndim() != 3) throw py::value_error("y_pred: internal shape mismatch");
-  pr.shape = Shape3{static_cast<index_t>(y_pred.shape(0)), static_cast<index_t>(y_pred.shape(1)),
-                    static_cast<index_t>(y_pred.shape(2))};
-  pr.y_pred = view3<T, const T>(y_pred, pr.shape, "y_pred");
-  if (!y_true.is_none()) {
-    pr.y_true = view3<T, const T>(py::reinterpret_borrow<py::array>(y_true), pr.shape, "y_true");
-  }
-  const index_t n = pr.shape.samples();
-  pr.labels = labels_in(labels, n);
-  pr.sample_weight = per_sample_in<T>(sample_weight, n, "sample_weight");
-  pr.grad_output = per_sample_in<T>(grad_output, n, "grad_output");
-  pr.grad_output_scalar = grad_output_scalar;
-  if (reduction < 0 || reduction > 3) throw py::value_error("unknown reduction code");
-  pr.reduction = static_cast<Reduction>(reduction);
-  pr.explicit_divisor = true;  // the Python layer applies Keras's weighting and masking rules
-  pr.divisor = divisor;
-  pr.want_value = want_value;
-  pr.per_sample = per_sample_out<T>(per_sample, n, "per_sample");
-  if (!grad.is_none()) pr.grad = view3<T, T>(py::reinterpret_borrow<py::array>(grad), pr.shape, "out");
-  if (!hess.is_none()) pr.hess = view3<T, T>(py::reinterpret_borrow<py::array>(hess), pr.shape, "hess");
-  pr.per_element = per_element;
-  ElementwiseResult r;
-  {
-    py::gil_scoped_release release;
-    r = evaluate_rows(loss, pr);
-  }
-  return r.value;
-}
-
+/// `run`: one call of the kernel (see fill_problem) with its labels, the GIL
+/// released.
 template <class Loss>
 double run(const Loss& loss, const py::object& y_true, const py::object& labels,
            const py::array& y_pred, const py::object& sample_weight,
            const py::object& grad_output, double grad_output_scalar, int reduction,
            double divisor, bool want_value, const py::object& per_sample,
            const py::object& grad, const py::object& hess, bool per_element) {
-  if (has_dtype<float>(y_pred))
-    return run_typed<Loss, float>(loss, y_true, labels, y_pred, sample_weight, grad_output,
-                                  grad_output_scalar, reduction, divisor, want_value,
-                                  per_sample, grad, hess, per_element);
-  if (has_dtype<double>(y_pred))
-    return run_typed<Loss, double>(loss, y_true, labels, y_pred, sample_weight, grad_output,
-                                   grad_output_scalar, reduction, divisor, want_value,
-                                   per_sample, grad, hess, per_element);
-  throw py::type_error("y_pred: expected float32 or float64");
+  return by_float_type(y_pred, [&](auto type) {
+    using T = decltype(type);
+    RowsProblem<T> pr;
+    fill_problem<T>(pr, y_true, y_pred, sample_weight, grad_output, grad_output_scalar,
+                    reduction, divisor, want_value, per_sample, grad, hess, per_element);
+    pr.labels = labels_in(labels, pr.shape.samples());
+    py::gil_scoped_release release;
+    return evaluate_rows(loss, pr).value;
+  });
 }
 
 /// The parts every class-axis kernel shares: name, has_hessian, input kind, run.
@@ -117,10 +83,11 @@ void register_classaxis(py::module_& m) {
   bind_rows<Entropy>(m, "Entropy").def(py::init<bool>(), py::arg("from_logits"));
   bind_rows<CategoricalZeroOne>(m, "CategoricalZeroOne").def(py::init<>());
   bind_rows<SparseCategoricalZeroOne>(m, "SparseCategoricalZeroOne").def(py::init<>());
-  m.attr("CLASSAXIS_KERNELS") = py::make_tuple(
-      "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "CategoricalFocalCrossentropy",
-      "KLDivergence", "CategoricalHinge", "CosineSimilarity", "Entropy", "CategoricalZeroOne",
-      "SparseCategoricalZeroOne");
+  py::list names;  // the registry's list, which the kernel tables are built from too
+#define FASTLOSS_NAME(S) names.append(py::str(#S));
+  FASTLOSS_CLASSAXIS_LOSSES(FASTLOSS_NAME)
+#undef FASTLOSS_NAME
+  m.attr("CLASSAXIS_KERNELS") = py::tuple(names);
 }
 
 }  // namespace fastloss::bindings

@@ -210,11 +210,11 @@ void check(const Call<T>& c, Pass pass) {
     fail<Loss>(fn, "loss_out is null with " + count);
 }
 
-/// The fields a Problem (ElementwiseProblem or RowsProblem) takes from a
-/// checked Call, y_true aside: the shape (rows x features), y_pred, the
-/// weights, the reduction and what `pass` computes into which output.
-template <class Problem, class T>
-void fill_problem(Problem& pr, const Call<T>& c, Pass pass) {
+/// The fields the common Problem (of either family) takes from a checked
+/// Call, y_true aside: the shape (rows x features), y_pred, the weights, the
+/// reduction and what `pass` computes into which output.
+template <class T>
+void fill_problem(Problem<T>& pr, const Call<T>& c, Pass pass) {
   const bool empty = c.rows * c.features == 0;
   pr.shape = Shape3{c.rows, c.features, 1};
   pr.y_pred = view_of(c.y_pred, empty);

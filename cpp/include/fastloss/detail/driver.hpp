@@ -66,11 +66,14 @@ View3<T> contiguous_view(T* data, const Shape3& s) {
   return v;
 }
 
-/// One call of an elementwise loss. Null output pointers switch work off:
-/// `per_sample` (weighted per-sample losses, reduction "none"), `grad`, `hess`.
+/// One call of a loss kernel, elementwise or class-axis: the shape, the
+/// inputs, Keras's weighting and reduction, and the outputs. Null output
+/// pointers switch work off: `per_sample` (weighted per-sample losses,
+/// reduction "none"), `grad`, `hess`. A class-axis call (RowsProblem,
+/// rows.hpp) adds its labels.
 template <class T>
-struct ElementwiseProblem {
-  Shape3 shape;
+struct Problem {
+  Shape3 shape;                      // (outer, axis, inner): axis is the mean's or the classes'
   View3<const T> y_true, y_pred;
   const T* sample_weight = nullptr;  // per-sample weights, contiguous [outer*inner]
   const T* grad_output = nullptr;    // per-sample upstream gradient (reduction none)
@@ -84,6 +87,10 @@ struct ElementwiseProblem {
   View3<T> hess;                     // out (gradient_hessian only) or data == nullptr
   bool per_element = false;          // gradient_hessian: unreduced per element, times weight
 };
+
+/// An elementwise loss reads exactly the common fields.
+template <class T>
+using ElementwiseProblem = Problem<T>;
 
 namespace detail {
 
@@ -308,9 +315,8 @@ bool all_binary(const View3<const T>& v, const Shape3& s) {
 }
 
 /// Gradient coefficient of a sample: base * weight * upstream (base already
-/// holds the reduction's scale and 1/D). Problem: ElementwiseProblem or
-/// RowsProblem (rows.hpp), which carry the same per-sample arrays.
-template <template <class> class Problem, class T>
+/// holds the reduction's scale and 1/D), for either family's problem.
+template <class T>
 FASTLOSS_INLINE T coef_of(const Problem<T>& pr, double base, index_t sample) {
   double c = base;
   if (pr.sample_weight) c *= static_cast<double>(pr.sample_weight[sample]);
@@ -319,7 +325,7 @@ FASTLOSS_INLINE T coef_of(const Problem<T>& pr, double base, index_t sample) {
 }
 
 template <class T>
-inline double weight_of(const ElementwiseProblem<T>& pr, index_t sample) {
+inline double weight_of(const Problem<T>& pr, index_t sample) {
   return pr.sample_weight ? static_cast<double>(pr.sample_weight[sample]) : 1.0;
 }
 
@@ -638,8 +644,8 @@ namespace detail {
 /// (value, value+gradient, gradient, or gradient+Hessian) through
 /// run(problem, Pass, grad_base), and divides the weighted sum, Keras's divide_no_nan
 /// style (a zero divisor gives a zero loss and gradient).
-template <bool kHasHessian, class Problem, class Run>
-ElementwiseResult run_and_reduce(const Problem& pr, index_t n_samples, const char* name,
+template <bool kHasHessian, class P, class Run>
+ElementwiseResult run_and_reduce(const P& pr, index_t n_samples, const char* name,
                                  const Run& run) {
   ElementwiseResult res;
   if (pr.explicit_divisor) {

@@ -38,26 +38,13 @@
 
 namespace fastloss {
 
-/// One call of a class-axis loss. Null output pointers switch work off, as in
-/// ElementwiseProblem. Dense-target losses read `y_true`; label losses read
-/// `labels` (one class id per sample, negative: the row is ignored); losses of
-/// y_pred alone (Entropy) read neither.
+/// One call of a class-axis loss: the common Problem (driver.hpp), whose
+/// `shape.axis` is the classes. Dense-target losses read `y_true`; label
+/// losses read `labels` (one class id per sample, negative: the row is
+/// ignored); losses of y_pred alone (Entropy) read neither.
 template <class T>
-struct RowsProblem {
-  Shape3 shape;                          // (outer, classes, inner)
-  View3<const T> y_true, y_pred;
+struct RowsProblem : Problem<T> {
   const std::int64_t* labels = nullptr;  // [outer*inner], contiguous
-  const T* sample_weight = nullptr;      // per-sample weights, contiguous [outer*inner]
-  const T* grad_output = nullptr;        // per-sample upstream gradient (reduction none)
-  double grad_output_scalar = 1.0;
-  Reduction reduction = Reduction::SumOverBatchSize;
-  bool explicit_divisor = false;  // use `divisor` instead of the reduction's own rule
-  double divisor = 1.0;
-  bool want_value = true;
-  T* per_sample = nullptr;  // out [outer*inner], reduction None only
-  View3<T> grad;            // out, y_pred's shape, or data == nullptr
-  View3<T> hess;            // out (gradient_hessian only) or data == nullptr
-  bool per_element = false; // gradient_hessian: per-sample loss, unreduced, times weight
 };
 
 /// What a class-axis loss reads besides y_pred.
