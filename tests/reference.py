@@ -173,8 +173,9 @@ def keras_reduce(per_element, axis=-1, sample_weight=None, reduction="sum_over_b
         sw = np.asarray(sample_weight, dtype=np.float64)
         values, sw = _same_rank(values, sw)
         values = values * sw
-    if per_element.size == 0 and reduction not in (None, "none"):
-        return 0.0  # API.md: empty batches reduce to 0 (Keras's divide_no_nan)
+    if values.size == 0 and reduction not in (None, "none"):
+        return 0.0  # an empty batch (no samples) reduces to 0 (Keras's divide_no_nan);
+        # samples without elements are NaN, and so is their reduction, as in Keras
     if reduction in (None, "none") or values.shape in ((), (0,)):
         return values
     total = np.sum(values)

@@ -319,12 +319,29 @@ def test_keras_rank_alignment_and_broadcast():
 
 def test_empty_batches():
     loss = fl.MeanSquaredError()
-    for shape in [(0,), (0, 5)]:
+    for shape in [(0, 5), (0, 2, 3), (0, 0)]:
         e = np.zeros(shape, np.float32)
         value, grad = loss.forward_backward(e, e)
         assert value == 0.0 and value.dtype == np.float32
         assert grad.shape == shape
     assert fl.MeanSquaredError(reduction="none")(np.zeros((0, 5)), np.zeros((0, 5))).shape == (0,)
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(0,), (3, 0), (2, 3, 0)])
+def test_samples_without_elements_are_nan_as_in_keras(shape, reduction):
+    """Samples that exist but have nothing along the mean axis: their mean is
+    NaN, and so is every reduction of it (Keras 3 gives NaN; only an empty
+    batch, no samples at all, reduces to 0)."""
+    e = np.zeros(shape)
+    unreduced = reduction in (None, "none")
+    for loss in (fl.MeanSquaredError(reduction=reduction), fl.Huber(reduction=reduction)):
+        value = loss(e, e)
+        assert np.shape(value) == (shape[:-1] if unreduced else ())
+        assert np.all(np.isnan(value))
+        assert np.all(np.isnan(loss(e, e, sample_weight=2.0)))
+        go = np.ones(shape[:-1]) if unreduced else 1.0
+        assert loss.backward(e, e, grad_output=go).shape == shape
 
 
 def test_scalar_samples_follow_keras():

@@ -13,6 +13,7 @@ import pytest
 
 import fastloss as fl
 from fastloss import _registry
+from fastloss._classaxis import ClassAxisLoss
 
 from support import rng_for
 
@@ -374,15 +375,12 @@ def test_out_in_place_and_strided(name, method):
 @EVERY_CLASS
 def test_zero_dimensional_inputs(name, method):
     loss = quiet_make(name, reduction="none")
-    if kind_of(loss) != "dense" or hasattr(loss, "_warn_single_class") and \
-            isinstance(loss, (fl.CategoricalCrossentropy, fl.CategoricalFocalCrossentropy)):
-        # class-axis losses need a class axis on y_pred
-        if kind_of(loss) != "dense":
-            t = 0 if kind_of(loss) == "labels" else None
-            with pytest.raises(ValueError, match="y_pred must have at least one dimension"):
-                call(loss, method, t, np.float64(0.5))
-            return
-        pytest.skip("a single class warns (Keras's rule), tested in test_classaxis")
+    if isinstance(loss, ClassAxisLoss):
+        # every class-axis loss needs a class axis on y_pred, dense or not
+        t = {"labels": 0, "dense": np.float64(1.0)}.get(kind_of(loss))
+        with pytest.raises(ValueError, match="y_pred must have at least one dimension"):
+            call(loss, method, t, np.float64(0.5))
+        return
     v, g = call(loss, method, np.float64(1.0), np.float64(0.5))
     v1, g1 = call(loss, method, np.array([1.0]), np.array([0.5]))
     if v is not None:

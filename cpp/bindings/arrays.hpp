@@ -14,9 +14,16 @@ namespace fastloss::bindings {
 
 namespace py = pybind11;
 
+/// Whether two dtypes are the same by value (NumPy's equivalence): an array
+/// that went through pickle, or whose dtype carries metadata, has a dtype
+/// object other than NumPy's builtin one for the same type.
+inline bool same_dtype(const py::dtype& a, const py::dtype& b) {
+  return a.is(b) || py::detail::npy_api::get().PyArray_EquivTypes_(a.ptr(), b.ptr());
+}
+
 template <class T>
 bool has_dtype(const py::array& a) {
-  return a.dtype().is(py::dtype::of<T>());
+  return same_dtype(a.dtype(), py::dtype::of<T>());
 }
 
 /// Element strides of a 3-D array of T, checked against the expected shape.

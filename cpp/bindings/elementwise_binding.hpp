@@ -123,7 +123,7 @@ py::object fast(const Loss& loss, const py::handle& y_true, const py::handle& y_
                         py::detail::npy_api::NPY_ARRAY_ALIGNED_;
   if ((yt.flags() & flags) != flags || (yp.flags() & flags) != flags) return py::none();
   if (yp.ndim() < 1 || yt.ndim() != yp.ndim() || yp.size() == 0 || reduction < 1 ||
-      reduction > 3 || !yt.dtype().is(yp.dtype()))
+      reduction > 3 || !same_dtype(yt.dtype(), yp.dtype()))
     return py::none();
   for (py::ssize_t k = 0; k < yp.ndim(); ++k)
     if (yt.shape(k) != yp.shape(k)) return py::none();
@@ -132,7 +132,7 @@ py::object fast(const Loss& loss, const py::handle& y_true, const py::handle& y_
     // general path checks and explains everything else)
     if (!want_grad || !py::isinstance<py::array>(out)) return py::none();
     const auto o = py::reinterpret_borrow<py::array>(out);
-    if ((o.flags() & flags) != flags || !o.writeable() || !o.dtype().is(yp.dtype()) ||
+    if ((o.flags() & flags) != flags || !o.writeable() || !same_dtype(o.dtype(), yp.dtype()) ||
         o.ndim() != yp.ndim() || overlap(o, yt) ||
         (overlap(o, yp) && o.data() != yp.data()))
       return py::none();

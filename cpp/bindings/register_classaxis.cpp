@@ -3,6 +3,7 @@
 // of user input live in the Python layer (fastloss/_classaxis.py); this file
 // only converts arrays into views and releases the GIL around the kernel.
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,15 @@ double run(const Loss& loss, const py::object& y_true, const py::object& labels,
                     reduction, divisor, want_value, per_sample, grad, hess, per_element);
     pr.labels = labels_in(labels, pr.shape.samples());
     py::gil_scoped_release release;
-    return evaluate_rows(loss, pr).value;
+    try {
+      return evaluate_rows(loss, pr).value;
+    } catch (const std::out_of_range& e) {
+      // The Python layer checked every label; the core found one outside the
+      // classes, so the caller's buffer changed since (it is read in place).
+      throw py::value_error(std::string(e.what()) +
+                            " (the labels changed during the call: another thread is "
+                            "writing them)");
+    }
   });
 }
 

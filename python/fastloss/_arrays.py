@@ -53,11 +53,25 @@ def real_param(value: Any, what: str) -> float:
         raise TypeError(f"{what} must be a real number, got {value!r}")
     try:
         return float(value)
+    except OverflowError:
+        raise ValueError(f"{what} = {value} is beyond float64's range") from None
     except (TypeError, ValueError):
         raise TypeError(f"{what} must be a real number, got {value!r}") from None
 
 
+def _python_int(x: Any, what: str) -> Any:
+    """A Python int beyond int64 (NumPy would make it an object array) as a
+    float; past float64's range, a ValueError naming the argument."""
+    if type(x) is int and not -(2**63) <= x < 2**63:
+        try:
+            return float(x)
+        except OverflowError:
+            raise ValueError(f"{what} = {x} is beyond float64's range") from None
+    return x
+
+
 def _numeric(x: Any, what: str) -> np.ndarray:
+    x = _python_int(x, what)
     try:
         a = np.asarray(x)
     except Exception as exc:  # ragged lists and the like
@@ -207,10 +221,72 @@ def scalar_grad_output(grad_output: Any) -> float:
     return float(a.reshape(()))
 
 
+def buffer_of(x: Any) -> Optional[np.ndarray]:
+    """An ndarray over the memory an argument carries, without a copy, or None
+    when it carries none of its own: NumPy arrays, memoryviews and other buffer
+    objects, CPU torch tensors, anything with __array_interface__. Python
+    scalars and sequences are converted by the losses into new arrays, which
+    nothing can overlap."""
+    if isinstance(x, np.ndarray):
+        return x
+    if x is None or isinstance(x, (bool, int, float, complex, str, bytes, list, tuple)):
+        return None
+    try:
+        if hasattr(x, "__array_interface__"):
+            return np.asarray(x)
+        try:
+            memoryview(x)
+        except TypeError:
+            pass
+        else:
+            return np.asarray(x)
+        if hasattr(x, "__dlpack__"):
+            return np.from_dlpack(x)
+    except Exception:  # noqa: BLE001 - what NumPy cannot view is converted by copy, or refused
+        return None
+    return None
+
+
+def self_overlapping(a: np.ndarray) -> bool:
+    """Whether two elements of `a` may share memory (a zero or too small stride,
+    as np.broadcast_to or as_strided make). Sufficient test: the axes sorted by
+    stride each step past everything the smaller ones span."""
+    dims = sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n > 1)
+    span = a.itemsize
+    for stride, n in dims:
+        if stride < span:
+            return True
+        span += stride * (n - 1)
+    return False
+
+
+def _same_layout(a: np.ndarray, b: np.ndarray) -> bool:
+    return (a.shape == b.shape and a.dtype == b.dtype and a.strides == b.strides
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
+def check_overlap(out: np.ndarray, reads: dict[str, Any], what: str = "out",
+                  in_place: str = "y_pred") -> None:
+    """Refuses an output sharing memory with what a kernel reads, whatever
+    object carried the buffer; the input named `in_place` may be the output
+    itself, element for element (in place), unless it overlaps itself."""
+    for name, x in reads.items():
+        arr = buffer_of(x)
+        if arr is None or not np.may_share_memory(out, arr):
+            continue
+        if name == in_place and _same_layout(arr, out) and not self_overlapping(out):
+            continue
+        raise ValueError(
+            f"{what} overlaps {name}; it may only be {name} itself (in-place)"
+            if name == in_place else f"{what} must not overlap {name}"
+        )
+
+
 def check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype, inputs: dict[str, Any],
               what: str = "out") -> np.ndarray:
     """Validates a user `out=` array: ndarray, right shape and dtype, writable,
-    not overlapping the inputs (in-place into y_pred itself is allowed)."""
+    no element written twice, not overlapping the inputs (in-place into y_pred
+    itself is allowed)."""
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{what} must be a numpy.ndarray, got {type(out).__name__}")
     if out.shape != tuple(shape):
@@ -219,15 +295,22 @@ def check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype, inputs: dict[st
         raise TypeError(f"{what} has dtype {out.dtype}, expected {dtype}")
     if not out.flags.writeable:
         raise ValueError(f"{what} is read-only")
-    for name, arr in inputs.items():
-        if not isinstance(arr, np.ndarray) or not np.may_share_memory(out, arr):
-            continue
-        same = (name == "y_pred" and arr.shape == out.shape and arr.dtype == out.dtype
-                and arr.strides == out.strides
-                and arr.__array_interface__["data"][0] == out.__array_interface__["data"][0])
-        if not same:
-            raise ValueError(
-                f"{what} overlaps {name}; it may only be y_pred itself (in-place)"
-                if name == "y_pred" else f"{what} must not overlap {name}"
-            )
+    check_overlap(out, inputs, what)
+    if self_overlapping(out):
+        raise ValueError(f"{what} overlaps itself (a view whose elements share memory, such as "
+                         f"np.broadcast_to or as_strided make): each gradient element needs "
+                         f"its own place")
     return out
+
+
+def deliver(outs: tuple[np.ndarray, ...], grads: Any) -> None:
+    """Copies gradients into the user's out= arrays, each already checked by
+    check_out, once all of them are: a call that fails writes nothing. Two
+    outputs may not share memory (the second copy would overwrite the first)."""
+    for i in range(len(outs)):
+        for j in range(i):
+            if np.may_share_memory(outs[i], outs[j]):
+                raise ValueError(f"out arrays {j} and {i} overlap; each gradient needs its "
+                                 "own array")
+    for o, g in zip(outs, grads):
+        o[...] = g

@@ -63,11 +63,17 @@ def class_labels(y_true: Any, classes: int, ignore_class: Optional[int],
                  what: str = "y_true") -> tuple[np.ndarray, Optional[np.ndarray]]:
     """Integer class ids from any integer dtype or integral floats, each checked
     against [0, classes) except those equal to `ignore_class`. Returns the ids
-    as int64 (ignored ones as -1; no copy for valid int64 input) and the mask
-    of rows that count (None without ignore_class). Errors name the first bad
-    label and its index."""
+    as int64 (ignored ones as -1) and the mask of rows that count (None
+    without ignore_class). Errors name the first bad label and its index.
+
+    The ids are a private copy, taken before they are checked: the kernels
+    index y_pred, the gradient and the class weights with them while the GIL is
+    released, and another thread may be rewriting the caller's buffer
+    meanwhile (a data loader refilling a batch). What was checked is what is
+    used; the kernel checks each label where it uses it as well
+    (detail/rows.hpp), for its C++ callers."""
     try:
-        lab = np.asarray(y_true)
+        lab = np.array(y_true, copy=True)
     except Exception as exc:
         raise TypeError(f"{what} must be an array of integer class ids: {exc}") from None
     kind = lab.dtype.kind
@@ -83,10 +89,12 @@ def class_labels(y_true: Any, classes: int, ignore_class: Optional[int],
     elif kind not in "iu":
         raise TypeError(f"{what} must contain integer class ids, got dtype {lab.dtype}")
     valid = None if ignore_class is None else lab != ignore_class
-    bad = (lab < 0) | (lab >= classes)
-    if valid is not None:
+    # min/max first: no mask the size of the labels unless one is out of range
+    in_range = lab.size == 0 or (lab.min() >= 0 and lab.max() < classes)
+    bad = None if in_range else (lab < 0) | (lab >= classes)
+    if bad is not None and valid is not None:
         bad &= valid
-    if bad.any():
+    if bad is not None and bad.any():
         at = int(np.argmax(bad))
         raise ValueError(f"{what}: label {lab.reshape(-1)[at].item()!r} at index "
                          f"{_index(at, lab.shape)} is outside [0, {classes}) "
@@ -141,6 +149,8 @@ class ClassAxisLoss(Loss):
     def _prepare(self, y_true: Any, y_pred: Any) -> _Rows:
         if self._input == "dense":
             pr = _arrays.prepare_pair(y_true, y_pred, self.axis)
+            if not pr.pred_shape:
+                raise ValueError("y_pred must have at least one dimension (the class axis)")
             rows = _Rows(pr.y_true3, None, pr.y_pred3, pr.dtype, pr.pred_shape, pr.sample_shape,
                          pr.shape3, None, None)
         else:
@@ -191,7 +201,8 @@ class ClassAxisLoss(Loss):
         weights reach Keras's weighting as a mask and per-row weights."""
         return _passes.KernelCall(lambda: (rows.y_true3, rows.labels, rows.y_pred3), rows.dtype,
                                   rows.pred_shape, rows.sample_shape, rows.shape3,
-                                  empty=rows.shape3[0] * rows.shape3[2] == 0, valid=rows.valid,
+                                  empty=rows.shape3[0] * rows.shape3[2] == 0,
+                                  names=("y_true", "labels", "y_pred"), valid=rows.valid,
                                   label_weight=rows.label_weight)
 
     def _run(self, y_true: Any, y_pred: Any, sample_weight: Any, *, want_value: bool,
@@ -303,6 +314,9 @@ class SparseCategoricalCrossentropy(ClassAxisLoss):
         self.ignore_class = None if ignore_class is None else int(ignore_class)
         self.class_weight = None if class_weight is None else _per_class(class_weight,
                                                                          "class_weight")
+        if class_weight is not None and np.ndim(class_weight) == 0:
+            raise TypeError(f"class_weight must be a sequence of one weight per class (or "
+                            f"None), got the scalar {class_weight!r}")
         self.label_smoothing = _arrays.real_param(label_smoothing, "label_smoothing")
         super().__init__(reduction=reduction, name=name, axis=axis)
 

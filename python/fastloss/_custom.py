@@ -67,6 +67,12 @@ class CompositeLoss(MultiInputLoss):
             names = ", ".join(f"{type(t).__name__} ({t._n_trained})" for _, t in flat)
             raise TypeError("the terms of a sum must differentiate the same number of inputs; "
                             f"got {names}")
+        unreduced = {t.reduction in (None, "none") for _, t in flat}
+        if len(unreduced) != 1:
+            names = ", ".join(f"{type(t).__name__} (reduction={t.reduction!r})" for _, t in flat)
+            raise ValueError("the terms of a sum must be all reduced or all unreduced "
+                             "(reduction='none'): a per-sample array and a reduced value do "
+                             f"not add up to a loss with a gradient; got {names}")
         self.terms = flat
         self._n_trained = trained.pop()
         self._n_targets = sum(t._n_targets for _, t in flat)
@@ -163,7 +169,7 @@ class CompositeLoss(MultiInputLoss):
             own = n_in - len(grads) + k
             others = {("y_pred" if j == own else f"input {j}"): a for j, a in enumerate(args)}
             _arrays.check_out(o, g.shape, g.dtype, others)
-            o[...] = g
+        _arrays.deliver(outs, grads)
         return outs
 
     # -- the public methods, Keras-shaped for sums of (y_true, y_pred) losses --------
@@ -233,8 +239,9 @@ class ElementwiseLoss(CompiledElementwiseLoss):
             value=lambda t, p: np.where(p > t, 1.0 * (p - t), 99.0 * (t - p)),
             gradient=lambda t, p: np.where(p > t, 1.0, -99.0))
 
-    The callables receive read-only arrays of y_pred's (aligned) shape and its
-    dtype (float32 or float64). What they return is checked: it must be real
+    The callables receive read-only copies of the inputs at y_pred's (aligned)
+    shape and dtype (float32 or float64): nothing they do reaches the caller's
+    arrays. What they return is checked: it must be real
     numbers that broadcast to that shape (a constant Hessian may be a scalar),
     and it is converted to the dtype. They are called once per method call
     (``forward_backward`` calls both ``value`` and ``gradient``).
@@ -251,6 +258,8 @@ class ElementwiseLoss(CompiledElementwiseLoss):
     _kernel_name = "Precomputed"
     _default_name = "elementwise_loss"
     _fast = False  # the kernel reads the callables' results, not the inputs
+    _kernel_input_names = ("the result of value(y_true, y_pred)",
+                           "the result of gradient(y_true, y_pred)")
     _no_hessian_reason = "it was built without a hessian callable."
     _config_attrs: ClassVar[dict[str, str]] = {
         "value": "value_fn", "gradient": "gradient_fn", "hessian": "hessian_fn"}
@@ -269,13 +278,21 @@ class ElementwiseLoss(CompiledElementwiseLoss):
         super().__init__(reduction=reduction, name=name, axis=axis)
         self.has_hessian = hessian is not None
 
-    def _call(self, fn: Callable[..., Any], what: str,
-              pr: _arrays.Prepared) -> np.ndarray:
-        yt = pr.y_true3.reshape(pr.work_shape).view()
-        yp = pr.y_pred3.reshape(pr.work_shape).view()
+    @staticmethod
+    def _arguments(pr: _arrays.Prepared) -> tuple[np.ndarray, np.ndarray]:
+        """What the callables receive: read-only copies of y_true and y_pred at
+        y_pred's aligned shape. Copies, not views: NumPy lets any holder of a
+        view set it writeable again, and a callable must not be able to change
+        the caller's arrays (nor return a view of them that out= overwrites)."""
+        yt = np.array(pr.y_true3.reshape(pr.work_shape))
+        yp = np.array(pr.y_pred3.reshape(pr.work_shape))
         yt.flags.writeable = False
         yp.flags.writeable = False
-        result = fn(yt, yp)
+        return yt, yp
+
+    def _call(self, fn: Callable[..., Any], what: str, pr: _arrays.Prepared,
+              args: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        result = fn(*args)
         try:
             r = np.asarray(result)
         except Exception as exc:
@@ -296,11 +313,13 @@ class ElementwiseLoss(CompiledElementwiseLoss):
 
     def _kernel_inputs(self, pr: _arrays.Prepared, want_value: bool,
                        want_grad: bool) -> tuple[np.ndarray, np.ndarray]:
-        v = self._call(self.value_fn, "value", pr) if want_value else self._unused(pr)
-        g = self._call(self.gradient_fn, "gradient", pr) if want_grad else self._unused(pr)
+        args = self._arguments(pr)
+        v = self._call(self.value_fn, "value", pr, args) if want_value else self._unused(pr)
+        g = self._call(self.gradient_fn, "gradient", pr, args) if want_grad else self._unused(pr)
         return v, g
 
     def _kernel_hessian_inputs(self, pr: _arrays.Prepared) -> tuple[np.ndarray, np.ndarray]:
         assert self.hessian_fn is not None
-        return (self._call(self.gradient_fn, "gradient", pr),
-                self._call(self.hessian_fn, "hessian", pr))
+        args = self._arguments(pr)
+        return (self._call(self.gradient_fn, "gradient", pr, args),
+                self._call(self.hessian_fn, "hessian", pr, args))

@@ -45,6 +45,9 @@ class CompiledElementwiseLoss(Loss):
     def _kernel_params(self) -> tuple[float, ...]:
         return ()
 
+    #: What the two arrays the kernel reads are, for errors about out=.
+    _kernel_input_names: tuple[str, str] = ("y_true", "y_pred")
+
     #: Whether the small-call fast path applies (the kernel reads y_true and
     #: y_pred as given; not so for user-defined losses).
     _fast = True
@@ -54,7 +57,9 @@ class CompiledElementwiseLoss(Loss):
              want_grad: bool, grad_output: Any = 1.0,
              out: Optional[np.ndarray] = None) -> tuple[Any, Any]:
         if (sample_weight is None and self._fast and self.axis == -1
-                and type(y_pred) is np.ndarray and type(grad_output) in (float, int)):
+                and type(y_pred) is np.ndarray
+                and (type(grad_output) is float
+                     or (type(grad_output) is int and -(2**63) <= grad_output < 2**63))):
             # Fast path for the common call: same-shape C-contiguous float
             # arrays, no weights, a reduced value, out= None or a plain array,
             # reduced by Keras's rule over the prod(shape[:-1]) samples. The
@@ -72,7 +77,8 @@ class CompiledElementwiseLoss(Loss):
         pr = _arrays.prepare_pair(y_true, y_pred, self.axis)
         call = _passes.KernelCall(lambda: self._kernel_inputs(pr, want_value, want_grad),
                                   pr.dtype, pr.pred_shape, pr.sample_shape, pr.shape3,
-                                  empty=pr.y_pred3.size == 0)
+                                  empty=pr.shape3[0] * pr.shape3[2] == 0,
+                                  names=self._kernel_input_names)
         return _passes.run(self._kernel, call, sample_weight, self.reduction,
                            want_value=want_value, want_grad=want_grad, grad_output=grad_output,
                            out=out, inputs={"y_true": y_true, "y_pred": y_pred,
@@ -83,7 +89,7 @@ class CompiledElementwiseLoss(Loss):
         pr = _arrays.prepare_pair(y_true, y_pred, self.axis)
         call = _passes.KernelCall(lambda: self._kernel_hessian_inputs(pr), pr.dtype,
                                   pr.pred_shape, pr.sample_shape, pr.shape3,
-                                  empty=pr.y_pred3.size == 0)
+                                  empty=pr.y_pred3.size == 0, names=self._kernel_input_names)
         return _passes.gradient_hessian(self._kernel, call, sample_weight)
 
     def _kernel_inputs(self, pr: _arrays.Prepared, want_value: bool,

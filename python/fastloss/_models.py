@@ -106,7 +106,7 @@ class MultiInputLoss(Combinable):
             # out may be the very input it is the gradient of (in place), no other
             others = {("y_pred" if k == name else k): v for k, v in named.items()}
             _arrays.check_out(o, g.shape, g.dtype, others, what=f"out for {name}")
-            o[...] = g
+        _arrays.deliver(outs, grads)
         return outs
 
     def _evaluate(self, args: tuple[Any, ...], sample_weight: Any, *, want_value: bool,

@@ -203,6 +203,7 @@ class KernelCall(NamedTuple):
     sample_shape: tuple[int, ...]  # the per-sample losses'
     shape3: tuple[int, int, int]  # (outer, axis, inner)
     empty: bool  # nothing to reduce: the reduced value is 0
+    names: tuple[str, ...]  # of the arrays, for errors; the last may be written in place
     valid: Optional[np.ndarray] = None  # see keras_weighting
     label_weight: Optional[np.ndarray] = None
 
@@ -286,7 +287,15 @@ def run(kernel: Any, call: KernelCall, sample_weight: Any, reduction: Optional[s
     o = prepare_outputs(w, call.shape3[0] * call.shape3[2], call.dtype, call.pred_shape,
                         call.shape3, want_value=want_value, want_grad=want_grad,
                         grad_output=grad_output, out=out, inputs=inputs)
-    value = kernel.run(*call.arrays(), o.weights, o.go_array, o.go_scalar, w.reduction,
+    arrays = call.arrays()
+    if o.grad3 is not None and o.grad3.base is not None and out is not None:
+        # The kernel writes into out= while it reads these: whatever they
+        # were made from (views of the inputs, a callable's results), only the
+        # last may be the very memory it writes, element for element.
+        reads = dict(zip(call.names, arrays))
+        reads.update(sample_weight=o.weights, grad_output=o.go_array)
+        _arrays.check_overlap(o.grad3, reads, in_place=call.names[-1])
+    value = kernel.run(*arrays, o.weights, o.go_array, o.go_scalar, w.reduction,
                        w.divisor, want_value, o.per_sample, o.grad3, None, False)
     return finish(o, w, value, call.dtype, want_value=want_value, empty=call.empty)
 

@@ -314,7 +314,14 @@ FASTLOSS_INLINE double rows_body(const Loss& loss, const RowsProblem<T>& pr, dou
         if constexpr ((W & kGrad) != 0) r.grad = {pred, 1};  // in place in the buffer
         if constexpr ((W & kHess) != 0) r.hess = {buf.hess + (gathered ? b * C : 0), 1};
       }
-      if (pr.labels) r.label = pr.labels[sm];
+      if (pr.labels) {
+        // Read once and checked where it is used: evaluate_rows checked every
+        // label before the run, but a caller's thread may rewrite the buffer
+        // during it. A label outside [0, C) then counts as ignored; it never
+        // indexes outside the row or the class weights.
+        const std::int64_t label = pr.labels[sm];
+        r.label = label < static_cast<std::int64_t>(C) ? label : std::int64_t(-1);
+      }
       if constexpr ((W & (kGrad | kHess)) != 0) r.coef = coef_of(pr, grad_base, sm);
       account_row<W>(pr, sm, loss.template row<W>(r), tile_sum);
       if (strided) {
