@@ -18,7 +18,7 @@ import fastloss as fl
 from fastloss import _declared, _elementwise, _registry
 
 import reference as ref
-from cases import CASES
+from cases import CASES, DOMAINS, declared_cases
 
 DECLARED = list(_declared.DECLARED.values())
 IDS = [info["cls"] for info in DECLARED]
@@ -43,17 +43,23 @@ def test_the_elementwise_registry_is_declared_or_written_out():
     assert declared, "no declared loss: the C++ structs' kInfo did not reach Python"
 
 
+def _own_parameters(info):
+    return [(p["name"], "float", p["default"]) for p in info["params"]]
+
+
 @pytest.mark.parametrize("info", DECLARED, ids=IDS)
 def test_class_follows_its_declaration(info):
     cls = getattr(fl, info["cls"])
     assert cls is _registry.CLASSES[info["cls"]]
-    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-    names = [p.name for p in params]
-    expected = [p["name"] for p in info["params"]] + ["reduction", "name"]
-    expected += ["axis"] if info["has_axis"] else []
-    assert names == expected
-    for p, declared in zip(params, info["params"]):
-        assert p.default == declared["default"]
+    params = {p.name: p for p in list(inspect.signature(cls.__init__).parameters.values())[1:]}
+    own = _own_parameters(info)
+    axis = {"none": [], "last": [], "before_reduction": ["axis"]}[info["axis"]]
+    expected = [n for n, _, _ in own] + axis + ["reduction", "name"]
+    expected += ["axis"] if info["axis"] == "last" else []
+    assert list(params) == expected
+    assert info["has_axis"] == (info["axis"] != "none")
+    for name, _, default in own:
+        assert type(params[name].default) is float and params[name].default == default
     loss = cls()
     assert loss.name == info["default_name"]
     assert loss.has_hessian == info["has_hessian"]
@@ -93,10 +99,11 @@ def test_hand_values_of_the_declaration(info, dtype):
 
 #: values outside each range (the declaration's range text -> bad values)
 OUTSIDE = {
-    "not NaN": [math.nan], "finite": [math.inf, math.nan], "> 0": [0.0, -1.0, math.nan],
-    ">= 0": [-1.0, math.nan], "finite and >= 0": [-1.0, math.inf, math.nan],
-    "in (0, 1)": [0.0, 1.0, -0.5, math.nan], "in [0, 1]": [-0.1, 1.5, math.nan],
-    "a number": [],
+    "not be NaN": [math.nan], "be finite": [math.inf, math.nan],
+    "be > 0": [0.0, -1.0, math.nan], "be >= 0": [-1.0, math.nan],
+    "be finite and >= 0": [-1.0, math.inf, math.nan],
+    "be in (0, 1)": [0.0, 1.0, -0.5, math.nan], "be in [0, 1]": [-0.1, 1.5, math.nan],
+    "be a number": [],
 }
 BAD = [(info, p["name"], p["range"], bad) for info in DECLARED for p in info["params"]
        for bad in OUTSIDE[p["range"]]]
@@ -105,7 +112,7 @@ BAD = [(info, p["name"], p["range"], bad) for info in DECLARED for p in info["pa
 @pytest.mark.parametrize("info,param,rule,bad", BAD,
                          ids=[f"{i['cls']}-{n}={b}" for i, n, _, b in BAD])
 def test_parameters_outside_the_declared_range_are_refused(info, param, rule, bad):
-    with pytest.raises(ValueError, match=f"{info['cls']}: {param} must be {rule}".replace(
+    with pytest.raises(ValueError, match=f"{info['cls']}: {param} must {rule}".replace(
             "(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")):
         getattr(fl, info["cls"])(**{param: bad})
 
@@ -121,8 +128,19 @@ def test_example_parameters_are_accepted_and_change_the_loss(info):
 
 
 def DOMAIN_SAMPLE(info):  # noqa: N802 - a table lookup
-    from cases import DOMAINS
     return DOMAINS[info["domain"]](np.random.default_rng(5), (64, 3))
+
+
+GENERATED = declared_cases(skip_covered=False)
+
+
+@pytest.mark.parametrize("case", GENERATED, ids=[c.id for c in GENERATED])
+def test_rows_generated_from_every_declaration_match_the_reference(case):
+    """The rows tests/cases.py would make from each declaration (most declared losses
+    have rows of their own there), against the float64 reference on their domain."""
+    t, p = case.domain(np.random.default_rng(11), (32, 3))
+    got = case.make(reduction="none")(t, p)
+    np.testing.assert_allclose(got, case.ref(t, p).mean(axis=-1), rtol=1e-12, atol=1e-12)
 
 
 def test_the_stub_is_what_the_declarations_give():

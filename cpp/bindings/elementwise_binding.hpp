@@ -175,6 +175,16 @@ inline const char* domain_name(Domain d) {
     case Domain::Probability: return "probability";
     case Domain::Logits: return "logits";
     case Domain::Signed: return "signed";
+    case Domain::Binary: return "binary";
+  }
+  return "";
+}
+
+inline const char* axis_name(AxisArg a) {
+  switch (a) {
+    case AxisArg::None: return "none";
+    case AxisArg::Last: return "last";
+    case AxisArg::BeforeReduction: return "before_reduction";
   }
   return "";
 }
@@ -208,7 +218,8 @@ inline py::dict info_dict(const LossInfo& info, bool has_hessian) {
   };
   d["aliases"] = words(info.aliases);
   d["function_aliases"] = words(info.function_aliases);
-  d["has_axis"] = info.has_axis;
+  d["axis"] = axis_name(info.axis);  // where the class takes axis
+  d["has_axis"] = info.axis != AxisArg::None;
   d["has_hessian"] = has_hessian;
   d["summary"] = info.summary;
   d["formula"] = info.formula;

@@ -7,7 +7,8 @@ cpp/include/fastloss/losses/info.hpp) becomes, here and nowhere else:
 * a class, subclass of :class:`CompiledElementwiseLoss`, whose constructor
   takes the declared parameters with their defaults (checked by the C++
   constructor against the declared range), ``reduction``, ``name`` and, where
-  declared, ``axis``; its docstring is assembled from the declaration;
+  declared, ``axis`` (last, or before ``reduction`` as in Keras's
+  cross-entropies); its docstring is assembled from the declaration;
 * Keras's per-sample function (``huber(y_true, y_pred, delta=1.0)``) and its
   function aliases;
 * the names and aliases ``fl.get`` takes (read by ``_registry``);
@@ -26,8 +27,8 @@ from typing import Any, Callable, Optional
 from numpy.typing import ArrayLike
 
 from . import _arrays, _core
+from ._base import per_sample, run_per_sample
 from ._elementwise import CompiledElementwiseLoss, _document
-from ._functions import FUNCTION_ALIASES, per_sample, run_per_sample
 
 #: Kernel (struct) name -> its declaration, in registry order.
 DECLARED: dict[str, dict[str, Any]] = {
@@ -38,24 +39,32 @@ DECLARED: dict[str, dict[str, Any]] = {
 _REDUCTION = '"sum_over_batch_size"'
 
 
+def parameters(info: dict[str, Any]) -> list[dict[str, Any]]:
+    """The class's own parameters in its constructor's order."""
+    return [dict(p, default=float(p["default"])) for p in info["params"]]
+
+
 def _arguments(info: dict[str, Any], typed: bool, with_options: bool) -> list[str]:
-    """The constructor's parameters as source text."""
+    """The constructor's parameters as source text (without reduction and name
+    for the per-sample function)."""
     def arg(name: str, annotation: str, default: str) -> str:
         return f"{name}: {annotation} = {default}" if typed else f"{name}={default}"
-    args = [arg(p["name"], "float", repr(p["default"])) for p in info["params"]]
+    args = [arg(p["name"], "float", repr(p["default"])) for p in parameters(info)]
+    if info["axis"] == "before_reduction":
+        args.append(arg("axis", "int", "-1"))
     if with_options:
         args += [arg("reduction", "Optional[str]", _REDUCTION),
                  arg("name", "Optional[str]", "None")]
-    if info["has_axis"]:
+    if info["axis"] == "last":
         args.append(arg("axis", "int", "-1"))
     return args
 
 
 def _params_doc(info: dict[str, Any]) -> str:
     lines = []
-    for p in info["params"]:
+    for p in parameters(info):
         lines += [f"{p['name']} : float, default {p['default']!r}",
-                  f"    {p['doc']} Must be {p['range']}."]
+                  f"    {p['doc']} Must {p['range']}."]
     if info["has_axis"]:
         lines += ["axis : int, default -1", "    Axis of the per-sample mean."]
     return "\n".join(lines)
@@ -64,9 +73,9 @@ def _params_doc(info: dict[str, Any]) -> str:
 def _make_class(kernel: str, info: dict[str, Any]) -> type[CompiledElementwiseLoss]:
     names = [p["name"] for p in info["params"]]
     base_args = "reduction=reduction, name=name" + (", axis=axis" if info["has_axis"] else "")
+    body = [f"    self.{n} = _arrays.real_param({n}, {n!r})" for n in names]
     source = "\n".join(
-        [f"def __init__(self, {', '.join(_arguments(info, False, True))}):"]
-        + [f"    self.{n} = _arrays.real_param({n}, {n!r})" for n in names]
+        [f"def __init__(self, {', '.join(_arguments(info, False, True))}):"] + body
         + [f"    CompiledElementwiseLoss.__init__(self, {base_args})"])
     scope: dict[str, Any] = {"_arrays": _arrays, "CompiledElementwiseLoss": CompiledElementwiseLoss}
     exec(source, scope)  # a real signature: introspection, get_config and stubs read it
@@ -87,7 +96,7 @@ def _make_class(kernel: str, info: dict[str, Any]) -> type[CompiledElementwiseLo
 
 
 def _make_function(cls: type, info: dict[str, Any]) -> Callable[..., Any]:
-    keys = [p["name"] for p in info["params"]] + (["axis"] if info["has_axis"] else [])
+    keys = [p["name"] for p in parameters(info)] + (["axis"] if info["has_axis"] else [])
     params = ", ".join(["y_true: ArrayLike", "y_pred: ArrayLike", *_arguments(info, True, False)])
     source = (f"def {info['function']}({params}) -> Any:\n"
               f"    return run_per_sample(cls, y_true, y_pred, "
@@ -102,6 +111,8 @@ def _make_function(cls: type, info: dict[str, Any]) -> Callable[..., Any]:
 
 CLASSES: dict[str, type[CompiledElementwiseLoss]] = {}
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
+#: The functions' other names (fl.mse): a part of FUNCTIONS.
+FUNCTION_ALIASES: dict[str, Callable[..., Any]] = {}
 #: Other names fl.get takes for each declared class.
 ALIASES: dict[str, type[CompiledElementwiseLoss]] = {}
 
@@ -137,12 +148,14 @@ def stub_text() -> str:
              "DECLARED: dict[str, dict[str, Any]]",
              "CLASSES: dict[str, type[CompiledElementwiseLoss]]",
              "FUNCTIONS: dict[str, Callable[..., Any]]",
+             "FUNCTION_ALIASES: dict[str, Callable[..., Any]]",
              "ALIASES: dict[str, type[CompiledElementwiseLoss]]", "",
+             "def parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...",
              "def stub_text() -> str: ...",
              "def write_stub(path: Optional[str] = None) -> None: ...", ""]
     for info in DECLARED.values():
         lines.append(f"class {info['cls']}(CompiledElementwiseLoss):")
-        lines += [f"    {p['name']}: float" for p in info["params"]]
+        lines += [f"    {p['name']}: float" for p in parameters(info)]
         lines += _signature("def __init__", ["self", *_arguments(info, True, True)],
                             " -> None: ...", "    ")
         lines.append("")

@@ -20,7 +20,8 @@ import numpy as np
 from . import _arrays, _core
 from ._arrays import REDUCTION_NONE, Weighting
 from ._base import Combinable
-from ._elementwise import BinaryCrossentropy, HalfSquaredError
+from ._declared import HalfSquaredError
+from ._elementwise import BinaryCrossentropy
 
 Grads = tuple[Any, ...]
 

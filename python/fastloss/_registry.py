@@ -15,18 +15,7 @@ from ._classaxis import (
     CLASSAXIS_LOSSES,
     KLDivergence,
 )
-from ._elementwise import (
-    ELEMENTWISE_LOSSES,
-    BinaryCrossentropy,
-    ExponentialLoss,
-    HalfSquaredError,
-    LogCosh,
-    MeanAbsoluteError,
-    MeanAbsolutePercentageError,
-    MeanSquaredLogarithmicError,
-    SmoothL1,
-    ZeroOneLoss,
-)
+from ._elementwise import ELEMENTWISE_LOSSES, BinaryCrossentropy
 from ._functions import PER_SAMPLE
 from ._models import MODEL_LOSSES, MultiInputLoss
 
@@ -37,14 +26,7 @@ FUNCTION_NAMES: dict[str, type[Loss]] = {
 
 #: Short names users type (Keras's legacy aliases and common names).
 ALIASES: dict[str, type[Loss]] = {
-    "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
-    "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
-    "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
-    "logcosh": LogCosh,
     "log_loss": BinaryCrossentropy, "bce": BinaryCrossentropy,
-    "smooth_l1_loss": SmoothL1,
-    "exponential_loss": ExponentialLoss, "zero_one_loss": ZeroOneLoss,
-    "squared_error": HalfSquaredError,
     "kld": KLDivergence, "KLD": KLDivergence,
     "kullback_leibler_divergence": KLDivergence,
     **_declared.ALIASES,  # the declared losses' aliases (losses/info.hpp)

@@ -301,6 +301,11 @@ decltype(auto) BinaryFocalCrossentropyLogits::specialize(F&& f) const {
 }
 
 namespace detail {
+/// The label rule in the hinge family's docstrings.
+#define FASTLOSS_LABEL_RULE_                                                                 \
+  "Labels are -1/+1; when every label of a call is exactly 0 or 1 they are mapped to -1/+1 " \
+  "first (Keras's rule)."
+
 /// Keras's hinge label rule: labels are mapped {0, 1} -> {-1, +1} only when
 /// every label of the call is exactly 0 or 1 (the driver scans them first).
 struct BinaryLabelRule {
@@ -323,6 +328,11 @@ struct BinaryLabelRule {
 struct Hinge : detail::BinaryLabelRule {
   static constexpr const char* kName = "hinge";
   static constexpr bool kHasHessian = false;
+  static constexpr LossInfo kInfo = {
+      "Hinge", "hinge", "hinge", "", "", AxisArg::Last, "Hinge loss (Keras ``Hinge``).",
+      "max(1 - t p, 0)", "-t where 1 - t p > 0, else 0", "", FASTLOSS_LABEL_RULE_,
+      kPiecewiseLinear, Domain::Signed, Kink::Margin, {},
+      {{1, 0.25, 0.75}, {-1, 0.5, 1.5}, {1, 2, 0}, {-1, -3, 0}}};
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T y = signed_label(t);
@@ -336,6 +346,12 @@ struct Hinge : detail::BinaryLabelRule {
 struct SquaredHinge : detail::BinaryLabelRule {
   static constexpr const char* kName = "squared_hinge";
   static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "SquaredHinge", "squared_hinge", "squared_hinge", "", "", AxisArg::Last,
+      "Squared hinge loss (Keras ``SquaredHinge``).", "max(1 - t p, 0)**2",
+      "-2 t max(1 - t p, 0)", "2 t**2 where 1 - t p > 0, else 0", FASTLOSS_LABEL_RULE_, "",
+      Domain::Signed, Kink::Margin, {},
+      {{1, 0.25, 0.5625}, {-1, 0.5, 2.25}, {1, 3, 0}}};
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T y = signed_label(t);
@@ -356,6 +372,14 @@ struct SquaredHinge : detail::BinaryLabelRule {
 struct ExponentialLoss : detail::BinaryLabelRule {
   static constexpr const char* kName = "exponential";
   static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "ExponentialLoss", "exponential", "exponential", "exponential_loss", "", AxisArg::Last,
+      "Exponential loss of AdaBoost.", "exp(-t p)", "-t exp(-t p)", "t**2 exp(-t p)",
+      FASTLOSS_LABEL_RULE_ " Large negative margins overflow to inf, as NumPy's exp does.", "",
+      Domain::Signed, Kink::None, {},
+      {{1, 0, 1},
+       {-1, 0.6931471805599453, 2},  // e^(log 2)
+       {1, 0.6931471805599453, 0.5}}};
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T y = signed_label(t);
@@ -378,10 +402,21 @@ struct ExponentialLoss : detail::BinaryLabelRule {
 struct ZeroOneLoss {
   static constexpr const char* kName = "zero_one";
   static constexpr bool kHasHessian = false;
+  static constexpr LossInfo kInfo = {
+      "ZeroOneLoss", "zero_one", "zero_one", "zero_one_loss", "", AxisArg::None,
+      "0-1 loss: the error rate of thresholded predictions (1 - Keras's binary_accuracy).",
+      "0 if (p > threshold) == t else 1", "0 (the loss is piecewise constant)", "",
+      "The gradient is identically zero: this is a metric, not something to descend on. "
+      "Labels must be 0/1 to ever count as correct; NaN propagates.",
+      "the 0-1 loss is piecewise constant: its derivatives are zero wherever they exist and "
+      "carry no information.",
+      Domain::Binary, Kink::Threshold,
+      {{"threshold", 0.5, Range::NotNaN, "Predictions above it count as class 1.", 0.3}},
+      {{1, 0.7, 0}, {1, 0.3, 1}, {0, 0.5, 0},  // p > threshold is strict
+       {0, 0.51, 1}}};
   double threshold = 0.5;
-  explicit ZeroOneLoss(double threshold_ = 0.5) : threshold(threshold_) {
-    detail::require(!std::isnan(threshold), "ZeroOneLoss: threshold must not be NaN");
-  }
+  explicit ZeroOneLoss(double threshold_ = 0.5)
+      : threshold(detail::checked_param(kInfo, 0, threshold_)) {}
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     g = T(0);
@@ -390,5 +425,7 @@ struct ZeroOneLoss {
     return (p != p || t != t) ? p + t : wrong;  // NaN propagates
   }
 };
+
+#undef FASTLOSS_LABEL_RULE_
 
 }  // namespace fastloss

@@ -29,17 +29,18 @@ enum class Range : int {
   Closed01,           // in [0, 1]
 };
 
-/// What a user reads in the error for a value outside the range.
+/// What a user reads after "<param> must " in the error for a value outside
+/// the range (and, capitalised, in the docstring).
 constexpr const char* range_text(Range r) {
   switch (r) {
-    case Range::Any: return "a number";
-    case Range::NotNaN: return "not NaN";
-    case Range::Finite: return "finite";
-    case Range::Positive: return "> 0";
-    case Range::NonNegative: return ">= 0";
-    case Range::NonNegativeFinite: return "finite and >= 0";
-    case Range::Open01: return "in (0, 1)";
-    case Range::Closed01: return "in [0, 1]";
+    case Range::Any: return "be a number";
+    case Range::NotNaN: return "not be NaN";
+    case Range::Finite: return "be finite";
+    case Range::Positive: return "be > 0";
+    case Range::NonNegative: return "be >= 0";
+    case Range::NonNegativeFinite: return "be finite and >= 0";
+    case Range::Open01: return "be in (0, 1)";
+    case Range::Closed01: return "be in [0, 1]";
   }
   return "";
 }
@@ -61,8 +62,14 @@ inline bool in_range(Range r, double x) {
 /// Where the tests draw (y_true, y_pred): the loss is defined and its
 /// derivatives exist there. Real: both normal; Positive: t >= 0, p in
 /// [0.2, 5]; Probability: soft labels in [0, 1], p in [0.02, 0.98];
-/// Logits: soft labels, logits of scale 3; Signed: labels -1/+1.
-enum class Domain : int { Real, Positive, Probability, Logits, Signed };
+/// Logits: soft labels, logits of scale 3; Signed: labels -1/+1; Binary:
+/// labels exactly 0 or 1, p in [0.02, 0.98] (a loss that compares labels).
+enum class Domain : int { Real, Positive, Probability, Logits, Signed, Binary };
+
+/// Where the class's `axis` argument stands: no axis; after `reduction` and
+/// `name` (fastloss's regression losses); or after the parameters, before
+/// `reduction` (Keras's order for the cross-entropies).
+enum class AxisArg : int { None, Last, BeforeReduction };
 
 /// Where the loss or a derivative is not smooth, so that central differences
 /// are taken away from it: nowhere; at p == t; at |p - t| == the first
@@ -93,7 +100,7 @@ struct LossInfo {
   const char* function;      // Keras's function name: fl.<function>(y_true, y_pred)
   const char* aliases;       // other names fl.get takes, separated by spaces
   const char* function_aliases;  // other names of the function (fl.mse), separated by spaces
-  bool has_axis;             // takes `axis`, the per-sample mean's axis, as Keras's class does
+  AxisArg axis;              // where the class takes `axis`, the per-sample mean's axis, if it does
   const char* summary;       // one line
   const char* formula;       // per element, t = y_true, p = y_pred
   const char* gradient;
@@ -129,7 +136,7 @@ namespace detail {
 inline double checked_param(const LossInfo& info, int k, double value) {
   const ParamInfo& p = info.params[k];
   if (!in_range(p.range, value)) {
-    throw std::invalid_argument(std::string(info.cls) + ": " + p.name + " must be " +
+    throw std::invalid_argument(std::string(info.cls) + ": " + p.name + " must " +
                                 range_text(p.range) + ", got " + std::to_string(value));
   }
   return value;
