@@ -44,7 +44,11 @@ def test_the_elementwise_registry_is_declared_or_written_out():
 
 
 def _own_parameters(info):
-    return [(p["name"], "float", p["default"]) for p in info["params"]]
+    """The declared parameters with from_logits where the declaration puts it."""
+    own = [(p["name"], p["type"], p["default"]) for p in info["params"]]
+    if info["from_logits"] is not None:
+        own.insert(info["from_logits"]["position"], ("from_logits", "bool", 0.0))
+    return own
 
 
 @pytest.mark.parametrize("info", DECLARED, ids=IDS)
@@ -58,8 +62,15 @@ def test_class_follows_its_declaration(info):
     expected += ["axis"] if info["axis"] == "last" else []
     assert list(params) == expected
     assert info["has_axis"] == (info["axis"] != "none")
-    for name, _, default in own:
-        assert type(params[name].default) is float and params[name].default == default
+    for name, kind, default in own:
+        if kind == "bool":  # a flag: a bool default, kept as a bool
+            assert params[name].default is bool(default)
+            assert getattr(cls(), name) is bool(default)
+            flipped = cls(**{name: not default})
+            assert getattr(flipped, name) is (not default)
+            assert flipped.get_config()[name] is (not default)
+        else:
+            assert type(params[name].default) is float and params[name].default == default
     loss = cls()
     assert loss.name == info["default_name"]
     assert loss.has_hessian == info["has_hessian"]
@@ -85,14 +96,21 @@ def test_names_aliases_and_function(info):
     np.testing.assert_array_equal(fn(t, p), cls(reduction="none")(t, p))
 
 
-@pytest.mark.parametrize("info", DECLARED, ids=IDS)
+#: every declaration with its hand values: each class's, and that of the struct it
+#: evaluates with from_logits=True
+HANDS = [(info, {}) for info in DECLARED] + [
+    (logits, {"from_logits": True}) for logits in _declared.LOGITS.values()]
+
+
+@pytest.mark.parametrize("info,options", HANDS,
+                         ids=[i["cls"] + ("-logits" if o else "") for i, o in HANDS])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_hand_values_of_the_declaration(info, dtype):
+def test_hand_values_of_the_declaration(info, options, dtype):
     assert info["hand"], f"{info['cls']}: declare values worked out by hand (losses/info.hpp)"
     t = np.array([[h[0]] for h in info["hand"]], dtype)
     p = np.array([[h[1]] for h in info["hand"]], dtype)
     want = np.array([h[2] for h in info["hand"]])
-    got = getattr(fl, info["cls"])(reduction="none")(t, p)
+    got = getattr(fl, info["cls"])(**options, reduction="none")(t, p)
     rtol = 1e-6 if dtype == np.float32 else 1e-14
     np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol)
 
@@ -104,6 +122,7 @@ OUTSIDE = {
     "be finite and >= 0": [-1.0, math.inf, math.nan],
     "be in (0, 1)": [0.0, 1.0, -0.5, math.nan], "be in [0, 1]": [-0.1, 1.5, math.nan],
     "be a number": [],
+    "be 0 or 1": [],  # a flag: Python keeps bool(value), so every value is one
 }
 BAD = [(info, p["name"], p["range"], bad) for info in DECLARED for p in info["params"]
        for bad in OUTSIDE[p["range"]]]
@@ -129,6 +148,20 @@ def test_example_parameters_are_accepted_and_change_the_loss(info):
 
 def DOMAIN_SAMPLE(info):  # noqa: N802 - a table lookup
     return DOMAINS[info["domain"]](np.random.default_rng(5), (64, 3))
+
+
+def test_each_logits_kernel_belongs_to_a_class_with_from_logits():
+    with_flag = {info["cls"] for info in DECLARED if info["from_logits"] is not None}
+    assert set(_declared.LOGITS) == with_flag
+    for cls_name, logits in _declared.LOGITS.items():
+        assert logits["kernel"] in fl._core.ELEMENTWISE_KERNELS
+        assert logits["kernel"] not in _declared.DECLARED  # no class of its own
+        assert logits["domain"] == "logits"
+        probability = next(i for k, i in _declared.DECLARED.items() if i["cls"] == cls_name)
+        assert logits["params"] == probability["params"]
+        cls = getattr(fl, cls_name)
+        assert cls(from_logits=True)._kernel_name == logits["kernel"]
+        assert cls()._kernel_name != logits["kernel"]
 
 
 GENERATED = declared_cases(skip_covered=False)

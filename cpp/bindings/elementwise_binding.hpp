@@ -236,6 +236,7 @@ inline py::dict info_dict(const LossInfo& info, bool has_hessian) {
     pd["name"] = p.name;
     pd["default"] = p.default_value;
     pd["range"] = range_text(p.range);
+    pd["type"] = p.range == Range::Bool ? "bool" : "float";
     pd["doc"] = p.doc;
     pd["example"] = p.example;
     params.append(pd);
@@ -245,6 +246,15 @@ inline py::dict info_dict(const LossInfo& info, bool has_hessian) {
   for (int k = 0; k < info.n_hand(); ++k)
     hand.append(py::make_tuple(info.hand[k].t, info.hand[k].p, info.hand[k].value));
   d["hand"] = hand;
+  py::object from_logits = py::none();
+  if (info.from_logits.position >= 0) {
+    py::dict fd;
+    fd["position"] = info.from_logits.position;
+    fd["doc"] = info.from_logits.doc;
+    from_logits = fd;
+  }
+  d["from_logits"] = from_logits;  // None: the class has no from_logits
+  d["logits_of"] = info.logits_of != nullptr ? py::object(py::str(info.logits_of)) : py::none();
   return d;
 }
 

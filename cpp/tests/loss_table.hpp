@@ -48,7 +48,9 @@ struct Table {
 
 /// A declared loss (kInfo) without a row of its own is tested from its
 /// declaration: its default and example parameters, its domain, its kink and
-/// its hand values.
+/// its hand values. (The struct a class evaluates with from_logits=True is
+/// declared by logits_kernel_of(): the class's parameters, the logits domain,
+/// its own hand values.)
 
 namespace domain {
 inline void any(Rng& r, double& t, double& p) {

@@ -26,10 +26,7 @@ from ._classaxis import (
 )
 from ._custom import CompositeLoss, ElementwiseLoss
 from ._declared import *  # noqa: F403 - the declared losses and their functions (_declared.pyi)
-from ._elementwise import BinaryCrossentropy, BinaryFocalCrossentropy
 from ._functions import (
-    binary_crossentropy,
-    binary_focal_crossentropy,
     categorical_crossentropy,
     categorical_focal_crossentropy,
     categorical_hinge,
@@ -80,7 +77,6 @@ def build_info() -> dict[str, Any]:
 #: every per-sample function and alias).
 __all__ = [
     # losses
-    "BinaryCrossentropy", "BinaryFocalCrossentropy",
     "CategoricalCrossentropy", "CategoricalFocalCrossentropy", "CategoricalHinge",
     "CategoricalZeroOneLoss", "ClassAxisLoss", "CompositeLoss", "ContentLoss",
     "CosineSimilarity", "ElementwiseLoss", "Entropy", "GANDiscriminatorLoss",
@@ -88,7 +84,6 @@ __all__ = [
     "SparseCategoricalCrossentropy", "SparseCategoricalZeroOneLoss", "StyleLoss",
     "TotalVariation",
     # Keras's per-sample functions and their short names
-    "binary_crossentropy", "binary_focal_crossentropy",
     "categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge",
     "categorical_zero_one", "cosine_similarity", "entropy", "kl_divergence", "kld",
     "kullback_leibler_divergence", "softmax_cross_entropy_with_logits",

@@ -6,9 +6,11 @@ cpp/include/fastloss/losses/info.hpp) becomes, here and nowhere else:
 
 * a class, subclass of :class:`CompiledElementwiseLoss`, whose constructor
   takes the declared parameters with their defaults (checked by the C++
-  constructor against the declared range), ``reduction``, ``name`` and, where
-  declared, ``axis`` (last, or before ``reduction`` as in Keras's
-  cross-entropies); its docstring is assembled from the declaration;
+  constructor against the declared range; boolean ones are kept as bools),
+  ``from_logits`` where declared (it picks the struct declared by
+  ``logits_kernel_of``, which has no class of its own), ``reduction``,
+  ``name`` and, where declared, ``axis`` (last, or before ``reduction`` as in
+  Keras's cross-entropies); its docstring is assembled from the declaration;
 * Keras's per-sample function (``huber(y_true, y_pred, delta=1.0)``) and its
   function aliases;
 * the names and aliases ``fl.get`` takes (read by ``_registry``);
@@ -30,18 +32,36 @@ from . import _arrays, _core
 from ._base import per_sample, run_per_sample
 from ._elementwise import CompiledElementwiseLoss, _document
 
-#: Kernel (struct) name -> its declaration, in registry order.
-DECLARED: dict[str, dict[str, Any]] = {
+_DECLARATIONS: dict[str, dict[str, Any]] = {
     kernel: dict(getattr(_core, kernel).info)
     for kernel in _core.ELEMENTWISE_KERNELS if hasattr(getattr(_core, kernel), "info")
 }
+
+#: Kernel (struct) name -> its declaration, in registry order: one per class.
+DECLARED: dict[str, dict[str, Any]] = {
+    kernel: info for kernel, info in _DECLARATIONS.items() if info["logits_of"] is None}
+
+#: Class name -> the declaration of the struct it evaluates with from_logits=True
+#: (``logits_kernel_of``: the class's own declaration with the logits domain and
+#: the struct's hand values), its struct name under "kernel".
+LOGITS: dict[str, dict[str, Any]] = {
+    info["logits_of"]: {**info, "kernel": kernel}
+    for kernel, info in _DECLARATIONS.items() if info["logits_of"] is not None}
 
 _REDUCTION = '"sum_over_batch_size"'
 
 
 def parameters(info: dict[str, Any]) -> list[dict[str, Any]]:
-    """The class's own parameters in its constructor's order."""
-    return [dict(p, default=float(p["default"])) for p in info["params"]]
+    """The class's own parameters in its constructor's order: the declared ones,
+    with ``from_logits`` (not a parameter of the struct) where it stands."""
+    params = [dict(p) for p in info["params"]]
+    if info["from_logits"] is not None:
+        params.insert(info["from_logits"]["position"],
+                      {"name": "from_logits", "default": 0.0, "type": "bool", "range": "",
+                       "doc": info["from_logits"]["doc"], "example": 1.0})
+    for p in params:
+        p["default"] = bool(p["default"]) if p["type"] == "bool" else float(p["default"])
+    return params
 
 
 def _arguments(info: dict[str, Any], typed: bool, with_options: bool) -> list[str]:
@@ -49,7 +69,7 @@ def _arguments(info: dict[str, Any], typed: bool, with_options: bool) -> list[st
     for the per-sample function)."""
     def arg(name: str, annotation: str, default: str) -> str:
         return f"{name}: {annotation} = {default}" if typed else f"{name}={default}"
-    args = [arg(p["name"], "float", repr(p["default"])) for p in parameters(info)]
+    args = [arg(p["name"], p["type"], repr(p["default"])) for p in parameters(info)]
     if info["axis"] == "before_reduction":
         args.append(arg("axis", "int", "-1"))
     if with_options:
@@ -63,8 +83,11 @@ def _arguments(info: dict[str, Any], typed: bool, with_options: bool) -> list[st
 def _params_doc(info: dict[str, Any]) -> str:
     lines = []
     for p in parameters(info):
-        lines += [f"{p['name']} : float, default {p['default']!r}",
-                  f"    {p['doc']} Must {p['range']}."]
+        if p["type"] == "bool":
+            lines += [f"{p['name']} : bool, default {p['default']!r}", f"    {p['doc']}"]
+        else:
+            lines += [f"{p['name']} : float, default {p['default']!r}",
+                      f"    {p['doc']} Must {p['range']}."]
     if info["has_axis"]:
         lines += ["axis : int, default -1", "    Axis of the per-sample mean."]
     return "\n".join(lines)
@@ -73,9 +96,19 @@ def _params_doc(info: dict[str, Any]) -> str:
 def _make_class(kernel: str, info: dict[str, Any]) -> type[CompiledElementwiseLoss]:
     names = [p["name"] for p in info["params"]]
     base_args = "reduction=reduction, name=name" + (", axis=axis" if info["has_axis"] else "")
-    body = [f"    self.{n} = _arrays.real_param({n}, {n!r})" for n in names]
+    body = []
+    for p in parameters(info):
+        n = p["name"]
+        body.append(f"    self.{n} = bool({n})" if p["type"] == "bool"
+                    else f"    self.{n} = _arrays.real_param({n}, {n!r})")
+    if info["from_logits"] is not None:
+        # the struct is picked per instance, before the kernel is made
+        body.append(f"    self._kernel_name = {LOGITS[info['cls']]['kernel']!r} "
+                    f"if self.from_logits else {kernel!r}")
+    # typed as a written-out constructor is (the annotations kept as strings)
     source = "\n".join(
-        [f"def __init__(self, {', '.join(_arguments(info, False, True))}):"] + body
+        ["from __future__ import annotations",
+         f"def __init__(self, {', '.join(_arguments(info, True, True))}) -> None:"] + body
         + [f"    CompiledElementwiseLoss.__init__(self, {base_args})"])
     scope: dict[str, Any] = {"_arrays": _arrays, "CompiledElementwiseLoss": CompiledElementwiseLoss}
     exec(source, scope)  # a real signature: introspection, get_config and stubs read it
@@ -146,6 +179,7 @@ def stub_text() -> str:
              "from numpy.typing import ArrayLike", "",
              "from ._elementwise import CompiledElementwiseLoss", "",
              "DECLARED: dict[str, dict[str, Any]]",
+             "LOGITS: dict[str, dict[str, Any]]",
              "CLASSES: dict[str, type[CompiledElementwiseLoss]]",
              "FUNCTIONS: dict[str, Callable[..., Any]]",
              "FUNCTION_ALIASES: dict[str, Callable[..., Any]]",
@@ -155,7 +189,7 @@ def stub_text() -> str:
              "def write_stub(path: Optional[str] = None) -> None: ...", ""]
     for info in DECLARED.values():
         lines.append(f"class {info['cls']}(CompiledElementwiseLoss):")
-        lines += [f"    {p['name']}: float" for p in parameters(info)]
+        lines += [f"    {p['name']}: {p['type']}" for p in parameters(info)]
         lines += _signature("def __init__", ["self", *_arguments(info, True, True)],
                             " -> None: ...", "    ")
         lines.append("")

@@ -7,6 +7,7 @@ from numpy.typing import ArrayLike
 from ._elementwise import CompiledElementwiseLoss
 
 DECLARED: dict[str, dict[str, Any]]
+LOGITS: dict[str, dict[str, Any]]
 CLASSES: dict[str, type[CompiledElementwiseLoss]]
 FUNCTIONS: dict[str, Callable[..., Any]]
 FUNCTION_ALIASES: dict[str, Callable[..., Any]]
@@ -120,6 +121,36 @@ class AsymmetricLinear(CompiledElementwiseLoss):
         name: Optional[str] = None,
     ) -> None: ...
 
+class BinaryCrossentropy(CompiledElementwiseLoss):
+    from_logits: bool
+    label_smoothing: float
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+    ) -> None: ...
+
+class BinaryFocalCrossentropy(CompiledElementwiseLoss):
+    apply_class_balancing: bool
+    alpha: float
+    gamma: float
+    from_logits: bool
+    label_smoothing: float
+    def __init__(
+        self,
+        apply_class_balancing: bool = False,
+        alpha: float = 0.25,
+        gamma: float = 2.0,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+    ) -> None: ...
+
 class Hinge(CompiledElementwiseLoss):
     def __init__(
         self,
@@ -180,6 +211,23 @@ def asymmetric_linear(
     overestimate_cost: float = 1.0,
     underestimate_cost: float = 1.0,
 ) -> Any: ...
+def binary_crossentropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> Any: ...
+def binary_focal_crossentropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    apply_class_balancing: bool = False,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> Any: ...
 def hinge(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 def squared_hinge(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 def exponential(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
@@ -187,6 +235,8 @@ def zero_one(y_true: ArrayLike, y_pred: ArrayLike, threshold: float = 0.5) -> An
 
 __all__ = [
     'AsymmetricLinear',
+    'BinaryCrossentropy',
+    'BinaryFocalCrossentropy',
     'ExponentialLoss',
     'HalfSquaredError',
     'Hinge',
@@ -203,6 +253,8 @@ __all__ = [
     'SquaredHinge',
     'ZeroOneLoss',
     'asymmetric_linear',
+    'binary_crossentropy',
+    'binary_focal_crossentropy',
     'exponential',
     'half_squared_error',
     'hinge',

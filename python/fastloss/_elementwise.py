@@ -3,8 +3,7 @@ last by default) into per-sample losses, weighted and reduced as in Keras 3.
 
 Each class picks a compiled kernel from ``_core`` (one C++ struct each); the
 math lives there and nowhere else. The classes themselves are made from the
-structs' declarations by ``_declared``, but for the binary cross-entropies
-written out here.
+structs' declarations by ``_declared``.
 """
 
 from __future__ import annotations
@@ -110,9 +109,8 @@ class CompiledElementwiseLoss(Loss):
 
 # ---------------------------------------------------------------------------
 # The loss classes are made by _declared from their C++ structs' declarations
-# (kInfo), but for the two below, whose from_logits picks one of two structs.
-# Docstrings are assembled from one entry per loss, so that the shared parts
-# (reductions, methods, dtypes) are written once.
+# (kInfo); their docstrings are assembled from one entry per loss, so that the
+# shared parts (reductions, methods, dtypes) are written once.
 
 def _document(cls: type, summary: str, formula: str, gradient: str, hessian: str,
               params: str = "", notes: str = "") -> None:
@@ -120,71 +118,3 @@ def _document(cls: type, summary: str, formula: str, gradient: str, hessian: str
     document(cls, summary, "Per element (``t`` = y_true, ``p`` = y_pred)::", formula, gradient,
              hessian, per_sample="The per-sample loss is the mean over the last axis "
              "(Keras's convention).", params=params, notes=notes)
-
-
-class BinaryCrossentropy(CompiledElementwiseLoss):
-    _default_name = "binary_crossentropy"
-
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
-                 reduction: Optional[str] = "sum_over_batch_size",
-                 name: Optional[str] = None) -> None:
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = _arrays.real_param(label_smoothing, "label_smoothing")
-        self._kernel_name = "BinaryCrossentropyLogits" if self.from_logits else "BinaryCrossentropy"
-        super().__init__(reduction=reduction, name=name, axis=axis)
-
-    def _kernel_params(self) -> tuple[float, ...]:
-        return (self.label_smoothing,)
-
-
-_document(BinaryCrossentropy, "Binary cross-entropy (Keras ``BinaryCrossentropy``).",
-          "-(t log pc + (1 - t) log(1 - pc)),  pc = clip(p, 1e-7, 1 - 1e-7); "
-          "from logits z: (1 - t) z + softplus(-z)",
-          "-t / pc + (1 - t) / (1 - pc), 0 where clipped; from logits: sigmoid(z) - t",
-          "t / pc**2 + (1 - t) / (1 - pc)**2, 0 where clipped; from logits: s (1 - s)",
-          params="from_logits : bool, default False\n    Whether y_pred holds logits.\n"
-                 "label_smoothing : float, default 0.0\n    In [0, 1]; targets become "
-                 "t (1 - ls) + ls / 2.\naxis : int, default -1\n    Axis of the per-sample mean.",
-          notes="The probability path clips exactly as Keras does and then takes plain logs "
-                "(Keras's torch, JAX and NumPy backends; the TensorFlow backend also adds 1e-7 "
-                "inside the logs). The logits path is finite for logits of any size.")
-
-
-class BinaryFocalCrossentropy(CompiledElementwiseLoss):
-    _default_name = "binary_focal_crossentropy"
-
-    def __init__(self, apply_class_balancing: bool = False, alpha: float = 0.25,
-                 gamma: float = 2.0, from_logits: bool = False, label_smoothing: float = 0.0,
-                 axis: int = -1, reduction: Optional[str] = "sum_over_batch_size",
-                 name: Optional[str] = None) -> None:
-        self.apply_class_balancing = bool(apply_class_balancing)
-        self.alpha = _arrays.real_param(alpha, "alpha")
-        self.gamma = _arrays.real_param(gamma, "gamma")
-        self.from_logits = bool(from_logits)
-        self.label_smoothing = _arrays.real_param(label_smoothing, "label_smoothing")
-        self._kernel_name = ("BinaryFocalCrossentropyLogits" if self.from_logits
-                             else "BinaryFocalCrossentropy")
-        super().__init__(reduction=reduction, name=name, axis=axis)
-
-    def _kernel_params(self) -> tuple[float, ...]:
-        return (float(self.apply_class_balancing), self.alpha, self.gamma, self.label_smoothing)
-
-
-_document(BinaryFocalCrossentropy,
-          "Binary focal cross-entropy (Keras ``BinaryFocalCrossentropy``, Lin et al. 2017).",
-          "w (1 - p_t)**gamma bce(p),  p_t = t p + (1 - t)(1 - p), w = alpha-balance or 1",
-          "product rule on both factors (bce' is 0 where p is clipped)",
-          "second derivative of the same product",
-          params="apply_class_balancing : bool, default False\n    Weight class 1 by alpha and "
-                 "class 0 by 1 - alpha.\nalpha : float, default 0.25\n    In [0, 1].\n"
-                 "gamma : float, default 2.0\n    Focusing exponent, >= 0.\n"
-                 "from_logits : bool, default False\n    y_pred holds logits: Keras applies "
-                 "sigmoid first, and so does this loss (then the chain rule by s (1 - s)).\n"
-                 "label_smoothing : float, default 0.0\n    In [0, 1].\n"
-                 "axis : int, default -1\n    Axis of the per-sample mean.")
-
-
-#: The classes written out in this module (the declared ones: _declared.CLASSES).
-ELEMENTWISE_LOSSES: tuple[type[CompiledElementwiseLoss], ...] = (
-    BinaryCrossentropy, BinaryFocalCrossentropy,
-)

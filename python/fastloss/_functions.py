@@ -7,8 +7,7 @@ the arrays, then the loss class's constructor parameters (without
 registry's function names are read from these records, and a test checks
 every signature against its class's constructor. The elementwise losses'
 functions are made, with the same kind of signature, from the C++
-declarations by ``_declared`` (but for the binary cross-entropies); the others
-are written out here.
+declarations by ``_declared``; the class-axis ones are written out here.
 """
 
 from __future__ import annotations
@@ -32,26 +31,6 @@ from ._classaxis import (
     SparseCategoricalCrossentropy,
     SparseCategoricalZeroOneLoss,
 )
-from ._elementwise import BinaryCrossentropy, BinaryFocalCrossentropy
-
-# -- elementwise (the others are made by _declared) --------------------------------
-
-@per_sample(BinaryCrossentropy)
-def binary_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, from_logits: bool = False,
-                        label_smoothing: float = 0.0, axis: int = -1) -> Any:
-    return run_per_sample(BinaryCrossentropy, y_true, y_pred, from_logits=from_logits,
-                label_smoothing=label_smoothing, axis=axis)
-
-
-@per_sample(BinaryFocalCrossentropy)
-def binary_focal_crossentropy(y_true: ArrayLike, y_pred: ArrayLike,
-                              apply_class_balancing: bool = False, alpha: float = 0.25,
-                              gamma: float = 2.0, from_logits: bool = False,
-                              label_smoothing: float = 0.0, axis: int = -1) -> Any:
-    return run_per_sample(BinaryFocalCrossentropy, y_true, y_pred,
-                apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
-                from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
-
 
 # -- class axis ---------------------------------------------------------------------
 

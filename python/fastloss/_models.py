@@ -20,8 +20,7 @@ import numpy as np
 from . import _arrays, _core
 from ._arrays import REDUCTION_NONE, Weighting
 from ._base import Combinable
-from ._declared import HalfSquaredError
-from ._elementwise import BinaryCrossentropy
+from ._declared import BinaryCrossentropy, HalfSquaredError
 
 Grads = tuple[Any, ...]
 

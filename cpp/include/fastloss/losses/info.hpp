@@ -27,6 +27,7 @@ enum class Range : int {
   NonNegativeFinite,  // finite and >= 0
   Open01,             // in (0, 1)
   Closed01,           // in [0, 1]
+  Bool,               // a flag: 0 or 1 here, a bool in Python (its default 0 is False)
 };
 
 /// What a user reads after "<param> must " in the error for a value outside
@@ -41,6 +42,7 @@ constexpr const char* range_text(Range r) {
     case Range::NonNegativeFinite: return "be finite and >= 0";
     case Range::Open01: return "be in (0, 1)";
     case Range::Closed01: return "be in [0, 1]";
+    case Range::Bool: return "be 0 or 1";
   }
   return "";
 }
@@ -55,6 +57,7 @@ inline bool in_range(Range r, double x) {
     case Range::NonNegativeFinite: return x >= 0 && std::isfinite(x);
     case Range::Open01: return x > 0 && x < 1;
     case Range::Closed01: return x >= 0 && x <= 1;
+    case Range::Bool: return x == 0 || x == 1;
   }
   return false;
 }
@@ -85,6 +88,15 @@ struct ParamInfo {
   double example = 0.0;  // a value other than the default that the tests also use
 };
 
+/// The class's `from_logits` flag, for a loss whose y_pred may hold logits
+/// instead: another struct, declared by logits_kernel_of() below, evaluates
+/// from_logits=True. `position`: where the flag stands among the parameters
+/// (before params[position]; -1: the class has no from_logits).
+struct FromLogits {
+  int position = -1;
+  const char* doc = "";
+};
+
 /// One element worked out by hand from the formula, default parameters
 /// (t NaN: no entry).
 struct HandValue {
@@ -111,6 +123,10 @@ struct LossInfo {
   Kink kink;
   ParamInfo params[kMaxParams];
   HandValue hand[kMaxHandValues];
+  FromLogits from_logits = {};  // the class's from_logits flag, if it has one
+  // Set by logits_kernel_of() only: the class (cls) this struct evaluates
+  // with from_logits=True; such a struct has no class of its own.
+  const char* logits_of = nullptr;
 
   constexpr int n_params() const {
     int n = 0;
@@ -129,6 +145,21 @@ inline constexpr const char* kPiecewiseLinear =
     "the loss is piecewise linear in y_pred, so its second derivative is zero wherever it "
     "exists and undefined at the kinks; a Newton step has no curvature to use. Gradient "
     "boosting libraries substitute a constant Hessian (scikit-learn and LightGBM use 1).";
+
+/// The declaration of the struct a class evaluates with from_logits=True:
+/// the class's own declaration (names, docstring, parameters and their checks
+/// stay its one owner), with y_pred drawn as logits and the hand values of
+/// this struct (default parameters, z = y_pred a logit).
+template <std::size_t N>
+constexpr LossInfo logits_kernel_of(const LossInfo& probability, const HandValue (&hand)[N]) {
+  static_assert(N <= kMaxHandValues, "at most kMaxHandValues hand values");
+  LossInfo v = probability;
+  v.logits_of = probability.cls;
+  v.domain = Domain::Logits;
+  for (int k = 0; k < kMaxHandValues; ++k)
+    v.hand[k] = k < static_cast<int>(N) ? hand[k] : HandValue{};
+  return v;
+}
 
 namespace detail {
 /// The constructor's check of parameter k of a declared loss: one owner of
