@@ -165,7 +165,7 @@ CASES: list[Case] = [
 
 DOMAINS: dict[str, Domain] = {
     "real": real_pair(), "positive": positive_pair(0.2, 5.0), "probability": soft_labels_probs,
-    "logits": soft_labels_logits, "signed": signed_labels,
+    "logits": soft_labels_logits, "signed": signed_labels, "binary": hard_labels_probs,
 }
 
 
@@ -177,21 +177,36 @@ def _kink(info: dict[str, Any], params: dict[str, Any]):
             "threshold": lambda: threshold(first)}[info["kink"]]()
 
 
-def declared_cases() -> list[Case]:
+def example_parameters(info: dict[str, Any]) -> dict[str, Any]:
+    """The declared example value of every struct parameter (bools as bools)."""
+    return {p["name"]: bool(p["example"]) if p["type"] == "bool" else p["example"]
+            for p in info["params"]}
+
+
+def declared_cases(skip_covered: bool = True) -> list[Case]:
     """A row with the defaults and one with the example parameters for every declared
-    loss that has no row above; its reference is the function of tests/reference.py
+    loss that has no row above (every declared loss with skip_covered=False), and
+    the same two with from_logits=True, drawn from the logits domain, for a class
+    with a logits kernel; its reference is the function of tests/reference.py
     named as the loss's Keras function (a missing one fails test_registry)."""
-    covered = {c.cls for c in CASES}
+    covered = {c.cls for c in CASES} if skip_covered else set()
     rows = []
     for info in _declared.DECLARED.values():
         cls = _declared.CLASSES[info["cls"]]
         reference = getattr(ref, info["function"], None)
         if cls in covered or reference is None:
             continue
-        examples = {p["name"]: p["example"] for p in info["params"]}
-        for suffix, params in [("", {}), ("-example", examples)] if examples else [("", {})]:
-            rows.append(Case(info["function"] + suffix, cls, params, reference,
-                             DOMAINS[info["domain"]], _kink(info, params), params))
+        examples = example_parameters(info)
+        variants = [("", {}, info)]
+        if info["cls"] in _declared.LOGITS:
+            variants.append(("-logits", {"from_logits": True}, _declared.LOGITS[info["cls"]]))
+        for logits_suffix, logits, declaration in variants:
+            sets = [("", {}), ("-example", examples)] if examples else [("", {})]
+            for suffix, params in sets:
+                params = {**logits, **params}
+                rows.append(Case(info["function"] + logits_suffix + suffix, cls, params,
+                                 reference, DOMAINS[declaration["domain"]],
+                                 _kink(declaration, params), params))
     return rows
 
 

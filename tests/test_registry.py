@@ -18,7 +18,7 @@ import fastloss as fl
 from fastloss import _declared, _elementwise, _registry
 
 import reference as ref
-from cases import CASES
+from cases import CASES, DOMAINS, declared_cases
 
 DECLARED = list(_declared.DECLARED.values())
 IDS = [info["cls"] for info in DECLARED]
@@ -43,17 +43,34 @@ def test_the_elementwise_registry_is_declared_or_written_out():
     assert declared, "no declared loss: the C++ structs' kInfo did not reach Python"
 
 
+def _own_parameters(info):
+    """The declared parameters with from_logits where the declaration puts it."""
+    own = [(p["name"], p["type"], p["default"]) for p in info["params"]]
+    if info["from_logits"] is not None:
+        own.insert(info["from_logits"]["position"], ("from_logits", "bool", 0.0))
+    return own
+
+
 @pytest.mark.parametrize("info", DECLARED, ids=IDS)
 def test_class_follows_its_declaration(info):
     cls = getattr(fl, info["cls"])
     assert cls is _registry.CLASSES[info["cls"]]
-    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
-    names = [p.name for p in params]
-    expected = [p["name"] for p in info["params"]] + ["reduction", "name"]
-    expected += ["axis"] if info["has_axis"] else []
-    assert names == expected
-    for p, declared in zip(params, info["params"]):
-        assert p.default == declared["default"]
+    params = {p.name: p for p in list(inspect.signature(cls.__init__).parameters.values())[1:]}
+    own = _own_parameters(info)
+    axis = {"none": [], "last": [], "before_reduction": ["axis"]}[info["axis"]]
+    expected = [n for n, _, _ in own] + axis + ["reduction", "name"]
+    expected += ["axis"] if info["axis"] == "last" else []
+    assert list(params) == expected
+    assert info["has_axis"] == (info["axis"] != "none")
+    for name, kind, default in own:
+        if kind == "bool":  # a flag: a bool default, kept as a bool
+            assert params[name].default is bool(default)
+            assert getattr(cls(), name) is bool(default)
+            flipped = cls(**{name: not default})
+            assert getattr(flipped, name) is (not default)
+            assert flipped.get_config()[name] is (not default)
+        else:
+            assert type(params[name].default) is float and params[name].default == default
     loss = cls()
     assert loss.name == info["default_name"]
     assert loss.has_hessian == info["has_hessian"]
@@ -79,24 +96,33 @@ def test_names_aliases_and_function(info):
     np.testing.assert_array_equal(fn(t, p), cls(reduction="none")(t, p))
 
 
-@pytest.mark.parametrize("info", DECLARED, ids=IDS)
+#: every declaration with its hand values: each class's, and that of the struct it
+#: evaluates with from_logits=True
+HANDS = [(info, {}) for info in DECLARED] + [
+    (logits, {"from_logits": True}) for logits in _declared.LOGITS.values()]
+
+
+@pytest.mark.parametrize("info,options", HANDS,
+                         ids=[i["cls"] + ("-logits" if o else "") for i, o in HANDS])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_hand_values_of_the_declaration(info, dtype):
+def test_hand_values_of_the_declaration(info, options, dtype):
     assert info["hand"], f"{info['cls']}: declare values worked out by hand (losses/info.hpp)"
     t = np.array([[h[0]] for h in info["hand"]], dtype)
     p = np.array([[h[1]] for h in info["hand"]], dtype)
     want = np.array([h[2] for h in info["hand"]])
-    got = getattr(fl, info["cls"])(reduction="none")(t, p)
+    got = getattr(fl, info["cls"])(**options, reduction="none")(t, p)
     rtol = 1e-6 if dtype == np.float32 else 1e-14
     np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol)
 
 
 #: values outside each range (the declaration's range text -> bad values)
 OUTSIDE = {
-    "not NaN": [math.nan], "finite": [math.inf, math.nan], "> 0": [0.0, -1.0, math.nan],
-    ">= 0": [-1.0, math.nan], "finite and >= 0": [-1.0, math.inf, math.nan],
-    "in (0, 1)": [0.0, 1.0, -0.5, math.nan], "in [0, 1]": [-0.1, 1.5, math.nan],
-    "a number": [],
+    "not be NaN": [math.nan], "be finite": [math.inf, math.nan],
+    "be > 0": [0.0, -1.0, math.nan], "be >= 0": [-1.0, math.nan],
+    "be finite and >= 0": [-1.0, math.inf, math.nan],
+    "be in (0, 1)": [0.0, 1.0, -0.5, math.nan], "be in [0, 1]": [-0.1, 1.5, math.nan],
+    "be a number": [],
+    "be 0 or 1": [],  # a flag: Python keeps bool(value), so every value is one
 }
 BAD = [(info, p["name"], p["range"], bad) for info in DECLARED for p in info["params"]
        for bad in OUTSIDE[p["range"]]]
@@ -105,7 +131,7 @@ BAD = [(info, p["name"], p["range"], bad) for info in DECLARED for p in info["pa
 @pytest.mark.parametrize("info,param,rule,bad", BAD,
                          ids=[f"{i['cls']}-{n}={b}" for i, n, _, b in BAD])
 def test_parameters_outside_the_declared_range_are_refused(info, param, rule, bad):
-    with pytest.raises(ValueError, match=f"{info['cls']}: {param} must be {rule}".replace(
+    with pytest.raises(ValueError, match=f"{info['cls']}: {param} must {rule}".replace(
             "(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")):
         getattr(fl, info["cls"])(**{param: bad})
 
@@ -121,8 +147,33 @@ def test_example_parameters_are_accepted_and_change_the_loss(info):
 
 
 def DOMAIN_SAMPLE(info):  # noqa: N802 - a table lookup
-    from cases import DOMAINS
     return DOMAINS[info["domain"]](np.random.default_rng(5), (64, 3))
+
+
+def test_each_logits_kernel_belongs_to_a_class_with_from_logits():
+    with_flag = {info["cls"] for info in DECLARED if info["from_logits"] is not None}
+    assert set(_declared.LOGITS) == with_flag
+    for cls_name, logits in _declared.LOGITS.items():
+        assert logits["kernel"] in fl._core.ELEMENTWISE_KERNELS
+        assert logits["kernel"] not in _declared.DECLARED  # no class of its own
+        assert logits["domain"] == "logits"
+        probability = next(i for k, i in _declared.DECLARED.items() if i["cls"] == cls_name)
+        assert logits["params"] == probability["params"]
+        cls = getattr(fl, cls_name)
+        assert cls(from_logits=True)._kernel_name == logits["kernel"]
+        assert cls()._kernel_name != logits["kernel"]
+
+
+GENERATED = declared_cases(skip_covered=False)
+
+
+@pytest.mark.parametrize("case", GENERATED, ids=[c.id for c in GENERATED])
+def test_rows_generated_from_every_declaration_match_the_reference(case):
+    """The rows tests/cases.py would make from each declaration (most declared losses
+    have rows of their own there), against the float64 reference on their domain."""
+    t, p = case.domain(np.random.default_rng(11), (32, 3))
+    got = case.make(reduction="none")(t, p)
+    np.testing.assert_allclose(got, case.ref(t, p).mean(axis=-1), rtol=1e-12, atol=1e-12)
 
 
 def test_the_stub_is_what_the_declarations_give():

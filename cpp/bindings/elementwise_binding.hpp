@@ -160,6 +160,16 @@ inline const char* domain_name(Domain d) {
     case Domain::Probability: return "probability";
     case Domain::Logits: return "logits";
     case Domain::Signed: return "signed";
+    case Domain::Binary: return "binary";
+  }
+  return "";
+}
+
+inline const char* axis_name(AxisArg a) {
+  switch (a) {
+    case AxisArg::None: return "none";
+    case AxisArg::Last: return "last";
+    case AxisArg::BeforeReduction: return "before_reduction";
   }
   return "";
 }
@@ -193,7 +203,8 @@ inline py::dict info_dict(const LossInfo& info, bool has_hessian) {
   };
   d["aliases"] = words(info.aliases);
   d["function_aliases"] = words(info.function_aliases);
-  d["has_axis"] = info.has_axis;
+  d["axis"] = axis_name(info.axis);  // where the class takes axis
+  d["has_axis"] = info.axis != AxisArg::None;
   d["has_hessian"] = has_hessian;
   d["summary"] = info.summary;
   d["formula"] = info.formula;
@@ -210,6 +221,7 @@ inline py::dict info_dict(const LossInfo& info, bool has_hessian) {
     pd["name"] = p.name;
     pd["default"] = p.default_value;
     pd["range"] = range_text(p.range);
+    pd["type"] = p.range == Range::Bool ? "bool" : "float";
     pd["doc"] = p.doc;
     pd["example"] = p.example;
     params.append(pd);
@@ -219,6 +231,15 @@ inline py::dict info_dict(const LossInfo& info, bool has_hessian) {
   for (int k = 0; k < info.n_hand(); ++k)
     hand.append(py::make_tuple(info.hand[k].t, info.hand[k].p, info.hand[k].value));
   d["hand"] = hand;
+  py::object from_logits = py::none();
+  if (info.from_logits.position >= 0) {
+    py::dict fd;
+    fd["position"] = info.from_logits.position;
+    fd["doc"] = info.from_logits.doc;
+    from_logits = fd;
+  }
+  d["from_logits"] = from_logits;  // None: the class has no from_logits
+  d["logits_of"] = info.logits_of != nullptr ? py::object(py::str(info.logits_of)) : py::none();
   return d;
 }
 

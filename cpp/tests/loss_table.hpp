@@ -48,7 +48,9 @@ struct Table {
 
 /// A declared loss (kInfo) without a row of its own is tested from its
 /// declaration: its default and example parameters, its domain, its kink and
-/// its hand values.
+/// its hand values. (The struct a class evaluates with from_logits=True is
+/// declared by logits_kernel_of(): the class's parameters, the logits domain,
+/// its own hand values.)
 
 namespace domain {
 inline void any(Rng& r, double& t, double& p) {
@@ -73,26 +75,45 @@ inline double signed_label(int labels, double t) { return labels == 0 ? t : 2 * 
 
 using namespace fastloss;
 
+template <class L, std::size_t... I>
+L make_declared(const double* values, std::index_sequence<I...>) {
+  return L(values[I]...);
+}
+
+/// A declared loss with its declared default (example == false) or example
+/// parameters.
+template <class L>
+L declared_loss(bool example) {
+  constexpr int n = L::kInfo.n_params();
+  double values[kMaxParams] = {};
+  for (int k = 0; k < n; ++k)
+    values[k] = example ? L::kInfo.params[k].example : L::kInfo.params[k].default_value;
+  return make_declared<L>(values, std::make_index_sequence<n>{});
+}
+
+/// The hand values of a loss's declaration (default parameters; none for a loss
+/// without one). A declared loss with a row of its own below is checked on
+/// both its row's values and these (loss_tests.hpp).
+template <class L>
+std::vector<HandCase<L>> declared_hand() {
+  std::vector<HandCase<L>> out;
+  if constexpr (declared<L>::value) {
+    for (int k = 0; k < L::kInfo.n_hand(); ++k)
+      out.push_back({declared_loss<L>(false), L::kInfo.hand[k].t, L::kInfo.hand[k].p,
+                     L::kInfo.hand[k].value});
+  }
+  return out;
+}
+
 template <class Loss>
 struct Table<Loss, std::enable_if_t<declared<Loss>::value>> {
   using L = Loss;
+  static constexpr bool kFromDeclaration = true;
   static constexpr const LossInfo& info = Loss::kInfo;
-  template <std::size_t... I>
-  static L make(const double* values, std::index_sequence<I...>) {
-    return L(values[I]...);
-  }
-  template <int N>
-  static L with(bool example) {
-    double values[kMaxParams] = {};
-    for (int k = 0; k < N; ++k) {
-      values[k] = example ? info.params[k].example : info.params[k].default_value;
-    }
-    return make(values, std::make_index_sequence<N>{});
-  }
   static std::vector<Instance<L>> instances() {
     constexpr int n = Loss::kInfo.n_params();
-    std::vector<Instance<L>> out{{"defaults", with<n>(false)}};
-    if (n > 0) out.push_back({"example parameters", with<n>(true)});
+    std::vector<Instance<L>> out{{"defaults", declared_loss<L>(false)}};
+    if (n > 0) out.push_back({"example parameters", declared_loss<L>(true)});
     return out;
   }
   static double first_param(const Instance<L>& c) {
@@ -113,6 +134,10 @@ struct Table<Loss, std::enable_if_t<declared<Loss>::value>> {
       case Domain::Probability: domain::probability(r, t, p); break;
       case Domain::Logits: domain::logit(r, t, p); break;
       case Domain::Signed: domain::margin(0, r, t, p); break;
+      case Domain::Binary:
+        t = r.pick(0, 1);
+        p = r.uniform(0.02, 0.98);
+        break;
     }
   }
   static bool near_kink(const Instance<L>& c, double t, double p, double m) {
@@ -125,14 +150,15 @@ struct Table<Loss, std::enable_if_t<declared<Loss>::value>> {
     }
     return false;
   }
-  static std::vector<HandCase<L>> hand() {
-    constexpr int n = Loss::kInfo.n_params();
-    std::vector<HandCase<L>> out;
-    for (int k = 0; k < info.n_hand(); ++k)
-      out.push_back({with<n>(false), info.hand[k].t, info.hand[k].p, info.hand[k].value});
-    return out;
-  }
+  static std::vector<HandCase<L>> hand() { return declared_hand<L>(); }
 };
+
+/// Whether Table<Loss> is the one made from the declaration (no row of its own).
+template <class Loss, class = void>
+struct from_declaration : std::false_type {};
+template <class Loss>
+struct from_declaration<Loss, std::void_t<decltype(Table<Loss>::kFromDeclaration)>>
+    : std::true_type {};
 
 template <>
 struct Table<MeanSquaredError> {

@@ -104,7 +104,12 @@ std::vector<T> weights(Rng& r, std::size_t n) {
 template <class Loss, class T>
 void hand_values_typed(Harness& h) {
   const bool dbl = std::is_same_v<T, double>;
-  for (const auto& c : Table<Loss>::hand()) {
+  std::vector<HandCase<Loss>> cases = Table<Loss>::hand();
+  if constexpr (!from_declaration<Loss>::value) {  // a row of its own: its declaration's too
+    const std::vector<HandCase<Loss>> declared = declared_hand<Loss>();
+    cases.insert(cases.end(), declared.begin(), declared.end());
+  }
+  for (const auto& c : cases) {
     const T t = static_cast<T>(c.t), p = static_cast<T>(c.p);
     T v = T(-1);
     per_sample_loss(c.loss, &t, &p, 1, &v);

@@ -26,53 +26,19 @@ from ._classaxis import (
 )
 from ._custom import CompositeLoss, ElementwiseLoss
 from ._declared import *  # noqa: F403 - the declared losses and their functions (_declared.pyi)
-from ._elementwise import (
-    AsymmetricLinear,
-    BinaryCrossentropy,
-    BinaryFocalCrossentropy,
-    ExponentialLoss,
-    HalfSquaredError,
-    Hinge,
-    LogCosh,
-    MeanAbsoluteError,
-    MeanAbsolutePercentageError,
-    MeanSquaredLogarithmicError,
-    Poisson,
-    SmoothL1,
-    SquaredHinge,
-    ZeroOneLoss,
-)
 from ._functions import (
-    asymmetric_linear,
-    binary_crossentropy,
-    binary_focal_crossentropy,
     categorical_crossentropy,
     categorical_focal_crossentropy,
     categorical_hinge,
     categorical_zero_one,
     cosine_similarity,
     entropy,
-    exponential,
-    half_squared_error,
-    hinge,
     kl_divergence,
     kld,
     kullback_leibler_divergence,
-    log_cosh,
-    logcosh,
-    mae,
-    mape,
-    mean_absolute_error,
-    mean_absolute_percentage_error,
-    mean_squared_logarithmic_error,
-    msle,
-    poisson,
-    smooth_l1,
     softmax_cross_entropy_with_logits,
     sparse_categorical_crossentropy,
     sparse_categorical_zero_one,
-    squared_hinge,
-    zero_one,
 )
 from ._models import (
     ContentLoss,
@@ -111,26 +77,19 @@ def build_info() -> dict[str, Any]:
 #: every per-sample function and alias).
 __all__ = [
     # losses
-    "AsymmetricLinear", "BinaryCrossentropy", "BinaryFocalCrossentropy",
     "CategoricalCrossentropy", "CategoricalFocalCrossentropy", "CategoricalHinge",
     "CategoricalZeroOneLoss", "ClassAxisLoss", "CompositeLoss", "ContentLoss",
-    "CosineSimilarity", "ElementwiseLoss", "Entropy", "ExponentialLoss", "GANDiscriminatorLoss",
-    "GANGeneratorLoss", "HalfSquaredError", "Hinge", "KLDivergence", "LogCosh", "Loss",
-    "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
-    "MultiInputLoss", "Poisson", "SmoothL1",
-    "SparseCategoricalCrossentropy", "SparseCategoricalZeroOneLoss", "SquaredHinge", "StyleLoss",
-    "TotalVariation", "ZeroOneLoss",
+    "CosineSimilarity", "ElementwiseLoss", "Entropy", "GANDiscriminatorLoss",
+    "GANGeneratorLoss", "KLDivergence", "Loss", "MultiInputLoss",
+    "SparseCategoricalCrossentropy", "SparseCategoricalZeroOneLoss", "StyleLoss",
+    "TotalVariation",
     # Keras's per-sample functions and their short names
-    "asymmetric_linear", "binary_crossentropy", "binary_focal_crossentropy",
     "categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge",
-    "categorical_zero_one", "cosine_similarity", "entropy", "exponential", "half_squared_error",
-    "hinge", "kl_divergence", "kld", "kullback_leibler_divergence", "log_cosh",
-    "logcosh", "mae", "mape", "mean_absolute_error", "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error", "msle", "poisson",
-    "smooth_l1", "softmax_cross_entropy_with_logits", "sparse_categorical_crossentropy",
-    "sparse_categorical_zero_one", "squared_hinge", "zero_one",
+    "categorical_zero_one", "cosine_similarity", "entropy", "kl_divergence", "kld",
+    "kullback_leibler_divergence", "softmax_cross_entropy_with_logits",
+    "sparse_categorical_crossentropy", "sparse_categorical_zero_one",
     # functions
     "build_info", "deserialize", "get", "get_num_threads", "gram_matrix",
     "gram_matrix_backward", "names", "serialize", "set_num_threads",
-    *_declared.__all__,  # the declared losses (losses/info.hpp)
+    *_declared.__all__,  # the elementwise losses and their functions (losses/info.hpp)
 ]

@@ -382,3 +382,27 @@ class Loss(Combinable):
     def _gradient_hessian(self, y_true: Any, y_pred: Any,
                           sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError  # pragma: no cover - abstract
+
+
+# -- Keras's per-sample functions (_functions, _declared) -----------------------
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+#: Each per-sample function -> (its loss class, the parameters it presets).
+PER_SAMPLE: dict[Callable[..., Any], tuple[type[Loss], dict[str, Any]]] = {}
+
+
+def per_sample(cls: type[Loss], **preset: Any) -> Callable[[_F], _F]:
+    """Records fn as the per-sample function of cls (with preset parameters)."""
+    def record(fn: _F) -> _F:
+        PER_SAMPLE[fn] = (cls, preset)
+        fn.__doc__ = (
+            f"Per-sample {cls.__name__} losses (Keras's ``{fn.__name__}``): the loss of each "
+            f"sample (reduced over the axis as Keras does), unreduced.\n\nSee "
+            f":class:`fastloss.{cls.__name__}`.")
+        return fn
+    return record
+
+
+def run_per_sample(cls: type[Loss], *inputs: Any, **options: Any) -> Any:
+    return cls(**options, reduction="none")(*inputs)

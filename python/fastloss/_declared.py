@@ -6,8 +6,11 @@ cpp/include/fastloss/losses/info.hpp) becomes, here and nowhere else:
 
 * a class, subclass of :class:`CompiledElementwiseLoss`, whose constructor
   takes the declared parameters with their defaults (checked by the C++
-  constructor against the declared range), ``reduction``, ``name`` and, where
-  declared, ``axis``; its docstring is assembled from the declaration;
+  constructor against the declared range; boolean ones are kept as bools),
+  ``from_logits`` where declared (it picks the struct declared by
+  ``logits_kernel_of``, which has no class of its own), ``reduction``,
+  ``name`` and, where declared, ``axis`` (last, or before ``reduction`` as in
+  Keras's cross-entropies); its docstring is assembled from the declaration;
 * Keras's per-sample function (``huber(y_true, y_pred, delta=1.0)``) and its
   function aliases;
 * the names and aliases ``fl.get`` takes (read by ``_registry``);
@@ -26,36 +29,65 @@ from typing import Any, Callable, Optional
 from numpy.typing import ArrayLike
 
 from . import _arrays, _core
+from ._base import per_sample, run_per_sample
 from ._elementwise import CompiledElementwiseLoss, _document
-from ._functions import FUNCTION_ALIASES, per_sample, run_per_sample
 
-#: Kernel (struct) name -> its declaration, in registry order.
-DECLARED: dict[str, dict[str, Any]] = {
+_DECLARATIONS: dict[str, dict[str, Any]] = {
     kernel: dict(getattr(_core, kernel).info)
     for kernel in _core.ELEMENTWISE_KERNELS if hasattr(getattr(_core, kernel), "info")
 }
 
+#: Kernel (struct) name -> its declaration, in registry order: one per class.
+DECLARED: dict[str, dict[str, Any]] = {
+    kernel: info for kernel, info in _DECLARATIONS.items() if info["logits_of"] is None}
+
+#: Class name -> the declaration of the struct it evaluates with from_logits=True
+#: (``logits_kernel_of``: the class's own declaration with the logits domain and
+#: the struct's hand values), its struct name under "kernel".
+LOGITS: dict[str, dict[str, Any]] = {
+    info["logits_of"]: {**info, "kernel": kernel}
+    for kernel, info in _DECLARATIONS.items() if info["logits_of"] is not None}
+
 _REDUCTION = '"sum_over_batch_size"'
 
 
+def parameters(info: dict[str, Any]) -> list[dict[str, Any]]:
+    """The class's own parameters in its constructor's order: the declared ones,
+    with ``from_logits`` (not a parameter of the struct) where it stands."""
+    params = [dict(p) for p in info["params"]]
+    if info["from_logits"] is not None:
+        params.insert(info["from_logits"]["position"],
+                      {"name": "from_logits", "default": 0.0, "type": "bool", "range": "",
+                       "doc": info["from_logits"]["doc"], "example": 1.0})
+    for p in params:
+        p["default"] = bool(p["default"]) if p["type"] == "bool" else float(p["default"])
+    return params
+
+
 def _arguments(info: dict[str, Any], typed: bool, with_options: bool) -> list[str]:
-    """The constructor's parameters as source text."""
+    """The constructor's parameters as source text (without reduction and name
+    for the per-sample function)."""
     def arg(name: str, annotation: str, default: str) -> str:
         return f"{name}: {annotation} = {default}" if typed else f"{name}={default}"
-    args = [arg(p["name"], "float", repr(p["default"])) for p in info["params"]]
+    args = [arg(p["name"], p["type"], repr(p["default"])) for p in parameters(info)]
+    if info["axis"] == "before_reduction":
+        args.append(arg("axis", "int", "-1"))
     if with_options:
         args += [arg("reduction", "Optional[str]", _REDUCTION),
                  arg("name", "Optional[str]", "None")]
-    if info["has_axis"]:
+    if info["axis"] == "last":
         args.append(arg("axis", "int", "-1"))
     return args
 
 
 def _params_doc(info: dict[str, Any]) -> str:
     lines = []
-    for p in info["params"]:
-        lines += [f"{p['name']} : float, default {p['default']!r}",
-                  f"    {p['doc']} Must be {p['range']}."]
+    for p in parameters(info):
+        if p["type"] == "bool":
+            lines += [f"{p['name']} : bool, default {p['default']!r}", f"    {p['doc']}"]
+        else:
+            lines += [f"{p['name']} : float, default {p['default']!r}",
+                      f"    {p['doc']} Must {p['range']}."]
     if info["has_axis"]:
         lines += ["axis : int, default -1", "    Axis of the per-sample mean."]
     return "\n".join(lines)
@@ -64,9 +96,19 @@ def _params_doc(info: dict[str, Any]) -> str:
 def _make_class(kernel: str, info: dict[str, Any]) -> type[CompiledElementwiseLoss]:
     names = [p["name"] for p in info["params"]]
     base_args = "reduction=reduction, name=name" + (", axis=axis" if info["has_axis"] else "")
+    body = []
+    for p in parameters(info):
+        n = p["name"]
+        body.append(f"    self.{n} = bool({n})" if p["type"] == "bool"
+                    else f"    self.{n} = _arrays.real_param({n}, {n!r})")
+    if info["from_logits"] is not None:
+        # the struct is picked per instance, before the kernel is made
+        body.append(f"    self._kernel_name = {LOGITS[info['cls']]['kernel']!r} "
+                    f"if self.from_logits else {kernel!r}")
+    # typed as a written-out constructor is (the annotations kept as strings)
     source = "\n".join(
-        [f"def __init__(self, {', '.join(_arguments(info, False, True))}):"]
-        + [f"    self.{n} = _arrays.real_param({n}, {n!r})" for n in names]
+        ["from __future__ import annotations",
+         f"def __init__(self, {', '.join(_arguments(info, True, True))}) -> None:"] + body
         + [f"    CompiledElementwiseLoss.__init__(self, {base_args})"])
     scope: dict[str, Any] = {"_arrays": _arrays, "CompiledElementwiseLoss": CompiledElementwiseLoss}
     exec(source, scope)  # a real signature: introspection, get_config and stubs read it
@@ -87,7 +129,7 @@ def _make_class(kernel: str, info: dict[str, Any]) -> type[CompiledElementwiseLo
 
 
 def _make_function(cls: type, info: dict[str, Any]) -> Callable[..., Any]:
-    keys = [p["name"] for p in info["params"]] + (["axis"] if info["has_axis"] else [])
+    keys = [p["name"] for p in parameters(info)] + (["axis"] if info["has_axis"] else [])
     params = ", ".join(["y_true: ArrayLike", "y_pred: ArrayLike", *_arguments(info, True, False)])
     source = (f"def {info['function']}({params}) -> Any:\n"
               f"    return run_per_sample(cls, y_true, y_pred, "
@@ -102,6 +144,8 @@ def _make_function(cls: type, info: dict[str, Any]) -> Callable[..., Any]:
 
 CLASSES: dict[str, type[CompiledElementwiseLoss]] = {}
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
+#: The functions' other names (fl.mse): a part of FUNCTIONS.
+FUNCTION_ALIASES: dict[str, Callable[..., Any]] = {}
 #: Other names fl.get takes for each declared class.
 ALIASES: dict[str, type[CompiledElementwiseLoss]] = {}
 
@@ -135,14 +179,17 @@ def stub_text() -> str:
              "from numpy.typing import ArrayLike", "",
              "from ._elementwise import CompiledElementwiseLoss", "",
              "DECLARED: dict[str, dict[str, Any]]",
+             "LOGITS: dict[str, dict[str, Any]]",
              "CLASSES: dict[str, type[CompiledElementwiseLoss]]",
              "FUNCTIONS: dict[str, Callable[..., Any]]",
+             "FUNCTION_ALIASES: dict[str, Callable[..., Any]]",
              "ALIASES: dict[str, type[CompiledElementwiseLoss]]", "",
+             "def parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...",
              "def stub_text() -> str: ...",
              "def write_stub(path: Optional[str] = None) -> None: ...", ""]
     for info in DECLARED.values():
         lines.append(f"class {info['cls']}(CompiledElementwiseLoss):")
-        lines += [f"    {p['name']}: float" for p in info["params"]]
+        lines += [f"    {p['name']}: {p['type']}" for p in parameters(info)]
         lines += _signature("def __init__", ["self", *_arguments(info, True, True)],
                             " -> None: ...", "    ")
         lines.append("")

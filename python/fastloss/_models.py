@@ -20,7 +20,7 @@ import numpy as np
 from . import _arrays, _core, _passes
 from ._arrays import REDUCTION_NONE
 from ._base import Combinable
-from ._elementwise import BinaryCrossentropy, HalfSquaredError
+from ._declared import BinaryCrossentropy, HalfSquaredError
 
 Grads = tuple[Any, ...]
 

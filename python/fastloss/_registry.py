@@ -15,18 +15,6 @@ from ._classaxis import (
     CLASSAXIS_LOSSES,
     KLDivergence,
 )
-from ._elementwise import (
-    ELEMENTWISE_LOSSES,
-    BinaryCrossentropy,
-    ExponentialLoss,
-    HalfSquaredError,
-    LogCosh,
-    MeanAbsoluteError,
-    MeanAbsolutePercentageError,
-    MeanSquaredLogarithmicError,
-    SmoothL1,
-    ZeroOneLoss,
-)
 from ._functions import PER_SAMPLE
 from ._models import MODEL_LOSSES, MultiInputLoss
 
@@ -37,14 +25,6 @@ FUNCTION_NAMES: dict[str, type[Loss]] = {
 
 #: Short names users type (Keras's legacy aliases and common names).
 ALIASES: dict[str, type[Loss]] = {
-    "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
-    "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
-    "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
-    "logcosh": LogCosh,
-    "log_loss": BinaryCrossentropy, "bce": BinaryCrossentropy,
-    "smooth_l1_loss": SmoothL1,
-    "exponential_loss": ExponentialLoss, "zero_one_loss": ZeroOneLoss,
-    "squared_error": HalfSquaredError,
     "kld": KLDivergence, "KLD": KLDivergence,
     "kullback_leibler_divergence": KLDivergence,
     **_declared.ALIASES,  # the declared losses' aliases (losses/info.hpp)
@@ -56,7 +36,7 @@ PRESETS: dict[str, tuple[type[Loss], dict[str, Any]]] = {
 
 CLASSES: dict[str, type[Loss]] = {
     cls.__name__: cls
-    for cls in (*_declared.CLASSES.values(), *ELEMENTWISE_LOSSES, *CLASSAXIS_LOSSES)
+    for cls in (*_declared.CLASSES.values(), *CLASSAXIS_LOSSES)
 }
 
 # The model losses (not (y_true, y_pred) pairs): class names and snake_case names.

@@ -47,10 +47,25 @@ struct ClippedBce {
 struct BinaryCrossentropy {
   static constexpr const char* kName = "binary_crossentropy";
   static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "BinaryCrossentropy", "binary_crossentropy", "binary_crossentropy", "log_loss bce", "",
+      AxisArg::BeforeReduction, "Binary cross-entropy (Keras ``BinaryCrossentropy``).",
+      "-(t log pc + (1 - t) log(1 - pc)),  pc = clip(p, 1e-7, 1 - 1e-7); "
+      "from logits z: (1 - t) z + softplus(-z)",
+      "-t / pc + (1 - t) / (1 - pc), 0 where clipped; from logits: sigmoid(z) - t",
+      "t / pc**2 + (1 - t) / (1 - pc)**2, 0 where clipped; from logits: s (1 - s)",
+      "The probability path clips exactly as Keras does and then takes plain logs (Keras's "
+      "torch, JAX and NumPy backends; the TensorFlow backend also adds 1e-7 inside the logs). "
+      "The logits path is finite for logits of any size.",
+      "", Domain::Probability, Kink::None,
+      {{"label_smoothing", 0.0, Range::Closed01, "Targets become t (1 - ls) + ls / 2.", 0.1}},
+      {{1, 0.5, 0.6931471805599453},   // log 2
+       {0, 0.75, 1.3862943611198906},  // -log(1/4)
+       {1, 0, 16.11809565095832}},     // p clipped to 1e-7: -log(1e-7)
+      {0, "Whether y_pred holds logits."}};
   double label_smoothing = 0.0;
-  explicit BinaryCrossentropy(double ls = 0.0) : label_smoothing(ls) {
-    detail::require_label_smoothing(ls, "BinaryCrossentropy");
-  }
+  explicit BinaryCrossentropy(double ls = 0.0)
+      : label_smoothing(detail::checked_param(kInfo, 0, ls)) {}
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const detail::ClippedBce<T> b(detail::smooth_binary(t, label_smoothing), p);
@@ -70,10 +85,15 @@ struct BinaryCrossentropy {
 struct BinaryCrossentropyLogits {
   static constexpr const char* kName = "binary_crossentropy_logits";
   static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = logits_kernel_of(
+      BinaryCrossentropy::kInfo, {{1, 0, 0.6931471805599453},     // log 2
+                                  {0, 0, 0.6931471805599453},
+                                  {1, 1.0986122886681098, 0.28768207245178085},  // z = log 3: log(4/3)
+                                  {0, 1000, 1000},    // finite far beyond exp's range
+                                  {1, -1000, 1000}});
   double label_smoothing = 0.0;
-  explicit BinaryCrossentropyLogits(double ls = 0.0) : label_smoothing(ls) {
-    detail::require_label_smoothing(ls, "BinaryCrossentropy");
-  }
+  explicit BinaryCrossentropyLogits(double ls = 0.0)
+      : label_smoothing(detail::checked_param(kInfo, 0, ls)) {}
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T z, T& g) const {
     const T ts = detail::smooth_binary(t, label_smoothing);
@@ -120,11 +140,6 @@ struct Focal {
   }
 };
 
-inline void require_focal(double gamma, double alpha, const char* who) {
-  require(gamma >= 0, std::string(who) + ": gamma must be >= 0, got " + std::to_string(gamma));
-  require(alpha >= 0 && alpha <= 1,
-          std::string(who) + ": alpha must be in [0, 1], got " + std::to_string(alpha));
-}
 }  // namespace detail
 
 /// Keras's BinaryFocalCrossentropy on probabilities. The driver evaluates it
@@ -134,13 +149,30 @@ struct BinaryFocalCrossentropy {
   static constexpr const char* kName = "binary_focal_crossentropy";
   static constexpr bool kHasHessian = true;
   static constexpr bool kSpecializes = true;
+  static constexpr LossInfo kInfo = {
+      "BinaryFocalCrossentropy", "binary_focal_crossentropy", "binary_focal_crossentropy", "",
+      "", AxisArg::BeforeReduction,
+      "Binary focal cross-entropy (Keras ``BinaryFocalCrossentropy``, Lin et al. 2017).",
+      "w (1 - p_t)**gamma bce(p),  p_t = t p + (1 - t)(1 - p), w = alpha-balance or 1",
+      "product rule on both factors (bce' is 0 where p is clipped)",
+      "second derivative of the same product", "", "", Domain::Probability, Kink::None,
+      {{"apply_class_balancing", 0.0, Range::Bool,
+        "Weight class 1 by alpha and class 0 by 1 - alpha.", 1.0},
+       {"alpha", 0.25, Range::Closed01, "The weight of class 1 under class balancing.", 0.3},
+       {"gamma", 2.0, Range::NonNegative, "Focusing exponent.", 3.5},
+       {"label_smoothing", 0.0, Range::Closed01, "Targets become t (1 - ls) + ls / 2.", 0.1}},
+      {{1, 0.5, 0.17328679513998632},    // (1 - 0.5)^2 log 2
+       {0, 0.75, 0.7797905781299385},    // 0.75^2 log 4
+       {0, 0.25, 0.017980129528236306}},  // 0.25^2 (-log 0.75)
+      {3, "y_pred holds logits: Keras applies sigmoid first, and so does this loss (then the "
+          "chain rule by s (1 - s))."}};
   double apply_class_balancing = 0.0, alpha = 0.25, gamma = 2.0, label_smoothing = 0.0;
   explicit BinaryFocalCrossentropy(double balance = 0.0, double alpha_ = 0.25,
                                    double gamma_ = 2.0, double ls = 0.0)
-      : apply_class_balancing(balance), alpha(alpha_), gamma(gamma_), label_smoothing(ls) {
-    detail::require_focal(gamma, alpha, "BinaryFocalCrossentropy");
-    detail::require_label_smoothing(ls, "BinaryFocalCrossentropy");
-  }
+      : apply_class_balancing(detail::checked_param(kInfo, 0, balance)),
+        alpha(detail::checked_param(kInfo, 1, alpha_)),
+        gamma(detail::checked_param(kInfo, 2, gamma_)),
+        label_smoothing(detail::checked_param(kInfo, 3, ls)) {}
   template <int K, class T>
   FASTLOSS_INLINE detail::Focal<T, K> focal(T t, T p) const {
     return detail::Focal<T, K>(detail::smooth_binary(t, label_smoothing), p,
@@ -253,6 +285,10 @@ struct FocalLogits {
 /// probability version.
 struct BinaryFocalCrossentropyLogits : BinaryFocalCrossentropy {
   static constexpr const char* kName = "binary_focal_crossentropy_logits";
+  static constexpr LossInfo kInfo = logits_kernel_of(
+      BinaryFocalCrossentropy::kInfo, {{1, 0, 0.17328679513998632},  // sigmoid 0.5
+                                       {0, 1.0986122886681098, 0.7797905781299385},  // sigmoid 0.75
+                                       {1, -1000, 16.11809565095832}});  // clipped: -log(1e-7)
   using BinaryFocalCrossentropy::BinaryFocalCrossentropy;
   template <int K, class T>
   FASTLOSS_INLINE detail::FocalLogits<T, K> focal_logits(T t, T z) const {
@@ -301,6 +337,11 @@ decltype(auto) BinaryFocalCrossentropyLogits::specialize(F&& f) const {
 }
 
 namespace detail {
+/// The label rule in the hinge family's docstrings.
+#define FASTLOSS_LABEL_RULE_                                                                 \
+  "Labels are -1/+1; when every label of a call is exactly 0 or 1 they are mapped to -1/+1 " \
+  "first (Keras's rule)."
+
 /// Keras's hinge label rule: labels are mapped {0, 1} -> {-1, +1} only when
 /// every label of the call is exactly 0 or 1 (the driver scans them first).
 struct BinaryLabelRule {
@@ -323,6 +364,11 @@ struct BinaryLabelRule {
 struct Hinge : detail::BinaryLabelRule {
   static constexpr const char* kName = "hinge";
   static constexpr bool kHasHessian = false;
+  static constexpr LossInfo kInfo = {
+      "Hinge", "hinge", "hinge", "", "", AxisArg::Last, "Hinge loss (Keras ``Hinge``).",
+      "max(1 - t p, 0)", "-t where 1 - t p > 0, else 0", "", FASTLOSS_LABEL_RULE_,
+      kPiecewiseLinear, Domain::Signed, Kink::Margin, {},
+      {{1, 0.25, 0.75}, {-1, 0.5, 1.5}, {1, 2, 0}, {-1, -3, 0}}};
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T y = signed_label(t);
@@ -336,6 +382,12 @@ struct Hinge : detail::BinaryLabelRule {
 struct SquaredHinge : detail::BinaryLabelRule {
   static constexpr const char* kName = "squared_hinge";
   static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "SquaredHinge", "squared_hinge", "squared_hinge", "", "", AxisArg::Last,
+      "Squared hinge loss (Keras ``SquaredHinge``).", "max(1 - t p, 0)**2",
+      "-2 t max(1 - t p, 0)", "2 t**2 where 1 - t p > 0, else 0", FASTLOSS_LABEL_RULE_, "",
+      Domain::Signed, Kink::Margin, {},
+      {{1, 0.25, 0.5625}, {-1, 0.5, 2.25}, {1, 3, 0}}};
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T y = signed_label(t);
@@ -356,6 +408,14 @@ struct SquaredHinge : detail::BinaryLabelRule {
 struct ExponentialLoss : detail::BinaryLabelRule {
   static constexpr const char* kName = "exponential";
   static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "ExponentialLoss", "exponential", "exponential", "exponential_loss", "", AxisArg::Last,
+      "Exponential loss of AdaBoost.", "exp(-t p)", "-t exp(-t p)", "t**2 exp(-t p)",
+      FASTLOSS_LABEL_RULE_ " Large negative margins overflow to inf, as NumPy's exp does.", "",
+      Domain::Signed, Kink::None, {},
+      {{1, 0, 1},
+       {-1, 0.6931471805599453, 2},  // e^(log 2)
+       {1, 0.6931471805599453, 0.5}}};
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T y = signed_label(t);
@@ -378,10 +438,21 @@ struct ExponentialLoss : detail::BinaryLabelRule {
 struct ZeroOneLoss {
   static constexpr const char* kName = "zero_one";
   static constexpr bool kHasHessian = false;
+  static constexpr LossInfo kInfo = {
+      "ZeroOneLoss", "zero_one", "zero_one", "zero_one_loss", "", AxisArg::None,
+      "0-1 loss: the error rate of thresholded predictions (1 - Keras's binary_accuracy).",
+      "0 if (p > threshold) == t else 1", "0 (the loss is piecewise constant)", "",
+      "The gradient is identically zero: this is a metric, not something to descend on. "
+      "Labels must be 0/1 to ever count as correct; NaN propagates.",
+      "the 0-1 loss is piecewise constant: its derivatives are zero wherever they exist and "
+      "carry no information.",
+      Domain::Binary, Kink::Threshold,
+      {{"threshold", 0.5, Range::NotNaN, "Predictions above it count as class 1.", 0.3}},
+      {{1, 0.7, 0}, {1, 0.3, 1}, {0, 0.5, 0},  // p > threshold is strict
+       {0, 0.51, 1}}};
   double threshold = 0.5;
-  explicit ZeroOneLoss(double threshold_ = 0.5) : threshold(threshold_) {
-    detail::require(!std::isnan(threshold), "ZeroOneLoss: threshold must not be NaN");
-  }
+  explicit ZeroOneLoss(double threshold_ = 0.5)
+      : threshold(detail::checked_param(kInfo, 0, threshold_)) {}
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     g = T(0);
@@ -390,5 +461,7 @@ struct ZeroOneLoss {
     return (p != p || t != t) ? p + t : wrong;  // NaN propagates
   }
 };
+
+#undef FASTLOSS_LABEL_RULE_
 
 }  // namespace fastloss

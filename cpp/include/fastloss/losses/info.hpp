@@ -27,19 +27,22 @@ enum class Range : int {
   NonNegativeFinite,  // finite and >= 0
   Open01,             // in (0, 1)
   Closed01,           // in [0, 1]
+  Bool,               // a flag: 0 or 1 here, a bool in Python (its default 0 is False)
 };
 
-/// What a user reads in the error for a value outside the range.
+/// What a user reads after "<param> must " in the error for a value outside
+/// the range (and, capitalised, in the docstring).
 constexpr const char* range_text(Range r) {
   switch (r) {
-    case Range::Any: return "a number";
-    case Range::NotNaN: return "not NaN";
-    case Range::Finite: return "finite";
-    case Range::Positive: return "> 0";
-    case Range::NonNegative: return ">= 0";
-    case Range::NonNegativeFinite: return "finite and >= 0";
-    case Range::Open01: return "in (0, 1)";
-    case Range::Closed01: return "in [0, 1]";
+    case Range::Any: return "be a number";
+    case Range::NotNaN: return "not be NaN";
+    case Range::Finite: return "be finite";
+    case Range::Positive: return "be > 0";
+    case Range::NonNegative: return "be >= 0";
+    case Range::NonNegativeFinite: return "be finite and >= 0";
+    case Range::Open01: return "be in (0, 1)";
+    case Range::Closed01: return "be in [0, 1]";
+    case Range::Bool: return "be 0 or 1";
   }
   return "";
 }
@@ -54,6 +57,7 @@ inline bool in_range(Range r, double x) {
     case Range::NonNegativeFinite: return x >= 0 && std::isfinite(x);
     case Range::Open01: return x > 0 && x < 1;
     case Range::Closed01: return x >= 0 && x <= 1;
+    case Range::Bool: return x == 0 || x == 1;
   }
   return false;
 }
@@ -61,8 +65,14 @@ inline bool in_range(Range r, double x) {
 /// Where the tests draw (y_true, y_pred): the loss is defined and its
 /// derivatives exist there. Real: both normal; Positive: t >= 0, p in
 /// [0.2, 5]; Probability: soft labels in [0, 1], p in [0.02, 0.98];
-/// Logits: soft labels, logits of scale 3; Signed: labels -1/+1.
-enum class Domain : int { Real, Positive, Probability, Logits, Signed };
+/// Logits: soft labels, logits of scale 3; Signed: labels -1/+1; Binary:
+/// labels exactly 0 or 1, p in [0.02, 0.98] (a loss that compares labels).
+enum class Domain : int { Real, Positive, Probability, Logits, Signed, Binary };
+
+/// Where the class's `axis` argument stands: no axis; after `reduction` and
+/// `name` (fastloss's regression losses); or after the parameters, before
+/// `reduction` (Keras's order for the cross-entropies).
+enum class AxisArg : int { None, Last, BeforeReduction };
 
 /// Where the loss or a derivative is not smooth, so that central differences
 /// are taken away from it: nowhere; at p == t; at |p - t| == the first
@@ -76,6 +86,15 @@ struct ParamInfo {
   Range range = Range::Any;
   const char* doc = "";
   double example = 0.0;  // a value other than the default that the tests also use
+};
+
+/// The class's `from_logits` flag, for a loss whose y_pred may hold logits
+/// instead: another struct, declared by logits_kernel_of() below, evaluates
+/// from_logits=True. `position`: where the flag stands among the parameters
+/// (before params[position]; -1: the class has no from_logits).
+struct FromLogits {
+  int position = -1;
+  const char* doc = "";
 };
 
 /// One element worked out by hand from the formula, default parameters
@@ -93,7 +112,7 @@ struct LossInfo {
   const char* function;      // Keras's function name: fl.<function>(y_true, y_pred)
   const char* aliases;       // other names fl.get takes, separated by spaces
   const char* function_aliases;  // other names of the function (fl.mse), separated by spaces
-  bool has_axis;             // takes `axis`, the per-sample mean's axis, as Keras's class does
+  AxisArg axis;              // where the class takes `axis`, the per-sample mean's axis, if it does
   const char* summary;       // one line
   const char* formula;       // per element, t = y_true, p = y_pred
   const char* gradient;
@@ -104,6 +123,10 @@ struct LossInfo {
   Kink kink;
   ParamInfo params[kMaxParams];
   HandValue hand[kMaxHandValues];
+  FromLogits from_logits = {};  // the class's from_logits flag, if it has one
+  // Set by logits_kernel_of() only: the class (cls) this struct evaluates
+  // with from_logits=True; such a struct has no class of its own.
+  const char* logits_of = nullptr;
 
   constexpr int n_params() const {
     int n = 0;
@@ -123,13 +146,28 @@ inline constexpr const char* kPiecewiseLinear =
     "exists and undefined at the kinks; a Newton step has no curvature to use. Gradient "
     "boosting libraries substitute a constant Hessian (scikit-learn and LightGBM use 1).";
 
+/// The declaration of the struct a class evaluates with from_logits=True:
+/// the class's own declaration (names, docstring, parameters and their checks
+/// stay its one owner), with y_pred drawn as logits and the hand values of
+/// this struct (default parameters, z = y_pred a logit).
+template <std::size_t N>
+constexpr LossInfo logits_kernel_of(const LossInfo& probability, const HandValue (&hand)[N]) {
+  static_assert(N <= kMaxHandValues, "at most kMaxHandValues hand values");
+  LossInfo v = probability;
+  v.logits_of = probability.cls;
+  v.domain = Domain::Logits;
+  for (int k = 0; k < kMaxHandValues; ++k)
+    v.hand[k] = k < static_cast<int>(N) ? hand[k] : HandValue{};
+  return v;
+}
+
 namespace detail {
 /// The constructor's check of parameter k of a declared loss: one owner of
 /// the rule, the declaration's range.
 inline double checked_param(const LossInfo& info, int k, double value) {
   const ParamInfo& p = info.params[k];
   if (!in_range(p.range, value)) {
-    throw std::invalid_argument(std::string(info.cls) + ": " + p.name + " must be " +
+    throw std::invalid_argument(std::string(info.cls) + ": " + p.name + " must " +
                                 range_text(p.range) + ", got " + std::to_string(value));
   }
   return value;

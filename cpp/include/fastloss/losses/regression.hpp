@@ -26,7 +26,8 @@ struct MeanSquaredError {
   static constexpr const char* kName = "mean_squared_error";
   static constexpr bool kHasHessian = true;
   static constexpr LossInfo kInfo = {
-      "MeanSquaredError", "mean_squared_error", "mean_squared_error", "mse MSE", "mse", true,
+      "MeanSquaredError", "mean_squared_error", "mean_squared_error", "mse MSE", "mse",
+      AxisArg::Last,
       "Mean squared error (Keras ``MeanSquaredError``).", "(t - p)**2", "2 (p - t)", "2", "", "",
       Domain::Real, Kink::None, {},
       {{1, 3, 4}, {-1, 0.5, 2.25}, {2.5, 2.5, 0}}};
@@ -47,6 +48,11 @@ struct MeanSquaredError {
 struct MeanAbsoluteError {
   static constexpr const char* kName = "mean_absolute_error";
   static constexpr bool kHasHessian = false;
+  static constexpr LossInfo kInfo = {
+      "MeanAbsoluteError", "mean_absolute_error", "mean_absolute_error", "mae MAE", "mae",
+      AxisArg::Last, "Mean absolute error (Keras ``MeanAbsoluteError``).", "|t - p|",
+      "sign(p - t)  (0 at p == t)", "", "", kPiecewiseLinear, Domain::Real, Kink::AtZero, {},
+      {{1, 3, 2}, {0.5, 0.25, 0.25}, {-2, 1, 3}}};
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T d = t - p;
@@ -59,6 +65,17 @@ struct MeanAbsoluteError {
 struct MeanAbsolutePercentageError {
   static constexpr const char* kName = "mean_absolute_percentage_error";
   static constexpr bool kHasHessian = false;
+  static constexpr LossInfo kInfo = {
+      "MeanAbsolutePercentageError", "mean_absolute_percentage_error",
+      "mean_absolute_percentage_error", "mape MAPE", "mape", AxisArg::Last,
+      "Mean absolute percentage error (Keras ``MeanAbsolutePercentageError``).",
+      "100 |t - p| / max(|t|, 1e-7)", "100 sign(p - t) / max(|t|, 1e-7)", "",
+      "The 1e-7 floor on |t| is Keras's epsilon.", kPiecewiseLinear, Domain::Real, Kink::AtZero,
+      {},
+      {{2, 3, 50},       // 100 * 1 / 2
+       {-4, -3, 25},     // 100 * 1 / 4
+       {0, 2e-7, 200},   // |t| floored at 1e-7
+       {0.5, 0.5, 0}}};
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T denom = math::max_nan(std::fabs(t), static_cast<T>(math::kKerasEpsilon));
@@ -73,6 +90,20 @@ struct MeanAbsolutePercentageError {
 struct MeanSquaredLogarithmicError {
   static constexpr const char* kName = "mean_squared_logarithmic_error";
   static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "MeanSquaredLogarithmicError", "mean_squared_logarithmic_error",
+      "mean_squared_logarithmic_error", "msle MSLE", "msle", AxisArg::Last,
+      "Mean squared logarithmic error (Keras ``MeanSquaredLogarithmicError``).",
+      "(log(max(p, 1e-7) + 1) - log(max(t, 1e-7) + 1))**2",
+      "2 r / (p + 1), r the log difference; 0 where p < 1e-7 (clipped)",
+      "2 (1 - r) / (p + 1)**2; 0 where clipped",
+      "Inputs below 1e-7 are clipped as Keras clips them, so the gradient is zero there.", "",
+      Domain::Positive, Kink::None, {},
+      {{1.718281828459045, 6.3890560989306495, 1},  // t = e - 1, p = e^2 - 1: (2 - 1)^2
+       {6.3890560989306495, 1.718281828459045, 1},
+       {0, 1.718281828459045, 0.9999998000000199},  // t clipped to 1e-7: (1 - log(1 + 1e-7))^2
+       {3, 3, 0},
+       {0, -5, 0}}};  // both clipped to 1e-7
   template <class T>
   FASTLOSS_INLINE static T log_term(T x) {
     return math::log(math::max_nan(x, static_cast<T>(math::kKerasEpsilon)) + T(1));
@@ -99,7 +130,7 @@ struct Huber {
   static constexpr const char* kName = "huber";
   static constexpr bool kHasHessian = true;
   static constexpr LossInfo kInfo = {
-      "Huber", "huber_loss", "huber", "huber_loss", "", false,
+      "Huber", "huber_loss", "huber", "huber_loss", "", AxisArg::None,
       "Huber loss (Keras ``Huber``): quadratic near zero, linear beyond delta.",
       "e**2 / 2 if |e| <= delta else delta (|e| - delta / 2),  e = p - t",
       "e if |e| <= delta else delta sign(e)", "1 if |e| <= delta else 0", "", "",
@@ -133,6 +164,15 @@ struct Huber {
 struct LogCosh {
   static constexpr const char* kName = "log_cosh";
   static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "LogCosh", "log_cosh", "log_cosh", "logcosh", "logcosh", AxisArg::Last,
+      "Logarithm of the hyperbolic cosine of the error (Keras ``LogCosh``).",
+      "log(cosh(e)) = e + softplus(-2 e) - log 2,  e = p - t", "tanh(e)", "1 - tanh(e)**2",
+      "Evaluated through softplus, as Keras does, so that it stays finite where cosh overflows.",
+      "", Domain::Real, Kink::None, {},
+      {{0, 0, 0},
+       {0, 1.3169578969248166, 0.6931471805599453},  // e = acosh 2: log 2
+       {100, 0, 99.30685281944005}}};                 // |e| - log 2 where cosh overflows
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T e = p - t;
@@ -157,6 +197,14 @@ struct LogCosh {
 struct Poisson {
   static constexpr const char* kName = "poisson";
   static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "Poisson", "poisson", "poisson", "", "", AxisArg::Last,
+      "Poisson negative log-likelihood without the constant (Keras ``Poisson``).",
+      "p - t log(p + 1e-7)", "1 - t / (p + 1e-7)", "t / (p + 1e-7)**2",
+      "Domain: p > -1e-7; negative predictions give NaN, as NumPy's log does.", "",
+      Domain::Positive, Kink::None, {},
+      {{0, 2, 2},
+       {2, 1, 0.9999998000000099}}};  // 1 - 2 log(1 + 1e-7)
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T q = p + static_cast<T>(math::kKerasEpsilon);
@@ -175,6 +223,12 @@ struct Poisson {
 struct HalfSquaredError {
   static constexpr const char* kName = "half_squared_error";
   static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "HalfSquaredError", "half_squared_error", "half_squared_error", "squared_error", "",
+      AxisArg::Last,
+      "Half squared error, the textbook squared loss (scikit-learn's HalfSquaredError).",
+      "(p - t)**2 / 2", "p - t", "1", "", "", Domain::Real, Kink::None, {},
+      {{1, 4, 4.5}, {-1, -1, 0}, {0, -2, 2}}};
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T d = p - t;
@@ -193,11 +247,20 @@ struct HalfSquaredError {
 struct SmoothL1 {
   static constexpr const char* kName = "smooth_l1";
   static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "SmoothL1", "smooth_l1", "smooth_l1", "smooth_l1_loss", "", AxisArg::None,
+      "PyTorch's smooth L1 loss.",
+      "e**2 / (2 beta) if |e| < beta else |e| - beta / 2,  e = p - t",
+      "e / beta if |e| < beta else sign(e)", "1 / beta if |e| < beta else 0",
+      "Huber(delta) equals delta * SmoothL1(beta=delta).", "", Domain::Real,
+      Kink::AtFirstParameter,
+      {{"beta", 1.0, Range::NonNegativeFinite,
+        "Width of the quadratic zone (0 is the absolute error, as in PyTorch).", 0.4}},
+      {{0, 0.5, 0.125},   // e^2 / (2 beta)
+       {0, 3, 2.5},       // |e| - beta / 2
+       {1, -1, 1.5}}};
   double beta = 1.0;
-  explicit SmoothL1(double beta_ = 1.0) : beta(beta_) {
-    detail::require(beta >= 0 && std::isfinite(beta),
-                    "SmoothL1: beta must be finite and >= 0, got " + std::to_string(beta));
-  }
+  explicit SmoothL1(double beta_ = 1.0) : beta(detail::checked_param(kInfo, 0, beta_)) {}
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T b = static_cast<T>(beta);
@@ -228,7 +291,7 @@ struct PseudoHuber {
   static constexpr bool kHasHessian = true;
   static constexpr LossInfo kInfo = {
       "PseudoHuber", "pseudo_huber", "pseudo_huber", "pseudo_huber_loss pseudohubererror", "",
-      true,
+      AxisArg::Last,
       "Pseudo-Huber loss (XGBoost's ``reg:pseudohubererror``): a smooth Huber loss, "
       "quadratic near zero and linear beyond delta.",
       "delta**2 (sqrt(1 + (e / delta)**2) - 1),  e = p - t", "e / sqrt(1 + (e / delta)**2)",
@@ -280,7 +343,7 @@ struct Pinball {
   static constexpr const char* kName = "pinball";
   static constexpr bool kHasHessian = false;
   static constexpr LossInfo kInfo = {
-      "Pinball", "pinball", "pinball", "quantile pinball_loss", "", false,
+      "Pinball", "pinball", "pinball", "quantile pinball_loss", "", AxisArg::None,
       "Pinball (quantile) loss; its minimiser is the `quantile` of y_true.",
       "q (t - p) if t >= p else (1 - q) (p - t)", "-q if t >= p else 1 - q", "",
       "At t == p the gradient is -q, scikit-learn's PinballLoss convention.", kPiecewiseLinear,
@@ -300,21 +363,27 @@ struct Pinball {
   }
 };
 
-/// The seeds' cost/profit loss: over * (p - t) when p > t (over-production
+/// The tutorials' cost/profit loss: over * (p - t) when p > t (over-production
 /// cost), under * (t - p) otherwise (lost profit). Gradient over or -under.
 struct AsymmetricLinear {
   static constexpr const char* kName = "asymmetric_linear";
   static constexpr bool kHasHessian = false;
+  static constexpr LossInfo kInfo = {
+      "AsymmetricLinear", "asymmetric_linear", "asymmetric_linear", "", "", AxisArg::None,
+      "Asymmetric linear cost: the tutorials' yogurt-sales cost/profit loss.",
+      "over (p - t) if p > t else under (t - p)", "over if p > t else -under", "",
+      "With costs c_over and c_under the minimiser is the c_under / (c_over + c_under) "
+      "quantile: Pinball(q) is AsymmetricLinear(1 - q, q).",
+      kPiecewiseLinear, Domain::Real, Kink::AtZero,
+      {{"overestimate_cost", 1.0, Range::NonNegativeFinite,
+        "Cost per unit predicted above the target (the tutorials' COST).", 0.3},
+       {"underestimate_cost", 1.0, Range::NonNegativeFinite,
+        "Cost per unit below it (the tutorials' PROFIT).", 2.0}},
+      {{1, 2, 1}, {2, 1, 1}, {1, 1, 0}, {0, -2.5, 2.5}}};
   double overestimate_cost = 1.0, underestimate_cost = 1.0;
   explicit AsymmetricLinear(double over = 1.0, double under = 1.0)
-      : overestimate_cost(over), underestimate_cost(under) {
-    detail::require(over >= 0 && std::isfinite(over),
-                    "AsymmetricLinear: overestimate_cost must be finite and >= 0, got " +
-                        std::to_string(over));
-    detail::require(under >= 0 && std::isfinite(under),
-                    "AsymmetricLinear: underestimate_cost must be finite and >= 0, got " +
-                        std::to_string(under));
-  }
+      : overestimate_cost(detail::checked_param(kInfo, 0, over)),
+        underestimate_cost(detail::checked_param(kInfo, 1, under)) {}
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T over = static_cast<T>(overestimate_cost);
