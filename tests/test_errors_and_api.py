@@ -35,7 +35,7 @@ def test_non_numeric_inputs_raise_type_error(bad):
     (lambda: fl.Pinball(quantile=0.0), r"quantile must be in \(0, 1\)"),
     (lambda: fl.Pinball(quantile=1.5), r"quantile must be in \(0, 1\)"),
     (lambda: fl.BinaryCrossentropy(label_smoothing=1.5), r"label_smoothing must be in \[0, 1\]"),
-    (lambda: fl.BinaryFocalCrossentropy(gamma=-1.0), "gamma must be >= 0"),
+    (lambda: fl.BinaryFocalCrossentropy(gamma=-1.0), "gamma must be finite and >= 0"),
     (lambda: fl.BinaryFocalCrossentropy(alpha=2.0), r"alpha must be in \[0, 1\]"),
     (lambda: fl.AsymmetricLinear(overestimate_cost=-1), "overestimate_cost must be finite"),
     (lambda: fl.MeanSquaredError(reduction="avg"), "invalid reduction 'avg'"),

@@ -298,3 +298,39 @@ def test_grad_output_beyond_int64_on_every_path(shape, sw):
 def test_a_scalar_class_weight_is_refused_when_built(value):
     with pytest.raises(TypeError, match="class_weight must be a sequence of one weight"):
         fl.SparseCategoricalCrossentropy(class_weight=value)
+
+
+# -- 7. infinite parameters: refused, or the loss's meaningful limit ---------------------
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: fl.BinaryFocalCrossentropy(gamma=np.inf), "gamma must be finite and >= 0"),
+    (lambda: fl.BinaryFocalCrossentropy(gamma=np.inf, from_logits=True),
+     "gamma must be finite and >= 0"),
+    (lambda: fl.CategoricalFocalCrossentropy(gamma=np.inf), "gamma must be finite and >= 0"),
+    (lambda: fl.PseudoHuber(delta=np.inf), "delta must be finite and > 0"),
+    (lambda: fl.SmoothL1(beta=np.inf), "beta must be finite"),
+    (lambda: fl.AsymmetricLinear(overestimate_cost=np.inf), "must be finite"),
+    (lambda: fl.BinaryCrossentropy(label_smoothing=np.inf), "label_smoothing must be in"),
+])
+def test_infinite_parameters_without_a_meaning_are_refused(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_infinite_parameters_that_are_accepted_give_the_limit():
+    rng = np.random.default_rng(8)
+    t, p = rng.normal(size=(5, 4)) * 10, rng.normal(size=(5, 4)) * 10
+    huber, half = fl.Huber(delta=np.inf), fl.HalfSquaredError()
+    v1, g1 = huber.forward_backward(t, p)
+    v2, g2 = half.forward_backward(t, p)
+    np.testing.assert_allclose(v1, v2, rtol=1e-15)
+    np.testing.assert_array_equal(g1, g2)
+    for a, b in zip(huber.gradient_hessian(t, p), half.gradient_hessian(t, p)):
+        np.testing.assert_array_equal(a, b)
+    labels = rng.integers(0, 2, size=(5, 4)).astype(np.float64)
+    probs = rng.uniform(size=(5, 4))
+    np.testing.assert_allclose(fl.ZeroOneLoss(threshold=np.inf)(labels, probs),
+                               np.mean(labels != 0))
+    np.testing.assert_allclose(fl.ZeroOneLoss(threshold=-np.inf)(labels, probs),
+                               np.mean(labels != 1))

@@ -119,6 +119,7 @@ def test_hand_values_of_the_declaration(info, options, dtype):
 OUTSIDE = {
     "not be NaN": [math.nan], "be finite": [math.inf, math.nan],
     "be > 0": [0.0, -1.0, math.nan], "be >= 0": [-1.0, math.nan],
+    "be finite and > 0": [0.0, -1.0, math.inf, math.nan],
     "be finite and >= 0": [-1.0, math.inf, math.nan],
     "be in (0, 1)": [0.0, 1.0, -0.5, math.nan], "be in [0, 1]": [-0.1, 1.5, math.nan],
     "be a number": [],

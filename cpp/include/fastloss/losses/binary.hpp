@@ -159,7 +159,7 @@ struct BinaryFocalCrossentropy {
       {{"apply_class_balancing", 0.0, Range::Bool,
         "Weight class 1 by alpha and class 0 by 1 - alpha.", 1.0},
        {"alpha", 0.25, Range::Closed01, "The weight of class 1 under class balancing.", 0.3},
-       {"gamma", 2.0, Range::NonNegative, "Focusing exponent.", 3.5},
+       {"gamma", 2.0, Range::NonNegativeFinite, "Focusing exponent.", 3.5},
        {"label_smoothing", 0.0, Range::Closed01, "Targets become t (1 - ls) + ls / 2.", 0.1}},
       {{1, 0.5, 0.17328679513998632},    // (1 - 0.5)^2 log 2
        {0, 0.75, 0.7797905781299385},    // 0.75^2 log 4

@@ -328,7 +328,7 @@ struct CategoricalFocalCrossentropy {
       detail::require(std::isfinite(x), "CategoricalFocalCrossentropy: alpha must be finite");
     }
     detail::require(gamma >= 0 && std::isfinite(gamma),
-                    "CategoricalFocalCrossentropy: gamma must be >= 0, got " +
+                    "CategoricalFocalCrossentropy: gamma must be finite and >= 0, got " +
                         std::to_string(gamma));
     detail::require_label_smoothing(ls, "CategoricalFocalCrossentropy");
   }

@@ -22,7 +22,8 @@ enum class Range : int {
   Any,                // every double, NaN included
   NotNaN,             // every double but NaN
   Finite,             // finite
-  Positive,           // > 0 (inf allowed)
+  Positive,           // > 0 (inf allowed: only where the loss has a meaningful limit there)
+  PositiveFinite,     // finite and > 0
   NonNegative,        // >= 0 (inf allowed)
   NonNegativeFinite,  // finite and >= 0
   Open01,             // in (0, 1)
@@ -38,6 +39,7 @@ constexpr const char* range_text(Range r) {
     case Range::NotNaN: return "not be NaN";
     case Range::Finite: return "be finite";
     case Range::Positive: return "be > 0";
+    case Range::PositiveFinite: return "be finite and > 0";
     case Range::NonNegative: return "be >= 0";
     case Range::NonNegativeFinite: return "be finite and >= 0";
     case Range::Open01: return "be in (0, 1)";
@@ -53,6 +55,7 @@ inline bool in_range(Range r, double x) {
     case Range::NotNaN: return !std::isnan(x);
     case Range::Finite: return std::isfinite(x);
     case Range::Positive: return x > 0;
+    case Range::PositiveFinite: return x > 0 && std::isfinite(x);
     case Range::NonNegative: return x >= 0;
     case Range::NonNegativeFinite: return x >= 0 && std::isfinite(x);
     case Range::Open01: return x > 0 && x < 1;

@@ -300,7 +300,7 @@ struct PseudoHuber {
       "precision for small errors. XGBoost's huber_slope is delta; its gradient and Hessian "
       "are these.",
       "", Domain::Real, Kink::None,
-      {{"delta", 1.0, Range::Positive, "Where the quadratic turns linear (huber_slope).", 2.5}},
+      {{"delta", 1.0, Range::PositiveFinite, "Where the quadratic turns linear (huber_slope).", 2.5}},
       {{0, 0, 0},
        {0, 1, 0.41421356237309515},   // sqrt(2) - 1
        {1, -2, 2.1622776601683795},   // sqrt(10) - 1
