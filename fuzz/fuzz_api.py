@@ -2,8 +2,10 @@
 
 Each input picks a loss class (every class of the registry) with fuzzed
 constructor parameters, one of the four methods, arrays of fuzzed shape, dtype,
-layout (steps, negative steps, transposes, broadcasts) and values (NaN, inf,
-denormals, huge), an optional sample_weight, grad_output and out=. A call must
+layout (steps, negative steps, transposes, broadcasts; carried through pickle,
+with dtype metadata or in a memoryview) and values (NaN, inf, denormals, huge),
+an optional sample_weight, grad_output and out=; one call in eight runs while
+another thread rewrites its inputs in place. A call must
 either return results of the right shape and dtype, or raise ValueError /
 TypeError / NotImplementedError; it must never crash, hang, raise anything
 else, or modify its inputs (out= aside). One input in five goes to the model
@@ -21,7 +23,9 @@ tests/test_robustness.py.
 
 from __future__ import annotations
 
+import pickle
 import sys
+import threading
 import warnings
 
 import atheris
@@ -89,8 +93,16 @@ def make_array(fdp, shape, labels=False):
 
 
 def layout(fdp, a):
-    """The same values in another memory layout."""
-    choice = fdp.ConsumeIntInRange(0, 5)
+    """The same values in another memory layout, or carried by another object:
+    through pickle (a dtype equal to the builtin one, another object), with
+    dtype metadata, inside a memoryview."""
+    choice = fdp.ConsumeIntInRange(0, 8)
+    if choice == 6:
+        return pickle.loads(pickle.dumps(a))
+    if choice == 7 and a.dtype.kind in "fiub" and a.dtype.isnative:
+        return a.view(np.dtype(a.dtype.type, metadata={"unit": "m"}))
+    if choice == 8 and a.ndim and a.dtype.kind in "fiub":
+        return memoryview(a)
     if a.ndim == 0 or choice == 0:
         return a
     if choice == 1:  # stepped
@@ -182,6 +194,38 @@ def fuzz_model_loss(fdp) -> None:
             raise AssertionError(f"an input was modified by {type(loss).__name__}.{method}")
 
 
+class Rewriter:
+    """A thread writing extreme values (huge and negative class ids, NaN, inf)
+    into writable arrays, in place, until stopped."""
+
+    VALUES = [2**62, -(2**62), -1, 10**6, np.nan, np.inf, -np.inf, 0]
+
+    def __init__(self, arrays) -> None:
+        self.arrays = [a for a in arrays if a.flags.writeable and a.size]
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        k = 0
+        while not self.done.is_set() and self.arrays:
+            a = self.arrays[k % len(self.arrays)]
+            v = self.VALUES[k % len(self.VALUES)]
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    a.flat[k % a.size] = v if a.dtype.kind == "f" or isinstance(v, int) else 0
+                except (ValueError, TypeError, OverflowError):
+                    pass
+            k += 1
+            if k % 64 == 0:
+                self.done.wait(1e-5)  # lets the GIL go
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join()
+
+
 def TestOneInput(data: bytes) -> None:
     fdp = atheris.FuzzedDataProvider(data)
     if fdp.ConsumeIntInRange(0, 4) == 0:
@@ -199,7 +243,7 @@ def TestOneInput(data: bytes) -> None:
     elif kind == "dense":
         t_shape = p_shape if fdp.ConsumeIntInRange(0, 3) else shape_of(fdp)
         t = make_array(fdp, t_shape)
-        if fdp.ConsumeIntInRange(0, 7) == 0 and np.ndim(t):
+        if fdp.ConsumeIntInRange(0, 7) == 0 and isinstance(t, np.ndarray) and t.ndim:
             t = np.broadcast_to(t[..., :1], t.shape)
     else:
         t = None
@@ -220,6 +264,12 @@ def TestOneInput(data: bytes) -> None:
     before = [None if a is None else np.array(a, copy=True)
               for a in (t, p, sw, go if isinstance(go, np.ndarray) else None)]
     args = (p,) if kind == "none" else (t, p)
+    # One input in eight: another thread rewrites the inputs (labels
+    # included) while the call runs, as a data loader refilling a batch would.
+    # Values may then be anything; the process must survive, and the call
+    # return or raise an allowed error.
+    rewriter = Rewriter([a for a in (t, p, sw) if isinstance(a, np.ndarray)]) \
+        if fdp.ConsumeIntInRange(0, 7) == 0 else None
     try:
         if method == "forward":
             res = loss(*args, sw)
@@ -229,6 +279,11 @@ def TestOneInput(data: bytes) -> None:
             res = getattr(loss, method)(*args, sw, grad_output=go, out=out)
     except ALLOWED:
         res = None
+    finally:
+        if rewriter is not None:
+            rewriter.stop()
+    if rewriter is not None:
+        return
     # inputs untouched (y_pred may be the in-place out=)
     for name, b, a in zip(("y_true", "y_pred", "sample_weight", "grad_output"), before,
                           (t, p, sw, go)):

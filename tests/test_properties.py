@@ -56,6 +56,29 @@ def with_layout(a: np.ndarray, layout) -> np.ndarray:
     return out
 
 
+# --- carriers: the same values in objects other than a plain array ----------------------------
+
+CARRIERS = ["array", "pickled", "metadata", "memoryview"]
+
+
+def carried(a, how: str):
+    """`a` as a program may hand it over: through pickle (a process pool,
+    joblib, Dask: the dtype equals the builtin one but is another object),
+    with dtype metadata (a view: the layout is kept), or inside a memoryview
+    (the buffer protocol: the layout is kept)."""
+    import pickle
+
+    if a is None or how == "array" or not isinstance(a, np.ndarray) or a.ndim == 0:
+        return a
+    if how == "pickled":
+        b = pickle.loads(pickle.dumps(a))
+        assert b.dtype == a.dtype
+        return b
+    if how == "metadata":
+        return a.view(np.dtype(a.dtype.type, metadata={"unit": "m"}))
+    return memoryview(a)
+
+
 # --- elementwise ---------------------------------------------------------------------------
 
 REAL = {"mse", "mae", "huber", "huber-0.3", "log_cosh", "half_squared", "smooth_l1",
@@ -101,6 +124,9 @@ def test_elementwise_against_reference(data):
     loss = case.make(reduction)
     tv = with_layout(t, data.draw(layouts(t.ndim), label="t layout"))
     pv = with_layout(p, data.draw(layouts(p.ndim), label="p layout"))
+    tv = carried(tv, data.draw(st.sampled_from(CARRIERS), label="t carrier"))
+    pv = carried(pv, data.draw(st.sampled_from(CARRIERS), label="p carrier"))
+    sw = carried(sw, data.draw(st.sampled_from(CARRIERS), label="weights carrier"))
 
     value, grad = loss.forward_backward(tv, pv, sw)
     rp = p
@@ -173,6 +199,9 @@ def test_class_axis_against_reference(data):
     tv = t
     if t is not None and np.ndim(t):
         tv = with_layout(np.asarray(t), data.draw(layouts(np.ndim(t)), label="t layout"))
+    tv = carried(tv, data.draw(st.sampled_from(CARRIERS), label="t carrier"))
+    pv = carried(pv, data.draw(st.sampled_from(CARRIERS), label="p carrier"))
+    sw = carried(sw, data.draw(st.sampled_from(CARRIERS), label="weights carrier"))
 
     value, grad = ca.forward_backward(case, loss, tv, pv, sw)
     valid, lw = case.mask(t, C)
