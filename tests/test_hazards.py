@@ -334,3 +334,24 @@ def test_infinite_parameters_that_are_accepted_give_the_limit():
                                np.mean(labels != 0))
     np.testing.assert_allclose(fl.ZeroOneLoss(threshold=-np.inf)(labels, probs),
                                np.mean(labels != 1))
+
+
+def test_a_sum_with_a_one_input_loss_has_every_method():
+    """Entropy takes y_pred alone; in a sum with (y_true, y_pred) losses it
+    ignores the shared y_true in every method, gradient_hessian included."""
+    rng = np.random.default_rng(9)
+    t = rng.dirichlet(np.ones(4), size=5)
+    p = rng.dirichlet(np.ones(4), size=5)
+    for c in (fl.CategoricalCrossentropy() + 0.1 * fl.Entropy(),
+              fl.KLDivergence() - 0.5 * fl.Entropy()):
+        w = [w for w, _ in c.terms]
+        a, e = c.terms[0][1], c.terms[1][1]
+        np.testing.assert_allclose(c(t, p), w[0] * a(t, p) + w[1] * e(p), rtol=1e-14)
+        np.testing.assert_allclose(c.backward(t, p),
+                                   w[0] * a.backward(t, p) + w[1] * e.backward(p)[0],
+                                   rtol=1e-14)
+        g, h = c.gradient_hessian(t, p)
+        ga, ha = a.gradient_hessian(t, p)
+        ge, he = e.gradient_hessian(p)
+        np.testing.assert_allclose(g, w[0] * ga + w[1] * ge, rtol=1e-14)
+        np.testing.assert_allclose(h, w[0] * ha + w[1] * he, rtol=1e-14)

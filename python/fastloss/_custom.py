@@ -147,8 +147,8 @@ class CompositeLoss(MultiInputLoss):
         grads: list[Any] = [None] * self._n_trained
         hessians: list[Any] = [None] * self._n_trained
         for (w, term), (targets, trained) in zip(self.terms, self._per_term(args)):
-            if isinstance(term, Loss):
-                g1, h1 = term.gradient_hessian(targets[0], trained[0], sample_weight)
+            if isinstance(term, Loss):  # (y_true, y_pred) losses, Entropy (y_true unread) too
+                g1, h1 = term._gradient_hessian(targets[0], trained[0], sample_weight)
                 gs, hs = (g1,), (h1,)
             else:
                 gs, hs = term._gradient_hessian((*targets, *trained), sample_weight)
