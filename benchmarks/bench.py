@@ -1,4 +1,4 @@
-"""Benchmark harness of issue #5, from a checkout: `python benchmarks/bench.py [--quick]`.
+"""The benchmark harness, from a checkout: `python benchmarks/bench.py [--quick]`.
 
 The entry point. The harness itself is harness.py and its NumPy baselines
 numpy_baseline.py, both next to this file and neither part of the installed package: they

@@ -1,4 +1,4 @@
-"""The benchmark harness of issue #5, run from a checkout: `python benchmarks/bench.py`.
+"""The benchmark harness, run from a checkout: `python benchmarks/bench.py`.
 
 It is not part of the installed package: it measures the installed (or PYTHONPATH)
 fastloss through its public API only. Fused forward+backward of the main loss families,
@@ -484,7 +484,7 @@ def _check(value: Optional[float], ok: Callable[[float], bool]) -> Optional[bool
 
 
 def _targets(res: Results, big: int, threads: tuple[int, ...], th: int) -> list[Target]:
-    """The targets table of issue #5, evaluated on float32 at `th` threads (the issue: 2)."""
+    """The speed targets table, evaluated on float32 at `th` threads."""
     dt = "float32"
     out: list[Target] = []
 
@@ -667,8 +667,8 @@ def _write_report(path: Path, res: Results, args: argparse.Namespace, torch: Any
     if res.notes:
         lines += ["Notes:", ""] + [f"- {n}" for n in res.notes] + [""]
 
-    lines += ["## Targets (issue #5)", "",
-              "Targets quoted from issue #5 (\"float32, 2 threads, ratios from one run\"); "
+    lines += ["## Targets", "",
+              "The speed targets (\"float32, 2 threads, ratios from one run\"); "
               f"measured here on float32, {max(threads)} thread(s)"
               + (", sizes of this run" if args.quick else "") + ".", "",
               f"| case | target | measured ({max(threads)} thr.) | status | for reference: "

@@ -1,15 +1,16 @@
 """Digits: cross-entropy classifies, mean squared error on the class number does not.
 
-Seed 001's experiment: a handwritten-digit classifier trained with
+The experiment of the tutorial “梯度下降法(9) -- 損失函數”: a handwritten-digit
+classifier trained with
 SparseCategoricalCrossentropy on 10 outputs, then the same network with ONE output
 trained with MeanSquaredError to regress the digit's value (its rounded output is the
-predicted class). The seed got 16% test accuracy that way on MNIST: a regression
+predicted class). The tutorial got 16% test accuracy that way on MNIST: a regression
 treats classes as ordered numbers: an image the network finds halfway between a "1"
 and a "7" comes out near 4, and once rounded, off by one is as wrong as off by five.
 
 Here the data are scikit-learn's bundled 8x8 digits (``sklearn.datasets.load_digits``,
 no download), the network is a NumPy MLP 64 -> 64 (ReLU) -> 10 or 1, trained with
-Adam (learning rate 0.001, batch 32, Keras's defaults; the seed's Dropout is left
+Adam (learning rate 0.001, batch 32, Keras's defaults; the tutorial's Dropout is left
 out). The forward and backward passes through the layers are written out in NumPy;
 the gradient of the loss with respect to the network's output comes from fastloss
 (``forward_backward``). A PNG shows both training-loss curves and test accuracies.
@@ -38,7 +39,7 @@ SEED = 0
 HIDDEN = 64
 BATCH = 32
 LEARNING_RATE = 1e-3
-#: A gap (in accuracy points) at least this large counts as the seeds' effect.
+#: A gap (in accuracy points) at least this large counts as the tutorial's effect.
 CLEAR_GAP = 0.20
 
 
@@ -165,11 +166,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     print(f"{mse.label + ':':34s} test accuracy {acc_mse:.1%}")
     gap = acc_ce - acc_mse
     if gap >= CLEAR_GAP:
-        verdict = "as in the seed: a class is a category, not a number to regress"
+        verdict = "as in the tutorial: a class is a category, not a number to regress"
     elif gap > 0:
-        verdict = "a smaller gap than the seed's"
+        verdict = "a smaller gap than the tutorial's"
     else:
-        verdict = "unlike the seed, MSE did not do worse here"
+        verdict = "unlike the tutorial, MSE did not do worse here"
     print(f"cross-entropy - MSE: {gap * 100:+.1f} accuracy points ({verdict})")
 
 

@@ -1,6 +1,7 @@
 """A tiny GAN in NumPy learns a 1-D Gaussian from samples.
 
-Seed 001's GAN: a generator G turns noise into samples, a discriminator D scores
+The GAN of the tutorial “梯度下降法(9) -- 損失函數”: a generator G turns noise
+into samples, a discriminator D scores
 samples as real or fake, and the two are trained against each other with
 
     D's loss = BCE(1, D(x)) + BCE(0, D(G(z)))      fl.GANDiscriminatorLoss()

@@ -1,7 +1,9 @@
 """Loss gallery: every elementwise loss of fastloss and its gradient, in one figure.
 
-Like the seeds' figures (the Huber / MAE / MSE comparison of seed 004, the loss
-curves of seed 003), each panel shows one loss (solid) and its derivative with
+Like the tutorials' figures (the Huber / MAE / MSE comparison of
+“用 Keras 解释深度学习中损失函数的类型”, the loss curves of
+“智能之门：神经网络和深度学习入门”), each panel shows one loss (solid) and its
+derivative with
 respect to the prediction (dashed), both computed by fastloss:
 
 * regression losses over the error e = p - t, with the target t = 2 fixed
@@ -87,7 +89,7 @@ def entries() -> list[Entry]:
         ("HalfSquaredError", fl.HalfSquaredError(reduction=none)),
         ("SmoothL1(beta=0.5)", fl.SmoothL1(beta=0.5, reduction=none)),
         ("Pinball(quantile=0.8)", fl.Pinball(quantile=0.8, reduction=none)),
-        # seed 000's yogurt: a unit costs 1 to make and earns 9 when sold
+        # the yogurt-sales tutorial's numbers: a unit costs 1 to make and earns 9 when sold
         ("AsymmetricLinear(over=1,under=9)",
          fl.AsymmetricLinear(overestimate_cost=1.0, underestimate_cost=9.0, reduction=none)),
     ]

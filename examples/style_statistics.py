@@ -1,6 +1,7 @@
 """Style statistics: optimise an image's pixels until its Gram matrices match a texture's.
 
-Seed 001's style transfer (Gatys et al., "A Neural Algorithm of Artistic Style"):
+The style transfer of the tutorial “梯度下降法(9) -- 損失函數” (Gatys et al.,
+"A Neural Algorithm of Artistic Style"):
 
     total = alpha * content loss + beta * style loss
 

@@ -1,6 +1,7 @@
 """Yogurt sales: a cost/profit loss makes a model lean to the cheaper mistake.
 
-The seeds' example (TensorFlow tutorials, seeds 000 and 002): daily yogurt sales are
+The tutorials' example (“Day 71 損失函數” and
+“TensorFlow2.0入门学习笔记(7)——损失函数”): daily yogurt sales are
 x1 + x2 plus noise in [-0.05, 0.05), 32 days, and a linear model ``sales = x @ w``
 (2 weights, no bias) is fitted by gradient descent. Predicting too much wastes the
 COST of a unit, predicting too little loses its PROFIT, so the loss is
@@ -15,14 +16,14 @@ which is ``fl.AsymmetricLinear(overestimate_cost=COST, underestimate_cost=PROFIT
 * mean squared error: the weights end at about 1 (it fits the mean).
 
 The data, the starting weights, the learning rate 0.002 and the summed loss
-(``tf.reduce_sum``, here ``reduction="sum"``) follow the seed. One change: the
+(``tf.reduce_sum``, here ``reduction="sum"``) follow the tutorial. One change: the
 learning rate decays linearly to 0, because with a constant step the piecewise-linear
 loss makes the weights hop around the minimum by about 0.1 for ever. All gradients
 come from fastloss (``forward_backward``); the rest is NumPy.
 
 Run::
 
-    python examples/yogurt_sales.py            # 10000 steps, the seed's count
+    python examples/yogurt_sales.py            # 10000 steps, the tutorial's count
     python examples/yogurt_sales.py --small    # 2000 steps (CI)
     python examples/yogurt_sales.py --out figs # PNG into figs/ (needs matplotlib)
 """
@@ -38,8 +39,8 @@ from _common import fmt_vector, parse_args, plot_or_skip
 
 import fastloss as fl
 
-SEED = 23455  # the seed's
-LEARNING_RATE = 0.002  # the seed's
+SEED = 23455  # the tutorial's
+LEARNING_RATE = 0.002  # the tutorial's
 #: Weights within this of 1 count as "about 1".
 TOLERANCE = 0.02
 #: A day counts as over- or under-predicted when the error exceeds this; the fitted
@@ -57,15 +58,15 @@ class Fit:
 
 
 def make_data() -> tuple[np.ndarray, np.ndarray]:
-    """The seed's 32 days: x uniform in [0, 1)^2, sales = x1 + x2 + U[-0.05, 0.05)."""
+    """The tutorial's 32 days: x uniform in [0, 1)^2, sales = x1 + x2 + U[-0.05, 0.05)."""
     rdm = np.random.RandomState(SEED)
     x = rdm.rand(32, 2)
-    noise = rdm.rand(32) / 10.0 - 0.05  # drawn after x, one per day, as in the seed
+    noise = rdm.rand(32) / 10.0 - 0.05  # drawn after x, one per day, as in the tutorial
     return x, (x.sum(axis=1) + noise)[:, None]
 
 
 def initial_weights() -> np.ndarray:
-    """Standard-normal start (the seed used tf.random.normal with stddev 1, seed 1)."""
+    """Standard-normal start (the tutorial used tf.random.normal with stddev 1, seed 1)."""
     return np.random.RandomState(1).standard_normal((2, 1))
 
 

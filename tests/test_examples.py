@@ -139,7 +139,7 @@ def test_digits_mse_vs_ce(tmp_path: Path) -> None:
     assert gap is not None, stdout
     expected = (accuracy["cross-entropy"] - accuracy["MSE"]) * 100.0
     assert abs(float(gap.group(1)) - expected) < 0.15  # both printed to one decimal
-    assert gap.group(2).startswith("as in the seed")
+    assert gap.group(2).startswith("as in the tutorial")
 
 
 # --------------------------------------------------------------------------------------

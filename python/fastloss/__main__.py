@@ -123,8 +123,8 @@ def _row(label: str, n: int, ours: float, baseline: NumPyLoss | None,
 
 
 _BENCH_HELP = """\
-The benchmark harness (the bandwidth floor, NumPy, PyTorch and scikit-learn, the targets
-of issue #5, benchmarks/RESULTS.md) is not part of the installed package. From a checkout
+The benchmark harness (the bandwidth floor, NumPy, PyTorch and scikit-learn, the speed
+targets, benchmarks/RESULTS.md) is not part of the installed package. From a checkout
 of the fastloss source, run:
 
     python benchmarks/bench.py --quick     # about a minute

@@ -33,7 +33,7 @@ class CompositeLoss(MultiInputLoss):
     """A weighted sum of losses, built by arithmetic::
 
         total = 0.7 * fl.MeanSquaredError() + 0.3 * fl.MeanAbsoluteError()
-        total = alpha * fl.ContentLoss() + beta * fl.StyleLoss()   # the seeds' style transfer
+        total = alpha * fl.ContentLoss() + beta * fl.StyleLoss()   # the tutorials' style transfer
 
     ``forward``, ``backward``, ``forward_backward`` and ``gradient_hessian``
     are the weighted sums of the terms', each term evaluated in its own fused
@@ -233,7 +233,7 @@ class ElementwiseLoss(CompiledElementwiseLoss):
     machinery: Keras's rank alignment and broadcasting of y_true, the
     per-sample mean over ``axis``, sample weights, every reduction,
     ``grad_output``, ``out=`` and -- when ``hessian`` is given --
-    ``gradient_hessian``. Example, the yogurt seed's cost/profit loss::
+    ``gradient_hessian``. Example, the yogurt-sales tutorial's cost/profit loss::
 
         profit = fl.ElementwiseLoss(
             value=lambda t, p: np.where(p > t, 1.0 * (p - t), 99.0 * (t - p)),

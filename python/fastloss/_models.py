@@ -1,4 +1,4 @@
-"""The seeds' model losses: GAN discriminator / generator losses, and Gatys's
+"""The tutorials' model losses: GAN discriminator / generator losses, and Gatys's
 style-transfer losses (Gram matrix, content, style) with total variation.
 
 Their inputs are not a (y_true, y_pred) pair, so they share a small base,
