@@ -1,6 +1,7 @@
 // The declaration of a loss: everything about it that is not its math. Each
 // elementwise loss struct carries one `static constexpr LossInfo kInfo`, next
-// to its value_grad / grad_hess, and everything else is derived from it: the
+// to its value_grad / grad_hess (each class-axis struct too, next to its row(),
+// with its own parts in `rows`), and everything else is derived from it: the
 // Python class (name, constructor parameters with defaults and checks, Keras
 // names and aliases, docstring), `fl.get` / `fl.names()`, the type stubs, the
 // parameter checks of the C++ constructor, the inputs the Python and C++ test
