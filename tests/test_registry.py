@@ -270,6 +270,31 @@ def test_classaxis_names_aliases_and_functions(info):
         assert getattr(fl, info["logits_function"]).__name__ == info["logits_function"]
 
 
+ROW_BAD = [(info, p["name"], p["range"], bad) for info in ROWS for p in info["params"]
+           if p["type"] == "float" for bad in OUTSIDE[p["range"]]]
+
+
+@pytest.mark.parametrize("info,param,rule,bad", ROW_BAD,
+                         ids=[f"{i['cls']}-{n}={b}" for i, n, _, b in ROW_BAD])
+def test_classaxis_parameters_outside_the_declared_range_are_refused(info, param, rule, bad):
+    with pytest.raises(ValueError, match=re.escape(f"{info['cls']}: {param} must {rule}")):
+        getattr(fl, info["cls"])(**{param: bad})
+
+
+@pytest.mark.parametrize("info", ROWS, ids=ROW_IDS)
+def test_classaxis_example_parameters_are_accepted_and_change_the_loss(info):
+    examples = {p["name"]: (p["example"] if p["type"] != "per_class" else [p["example"]] * 3)
+                for p in info["params"] if p["type"] != "ignored_label"}
+    if not examples:
+        pytest.skip("no parameters of the loss's value")
+    cls = getattr(fl, info["cls"])
+    rng = np.random.default_rng(5)
+    p = rng.uniform(0.05, 1.0, size=(16, 3))
+    inputs = {"none": (p,), "labels": (rng.integers(0, 3, size=16), p),
+              "dense": (rng.dirichlet(np.ones(3), size=16), p)}[info["input"]]
+    assert cls(**examples).forward(*inputs) != cls().forward(*inputs)
+
+
 def _row_inputs(info, row, dtype):
     t, p, _ = row
     yp = np.array([p], dtype)

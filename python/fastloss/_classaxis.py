@@ -140,6 +140,9 @@ class ClassAxisLoss(Loss):
     #: The declared "per_class" parameter of a loss of labels (class_weight):
     #: each row weighs its label's value, in the loss and the mean.
     _label_weight_param: ClassVar[Optional[str]] = None
+    #: The declared "ignored_label" parameter (ignore_class): rows with that
+    #: label count for nothing.
+    _ignored_label_param: ClassVar[Optional[str]] = None
     #: The declared "float_or_per_class" parameters (focal alpha): one value per
     #: class must match the classes along axis.
     _per_class_params: ClassVar[tuple[str, ...]] = ()
@@ -184,7 +187,9 @@ class ClassAxisLoss(Loss):
 
     def _labels(self, y_true: Any, pred_shape: tuple[int, ...], ax: int, classes: int,
                 sample_shape: tuple[int, ...]) -> tuple[np.ndarray, Optional[np.ndarray]]:
-        ids, valid = class_labels(y_true, classes, getattr(self, "ignore_class", None))
+        ignored = None if self._ignored_label_param is None else getattr(
+            self, self._ignored_label_param)
+        ids, valid = class_labels(y_true, classes, ignored)
         # Keras: a label array of y_pred's rank keeps a size-1 class axis; one
         # more trailing 1 is squeezed as squeeze_or_expand_to_same_rank does.
         if ids.ndim == len(pred_shape) and ids.shape[ax] == 1:

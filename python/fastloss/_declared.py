@@ -268,9 +268,11 @@ def _make_row_class(kernel: str, info: dict[str, Any]) -> type[ClassAxisLoss]:
                                    if p["type"] == "float_or_per_class"),
         "__module__": __name__, "__qualname__": info["cls"],
     }
-    label_weights = [p["name"] for p in params if p["type"] == "per_class"]
-    if label_weights:
-        namespace["_label_weight_param"] = label_weights[0]
+    for kind, attribute in (("per_class", "_label_weight_param"),
+                            ("ignored_label", "_ignored_label_param")):
+        named = [p["name"] for p in params if p["type"] == kind]
+        if named:  # one of each at most: the rows have one label
+            namespace[attribute] = named[0]
     if info["no_hessian"]:
         namespace["_no_hessian_reason"] = info["no_hessian"]
     cls = type(info["cls"], (_row_base(info),), namespace)
