@@ -225,9 +225,7 @@ struct CategoricalCrossentropy {
   bool from_logits = false;
   double label_smoothing = 0.0;
   explicit CategoricalCrossentropy(bool from_logits_ = false, double ls = 0.0)
-      : from_logits(from_logits_), label_smoothing(ls) {
-    detail::require_label_smoothing(ls, "CategoricalCrossentropy");
-  }
+      : from_logits(from_logits_), label_smoothing(detail::checked_param(kInfo, 1, ls)) {}
   template <unsigned W, class T, bool U>
   FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     const detail::SmoothedTargets<T, U> a(r, label_smoothing);
@@ -284,8 +282,9 @@ struct SparseCategoricalCrossentropy {
   detail::PerClass class_weight;  // empty: all 1
   explicit SparseCategoricalCrossentropy(bool from_logits_ = false, double ls = 0.0,
                                          std::vector<double> class_weight_ = {})
-      : from_logits(from_logits_), label_smoothing(ls), class_weight(std::move(class_weight_)) {
-    detail::require_label_smoothing(ls, "SparseCategoricalCrossentropy");
+      : from_logits(from_logits_),
+        label_smoothing(detail::checked_param(kInfo, 3, ls)),
+        class_weight(std::move(class_weight_)) {
     for (double w : class_weight.values()) {
       detail::require(std::isfinite(w) && w >= 0,
                       "SparseCategoricalCrossentropy: class weights must be finite and >= 0, "
@@ -428,10 +427,8 @@ struct CategoricalFocalCrossentropy {
     for (double x : alpha.values()) {
       detail::require(std::isfinite(x), "CategoricalFocalCrossentropy: alpha must be finite");
     }
-    detail::require(gamma >= 0 && std::isfinite(gamma),
-                    "CategoricalFocalCrossentropy: gamma must be finite and >= 0, got " +
-                        std::to_string(gamma));
-    detail::require_label_smoothing(ls, "CategoricalFocalCrossentropy");
+    detail::checked_param(kInfo, 1, gamma);
+    detail::checked_param(kInfo, 3, ls);
   }
   void validate(index_t classes) const {
     detail::require(alpha.size() == 1 || alpha.size() == classes,
