@@ -151,6 +151,33 @@ CASES = [
     Case("sparse_zero_one", fl.SparseCategoricalZeroOneLoss, P(ignore_class=-1),
          ref.sparse_categorical_zero_one, _ignore_some, kind="labels", smooth=False),
 ]
+
+
+def declared_cases(skip_covered: bool = True) -> list[Case]:
+    """Cases made from the class-axis declarations (losses/info.hpp): the default
+    parameters, and from_logits=True where the class has it, on the declared domain,
+    for every registered loss without a case above (or for all of them)."""
+    from fastloss import _declared
+
+    covered = {c.cls for c in CASES}
+    made = []
+    for info in _declared.DECLARED_ROWS.values():
+        cls = getattr(fl, info["cls"])
+        if skip_covered and cls in covered:
+            continue
+        target = {"labels": "labels", "none": "none"}.get(
+            info["input"], "normal" if info["domain"] == "real" else "soft")
+        pred = "normal" if info["domain"] == "real" else "probs"
+        reference = getattr(ref, info["function"])
+        made.append(Case(f"{info['function']}-declared", cls, P(), reference,
+                         dom(target, pred), kind=info["input"]))
+        if any(p["name"] == "from_logits" for p in info["params"]):
+            made.append(Case(f"{info['function']}-logits-declared", cls, P(from_logits=True),
+                             reference, dom(target, "logits"), kind=info["input"]))
+    return made
+
+
+CASES += declared_cases()
 CASE_IDS = [c.id for c in CASES]
 SMOOTH = [c for c in CASES if c.smooth]
 HESSIAN = [c for c in CASES if c.make(3).has_hessian]

@@ -21,8 +21,8 @@ LAYERS = [
     "_passes",        # Keras's weighting and reduction rules; the one pass of the families
     "_base",          # Loss / Combinable, serialization
     "_elementwise",   # loss families
-    "_declared",      # the elementwise losses, declared in the C++ core
     "_classaxis",
+    "_declared",      # the losses of both families, declared in the C++ core
     "_models",        # model losses (built on the families)
     "_custom",        # composites and user-defined losses
     "_functions",     # Keras's per-sample functions

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -182,3 +183,165 @@ def test_the_stub_is_what_the_declarations_give():
     assert stub.read_text() == _declared.stub_text(), (
         "python/fastloss/_declared.pyi is out of date: regenerate it with "
         "_declared.write_stub('python/fastloss/_declared.pyi') (docs/adding-a-loss.md)")
+
+
+# -- the class-axis losses ------------------------------------------------------------
+
+ROWS = list(_declared.DECLARED_ROWS.values())
+ROW_IDS = [info["cls"] for info in ROWS]
+
+
+def test_every_classaxis_loss_is_declared_and_has_a_reference_and_a_case():
+    import reference_classaxis as ref_ca
+    import test_classaxis
+
+    assert list(_declared.DECLARED_ROWS) == list(fl._core.CLASSAXIS_KERNELS)
+    covered = {c.cls for c in test_classaxis.CASES}
+    for info in ROWS:
+        assert callable(getattr(ref_ca, info["function"], None)), (
+            f"{info['cls']} is registered but tests/reference_classaxis.py has no float64 "
+            f"reference named {info['function']}")
+        assert getattr(fl, info["cls"]) in covered, (
+            f"{info['cls']} is registered but tests/test_classaxis.py has no case for it")
+
+
+def _expected_signature(info):
+    """(name, kind) of the class's parameters as the declaration places them."""
+    own = [(p["name"], "KEYWORD_ONLY" if p["keyword_only"] else "POSITIONAL_OR_KEYWORD")
+           for p in info["params"]]
+    positional = [n for n, k in own if k != "KEYWORD_ONLY"]
+    keyword = [n for n, k in own if k == "KEYWORD_ONLY"]
+    rest = {"before_reduction": ["axis", "reduction", "name"],
+            "before_name": ["reduction", "axis", "name"],
+            "last": ["reduction", "name", "axis"]}[info["axis"]]
+    return ([(n, "POSITIONAL_OR_KEYWORD") for n in positional + rest]
+            + [(n, "KEYWORD_ONLY") for n in keyword])
+
+
+@pytest.mark.parametrize("info", ROWS, ids=ROW_IDS)
+def test_classaxis_class_follows_its_declaration(info):
+    cls = getattr(fl, info["cls"])
+    assert cls is _registry.CLASSES[info["cls"]] and issubclass(cls, fl.ClassAxisLoss)
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    assert [(p.name, p.kind.name) for p in params] == _expected_signature(info)
+    defaults = {p.name: p.default for p in params}
+    assert defaults["axis"] == -1 and defaults["reduction"] == "sum_over_batch_size"
+    loss = cls()
+    kept = {"bool": bool, "float": float, "float_or_per_class": float,
+            "per_class": type(None), "ignored_label": type(None)}
+    for p in info["params"]:
+        assert type(getattr(loss, p["name"])) is kept[p["type"]], p["name"]
+        if p["type"] in ("bool", "float", "float_or_per_class"):
+            assert defaults[p["name"]] == p["default"]
+        else:
+            assert defaults[p["name"]] is None
+        assert f"{p['name']} : " in cls.__doc__ and p["doc"] in cls.__doc__
+    assert loss.name == info["default_name"]
+    assert loss.has_hessian == info["has_hessian"]
+    assert loss._input == info["input"]
+    assert info["summary"] in cls.__doc__ and info["formula"] in cls.__doc__
+    assert info["notes"] in cls.__doc__
+    if not info["has_hessian"]:
+        assert info["no_hessian"], f"{info['cls']}: declare why there is no Hessian"
+        with pytest.raises(NotImplementedError, match=re.escape(info["no_hessian"])):
+            args = (np.ones((1, 2)),) if info["input"] == "none" else (np.eye(2), np.eye(2))
+            loss.gradient_hessian(*args)
+
+
+@pytest.mark.parametrize("info", ROWS, ids=ROW_IDS)
+def test_classaxis_names_aliases_and_functions(info):
+    cls = getattr(fl, info["cls"])
+    for name in [info["cls"], info["function"], *info["aliases"]]:
+        assert name in fl.names() and type(fl.get(name)) is cls
+    fn = getattr(fl, info["function"])
+    assert fn.__name__ == info["function"] and info["function"] in fl.__all__
+    assert info["cls"] in fl.__all__
+    for alias in info["function_aliases"]:
+        assert getattr(fl, alias) is fn and alias in fl.__all__
+    # the function takes the class's parameters but reduction and name, in its order
+    want = [(n, k) for n, k in _expected_signature(info) if n not in ("reduction", "name")]
+    params = list(inspect.signature(fn).parameters.values())
+    inputs = ["y_pred"] if info["input"] == "none" else ["y_true", "y_pred"]
+    assert [p.name for p in params[:len(inputs)]] == inputs
+    assert [(p.name, p.kind.name) for p in params[len(inputs):]] == want
+    if info["logits_function"]:
+        logits = fl.get(info["logits_function"])
+        assert type(logits) is cls and logits.from_logits is True
+        assert getattr(fl, info["logits_function"]).__name__ == info["logits_function"]
+
+
+ROW_BAD = [(info, p["name"], p["range"], bad) for info in ROWS for p in info["params"]
+           if p["type"] == "float" for bad in OUTSIDE[p["range"]]]
+
+
+@pytest.mark.parametrize("info,param,rule,bad", ROW_BAD,
+                         ids=[f"{i['cls']}-{n}={b}" for i, n, _, b in ROW_BAD])
+def test_classaxis_parameters_outside_the_declared_range_are_refused(info, param, rule, bad):
+    with pytest.raises(ValueError, match=re.escape(f"{info['cls']}: {param} must {rule}")):
+        getattr(fl, info["cls"])(**{param: bad})
+
+
+@pytest.mark.parametrize("info", ROWS, ids=ROW_IDS)
+def test_classaxis_example_parameters_are_accepted_and_change_the_loss(info):
+    examples = {p["name"]: (p["example"] if p["type"] != "per_class" else [p["example"]] * 3)
+                for p in info["params"] if p["type"] != "ignored_label"}
+    if not examples:
+        pytest.skip("no parameters of the loss's value")
+    cls = getattr(fl, info["cls"])
+    rng = np.random.default_rng(5)
+    p = rng.uniform(0.05, 1.0, size=(16, 3))
+    inputs = {"none": (p,), "labels": (rng.integers(0, 3, size=16), p),
+              "dense": (rng.dirichlet(np.ones(3), size=16), p)}[info["input"]]
+    assert cls(**examples).forward(*inputs) != cls().forward(*inputs)
+
+
+def _row_inputs(info, row, dtype):
+    t, p, _ = row
+    yp = np.array([p], dtype)
+    if info["input"] == "none":
+        return (yp,)
+    if info["input"] == "labels":
+        return np.array([int(t[0])]), yp
+    return np.array([t], dtype), yp
+
+
+@pytest.mark.parametrize("info", ROWS, ids=ROW_IDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_classaxis_hand_rows_of_the_declaration(info, dtype):
+    assert info["hand_rows"], f"{info['cls']}: declare rows worked out by hand (losses/info.hpp)"
+    loss = getattr(fl, info["cls"])(reduction="none")
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    for row in info["hand_rows"]:
+        got = loss(*_row_inputs(info, row, dtype))
+        np.testing.assert_allclose(got, [row[2]], rtol=rtol, atol=rtol, err_msg=str(row))
+
+
+@pytest.mark.parametrize("info", ROWS, ids=ROW_IDS)
+def test_classaxis_hand_rows_match_the_reference(info):
+    """The declared rows against the float64 reference too: the hand arithmetic,
+    the reference and the kernel agree."""
+    import reference_classaxis as ref_ca
+
+    ref = getattr(ref_ca, info["function"])
+    for row in info["hand_rows"]:
+        got = ref(*_row_inputs(info, row, np.float64))
+        np.testing.assert_allclose(got, [row[2]], rtol=1e-14, atol=1e-14, err_msg=str(row))
+
+
+def _row_generated():
+    from test_classaxis import declared_cases
+
+    return declared_cases(skip_covered=False)
+
+
+ROW_GENERATED = _row_generated()
+
+
+@pytest.mark.parametrize("case", ROW_GENERATED, ids=[c.id for c in ROW_GENERATED])
+def test_rows_generated_from_every_classaxis_declaration_match_the_reference(case):
+    """The cases tests/test_classaxis.py would make from each class-axis declaration
+    (every registered loss has cases of its own there today), against the reference."""
+    t, p = case.domain(np.random.default_rng(11), (16, 4), -1)
+    loss = case.make(4, reduction="none")
+    got = loss(p) if case.kind == "none" else loss(t, p)
+    np.testing.assert_allclose(got, case.ref(t, p), rtol=1e-12, atol=1e-12)

@@ -13,6 +13,7 @@
 #include <pybind11/stl.h>
 
 #include "arrays.hpp"
+#include "info_binding.hpp"
 
 namespace fastloss::bindings {
 
@@ -152,96 +153,6 @@ template <class Loss, class = void>
 struct declared : std::false_type {};
 template <class Loss>
 struct declared<Loss, std::void_t<decltype(Loss::kInfo)>> : std::true_type {};
-
-inline const char* domain_name(Domain d) {
-  switch (d) {
-    case Domain::Real: return "real";
-    case Domain::Positive: return "positive";
-    case Domain::Probability: return "probability";
-    case Domain::Logits: return "logits";
-    case Domain::Signed: return "signed";
-    case Domain::Binary: return "binary";
-  }
-  return "";
-}
-
-inline const char* axis_name(AxisArg a) {
-  switch (a) {
-    case AxisArg::None: return "none";
-    case AxisArg::Last: return "last";
-    case AxisArg::BeforeReduction: return "before_reduction";
-  }
-  return "";
-}
-
-inline const char* kink_name(Kink k) {
-  switch (k) {
-    case Kink::None: return "none";
-    case Kink::AtZero: return "at_zero";
-    case Kink::AtFirstParameter: return "at_first_parameter";
-    case Kink::Margin: return "margin";
-    case Kink::Threshold: return "threshold";
-  }
-  return "";
-}
-
-/// A loss's declaration (losses/info.hpp) as a dict, for the Python layer to
-/// build the class, its names, checks, docstring and test cases from.
-inline py::dict info_dict(const LossInfo& info, bool has_hessian) {
-  py::dict d;
-  d["cls"] = info.cls;
-  d["default_name"] = info.default_name;
-  d["function"] = info.function;
-  auto words = [](const std::string& all) {
-    py::list out;
-    for (std::size_t k = 0; k < all.size();) {
-      const std::size_t e = std::min(all.find(' ', k), all.size());
-      if (e > k) out.append(all.substr(k, e - k));
-      k = e + 1;
-    }
-    return out;
-  };
-  d["aliases"] = words(info.aliases);
-  d["function_aliases"] = words(info.function_aliases);
-  d["axis"] = axis_name(info.axis);  // where the class takes axis
-  d["has_axis"] = info.axis != AxisArg::None;
-  d["has_hessian"] = has_hessian;
-  d["summary"] = info.summary;
-  d["formula"] = info.formula;
-  d["gradient"] = info.gradient;
-  d["hessian"] = info.hessian;
-  d["notes"] = info.notes;
-  d["no_hessian"] = info.no_hessian;
-  d["domain"] = domain_name(info.domain);
-  d["kink"] = kink_name(info.kink);
-  py::list params;
-  for (int k = 0; k < info.n_params(); ++k) {
-    const ParamInfo& p = info.params[k];
-    py::dict pd;
-    pd["name"] = p.name;
-    pd["default"] = p.default_value;
-    pd["range"] = range_text(p.range);
-    pd["type"] = p.range == Range::Bool ? "bool" : "float";
-    pd["doc"] = p.doc;
-    pd["example"] = p.example;
-    params.append(pd);
-  }
-  d["params"] = params;
-  py::list hand;
-  for (int k = 0; k < info.n_hand(); ++k)
-    hand.append(py::make_tuple(info.hand[k].t, info.hand[k].p, info.hand[k].value));
-  d["hand"] = hand;
-  py::object from_logits = py::none();
-  if (info.from_logits.position >= 0) {
-    py::dict fd;
-    fd["position"] = info.from_logits.position;
-    fd["doc"] = info.from_logits.doc;
-    from_logits = fd;
-  }
-  d["from_logits"] = from_logits;  // None: the class has no from_logits
-  d["logits_of"] = info.logits_of != nullptr ? py::object(py::str(info.logits_of)) : py::none();
-  return d;
-}
 
 template <class Loss>
 void bind_one(py::module_& m, const char* struct_name) {

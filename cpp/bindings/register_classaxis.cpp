@@ -1,17 +1,23 @@
-// Binds the class-axis losses of losses/classaxis.hpp as kernel classes
-// `_core.<Struct>(...)` with one `run` method. Argument meaning and checking
+// Binds the class-axis losses of losses/classaxis.hpp (the registry's
+// FASTLOSS_CLASSAXIS_LOSSES) as kernel classes `_core.<Struct>(...)`, each with
+// its declaration (`info`), a constructor taking the declared parameters by
+// name, and one `run` method. Argument meaning and checking
 // of user input live in the Python layer (fastloss/_classaxis.py); this file
 // only converts arrays into views and releases the GIL around the kernel.
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <pybind11/stl.h>
 
-#include <fastloss/losses/classaxis.hpp>
+#include <fastloss/registry.hpp>
 
 #include "arrays.hpp"
+#include "info_binding.hpp"
 
 namespace fastloss::bindings {
 
@@ -54,11 +60,14 @@ double run(const Loss& loss, const py::object& y_true, const py::object& labels,
   });
 }
 
-/// The parts every class-axis kernel shares: name, has_hessian, input kind, run.
+/// The parts every class-axis kernel shares: its declaration (info), name,
+/// has_hessian, input kind, run.
 template <class Loss>
 py::class_<Loss> bind_rows(py::module_& m, const char* struct_name) {
   py::class_<Loss> cls(m, struct_name);
-  cls.def_property_readonly_static("name", [](py::object) { return std::string(Loss::kName); })
+  cls.def_property_readonly_static(
+         "info", [](py::object) { return info_dict(Loss::kInfo, Loss::kHasHessian); })
+      .def_property_readonly_static("name", [](py::object) { return std::string(Loss::kName); })
       .def_property_readonly_static("has_hessian", [](py::object) { return Loss::kHasHessian; })
       .def_property_readonly_static("input", [](py::object) {
         switch (Loss::kInput) {
@@ -75,23 +84,58 @@ py::class_<Loss> bind_rows(py::module_& m, const char* struct_name) {
   return cls;
 }
 
+/// The struct's parameters: the declared ones but IgnoredLabel (the Python
+/// layer's), in the declared order.
+template <class Loss>
+constexpr int n_struct_params() {
+  int n = 0;
+  for (int k = 0; k < Loss::kInfo.n_params(); ++k)
+    n += Loss::kInfo.params[k].kind != ParamKind::IgnoredLabel;
+  return n;
+}
+
+/// The declared index of the struct's parameter j.
+template <class Loss>
+constexpr int struct_param(int j) {
+  for (int k = 0; k < Loss::kInfo.n_params(); ++k) {
+    if (Loss::kInfo.params[k].kind == ParamKind::IgnoredLabel) continue;
+    if (j-- == 0) return k;
+  }
+  return -1;
+}
+
+/// The C++ type of declared parameter k: a flag, a list of per-class values, or
+/// a double.
+template <class Loss, int K>
+using param_t = std::conditional_t<
+    Loss::kInfo.params[K].kind == ParamKind::PerClass ||
+        Loss::kInfo.params[K].kind == ParamKind::NumberOrPerClass,
+    std::vector<double>,
+    std::conditional_t<Loss::kInfo.params[K].range == Range::Bool, bool, double>>;
+
+/// The kernel's constructor `_core.<Struct>(name=value, ...)`: its keyword
+/// arguments are the declared parameters of the struct, in the declared order,
+/// which is the order of one of the struct's constructors.
+template <class Loss, std::size_t... J>
+void bind_init(py::class_<Loss>& cls, std::index_sequence<J...>) {
+  static_assert(std::is_constructible_v<Loss, param_t<Loss, struct_param<Loss>(J)>...>,
+                "the struct needs a constructor taking its declared parameters in order");
+  cls.def(py::init<param_t<Loss, struct_param<Loss>(J)>...>(),
+          py::arg(Loss::kInfo.params[struct_param<Loss>(J)].name)...);
+}
+
+template <class Loss>
+void bind_declared(py::module_& m, const char* struct_name) {
+  auto cls = bind_rows<Loss>(m, struct_name);
+  bind_init(cls, std::make_index_sequence<static_cast<std::size_t>(n_struct_params<Loss>())>{});
+}
+
 }  // namespace
 
 void register_classaxis(py::module_& m) {
-  bind_rows<CategoricalCrossentropy>(m, "CategoricalCrossentropy")
-      .def(py::init<bool, double>(), py::arg("from_logits"), py::arg("label_smoothing"));
-  bind_rows<SparseCategoricalCrossentropy>(m, "SparseCategoricalCrossentropy")
-      .def(py::init<bool, double, std::vector<double>>(), py::arg("from_logits"),
-           py::arg("label_smoothing"), py::arg("class_weight"));
-  bind_rows<CategoricalFocalCrossentropy>(m, "CategoricalFocalCrossentropy")
-      .def(py::init<std::vector<double>, double, bool, double>(), py::arg("alpha"),
-           py::arg("gamma"), py::arg("from_logits"), py::arg("label_smoothing"));
-  bind_rows<KLDivergence>(m, "KLDivergence").def(py::init<>());
-  bind_rows<CategoricalHinge>(m, "CategoricalHinge").def(py::init<>());
-  bind_rows<CosineSimilarity>(m, "CosineSimilarity").def(py::init<>());
-  bind_rows<Entropy>(m, "Entropy").def(py::init<bool>(), py::arg("from_logits"));
-  bind_rows<CategoricalZeroOne>(m, "CategoricalZeroOne").def(py::init<>());
-  bind_rows<SparseCategoricalZeroOne>(m, "SparseCategoricalZeroOne").def(py::init<>());
+#define FASTLOSS_BIND_ROWS(S) bind_declared<S>(m, #S);
+  FASTLOSS_CLASSAXIS_LOSSES(FASTLOSS_BIND_ROWS)
+#undef FASTLOSS_BIND_ROWS
   py::list names;  // the registry's list, which the kernel tables are built from too
 #define FASTLOSS_NAME(S) names.append(py::str(#S));
   FASTLOSS_CLASSAXIS_LOSSES(FASTLOSS_NAME)

@@ -630,6 +630,36 @@ void bad_arguments(Harness& h) {
   }
 }
 
+/// The rows each class-axis declaration (kInfo.rows) worked out by hand, through
+/// the API with the default parameters: every loss of the registry.
+template <class Loss>
+void declared_rows_of(Harness& h, const char* name) {
+  const RowsInfo& info = Loss::kInfo.rows;
+  h.check(info.n_rows() > 0, std::string(name) + ": the declaration has hand rows");
+  for (int k = 0; k < info.n_rows(); ++k) {
+    const HandRow& r = info.rows[k];
+    const index_t C = r.classes;
+    double got = 0.0;
+    if constexpr (Loss::kInput == RowInput::Labels) {
+      const std::int64_t y = static_cast<std::int64_t>(r.t[0]);
+      got = forward(Loss{}, &y, r.p, 1, C);
+    } else if constexpr (Loss::kInput == RowInput::None) {
+      got = forward(Loss{}, r.p, 1, C);
+    } else {
+      got = forward(Loss{}, r.t, r.p, 1, C);
+    }
+    h.check(close(got, r.value, 1e-14, 1e-14),
+            std::string(name) + " hand row " + std::to_string(k) + ": got " +
+                std::to_string(got) + ", declared " + std::to_string(r.value));
+  }
+}
+
+void declared_rows(Harness& h) {
+#define FASTLOSS_ROWS_OF(S) declared_rows_of<S>(h, #S);
+  FASTLOSS_CLASSAXIS_LOSSES(FASTLOSS_ROWS_OF)
+#undef FASTLOSS_ROWS_OF
+}
+
 }  // namespace
 }  // namespace fastloss_test
 
@@ -639,5 +669,6 @@ int main(int argc, char** argv) {
                     {{"losses", losses},
                      {"labels_vs_dense", labels_vs_dense},
                      {"layouts", layouts},
-                     {"bad_arguments", bad_arguments}});
+                     {"bad_arguments", bad_arguments},
+                     {"declared_rows", declared_rows}});
 }

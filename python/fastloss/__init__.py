@@ -12,34 +12,9 @@ from typing import Any
 
 from . import _core, _declared
 from ._base import Loss, deserialize, serialize
-from ._classaxis import (
-    CategoricalCrossentropy,
-    CategoricalFocalCrossentropy,
-    CategoricalHinge,
-    CategoricalZeroOneLoss,
-    ClassAxisLoss,
-    CosineSimilarity,
-    Entropy,
-    KLDivergence,
-    SparseCategoricalCrossentropy,
-    SparseCategoricalZeroOneLoss,
-)
+from ._classaxis import ClassAxisLoss
 from ._custom import CompositeLoss, ElementwiseLoss
 from ._declared import *  # noqa: F403 - the declared losses and their functions (_declared.pyi)
-from ._functions import (
-    categorical_crossentropy,
-    categorical_focal_crossentropy,
-    categorical_hinge,
-    categorical_zero_one,
-    cosine_similarity,
-    entropy,
-    kl_divergence,
-    kld,
-    kullback_leibler_divergence,
-    softmax_cross_entropy_with_logits,
-    sparse_categorical_crossentropy,
-    sparse_categorical_zero_one,
-)
 from ._models import (
     ContentLoss,
     GANDiscriminatorLoss,
@@ -77,19 +52,12 @@ def build_info() -> dict[str, Any]:
 #: every per-sample function and alias).
 __all__ = [
     # losses
-    "CategoricalCrossentropy", "CategoricalFocalCrossentropy", "CategoricalHinge",
-    "CategoricalZeroOneLoss", "ClassAxisLoss", "CompositeLoss", "ContentLoss",
-    "CosineSimilarity", "ElementwiseLoss", "Entropy", "GANDiscriminatorLoss",
-    "GANGeneratorLoss", "KLDivergence", "Loss", "MultiInputLoss",
-    "SparseCategoricalCrossentropy", "SparseCategoricalZeroOneLoss", "StyleLoss",
-    "TotalVariation",
-    # Keras's per-sample functions and their short names
-    "categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge",
-    "categorical_zero_one", "cosine_similarity", "entropy", "kl_divergence", "kld",
-    "kullback_leibler_divergence", "softmax_cross_entropy_with_logits",
-    "sparse_categorical_crossentropy", "sparse_categorical_zero_one",
+    "ClassAxisLoss", "CompositeLoss", "ContentLoss", "ElementwiseLoss", "GANDiscriminatorLoss",
+    "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
     # functions
     "build_info", "deserialize", "get", "get_num_threads", "gram_matrix",
     "gram_matrix_backward", "names", "serialize", "set_num_threads",
-    *_declared.__all__,  # the elementwise losses and their functions (losses/info.hpp)
+    # the declared losses (elementwise and class-axis), their per-sample functions and
+    # their short names (losses/info.hpp)
+    *_declared.__all__,
 ]

@@ -28,9 +28,13 @@ class _ElementwiseKernel:
 CLASSAXIS_KERNELS: tuple[str, ...]
 
 class _ClassAxisKernel:
+    """``_core.<Struct>(**params)``: the struct's declared parameters by name
+    (register_classaxis.cpp); ``info`` is its declaration."""
+    info: dict[str, Any]
     name: str
     has_hessian: bool
     input: str
+    def __init__(self, **params: Any) -> None: ...
     def run(self, y_true: Optional[np.ndarray], labels: Optional[np.ndarray],
             y_pred: np.ndarray, sample_weight: Optional[np.ndarray],
             grad_output: Optional[np.ndarray], grad_output_scalar: float, reduction: int,
@@ -38,25 +42,6 @@ class _ClassAxisKernel:
             grad: Optional[np.ndarray], hess: Optional[np.ndarray],
             per_element: bool) -> float: ...
 
-class CategoricalCrossentropy(_ClassAxisKernel):
-    def __init__(self, from_logits: bool, label_smoothing: float) -> None: ...
-
-class SparseCategoricalCrossentropy(_ClassAxisKernel):
-    def __init__(self, from_logits: bool, label_smoothing: float,
-                 class_weight: list[float]) -> None: ...
-
-class CategoricalFocalCrossentropy(_ClassAxisKernel):
-    def __init__(self, alpha: list[float], gamma: float, from_logits: bool,
-                 label_smoothing: float) -> None: ...
-
-class KLDivergence(_ClassAxisKernel): ...
-class CategoricalHinge(_ClassAxisKernel): ...
-class CosineSimilarity(_ClassAxisKernel): ...
-
-class Entropy(_ClassAxisKernel):
-    def __init__(self, from_logits: bool) -> None: ...
-
-class CategoricalZeroOne(_ClassAxisKernel): ...
-class SparseCategoricalZeroOne(_ClassAxisKernel): ...
-
+# Every struct of the registry is a kernel class: _core.<Struct>, an
+# _ElementwiseKernel or, for the names in CLASSAXIS_KERNELS, a _ClassAxisKernel.
 def __getattr__(name: str) -> type[_ElementwiseKernel]: ...

@@ -17,19 +17,29 @@ cpp/include/fastloss/losses/info.hpp) becomes, here and nowhere else:
 * the entries of ``_declared.pyi``, the type stub, which ``write_stub()``
   regenerates and a test holds equal to what it would write.
 
+Every class-axis loss struct (``FASTLOSS_CLASSAXIS_LOSSES``) carries one too, and
+becomes likewise a class, subclass of :class:`ClassAxisLoss` (of
+:class:`OneInputLoss` for a loss of y_pred alone), whose constructor takes the
+declared parameters by their kinds (flags, floats, per-class sequences, an
+ignored label; keyword-only ones after ``name``) with ``axis`` where declared;
+its per-sample function, that function with ``from_logits=True`` where declared
+(``softmax_cross_entropy_with_logits``), names, aliases and stub entries.
+
 The Python and C++ test suites draw their cases from the same declarations.
 docs/adding-a-loss.md is the recipe.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 from numpy.typing import ArrayLike
 
-from . import _arrays, _core
-from ._base import per_sample, run_per_sample
+from . import _arrays, _classaxis, _core
+from ._base import Loss, per_sample, run_per_sample
+from ._classaxis import ClassAxisLoss, OneInputLoss
 from ._elementwise import CompiledElementwiseLoss, _document
 
 _DECLARATIONS: dict[str, dict[str, Any]] = {
@@ -47,6 +57,11 @@ DECLARED: dict[str, dict[str, Any]] = {
 LOGITS: dict[str, dict[str, Any]] = {
     info["logits_of"]: {**info, "kernel": kernel}
     for kernel, info in _DECLARATIONS.items() if info["logits_of"] is not None}
+
+#: Kernel (struct) name -> the declaration of a class-axis loss, in registry order.
+DECLARED_ROWS: dict[str, dict[str, Any]] = {
+    kernel: {**getattr(_core, kernel).info, "input": getattr(_core, kernel).input}
+    for kernel in _core.CLASSAXIS_KERNELS}
 
 _REDUCTION = '"sum_over_batch_size"'
 
@@ -141,6 +156,159 @@ def _make_function(cls: type, info: dict[str, Any]) -> Callable[..., Any]:
     fn.__module__ = __name__
     return fn
 
+# -- the class-axis losses ------------------------------------------------------------
+
+#: Annotations of the class-axis parameters by declared type: in the class's
+#: constructor, in the per-sample function, and of the attribute it keeps.
+_ROW_TYPES = {
+    "bool": ("bool", "bool", "bool"),
+    "float": ("float", "float", "float"),
+    "per_class": ("Any", "Optional[Sequence[float]]", "Optional[tuple[float, ...]]"),
+    "float_or_per_class": ("Any", "Union[float, Sequence[float]]",
+                           "Union[float, tuple[float, ...]]"),
+    "ignored_label": ("Optional[int]", "Optional[int]", "Optional[int]"),
+}
+#: How the constructor keeps a parameter of each type (the checks of _classaxis).
+_ROW_KEEP = {
+    "bool": "bool({n})", "float": "_arrays.real_param({n}, {n!r})",
+    "per_class": "_classaxis.per_class_param({n}, {n!r})",
+    "float_or_per_class": "_classaxis.float_or_per_class_param({n}, {n!r})",
+    "ignored_label": "_classaxis.ignored_label_param({n}, {n!r})",
+}
+#: The docstring's type and default words.
+_ROW_DOC_TYPES = {"bool": "bool", "float": "float", "per_class": "sequence of float",
+                  "float_or_per_class": "float or sequence of float", "ignored_label": "int"}
+
+
+def row_parameters(info: dict[str, Any]) -> list[dict[str, Any]]:
+    """A class-axis class's own parameters in its constructor's order, each with
+    its Python default (None for per_class and ignored_label)."""
+    params = [dict(p) for p in info["params"]]
+    for p in params:
+        p["default"] = (bool(p["default"]) if p["type"] == "bool"
+                        else None if p["type"] in ("per_class", "ignored_label")
+                        else float(p["default"]))
+    return params
+
+
+def _row_arguments(info: dict[str, Any], where: int, with_options: bool,
+                   defaults: Optional[dict[str, Any]] = None) -> list[str]:
+    """The class's (where 0) or function's (where 1) parameters as source text,
+    in the declared order: the positional ones, axis, reduction and name as the
+    declaration places them, then the keyword-only ones after ``*``."""
+    defaults = defaults or {}
+
+    def arg(name: str, annotation: str, default: Any) -> str:
+        return f"{name}: {annotation} = {default!r}"
+    own = [arg(p["name"], _ROW_TYPES[p["type"]][where], defaults.get(p["name"], p["default"]))
+           for p in row_parameters(info) if not p["keyword_only"]]
+    keyword = [arg(p["name"], _ROW_TYPES[p["type"]][where], p["default"])
+               for p in row_parameters(info) if p["keyword_only"]]
+    axis, options = arg("axis", "int", -1), []
+    if with_options:
+        options = [f"reduction: Optional[str] = {_REDUCTION}", "name: Optional[str] = None"]
+    place = info["axis"]
+    if place == "before_reduction":
+        args = own + [axis] + options
+    elif place == "before_name":
+        args = own + options[:1] + [axis] + options[1:]
+    else:
+        args = own + options + [axis]
+    return args + (["*", *keyword] if keyword else [])
+
+
+def _row_params_doc(info: dict[str, Any]) -> str:
+    lines = []
+    names = [a.split(":")[0] for a in _row_arguments(info, 0, False) if a != "*"]
+    by_name = {p["name"]: p for p in row_parameters(info)}
+    for n in names:
+        if n == "axis":
+            lines.append(_classaxis.AXIS_DOC)
+            continue
+        p = by_name[n]
+        default = "optional" if p["default"] is None else f"default {p['default']!r}"
+        lines += [f"{n} : {_ROW_DOC_TYPES[p['type']]}, {default}", f"    {p['doc']}"]
+    return "\n".join(lines)
+
+
+def _row_base(info: dict[str, Any]) -> type[ClassAxisLoss]:
+    return OneInputLoss if info["input"] == "none" else ClassAxisLoss
+
+
+def _make_row_class(kernel: str, info: dict[str, Any]) -> type[ClassAxisLoss]:
+    params = row_parameters(info)
+    kernel_params = [p["name"] for p in params if p["type"] != "ignored_label"]
+    body = [f"    self.{p['name']} = " + _ROW_KEEP[p["type"]].format(n=p["name"]) for p in params]
+    source = "\n".join(
+        ["from __future__ import annotations",
+         f"def __init__(self, {', '.join(_row_arguments(info, 0, True))}) -> None:"] + body
+        + ["    ClassAxisLoss.__init__(self, reduction=reduction, name=name, axis=axis)"])
+    scope: dict[str, Any] = {"_arrays": _arrays, "_classaxis": _classaxis,
+                             "ClassAxisLoss": ClassAxisLoss}
+    exec(source, scope)  # a real signature: introspection, get_config and stubs read it
+    init = scope["__init__"]
+    init.__qualname__ = f"{info['cls']}.__init__"
+
+    def _make_kernel(self: ClassAxisLoss) -> Any:
+        def kernel_arg(value: Any) -> Any:  # a per-class value goes as a list
+            if isinstance(value, tuple):
+                return list(value)
+            return [] if value is None else value
+        args = {n: getattr(self, n) for n in kernel_params}
+        for p in params:
+            if p["type"] == "float_or_per_class" and isinstance(args[p["name"]], float):
+                args[p["name"]] = [args[p["name"]]]
+        return getattr(_core, kernel)(**{n: kernel_arg(v) for n, v in args.items()})
+
+    namespace: dict[str, Any] = {
+        "__init__": init, "_make_kernel": _make_kernel, "_kernel_name": kernel,
+        "_default_name": info["default_name"], "_input": info["input"],
+        "_warn_single_class": info["warn_single_class"],
+        "_per_class_params": tuple(p["name"] for p in params
+                                   if p["type"] == "float_or_per_class"),
+        "__module__": __name__, "__qualname__": info["cls"],
+    }
+    for kind, attribute in (("per_class", "_label_weight_param"),
+                            ("ignored_label", "_ignored_label_param")):
+        named = [p["name"] for p in params if p["type"] == kind]
+        if named:  # one of each at most: the rows have one label
+            namespace[attribute] = named[0]
+    if info["no_hessian"]:
+        namespace["_no_hessian_reason"] = info["no_hessian"]
+    cls = type(info["cls"], (_row_base(info),), namespace)
+    _classaxis.document_rows(cls, info["summary"], info["formula"], info["gradient"],
+                             info["hessian"], _row_params_doc(info), info["notes"],
+                             info["input"])
+    return cls
+
+
+def _row_function_arguments(info: dict[str, Any],
+                            preset: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The per-sample function's inputs and parameters as source text."""
+    inputs = ["y_pred: ArrayLike"] if info["input"] == "none" else [
+        "y_true: ArrayLike", "y_pred: ArrayLike"]
+    return inputs, _row_arguments(info, 1, False, preset)
+
+
+def _row_function_source(info: dict[str, Any], name: str, preset: dict[str, Any]) -> str:
+    inputs, args = _row_function_arguments(info, preset)
+    keys = [a.split(":")[0] for a in args if a != "*"]
+    return (f"def {name}({', '.join([*inputs, *args])}) -> Any:\n"
+            f"    return run_per_sample(cls, {', '.join(i.split(':')[0] for i in inputs)}, "
+            f"{', '.join(f'{k}={k}' for k in keys)})\n")
+
+
+def _make_row_function(cls: type[Loss], info: dict[str, Any], name: str,
+                       preset: dict[str, Any]) -> Callable[..., Any]:
+    scope: dict[str, Any] = {"run_per_sample": run_per_sample, "cls": cls, "Any": Any,
+                             "ArrayLike": ArrayLike, "Optional": Optional, "Union": Union,
+                             "Sequence": Sequence}
+    exec("from __future__ import annotations\n" + _row_function_source(info, name, preset),
+         scope)
+    fn: Callable[..., Any] = per_sample(cls, **preset)(scope[name])
+    fn.__module__ = __name__
+    return fn
+
 
 CLASSES: dict[str, type[CompiledElementwiseLoss]] = {}
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
@@ -158,9 +326,28 @@ for _kernel, _info in DECLARED.items():
     for _alias in _info["function_aliases"]:
         FUNCTIONS[_alias] = FUNCTION_ALIASES[_alias] = FUNCTIONS[_info["function"]]
 
+#: The class-axis classes by name.
+ROW_CLASSES: dict[str, type[ClassAxisLoss]] = {}
+#: Other names fl.get takes for each class-axis class.
+ROW_ALIASES: dict[str, type[ClassAxisLoss]] = {}
+
+for _kernel, _info in DECLARED_ROWS.items():
+    _row_cls = _make_row_class(_kernel, _info)
+    ROW_CLASSES[_info["cls"]] = _row_cls
+    FUNCTIONS[_info["function"]] = _make_row_function(_row_cls, _info, _info["function"], {})
+    if _info["logits_function"]:
+        # the function with from_logits=True (fl.get reads its preset from per_sample)
+        FUNCTIONS[_info["logits_function"]] = _make_row_function(
+            _row_cls, _info, _info["logits_function"], {"from_logits": True})
+    for _alias in _info["aliases"]:
+        ROW_ALIASES[_alias] = _row_cls
+    for _alias in _info["function_aliases"]:
+        FUNCTIONS[_alias] = FUNCTION_ALIASES[_alias] = FUNCTIONS[_info["function"]]
+
 globals().update(CLASSES)
+globals().update(ROW_CLASSES)
 globals().update(FUNCTIONS)
-__all__ = sorted([*CLASSES, *FUNCTIONS])
+__all__ = sorted([*CLASSES, *ROW_CLASSES, *FUNCTIONS])
 
 
 def _signature(head: str, args: list[str], tail: str, indent: str = "") -> list[str]:
@@ -175,16 +362,22 @@ def stub_text() -> str:
     """The type stub of this module, from the declarations."""
     lines = ["# Generated from the loss declarations of the C++ core by",
              "# fastloss._declared.write_stub(): do not edit (docs/adding-a-loss.md).",
-             "from typing import Any, Callable, Optional", "",
+             "from collections.abc import Sequence",
+             "from typing import Any, Callable, Optional, Union", "",
              "from numpy.typing import ArrayLike", "",
+             "from ._classaxis import ClassAxisLoss, OneInputLoss",
              "from ._elementwise import CompiledElementwiseLoss", "",
              "DECLARED: dict[str, dict[str, Any]]",
+             "DECLARED_ROWS: dict[str, dict[str, Any]]",
              "LOGITS: dict[str, dict[str, Any]]",
              "CLASSES: dict[str, type[CompiledElementwiseLoss]]",
+             "ROW_CLASSES: dict[str, type[ClassAxisLoss]]",
              "FUNCTIONS: dict[str, Callable[..., Any]]",
              "FUNCTION_ALIASES: dict[str, Callable[..., Any]]",
-             "ALIASES: dict[str, type[CompiledElementwiseLoss]]", "",
+             "ALIASES: dict[str, type[CompiledElementwiseLoss]]",
+             "ROW_ALIASES: dict[str, type[ClassAxisLoss]]", "",
              "def parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...",
+             "def row_parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...",
              "def stub_text() -> str: ...",
              "def write_stub(path: Optional[str] = None) -> None: ...", ""]
     for info in DECLARED.values():
@@ -193,11 +386,24 @@ def stub_text() -> str:
         lines += _signature("def __init__", ["self", *_arguments(info, True, True)],
                             " -> None: ...", "    ")
         lines.append("")
+    for info in DECLARED_ROWS.values():
+        lines.append(f"class {info['cls']}({_row_base(info).__name__}):")
+        lines += [f"    {p['name']}: {_ROW_TYPES[p['type']][2]}" for p in row_parameters(info)]
+        lines += _signature("def __init__", ["self", *_row_arguments(info, 0, True)],
+                            " -> None: ...", "    ")
+        lines.append("")
     for info in DECLARED.values():
         args = ["y_true: ArrayLike", "y_pred: ArrayLike", *_arguments(info, True, False)]
         lines += _signature(f"def {info['function']}", args, " -> Any: ...")
         lines += [f"{alias} = {info['function']}" for alias in info["function_aliases"]]
-    lines += ["", "__all__ = ["] + [f"    {n!r}," for n in sorted([*CLASSES, *FUNCTIONS])]
+    for info in DECLARED_ROWS.values():
+        presets = [(info["function"], {})] + (
+            [(info["logits_function"], {"from_logits": True})] if info["logits_function"] else [])
+        for name, preset in presets:
+            inputs, args = _row_function_arguments(info, preset)
+            lines += _signature(f"def {name}", [*inputs, *args], " -> Any: ...")
+        lines += [f"{alias} = {info['function']}" for alias in info["function_aliases"]]
+    lines += ["", "__all__ = ["] + [f"    {n!r}," for n in __all__]
     lines += ["]", ""]
     return "\n".join(lines)
 

@@ -1,19 +1,25 @@
 # Generated from the loss declarations of the C++ core by
 # fastloss._declared.write_stub(): do not edit (docs/adding-a-loss.md).
-from typing import Any, Callable, Optional
+from collections.abc import Sequence
+from typing import Any, Callable, Optional, Union
 
 from numpy.typing import ArrayLike
 
+from ._classaxis import ClassAxisLoss, OneInputLoss
 from ._elementwise import CompiledElementwiseLoss
 
 DECLARED: dict[str, dict[str, Any]]
+DECLARED_ROWS: dict[str, dict[str, Any]]
 LOGITS: dict[str, dict[str, Any]]
 CLASSES: dict[str, type[CompiledElementwiseLoss]]
+ROW_CLASSES: dict[str, type[ClassAxisLoss]]
 FUNCTIONS: dict[str, Callable[..., Any]]
 FUNCTION_ALIASES: dict[str, Callable[..., Any]]
 ALIASES: dict[str, type[CompiledElementwiseLoss]]
+ROW_ALIASES: dict[str, type[ClassAxisLoss]]
 
 def parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...
+def row_parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...
 def stub_text() -> str: ...
 def write_stub(path: Optional[str] = None) -> None: ...
 
@@ -184,6 +190,103 @@ class ZeroOneLoss(CompiledElementwiseLoss):
         name: Optional[str] = None,
     ) -> None: ...
 
+class CategoricalCrossentropy(ClassAxisLoss):
+    from_logits: bool
+    label_smoothing: float
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+    ) -> None: ...
+
+class SparseCategoricalCrossentropy(ClassAxisLoss):
+    from_logits: bool
+    ignore_class: Optional[int]
+    class_weight: Optional[tuple[float, ...]]
+    label_smoothing: float
+    def __init__(
+        self,
+        from_logits: bool = False,
+        ignore_class: Optional[int] = None,
+        reduction: Optional[str] = "sum_over_batch_size",
+        axis: int = -1,
+        name: Optional[str] = None,
+        *,
+        class_weight: Any = None,
+        label_smoothing: float = 0.0,
+    ) -> None: ...
+
+class CategoricalFocalCrossentropy(ClassAxisLoss):
+    alpha: Union[float, tuple[float, ...]]
+    gamma: float
+    from_logits: bool
+    label_smoothing: float
+    def __init__(
+        self,
+        alpha: Any = 0.25,
+        gamma: float = 2.0,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        axis: int = -1,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+    ) -> None: ...
+
+class KLDivergence(ClassAxisLoss):
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class CategoricalHinge(ClassAxisLoss):
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class CosineSimilarity(ClassAxisLoss):
+    def __init__(
+        self,
+        axis: int = -1,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+    ) -> None: ...
+
+class Entropy(OneInputLoss):
+    from_logits: bool
+    def __init__(
+        self,
+        from_logits: bool = False,
+        axis: int = -1,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+    ) -> None: ...
+
+class CategoricalZeroOneLoss(ClassAxisLoss):
+    def __init__(
+        self,
+        axis: int = -1,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+    ) -> None: ...
+
+class SparseCategoricalZeroOneLoss(ClassAxisLoss):
+    ignore_class: Optional[int]
+    def __init__(
+        self,
+        ignore_class: Optional[int] = None,
+        axis: int = -1,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+    ) -> None: ...
+
 def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 mse = mean_squared_error
 def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
@@ -232,15 +335,68 @@ def hinge(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 def squared_hinge(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 def exponential(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 def zero_one(y_true: ArrayLike, y_pred: ArrayLike, threshold: float = 0.5) -> Any: ...
+def categorical_crossentropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> Any: ...
+def softmax_cross_entropy_with_logits(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    from_logits: bool = True,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> Any: ...
+def sparse_categorical_crossentropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    from_logits: bool = False,
+    ignore_class: Optional[int] = None,
+    axis: int = -1,
+    *,
+    class_weight: Optional[Sequence[float]] = None,
+    label_smoothing: float = 0.0,
+) -> Any: ...
+def categorical_focal_crossentropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    alpha: Union[float, Sequence[float]] = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> Any: ...
+def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
+kld = kl_divergence
+kullback_leibler_divergence = kl_divergence
+def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
+def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
+def entropy(y_pred: ArrayLike, from_logits: bool = False, axis: int = -1) -> Any: ...
+def categorical_zero_one(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
+def sparse_categorical_zero_one(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    ignore_class: Optional[int] = None,
+    axis: int = -1,
+) -> Any: ...
 
 __all__ = [
     'AsymmetricLinear',
     'BinaryCrossentropy',
     'BinaryFocalCrossentropy',
+    'CategoricalCrossentropy',
+    'CategoricalFocalCrossentropy',
+    'CategoricalHinge',
+    'CategoricalZeroOneLoss',
+    'CosineSimilarity',
+    'Entropy',
     'ExponentialLoss',
     'HalfSquaredError',
     'Hinge',
     'Huber',
+    'KLDivergence',
     'LogCosh',
     'MeanAbsoluteError',
     'MeanAbsolutePercentageError',
@@ -250,15 +406,26 @@ __all__ = [
     'Poisson',
     'PseudoHuber',
     'SmoothL1',
+    'SparseCategoricalCrossentropy',
+    'SparseCategoricalZeroOneLoss',
     'SquaredHinge',
     'ZeroOneLoss',
     'asymmetric_linear',
     'binary_crossentropy',
     'binary_focal_crossentropy',
+    'categorical_crossentropy',
+    'categorical_focal_crossentropy',
+    'categorical_hinge',
+    'categorical_zero_one',
+    'cosine_similarity',
+    'entropy',
     'exponential',
     'half_squared_error',
     'hinge',
     'huber',
+    'kl_divergence',
+    'kld',
+    'kullback_leibler_divergence',
     'log_cosh',
     'logcosh',
     'mae',
@@ -273,6 +440,9 @@ __all__ = [
     'poisson',
     'pseudo_huber',
     'smooth_l1',
+    'softmax_cross_entropy_with_logits',
+    'sparse_categorical_crossentropy',
+    'sparse_categorical_zero_one',
     'squared_hinge',
     'zero_one',
 ]

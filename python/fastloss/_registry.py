@@ -11,10 +11,6 @@ from typing import Any, Callable
 
 from . import _declared
 from ._base import Combinable, Loss, deserialize
-from ._classaxis import (
-    CLASSAXIS_LOSSES,
-    KLDivergence,
-)
 from ._functions import PER_SAMPLE
 from ._models import MODEL_LOSSES, MultiInputLoss
 
@@ -25,9 +21,8 @@ FUNCTION_NAMES: dict[str, type[Loss]] = {
 
 #: Short names users type (Keras's legacy aliases and common names).
 ALIASES: dict[str, type[Loss]] = {
-    "kld": KLDivergence, "KLD": KLDivergence,
-    "kullback_leibler_divergence": KLDivergence,
     **_declared.ALIASES,  # the declared losses' aliases (losses/info.hpp)
+    **_declared.ROW_ALIASES,
 }
 
 #: Names that mean a class with non-default parameters: name -> (class, parameters).
@@ -36,7 +31,7 @@ PRESETS: dict[str, tuple[type[Loss], dict[str, Any]]] = {
 
 CLASSES: dict[str, type[Loss]] = {
     cls.__name__: cls
-    for cls in (*_declared.CLASSES.values(), *CLASSAXIS_LOSSES)
+    for cls in (*_declared.CLASSES.values(), *_declared.ROW_CLASSES.values())
 }
 
 # The model losses (not (y_true, y_pred) pairs): class names and snake_case names.

@@ -27,6 +27,20 @@
 #include "../detail/math.hpp"
 #include "../detail/rows.hpp"
 #include "binary.hpp"  // detail::require, detail::require_label_smoothing
+#include "info.hpp"
+
+// Docstring parts several class-axis declarations share.
+#define FASTLOSS_FROM_LOGITS_DOC "Whether y_pred holds logits."
+#define FASTLOSS_SMOOTHING_DOC                                                      \
+  "In [0, 1]; targets become t (1 - ls) + ls / C (Keras's categorical smoothing, C " \
+  "the size of the class axis)."
+#define FASTLOSS_MASKED_NOTE                                                          \
+  "Logits of any size are safe (the softmax is shifted by the row maximum), and "    \
+  "masked classes (logit -inf) whose target is 0 add nothing to the loss and get a " \
+  "zero gradient."
+#define FASTLOSS_ZERO_ONE_NO_HESSIAN                                                 \
+  "the 0-1 loss is piecewise constant: its derivatives are zero wherever they exist " \
+  "and carry no information."
 
 namespace fastloss {
 
@@ -185,12 +199,33 @@ struct CategoricalCrossentropy {
   static constexpr const char* kName = "categorical_crossentropy";
   static constexpr bool kHasHessian = true;
   static constexpr RowInput kInput = RowInput::Dense;
+  static constexpr LossInfo kInfo = {
+      "CategoricalCrossentropy", "categorical_crossentropy", "categorical_crossentropy", "",
+      "", AxisArg::BeforeReduction,
+      "Categorical cross-entropy (Keras ``CategoricalCrossentropy``).",
+      "-sum_c t_c log(q_c),  q = clip(p / sum(p), 1e-7, 1 - 1e-7); "
+      "from logits z: sum_c t_c (logsumexp(z) - z_c)",
+      "(-t_k / q_k [q_k not clipped] + sum of t over unclipped classes) / sum(p); "
+      "from logits: sum(t) softmax(z)_k - t_k",
+      "(t_k / q_k**2 [not clipped] - sum of t over unclipped classes) / sum(p)**2; "
+      "from logits: sum(t) s_k (1 - s_k), s = softmax(z) (scikit-learn's "
+      "HalfMultinomialLoss convention)",
+      "The probability path renormalises and clips exactly as Keras does, so the "
+      "gradient is zero through clipped entries. " FASTLOSS_MASKED_NOTE " A single class "
+      "(C = 1) warns, as Keras does. ``fl.get('softmax_cross_entropy_with_logits')`` "
+      "is this loss with from_logits=True. Keras smooths with C = the size of the "
+      "*last* axis even when ``axis`` is another one; fastloss uses the class axis.",
+      "", Domain::Probability, Kink::None,
+      {{"from_logits", 0.0, Range::Bool, FASTLOSS_FROM_LOGITS_DOC, 1.0},
+       {"label_smoothing", 0.0, Range::Closed01, FASTLOSS_SMOOTHING_DOC, 0.1}},
+      {}, {}, nullptr,
+      {{{3, {0, 1, 0}, {0.05, 0.95, 0}, 0.05129329438755058},  // -log 0.95
+        {3, {0, 0, 1}, {0.1, 0.8, 0.1}, 2.3025850929940455}},  // -log 0.1
+       true, "softmax_cross_entropy_with_logits"}};
   bool from_logits = false;
   double label_smoothing = 0.0;
   explicit CategoricalCrossentropy(bool from_logits_ = false, double ls = 0.0)
-      : from_logits(from_logits_), label_smoothing(ls) {
-    detail::require_label_smoothing(ls, "CategoricalCrossentropy");
-  }
+      : from_logits(from_logits_), label_smoothing(detail::checked_param(kInfo, 1, ls)) {}
   template <unsigned W, class T, bool U>
   FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     const detail::SmoothedTargets<T, U> a(r, label_smoothing);
@@ -208,19 +243,58 @@ struct SparseCategoricalCrossentropy {
   static constexpr const char* kName = "sparse_categorical_crossentropy";
   static constexpr bool kHasHessian = true;
   static constexpr RowInput kInput = RowInput::Labels;
+  static constexpr LossInfo kInfo = {
+      "SparseCategoricalCrossentropy", "sparse_categorical_crossentropy",
+      "sparse_categorical_crossentropy", "", "", AxisArg::BeforeName,
+      "Sparse categorical cross-entropy (Keras ``SparseCategoricalCrossentropy``): "
+      "integer class ids instead of one-hot targets.",
+      "(1 - e) w_y (-log q_y) + (e / C) sum_c w_c (-log q_c),  y the class id, e the label "
+      "smoothing, w the class weights (1 without); q as in CategoricalCrossentropy",
+      "that of CategoricalCrossentropy with targets a_c = (1 - e) w_y [c == y] + (e / C) w_c "
+      "(from logits: sum(a) softmax(z)_k - a_k)",
+      "likewise (from logits: sum(a) s_k (1 - s_k))",
+      "Labels may be of any integer dtype, or floats holding integers; each is checked "
+      "against [0, C) and the error names the first bad label and its index. A label "
+      "array of y_pred's rank with a size-1 class axis is squeezed, as in Keras; "
+      "class ids broadcast to y_pred's shape without the class axis. " FASTLOSS_MASKED_NOTE,
+      "", Domain::Probability, Kink::None,
+      {{"from_logits", 0.0, Range::Bool, FASTLOSS_FROM_LOGITS_DOC, 1.0},
+       {"ignore_class", 0.0, Range::Any,
+        "Rows whose label equals it give zero loss and zero gradient and are left out of the "
+        "mean (Keras's rule: \"sum_over_batch_size\" divides by the rows that count, "
+        "\"mean_with_sample_weight\" by their weights).",
+        -1.0, ParamKind::IgnoredLabel},
+       {"class_weight", 0.0, Range::NonNegativeFinite,
+        "One non-negative weight per class, as PyTorch's ``cross_entropy(weight=...)``: each "
+        "row's loss is weighted as above and \"mean_with_sample_weight\" divides by the sum "
+        "of sample_weight * w_y, so that it equals PyTorch's weighted mean.",
+        2.0, ParamKind::PerClass, true},
+       {"label_smoothing", 0.0, Range::Closed01,
+        "In [0, 1]; PyTorch's formula for class-index targets (the same as Keras's smoothing "
+        "of one-hot targets).",
+        0.1, ParamKind::Number, true}},
+      {}, {}, nullptr,
+      {{{3, {1}, {0.05, 0.95, 0}, 0.05129329438755058},  // -log 0.95
+        {3, {2}, {0.1, 0.8, 0.1}, 2.3025850929940455}},  // -log 0.1
+       false, ""}};
   bool from_logits = false;
   double label_smoothing = 0.0;
   detail::PerClass class_weight;  // empty: all 1
   explicit SparseCategoricalCrossentropy(bool from_logits_ = false, double ls = 0.0,
                                          std::vector<double> class_weight_ = {})
-      : from_logits(from_logits_), label_smoothing(ls), class_weight(std::move(class_weight_)) {
-    detail::require_label_smoothing(ls, "SparseCategoricalCrossentropy");
+      : from_logits(from_logits_),
+        label_smoothing(detail::checked_param(kInfo, 3, ls)),
+        class_weight(std::move(class_weight_)) {
     for (double w : class_weight.values()) {
       detail::require(std::isfinite(w) && w >= 0,
                       "SparseCategoricalCrossentropy: class weights must be finite and >= 0, "
                       "got " + std::to_string(w));
     }
   }
+  /// The declared order (kInfo, the Python class's): class_weight before
+  /// label_smoothing.
+  SparseCategoricalCrossentropy(bool from_logits_, std::vector<double> class_weight_, double ls)
+      : SparseCategoricalCrossentropy(from_logits_, ls, std::move(class_weight_)) {}
   void validate(index_t classes) const {
     detail::require(class_weight.empty() || class_weight.size() == classes,
                     "SparseCategoricalCrossentropy: class_weight has " +
@@ -316,6 +390,32 @@ struct CategoricalFocalCrossentropy {
   static constexpr const char* kName = "categorical_focal_crossentropy";
   static constexpr bool kHasHessian = false;
   static constexpr RowInput kInput = RowInput::Dense;
+  static constexpr LossInfo kInfo = {
+      "CategoricalFocalCrossentropy", "categorical_focal_crossentropy",
+      "categorical_focal_crossentropy", "", "", AxisArg::BeforeReduction,
+      "Categorical focal cross-entropy (Keras ``CategoricalFocalCrossentropy``, Lin et al.).",
+      "sum_c alpha_c (1 - q_c)**gamma (-t_c log q_c),  q = clip(p / sum(p), 1e-7, 1 - 1e-7), "
+      "p = y_pred or softmax(y_pred)",
+      "(r_k - R) / sum(p), r_c the derivative of the c-th summand in q_c (0 where clipped), "
+      "R = sum_c r_c q_c; from logits: q_k (r_k - R)",
+      "",
+      "Keras applies softmax and then renormalises and clips; fastloss does the same "
+      "(the renormalisation of a softmax is exact, so it is not repeated). A per-class "
+      "alpha runs along ``axis``. A single class warns, as Keras does.",
+      "the focal factor couples every class of a row through the renormalisation, and its "
+      "Hessian diagonal is not implemented; use CategoricalCrossentropy's (gamma = 0) as a "
+      "Newton surrogate.",
+      Domain::Probability, Kink::None,
+      {{"alpha", 0.25, Range::Finite, "Weight of every class, or one weight per class.", 0.5,
+        ParamKind::NumberOrPerClass},
+       {"gamma", 2.0, Range::NonNegativeFinite,
+        "Focusing exponent, >= 0 (0 is the alpha-weighted cross-entropy).", 3.0},
+       {"from_logits", 0.0, Range::Bool, FASTLOSS_FROM_LOGITS_DOC, 1.0},
+       {"label_smoothing", 0.0, Range::Closed01, FASTLOSS_SMOOTHING_DOC, 0.1}},
+      {}, {}, nullptr,
+      {{{3, {0, 1, 0}, {0.05, 0.95, 0}, 3.2058308992219164e-05},  // 0.25 0.05^2 (-log 0.95)
+        {3, {0, 0, 1}, {0.1, 0.8, 0.1}, 0.46627348133129426}},    // 0.25 0.9^2 (-log 0.1)
+       true, ""}};
   detail::PerClass alpha;  // one value (all classes) or one per class
   double gamma = 2.0;
   bool from_logits = false;
@@ -327,10 +427,8 @@ struct CategoricalFocalCrossentropy {
     for (double x : alpha.values()) {
       detail::require(std::isfinite(x), "CategoricalFocalCrossentropy: alpha must be finite");
     }
-    detail::require(gamma >= 0 && std::isfinite(gamma),
-                    "CategoricalFocalCrossentropy: gamma must be finite and >= 0, got " +
-                        std::to_string(gamma));
-    detail::require_label_smoothing(ls, "CategoricalFocalCrossentropy");
+    detail::checked_param(kInfo, 1, gamma);
+    detail::checked_param(kInfo, 3, ls);
   }
   void validate(index_t classes) const {
     detail::require(alpha.size() == 1 || alpha.size() == classes,
@@ -416,6 +514,20 @@ struct KLDivergence {
   static constexpr const char* kName = "kl_divergence";
   static constexpr bool kHasHessian = true;
   static constexpr RowInput kInput = RowInput::Dense;
+  static constexpr LossInfo kInfo = {
+      "KLDivergence", "kl_divergence", "kl_divergence", "kld KLD kullback_leibler_divergence",
+      "kld kullback_leibler_divergence", AxisArg::Last,
+      "Kullback-Leibler divergence (Keras ``KLDivergence``).",
+      "sum_c tc log(tc / pc),  tc = clip(t, 1e-7, 1), pc = clip(p, 1e-7, 1)",
+      "-tc / pc where 1e-7 <= p <= 1, else 0", "tc / pc**2 where 1e-7 <= p <= 1, else 0",
+      "Both inputs are clipped as Keras clips them, so a zero target contributes "
+      "1e-7 log(1e-7 / pc) rather than 0. Keras sums over the last axis; ``axis`` "
+      "picks another.",
+      "", Domain::Probability, Kink::None, {}, {}, {}, nullptr,
+      // 0.5 log(0.5 / 0.25) + 0.5 log(0.5 / 0.75); a row against itself: 0
+      {{{2, {0.5, 0.5}, {0.25, 0.75}, 0.14384103622589042},
+        {3, {0.25, 0.25, 0.5}, {0.25, 0.25, 0.5}, 0.0}},
+       false, ""}};
   template <unsigned W, class T, bool U>
   FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     using namespace detail;
@@ -442,6 +554,21 @@ struct CategoricalHinge {
   static constexpr const char* kName = "categorical_hinge";
   static constexpr bool kHasHessian = false;
   static constexpr RowInput kInput = RowInput::Dense;
+  static constexpr LossInfo kInfo = {
+      "CategoricalHinge", "categorical_hinge", "categorical_hinge", "", "", AxisArg::Last,
+      "Categorical hinge loss (Keras ``CategoricalHinge``).",
+      "max(neg - pos + 1, 0),  pos = sum_c t_c p_c, neg = max_c (1 - t_c) p_c",
+      "-t_k + (1 - t_k) [k == j] where the loss is > 0 (j the first index of the "
+      "maximum in neg), else 0",
+      "",
+      "Where the maximum in neg is tied, the gradient goes to its first index; at "
+      "a loss of exactly 0 the gradient is 0 (both are subgradients).",
+      "the loss is piecewise linear in y_pred: its second derivative is zero wherever it "
+      "exists.",
+      Domain::Real, Kink::Margin, {}, {}, {}, nullptr,
+      {{{3, {0, 1, 0}, {0.6, 0.3, 0.1}, 1.3},  // neg 0.6, pos 0.3: 0.6 - 0.3 + 1
+        {2, {1, 0}, {2.0, 0.5}, 0.0}},         // neg 0.5, pos 2: max(-0.5, 0)
+       false, ""}};
   template <unsigned W, class T, bool U>
   FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     using namespace detail;
@@ -479,6 +606,22 @@ struct CosineSimilarity {
   static constexpr const char* kName = "cosine_similarity";
   static constexpr bool kHasHessian = true;
   static constexpr RowInput kInput = RowInput::Dense;
+  static constexpr LossInfo kInfo = {
+      "CosineSimilarity", "cosine_similarity", "cosine_similarity", "", "",
+      AxisArg::BeforeReduction,
+      "Negative cosine similarity (Keras ``CosineSimilarity``): -1 for vectors pointing "
+      "the same way, 0 for orthogonal ones, +1 for opposite ones.",
+      "-sum_c (t_c / nt) (p_c / np),  nt = max(|t|, 1e-7), np = max(|p|, 1e-7)",
+      "-u_k / |p| + (u.p) p_k / |p|**3,  u = t / nt; -u_k * 1e7 where |p| <= 1e-7",
+      "2 u_k p_k / |p|**3 + (u.p) / |p|**3 - 3 (u.p) p_k**2 / |p|**5; 0 where |p| <= 1e-7",
+      "The norms are floored at 1e-7 as Keras's normalize does, so a zero vector "
+      "gives a loss of 0, not NaN. At a zero y_pred the gradient is the derivative "
+      "of that floored form, -u * 1e7 (finite; autograd of Keras gives NaN there).",
+      "", Domain::Real, Kink::None, {}, {}, {}, nullptr,
+      {{{2, {0, 1}, {1, 1}, -0.7071067811865475},  // -1 / sqrt 2
+        {2, {1, 0}, {-3, 0}, 1.0},                 // opposite
+        {2, {0, 0}, {1, 2}, 0.0}},                 // a zero target
+       false, ""}};
   template <unsigned W, class T, bool U>
   FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     using namespace detail;
@@ -521,6 +664,23 @@ struct Entropy {
   static constexpr const char* kName = "entropy";
   static constexpr bool kHasHessian = true;
   static constexpr RowInput kInput = RowInput::None;
+  static constexpr LossInfo kInfo = {
+      "Entropy", "entropy", "entropy", "", "", AxisArg::BeforeReduction,
+      "Shannon entropy of each row of probabilities (or of softmax(logits)).",
+      "-sum_c p_c log p_c  (0 log 0 = 0)",
+      "-(log p_k + 1); from logits z: -s_k (log s_k + H), s = softmax(z), H the entropy",
+      "-1 / p_k; from logits: -s_k ((1 - 2 s_k)(log s_k + H) + 1 - s_k)",
+      "Called with y_pred alone: ``Entropy()(probs)``; ``backward`` returns "
+      "``(grad,)``, one gradient per input (API.md). Probabilities are used as given "
+      "(no renormalisation, no clipping): at p = 0 the gradient is +inf and negative "
+      "entries give NaN, as NumPy's log does. Minimise it to sharpen predictions, "
+      "or subtract it (entropy bonus) to keep them spread.",
+      "", Domain::Probability, Kink::None,
+      {{"from_logits", 0.0, Range::Bool, FASTLOSS_FROM_LOGITS_DOC, 1.0}}, {}, {}, nullptr,
+      {{{2, {}, {0.5, 0.5}, 0.6931471805599453},           // log 2
+        {3, {}, {0.25, 0.25, 0.5}, 1.0397207708399179},    // 1.5 log 2
+        {3, {}, {0, 1, 0}, 0.0}},                          // 0 log 0 = 0
+       false, ""}};
   bool from_logits = false;
   explicit Entropy(bool from_logits_ = false) : from_logits(from_logits_) {}
   template <unsigned W, class T, bool U>
@@ -592,6 +752,19 @@ struct CategoricalZeroOne {
   static constexpr const char* kName = "categorical_zero_one";
   static constexpr bool kHasHessian = false;
   static constexpr RowInput kInput = RowInput::Dense;
+  static constexpr LossInfo kInfo = {
+      "CategoricalZeroOneLoss", "categorical_zero_one", "categorical_zero_one", "", "",
+      AxisArg::BeforeReduction,
+      "0-1 loss over the class axis: the error rate, 1 - Keras's categorical_accuracy.",
+      "0 if argmax(p) == argmax(t) else 1", "0 (the loss is piecewise constant)", "",
+      "Ties go to the first index, as NumPy's argmax; a row of y_pred or of y_true "
+      "holding a NaN gives NaN. The gradient is identically zero: a metric, not "
+      "something to descend on.",
+      FASTLOSS_ZERO_ONE_NO_HESSIAN, Domain::Probability, Kink::None, {}, {}, {}, nullptr,
+      {{{3, {0, 1, 0}, {0.2, 0.7, 0.1}, 0.0},
+        {3, {1, 0, 0}, {0.2, 0.7, 0.1}, 1.0},
+        {3, {0, 0, 1}, {0.4, 0.2, 0.4}, 1.0}},  // a tie goes to the first index
+       false, ""}};
   template <unsigned W, class T, bool U>
   FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     const auto [jp, nan] = detail::first_argmax(r.pred, r.size);
@@ -608,6 +781,22 @@ struct SparseCategoricalZeroOne {
   static constexpr const char* kName = "sparse_categorical_zero_one";
   static constexpr bool kHasHessian = false;
   static constexpr RowInput kInput = RowInput::Labels;
+  static constexpr LossInfo kInfo = {
+      "SparseCategoricalZeroOneLoss", "sparse_categorical_zero_one",
+      "sparse_categorical_zero_one", "", "", AxisArg::BeforeReduction,
+      "0-1 loss against integer class ids: the error rate, 1 - Keras's "
+      "sparse_categorical_accuracy.",
+      "0 if argmax(p) == y else 1", "0 (the loss is piecewise constant)", "",
+      "Labels are checked as in SparseCategoricalCrossentropy. Ties go to the first "
+      "index; a row of y_pred holding a NaN gives NaN. The gradient is identically "
+      "zero.",
+      FASTLOSS_ZERO_ONE_NO_HESSIAN, Domain::Probability, Kink::None,
+      {{"ignore_class", 0.0, Range::Any,
+        "Rows with this label count neither as errors nor in the mean (as in "
+        "SparseCategoricalCrossentropy).",
+        -1.0, ParamKind::IgnoredLabel}},
+      {}, {}, nullptr,
+      {{{3, {1}, {0.2, 0.7, 0.1}, 0.0}, {3, {0}, {0.2, 0.7, 0.1}, 1.0}}, false, ""}};
   template <unsigned W, class T, bool U>
   FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     const auto [jp, nan] = detail::first_argmax(r.pred, r.size);

@@ -1,6 +1,7 @@
 // The declaration of a loss: everything about it that is not its math. Each
 // elementwise loss struct carries one `static constexpr LossInfo kInfo`, next
-// to its value_grad / grad_hess, and everything else is derived from it: the
+// to its value_grad / grad_hess (each class-axis struct too, next to its row(),
+// with its own parts in `rows`), and everything else is derived from it: the
 // Python class (name, constructor parameters with defaults and checks, Keras
 // names and aliases, docstring), `fl.get` / `fl.names()`, the type stubs, the
 // parameter checks of the C++ constructor, the inputs the Python and C++ test
@@ -73,22 +74,33 @@ inline bool in_range(Range r, double x) {
 enum class Domain : int { Real, Positive, Probability, Logits, Signed, Binary };
 
 /// Where the class's `axis` argument stands: no axis; after `reduction` and
-/// `name` (fastloss's regression losses); or after the parameters, before
-/// `reduction` (Keras's order for the cross-entropies).
-enum class AxisArg : int { None, Last, BeforeReduction };
+/// `name` (fastloss's regression losses); after the parameters, before
+/// `reduction` (Keras's order for the cross-entropies); or between
+/// `reduction` and `name` (Keras's SparseCategoricalCrossentropy).
+enum class AxisArg : int { None, Last, BeforeReduction, BeforeName };
 
 /// Where the loss or a derivative is not smooth, so that central differences
 /// are taken away from it: nowhere; at p == t; at |p - t| == the first
 /// parameter; at the margin t p == 1; at p == the first parameter.
 enum class Kink : int { None, AtZero, AtFirstParameter, Margin, Threshold };
 
-/// One constructor parameter, in the order of the struct's constructor.
+/// What a parameter holds. Number: a double (a bool with Range::Bool);
+/// the others are the class-axis losses' own: PerClass, None or one value per
+/// class (class_weight; each value in the range); NumberOrPerClass, one value
+/// for every class or one per class (focal alpha); IgnoredLabel, None or an
+/// int label whose rows count for nothing (ignore_class: the Python layer
+/// masks the labels with it, so it is not a parameter of the struct).
+enum class ParamKind : int { Number, PerClass, NumberOrPerClass, IgnoredLabel };
+
+/// One constructor parameter, in the order of the class's constructor.
 struct ParamInfo {
   const char* name = nullptr;
-  double default_value = 0.0;
+  double default_value = 0.0;  // PerClass and IgnoredLabel: their default is None
   Range range = Range::Any;
   const char* doc = "";
   double example = 0.0;  // a value other than the default that the tests also use
+  ParamKind kind = ParamKind::Number;
+  bool keyword_only = false;  // after `name`, keyword-only (Keras's sparse cross-entropy)
 };
 
 /// The class's `from_logits` flag, for a loss whose y_pred may hold logits
@@ -108,6 +120,33 @@ struct HandValue {
 
 inline constexpr int kMaxParams = 4;
 inline constexpr int kMaxHandValues = 6;
+inline constexpr int kMaxHandClasses = 3;
+inline constexpr int kMaxHandRows = 4;
+
+/// One row of a class-axis loss worked out by hand from the formula, default
+/// parameters: `classes` classes (0: no entry), the targets t (class ids:
+/// t[0] the row's label; no y_true: unused), the predictions p, the row's loss.
+struct HandRow {
+  int classes = 0;
+  double t[kMaxHandClasses] = {};
+  double p[kMaxHandClasses] = {};
+  double value = 0.0;
+};
+
+/// What a class-axis loss's class needs beside the parts it shares with an
+/// elementwise one: its hand rows, Keras's single-class warning, and the name of
+/// its function with from_logits=True ("" for none).
+struct RowsInfo {
+  HandRow rows[kMaxHandRows] = {};
+  bool warn_single_class = false;
+  const char* logits_function = "";
+
+  constexpr int n_rows() const {
+    int n = 0;
+    while (n < kMaxHandRows && rows[n].classes > 0) ++n;
+    return n;
+  }
+};
 
 struct LossInfo {
   const char* cls;           // the Python class
@@ -130,6 +169,8 @@ struct LossInfo {
   // Set by logits_kernel_of() only: the class (cls) this struct evaluates
   // with from_logits=True; such a struct has no class of its own.
   const char* logits_of = nullptr;
+  // A class-axis loss's own parts (the elementwise ones leave it empty).
+  RowsInfo rows = {};
 
   constexpr int n_params() const {
     int n = 0;
