@@ -64,6 +64,9 @@ DECLARED_ROWS: dict[str, dict[str, Any]] = {
     for kernel in _core.CLASSAXIS_KERNELS}
 
 _REDUCTION = '"sum_over_batch_size"'
+#: The classes' home: their public name, so that a pickle or a repr names
+#: fastloss.<Class>, not the module that happens to make it.
+_PUBLIC = "fastloss"
 
 
 def parameters(info: dict[str, Any]) -> list[dict[str, Any]]:
@@ -136,7 +139,7 @@ def _make_class(kernel: str, info: dict[str, Any]) -> type[CompiledElementwiseLo
     cls = type(info["cls"], (CompiledElementwiseLoss,), {
         "__init__": init, "_kernel_params": _kernel_params, "_kernel_name": kernel,
         "_default_name": info["default_name"], "_no_hessian_reason": info["no_hessian"],
-        "__module__": __name__, "__qualname__": info["cls"],
+        "__module__": _PUBLIC, "__qualname__": info["cls"],
     })
     _document(cls, info["summary"], info["formula"], info["gradient"], info["hessian"],
               params=_params_doc(info), notes=info["notes"])
@@ -266,7 +269,7 @@ def _make_row_class(kernel: str, info: dict[str, Any]) -> type[ClassAxisLoss]:
         "_warn_single_class": info["warn_single_class"],
         "_per_class_params": tuple(p["name"] for p in params
                                    if p["type"] == "float_or_per_class"),
-        "__module__": __name__, "__qualname__": info["cls"],
+        "__module__": _PUBLIC, "__qualname__": info["cls"],
     }
     for kind, attribute in (("per_class", "_label_weight_param"),
                             ("ignored_label", "_ignored_label_param")):

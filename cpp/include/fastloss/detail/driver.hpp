@@ -239,10 +239,34 @@ struct ChunkBuffers {
 /// Elements [0, m) of a run with stride s: in place when the run is
 /// contiguous and a whole chunk, else copied to buf, the rest of the chunk
 /// set to a harmless value (its results are never stored).
+/// The common strides get loops of their own: a stride known at compile time
+/// vectorises (shuffles of whole vectors) where a run-time one is a scalar loop.
+template <class T>
+FASTLOSS_INLINE void copy_strided_in(const T* src, index_t s, index_t m, T* buf) {
+  switch (s) {
+    case 1: for (index_t k = 0; k < m; ++k) buf[k] = src[k]; break;
+    case 2: for (index_t k = 0; k < m; ++k) buf[k] = src[2 * k]; break;
+    case 3: for (index_t k = 0; k < m; ++k) buf[k] = src[3 * k]; break;
+    case 4: for (index_t k = 0; k < m; ++k) buf[k] = src[4 * k]; break;
+    default: for (index_t k = 0; k < m; ++k) buf[k] = src[k * s]; break;
+  }
+}
+
+template <class T>
+FASTLOSS_INLINE void copy_strided_out(T* dst, index_t s, index_t m, const T* buf) {
+  switch (s) {
+    case 1: for (index_t k = 0; k < m; ++k) dst[k] = buf[k]; break;
+    case 2: for (index_t k = 0; k < m; ++k) dst[2 * k] = buf[k]; break;
+    case 3: for (index_t k = 0; k < m; ++k) dst[3 * k] = buf[k]; break;
+    case 4: for (index_t k = 0; k < m; ++k) dst[4 * k] = buf[k]; break;
+    default: for (index_t k = 0; k < m; ++k) dst[k * s] = buf[k]; break;
+  }
+}
+
 template <class T>
 FASTLOSS_INLINE const T* load_chunk(const T* src, index_t s, index_t m, T* buf) {
   if (s == 1 && m == kChunk) return src;
-  for (index_t k = 0; k < m; ++k) buf[k] = src[k * s];
+  copy_strided_in(src, s, m, buf);
   for (index_t k = m; k < kChunk; ++k) buf[k] = T(0);
   return buf;
 }
@@ -268,10 +292,8 @@ FASTLOSS_INLINE double segment(const Loss& loss, index_t n, const T* yt, index_t
     map_chunk<I, W>(loss, m, tc, pc, coef, buf.vals, direct ? gc : buf.g, direct ? hc : buf.h);
     if constexpr (kOut) {
       if (!direct) {
-        for (index_t k = 0; k < m; ++k) gc[k * sg] = buf.g[k];
-        if constexpr ((W & kHess) != 0) {
-          for (index_t k = 0; k < m; ++k) hc[k * sh] = buf.h[k];
-        }
+        copy_strided_out(gc, sg, m, buf.g);
+        if constexpr ((W & kHess) != 0) copy_strided_out(hc, sh, m, buf.h);
       }
     }
     if constexpr ((W & kValue) != 0) add_lanes(acc, buf.vals, m);
