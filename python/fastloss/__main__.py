@@ -16,14 +16,17 @@ from typing import Any, Callable
 import numpy as np
 
 import fastloss as fl
+from fastloss import _declared
 
-_LOSSES = (
-    "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
-    "MeanSquaredLogarithmicError", "Huber", "LogCosh", "Poisson", "HalfSquaredError",
-    "SmoothL1", "Pinball", "AsymmetricLinear", "BinaryCrossentropy",
-    "BinaryCrossentropy(logits)", "BinaryFocalCrossentropy", "Hinge", "SquaredHinge",
-    "ExponentialLoss", "ZeroOneLoss",
-)
+#: Every declared elementwise loss, in registry order (a new loss shows up here
+#: by itself), and "<Class>(logits)" for those with a from_logits kernel; the
+#: declared domain says which inputs each one gets.
+_DOMAINS: dict[str, str] = {}
+for _info in _declared.DECLARED.values():
+    _DOMAINS[_info["cls"]] = _info["domain"]
+    if _info["from_logits"]:
+        _DOMAINS[f"{_info['cls']}(logits)"] = "logits"
+_LOSSES = tuple(_DOMAINS)
 _CLASS_AXIS_LOSSES = (
     "CategoricalCrossentropy(logits)", "SparseCategoricalCrossentropy(logits)", "KLDivergence",
     "CosineSimilarity", "CategoricalHinge",
@@ -69,12 +72,12 @@ def _best_time(fn: Callable[[], Any], repeats: int) -> float:
 
 
 def _inputs(name: str, n: int, dtype: Any, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    binary = ("Crossentropy", "Hinge", "Exponential", "ZeroOne")
-    if any(k in name for k in binary):
-        t = rng.integers(0, 2, size=n).astype(dtype)
-        p = (rng.normal(0, 2, size=n) if "logits" in name or "Hinge" in name
-             or "Exponential" in name else rng.uniform(0.01, 0.99, size=n)).astype(dtype)
-    elif name in ("Poisson", "MeanSquaredLogarithmicError", "MeanAbsolutePercentageError"):
+    domain = _DOMAINS[name]
+    if domain in ("probability", "logits", "signed", "binary"):
+        t = rng.integers(0, 2, size=n).astype(dtype)  # 0/1 (Keras maps them to -1/+1 for hinge)
+        p = (rng.normal(0, 2, size=n) if domain in ("logits", "signed")
+             else rng.uniform(0.01, 0.99, size=n)).astype(dtype)
+    elif domain == "positive" or name == "MeanAbsolutePercentageError":
         t = rng.uniform(0.5, 3, size=n).astype(dtype)
         p = rng.uniform(0.5, 3, size=n).astype(dtype)
     else:
@@ -84,8 +87,8 @@ def _inputs(name: str, n: int, dtype: Any, rng: np.random.Generator) -> tuple[np
 
 
 def _loss_for(name: str) -> fl.Loss:
-    if name == "BinaryCrossentropy(logits)":
-        return fl.BinaryCrossentropy(from_logits=True)
+    if name.endswith("(logits)"):
+        return getattr(fl, name[: -len("(logits)")])(from_logits=True)
     if name == "AsymmetricLinear":
         return fl.AsymmetricLinear(1.0, 99.0)
     return getattr(fl, name)()
@@ -115,7 +118,7 @@ def _class_axis_case(name: str, n: int, dtype: Any,
 
 def _row(label: str, n: int, ours: float, baseline: NumPyLoss | None,
          t: np.ndarray, p: np.ndarray, repeats: int) -> str:
-    line = f"{label:30s} {ours * 1e3:8.2f}ms {n / ours / 1e6:9.0f}"
+    line = f"{label:32s} {ours * 1e3:8.2f}ms {n / ours / 1e6:9.0f}"
     if baseline is None:
         return line + f" {'-':>10s} {'-':>9s}"
     theirs = _best_time(lambda: baseline(t, p), max(3, repeats // 2))
@@ -178,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"fused forward+backward on {args.n:,} {args.dtype} elements "
           f"(rows of 1000), median of {args.repeats}")
     print("NumPy: the same loss written by hand in NumPy, for a few of them\n")
-    header = f"{'loss':30s} {'fastloss':>10s} {'Melem/s':>9s} {'NumPy':>10s} {'speed-up':>9s}"
+    header = f"{'loss':32s} {'fastloss':>10s} {'Melem/s':>9s} {'NumPy':>10s} {'speed-up':>9s}"
     print(header)
     print("-" * len(header))
     rng = np.random.default_rng(0)
