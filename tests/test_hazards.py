@@ -366,3 +366,48 @@ def test_pickles_name_the_public_classes():
         assert b"_declared" not in data and b"fastloss" in data
         assert repr(pickle.loads(data)) == repr(loss)
         assert type(loss).__module__ == "fastloss"
+
+
+# -- 5. the bits of a reduced value do not depend on the layout ------------------------
+
+
+def _layouts_of(a: np.ndarray) -> dict[str, np.ndarray]:
+    """The same values as C order, Fortran order, reversed axes, a stepped
+    view and a copy through pickle."""
+    rev = tuple(slice(None, None, -1) for _ in range(a.ndim))
+    reversed_view = np.ascontiguousarray(a[rev])[rev]
+    stepped = np.full(a.shape[:-1] + (2 * a.shape[-1],), np.nan, a.dtype)
+    stepped[..., ::2] = a
+    return {"C": np.ascontiguousarray(a), "F": np.asfortranarray(a), "reversed": reversed_view,
+            "stepped": stepped[..., ::2], "pickled": pickle.loads(pickle.dumps(a))}
+
+
+@pytest.mark.parametrize("shape", [(7,), (40000,), (3, 5), (1000, 3), (200, 7), (64, 129),
+                                   (40, 300), (5, 9000), (3, 4, 11), (2, 17000)])
+@pytest.mark.parametrize("make", [fl.MeanSquaredError, fl.LogCosh,
+                                  lambda **k: fl.BinaryCrossentropy(from_logits=True, **k)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_reduced_values_have_the_same_bits_in_every_layout(shape, make, dtype):
+    """C order, Fortran order, negative strides, stepped views, pickled
+    copies, weights of one or none: one reduction order, so the reduced
+    values, the per-sample values and the gradients are bitwise equal; and
+    the same holds for weights that are not one, across layouts."""
+    rng = np.random.default_rng(sum(shape))
+    t = (rng.uniform(size=shape) < 0.5).astype(dtype)
+    p = rng.normal(size=shape).astype(dtype)
+    w = rng.uniform(0.2, 2.0, size=shape[:-1]).astype(dtype)
+    for reduction in ("sum_over_batch_size", "sum", "mean_with_sample_weight", "none"):
+        loss = make(reduction=reduction)
+        base = loss.forward_backward(t, p)
+        weighted = loss.forward_backward(t, p, w)
+        for name_t, tv in _layouts_of(t).items():
+            for name_p, pv in _layouts_of(p).items():
+                where = f"{reduction}, y_true {name_t}, y_pred {name_p}"
+                for weights, want in ((None, base), (np.ones(shape[:-1], dtype), base),
+                                      (w, weighted)):
+                    if weights is not None and weights.ndim == 0:
+                        continue
+                    value, grad = loss.forward_backward(tv, pv, weights)
+                    np.testing.assert_array_equal(value, want[0], err_msg=where)
+                    np.testing.assert_array_equal(grad, want[1], err_msg=where)
+                    np.testing.assert_array_equal(loss(tv, pv, weights), want[0], err_msg=where)

@@ -271,17 +271,38 @@ FASTLOSS_INLINE const T* load_chunk(const T* src, index_t s, index_t m, T* buf) 
   return buf;
 }
 
-/// One row segment: n elements along the mean axis. Returns the sum of the
-/// values (in double) when kValue; writes coef * gradient (and coef * Hessian).
-/// Each chunk is a pure map (map_chunk) followed by a fixed-order lane sum, so
-/// the bits of the sum depend only on the element order, never on strides,
-/// alignment or threads.
+/// Adds w * vals[0..m) into acc, element k to lane k % kLanes (w is a
+/// sample's weight; the same expression on every path, so a weight of 1 gives
+/// the bits of add_lanes).
+template <class T>
+FASTLOSS_INLINE void add_lanes_scaled(double* acc, const T* vals, index_t m, double w) {
+  index_t k = 0;
+  for (; k + kLanes <= m; k += kLanes)
+    for (int lane = 0; lane < kLanes; ++lane)
+      acc[lane] += w * static_cast<double>(vals[k + lane]);
+  for (int lane = 0; k + lane < m; ++lane) acc[lane] += w * static_cast<double>(vals[k + lane]);
+}
+
+/// The fixed tree over the lanes.
+FASTLOSS_INLINE double sum_lanes(const double* acc) {
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/// One run of n elements (a row segment, or rows stored back to back).
+/// Adds its values (in double, times `w`) to the lanes `acc`, element k to lane
+/// (lane0 + k) % kLanes, when kValue; writes coef * gradient (and coef *
+/// Hessian). Each chunk is a pure map (map_chunk) followed by a fixed-order
+/// lane sum, so the bits depend only on an element's place in the run, never
+/// on strides, alignment or threads.
 template <int I, unsigned W, class Loss, class T>
-FASTLOSS_INLINE double segment(const Loss& loss, index_t n, const T* yt, index_t st, const T* yp,
-                               index_t sp, T* g, index_t sg, T* h, index_t sh, T coef,
-                               ChunkBuffers<T>& buf) {
+FASTLOSS_INLINE void segment(const Loss& loss, index_t n, const T* yt, index_t st, const T* yp,
+                             index_t sp, T* g, index_t sg, T* h, index_t sh, T coef,
+                             ChunkBuffers<T>& buf, double* acc_out, int lane0, double w) {
   constexpr bool kOut = (W & (kGrad | kHess)) != 0;
-  double acc[kLanes] = {};
+  double acc[kLanes];
+  if constexpr ((W & kValue) != 0) {
+    for (int l = 0; l < kLanes; ++l) acc[l] = acc_out[(lane0 + l) % kLanes];
+  }
   for (index_t c0 = 0; c0 < n; c0 += kChunk) {
     const index_t m = std::min(kChunk, n - c0);
     const T* tc = load_chunk(yt + c0 * st, st, m, buf.t);
@@ -296,12 +317,16 @@ FASTLOSS_INLINE double segment(const Loss& loss, index_t n, const T* yt, index_t
         if constexpr ((W & kHess) != 0) copy_strided_out(hc, sh, m, buf.h);
       }
     }
-    if constexpr ((W & kValue) != 0) add_lanes(acc, buf.vals, m);
+    if constexpr ((W & kValue) != 0) {
+      if (w == 1.0) {
+        add_lanes(acc, buf.vals, m);
+      } else {
+        add_lanes_scaled(acc, buf.vals, m, w);
+      }
+    }
   }
   if constexpr ((W & kValue) != 0) {
-    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  } else {
-    return 0.0;
+    for (int l = 0; l < kLanes; ++l) acc_out[(lane0 + l) % kLanes] = acc[l];
   }
 }
 
@@ -313,7 +338,7 @@ double sum_weights(const T* w, index_t n) {
   for (; k + kLanes <= n; k += kLanes)
     for (int lane = 0; lane < kLanes; ++lane) acc[lane] += static_cast<double>(w[k + lane]);
   for (int lane = 0; k + lane < n; ++lane) acc[lane] += static_cast<double>(w[k + lane]);
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  return sum_lanes(acc);
 }
 
 /// True when every y_true element is exactly 0 or 1 (Keras's hinge rule).
@@ -351,15 +376,21 @@ inline double weight_of(const Problem<T>& pr, index_t sample) {
   return pr.sample_weight ? static_cast<double>(pr.sample_weight[sample]) : 1.0;
 }
 
+// The reduction tree of a tile of whole rows [r0, r1), the same for every
+// layout: the element at place f = (row - r0) * D + d of the tile (rows in
+// order, each along the mean axis) adds weight(row) * value to lane f % kLanes,
+// the lanes are summed by the fixed tree and the tile's sum divided by D.
+// Per-sample losses (reduction "none") are each row's own lanes (element d to
+// lane d % kLanes), summed by the tree, divided by D, times the weight.
+
 /// Rows [r0, r1) shorter than a chunk, stored back to back (packed), each with
-/// its own coefficient or per-sample output: the rows are mapped as one run,
+/// its own per-sample loss (reduction "none"): the rows are mapped as one run,
 /// whole chunks at a time, the coefficients applied on the way out and the
-/// values summed per row in the lanes a row's own segment would use (element d
-/// of a row to lane d % kLanes), so the bits are those of row-by-row
-/// segments, at the speed of whole chunks.
+/// values summed per row in the lanes a row's own segment would use, so the
+/// bits are those of row-by-row segments, at the speed of whole chunks.
 template <int I, unsigned W, class Loss, class T>
-FASTLOSS_INLINE double packed_rows(const Loss& loss, const ElementwiseProblem<T>& pr,
-                                   double base, index_t r0, index_t r1) {
+FASTLOSS_INLINE double packed_per_sample(const Loss& loss, const ElementwiseProblem<T>& pr,
+                                         double base, index_t r0, index_t r1) {
   const index_t D = pr.shape.axis, n = (r1 - r0) * D;
   const auto &yt = pr.y_true, &yp = pr.y_pred;  // one deduced type per declaration
   const auto &gv = pr.grad, &hv = pr.hess;
@@ -387,10 +418,8 @@ FASTLOSS_INLINE double packed_rows(const Loss& loss, const ElementwiseProblem<T>
       if constexpr ((W & kValue) != 0) acc[d % kLanes] += static_cast<double>(buf.vals[k]);
       if (++d == D) {
         if constexpr ((W & kValue) != 0) {
-          const double sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
-                             ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-          const double v = weight_of(pr, o) * (sum / static_cast<double>(D));
-          if (pr.per_sample) pr.per_sample[o] = static_cast<T>(v);
+          const double v = weight_of(pr, o) * (sum_lanes(acc) / static_cast<double>(D));
+          pr.per_sample[o] = static_cast<T>(v);
           tile_sum += v;
           for (double& a : acc) a = 0.0;
         }
@@ -402,11 +431,72 @@ FASTLOSS_INLINE double packed_rows(const Loss& loss, const ElementwiseProblem<T>
   return tile_sum;
 }
 
+/// Rows [r0, r1) stored back to back (packed) with per-sample weights or
+/// upstream gradients and a reduced value: one run, whole chunks at a time;
+/// each row's coefficient is applied on the way out and its weight to its
+/// values, which go to the tile's lanes by their place in the run.
+template <int I, unsigned W, class Loss, class T>
+FASTLOSS_INLINE double packed_weighted(const Loss& loss, const ElementwiseProblem<T>& pr,
+                                       double base, index_t r0, index_t r1) {
+  const index_t D = pr.shape.axis, n = (r1 - r0) * D;
+  const auto &yt = pr.y_true, &yp = pr.y_pred;  // one deduced type per declaration
+  const auto &gv = pr.grad, &hv = pr.hess;
+  constexpr bool kOut = (W & (kGrad | kHess)) != 0;
+  auto step = [D](const auto& v) { return D == 1 ? v.stride[0] : v.stride[1]; };
+  const index_t st = step(yt), sp = step(yp), sg = step(gv), sh = step(hv);
+  const T* t0 = yt.row(r0, 0, 0);
+  const T* p0 = yp.row(r0, 0, 0);
+  T* g0 = kOut ? gv.row(r0, 0, 0) : nullptr;
+  T* h0 = (W & kHess) ? hv.row(r0, 0, 0) : nullptr;
+  ChunkBuffers<T> buf;
+  alignas(64) double wv[kChunk];
+  double acc[kLanes] = {};
+  index_t o = r0, d = 0;
+  for (index_t c0 = 0; c0 < n; c0 += kChunk) {
+    const index_t m = std::min(kChunk, n - c0);
+    map_chunk<I, W>(loss, m, load_chunk(t0 + c0 * st, st, m, buf.t),
+                    load_chunk(p0 + c0 * sp, sp, m, buf.p), T(1), buf.vals, buf.g, buf.h);
+    // the chunk in pieces of one row each
+    for (index_t k = 0; k < m;) {
+      const index_t len = std::min(D - d, m - k);
+      if constexpr (kOut) {
+        const T coef = coef_of(pr, base, o);
+        T* gp = g0 + (c0 + k) * sg;
+        for (index_t j = 0; j < len; ++j) gp[j * sg] = coef * buf.g[k + j];
+        if constexpr ((W & kHess) != 0) {
+          T* hp = h0 + (c0 + k) * sh;
+          for (index_t j = 0; j < len; ++j) hp[j * sh] = coef * buf.h[k + j];
+        }
+      }
+      if constexpr ((W & kValue) != 0) {
+        const double w = weight_of(pr, o);
+        for (index_t j = 0; j < len; ++j) wv[k + j] = w;
+      }
+      k += len;
+      d += len;
+      if (d == D) {
+        d = 0;
+        ++o;
+      }
+    }
+    if constexpr ((W & kValue) != 0) {
+      // add_lanes_scaled's expression, with the weight per element
+      index_t k = 0;
+      for (; k + kLanes <= m; k += kLanes)
+        for (int lane = 0; lane < kLanes; ++lane)
+          acc[lane] += wv[k + lane] * static_cast<double>(buf.vals[k + lane]);
+      for (int lane = 0; k + lane < m; ++lane)
+        acc[lane] += wv[k + lane] * static_cast<double>(buf.vals[k + lane]);
+    }
+  }
+  return sum_lanes(acc) / static_cast<double>(D);
+}
+
 /// Tile of whole rows [r0, r1) (inner == 1), or with `chunk` the elements
 /// [d0, d0 + n) of the long row r0, whose unweighted sum it returns (the row's
-/// chunks are combined after the parallel pass). Rows stored back to back with
-/// a coefficient shared by all samples and no per-sample output are one
-/// segment.
+/// chunks are combined after the parallel pass). Rows stored back to back are
+/// one run; others are one segment per row, each adding to the tile's lanes
+/// where its elements stand in the tile.
 template <int I, unsigned W, class Loss, class T>
 FASTLOSS_INLINE double rows_body(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
                                  index_t r0, index_t r1, index_t d0, index_t n, bool chunk) {
@@ -415,39 +505,53 @@ FASTLOSS_INLINE double rows_body(const Loss& loss, const ElementwiseProblem<T>& 
   const auto &gv = pr.grad, &hv = pr.hess;
   const double mean_div = static_cast<double>(D);
   constexpr bool kCoef = (W & (kGrad | kHess)) != 0;
+  ChunkBuffers<T> buf;
+  double acc[kLanes] = {};
+  if (chunk) {
+    segment<I, W>(loss, n, yt.row(r0, d0, 0), yt.stride[1], yp.row(r0, d0, 0), yp.stride[1],
+                  gv.data ? gv.row(r0, d0, 0) : nullptr, gv.stride[1],
+                  hv.data ? hv.row(r0, d0, 0) : nullptr, hv.stride[1],
+                  kCoef ? coef_of(pr, base, r0) : T(0), buf, acc, 0, 1.0);
+    return sum_lanes(acc);
+  }
   // rows back to back; rows of one element always are, with the row stride
   auto packed = [D](const auto& v) {
     return !v.data || v.stride[0] == D * v.stride[1] || D == 1;
   };
-  const bool uniform = !pr.sample_weight && !pr.grad_output && !pr.per_sample;
   const bool all_packed = packed(yt) && packed(yp) && packed(gv) && packed(hv);
-  const bool one = chunk || (uniform && all_packed);
-  if (!one && all_packed && D > 0 && D < kChunk) {
-    return packed_rows<I, W>(loss, pr, base, r0, r1);
+  const bool per_sample = (W & kValue) != 0 && pr.per_sample;
+  if (all_packed && D > 0 && (per_sample ? D < kChunk : true)) {
+    if (per_sample) return packed_per_sample<I, W>(loss, pr, base, r0, r1);
+    if (pr.sample_weight || pr.grad_output) return packed_weighted<I, W>(loss, pr, base, r0, r1);
+    // one coefficient for every sample: the rows are a single segment
+    auto step = [D](const auto& v) { return D == 1 ? v.stride[0] : v.stride[1]; };
+    segment<I, W>(loss, (r1 - r0) * D, yt.row(r0, 0, 0), step(yt), yp.row(r0, 0, 0), step(yp),
+                  gv.data ? gv.row(r0, 0, 0) : nullptr, step(gv),
+                  hv.data ? hv.row(r0, 0, 0) : nullptr, step(hv),
+                  kCoef ? coef_of(pr, base, r0) : T(0), buf, acc, 0, 1.0);
+    return sum_lanes(acc) / mean_div;
   }
-  const index_t segments = one ? 1 : r1 - r0;
-  const index_t length = chunk ? n : one ? (r1 - r0) * D : D;
-  // element stride of a segment: along the row, or for packed rows of one
-  // element the row stride
-  const bool rows_of_one = one && !chunk && D == 1;
-  auto step = [rows_of_one](const auto& v) { return rows_of_one ? v.stride[0] : v.stride[1]; };
-  ChunkBuffers<T> buf;
   double tile_sum = 0.0;
-  for (index_t k = 0; k < segments; ++k) {
-    const index_t o = r0 + k;
-    const double sum = segment<I, W>(
-        loss, length, yt.row(o, d0, 0), step(yt), yp.row(o, d0, 0), step(yp),
-        gv.data ? gv.row(o, d0, 0) : nullptr, step(gv), hv.data ? hv.row(o, d0, 0) : nullptr,
-        step(hv), kCoef ? coef_of(pr, base, o) : T(0), buf);
-    if (chunk) return sum;
-    if (one) return sum / mean_div;
-    if constexpr ((W & kValue) != 0) {
-      const double v = weight_of(pr, o) * (sum / mean_div);
-      if (pr.per_sample) pr.per_sample[o] = static_cast<T>(v);
+  for (index_t o = r0; o < r1; ++o) {
+    const T* t = yt.row(o, 0, 0);
+    const T* p = yp.row(o, 0, 0);
+    T* g = gv.data ? gv.row(o, 0, 0) : nullptr;
+    T* h = hv.data ? hv.row(o, 0, 0) : nullptr;
+    const T coef = kCoef ? coef_of(pr, base, o) : T(0);
+    if (per_sample) {
+      double row[kLanes] = {};
+      segment<I, W>(loss, D, t, yt.stride[1], p, yp.stride[1], g, gv.stride[1], h, hv.stride[1],
+                    coef, buf, row, 0, 1.0);
+      const double v = weight_of(pr, o) * (sum_lanes(row) / mean_div);
+      pr.per_sample[o] = static_cast<T>(v);
       tile_sum += v;
+    } else {
+      const int lane0 = static_cast<int>(((o - r0) * D) % kLanes);
+      segment<I, W>(loss, D, t, yt.stride[1], p, yp.stride[1], g, gv.stride[1], h, hv.stride[1],
+                    coef, buf, acc, lane0, weight_of(pr, o));
     }
   }
-  return tile_sum;
+  return per_sample ? tile_sum : sum_lanes(acc) / mean_div;
 }
 
 /// Samples (o, i0 .. i0 + n) of a middle or leading mean axis (inner > 1): the
