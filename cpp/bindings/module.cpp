@@ -32,19 +32,35 @@ const char* baseline_simd() {
 
 }  // namespace
 
+// For threadpoolctl (python/fastloss/_threads.py registers a controller that
+// finds this module by these symbols and calls them through ctypes).
+extern "C" {
+__attribute__((visibility("default"))) int fastloss_threadpool_get_num_threads() {
+  return fastloss::get_num_threads();
+}
+__attribute__((visibility("default"))) void fastloss_threadpool_set_num_threads(int n) {
+  fastloss::set_num_threads(n);
+}
+}
+
 PYBIND11_MODULE(_core, m) {
   m.doc() = "fastloss compiled kernels (private: use the fastloss package)";
   m.def("set_num_threads", [](int n) {
-    if (n < 1) throw py::value_error("set_num_threads: n must be >= 1, got " + std::to_string(n));
+    if (n < 1 || n > fastloss::kMaxThreads)
+      throw py::value_error("set_num_threads: n must be in [1, " +
+                            std::to_string(fastloss::kMaxThreads) + "], got " + std::to_string(n));
     fastloss::set_num_threads(n);
   });
   m.def("get_num_threads", &fastloss::get_num_threads);
+  m.attr("max_threads") = fastloss::kMaxThreads;
+  // helpers the pool has started (fewer than asked when the system refused)
+  m.def("pool_size", []() { return fastloss::detail::pool_helpers(); });
   m.def("build_info", []() {
     py::dict d;
     d["version"] = std::to_string(FASTLOSS_VERSION_MAJOR) + "." +
                    std::to_string(FASTLOSS_VERSION_MINOR) + "." +
                    std::to_string(FASTLOSS_VERSION_PATCH);
-    d["openmp"] = fastloss::has_openmp();
+    d["thread_pool"] = fastloss::has_threads();  // fastloss's own pool (no OpenMP runtime)
     d["simd"] = fastloss::active_isa();      // chosen at load time from CPUID
     d["baseline_simd"] = baseline_simd();    // what the build targets without dispatch
     d["dispatch"] = FASTLOSS_HAS_DISPATCH != 0;

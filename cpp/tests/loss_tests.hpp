@@ -561,11 +561,11 @@ void threads_typed(Harness& h) {
 }
 
 void threads(Harness& h) {
-  if (FASTLOSS_TEST_PART == 0 && !has_openmp())
-    std::printf("note: built without OpenMP, one thread only\n");
+  if (FASTLOSS_TEST_PART == 0 && !has_threads())
+    std::printf("note: built without threads, one thread only\n");
   const int before = get_num_threads();
   set_num_threads(2);
-  h.check(!has_openmp() || get_num_threads() == 2, "set_num_threads(2) not reflected");
+  h.check(!has_threads() || get_num_threads() == 2, "set_num_threads(2) not reflected");
   for_each_loss([&](auto tag) {
     using Loss = typename decltype(tag)::type;
     threads_typed<Loss, float>(h);

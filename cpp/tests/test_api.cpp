@@ -317,7 +317,7 @@ void version_and_threads(Harness& h) {
   h.check(FASTLOSS_VERSION_MAJOR == 0 && FASTLOSS_VERSION_MINOR >= 1, "version macros");
   const int before = get_num_threads();
   set_num_threads(3);
-  h.check(!has_openmp() || get_num_threads() == 3, "set_num_threads(3)");
+  h.check(!has_threads() || get_num_threads() == 3, "set_num_threads(3)");
   set_num_threads(0);  // clamped to 1
   h.check(get_num_threads() == 1, "set_num_threads(0) should give 1");
   set_num_threads(before);

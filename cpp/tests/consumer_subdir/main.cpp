@@ -13,7 +13,7 @@ int main() {
   fastloss::gradient_hessian(huber, y_true, y_pred, 4, grad, hess);
   const bool ok = mean == 0.78125 && grad[0] == 0.5f && grad[2] == 1.0f && grad[3] == -1.0f &&
                   hess[0] == 1.0f && hess[2] == 0.0f;
-  std::printf("add_subdirectory consumer: Huber mean %g, %s (OpenMP: %s)\n", mean,
-              ok ? "ok" : "WRONG", fastloss::has_openmp() ? "yes" : "no");
+  std::printf("add_subdirectory consumer: Huber mean %g, %s (threads: %s)\n", mean,
+              ok ? "ok" : "WRONG", fastloss::has_threads() ? "yes" : "no");
   return ok ? 0 : 1;
 }

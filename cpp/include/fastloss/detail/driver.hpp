@@ -112,27 +112,14 @@ inline std::vector<double>& scratch() {
 }
 
 inline int threads_for(index_t elements, index_t tiles) {
-  if (elements < kParallelThreshold || tiles < 2) return 1;
-#ifdef _OPENMP
-  if (omp_in_parallel()) return 1;  // called from a user's parallel region: do not nest
-#endif
-  const int n = get_num_threads();
-  return static_cast<int>(std::min<index_t>(n, tiles));
+  if (elements < kParallelThreshold || tiles < 2 || !may_use_helpers()) return 1;
+  return static_cast<int>(std::min<index_t>(get_num_threads(), tiles));
 }
 
-/// Runs body(t) for t in [0, tiles) on `threads` threads, static schedule.
+/// Runs body(t) for t in [0, tiles) on up to `threads` threads (threads.hpp).
 template <class Body>
 void parallel_tiles(index_t tiles, int threads, const Body& body) {
-#ifdef _OPENMP
-  if (threads > 1) {
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (index_t t = 0; t < tiles; ++t) body(t);
-    return;
-  }
-#else
-  (void)threads;
-#endif
-  for (index_t t = 0; t < tiles; ++t) body(t);
+  parallel_for(tiles, threads, body);
 }
 
 /// Which per-element results a kernel produces.

@@ -1,16 +1,58 @@
-// Thread-count control shared by every kernel.
+// The thread policy of every kernel: fastloss's own pool of helper threads.
+//
+// Why not OpenMP's runtime: its threads spin-wait after each parallel region
+// and every region waits for all of its team, so on a machine whose cores are
+// busy with other processes a call waits for the time slice of a descheduled
+// helper (measured: 1 ms on one thread, 16 ms on two); a fork()ed child that
+// makes a threaded call hangs inside libgomp; and a thread that cannot be
+// created ends the process. This pool
+//
+// * never makes a call wait for a helper that has not started: the calling
+//   thread claims tiles itself, helpers join when the scheduler runs them and
+//   claim what is left, and the call ends when every claimed tile is done (a
+//   helper that wakes late finds nothing to do);
+// * waits passively: helpers spin a few microseconds after a call (so that
+//   back-to-back calls find them awake), then sleep on a condition variable;
+// * is rebuilt lazily in a fork()ed child (an at-fork handler forgets the
+//   parent's threads, which do not exist in the child);
+// * treats a thread that cannot be created as fewer threads;
+// * runs a call on the calling thread alone when another call already holds
+//   the pool (concurrent callers do not oversubscribe the cores), or when
+//   called from inside a parallel region of the program's own OpenMP.
+//
+// Results never depend on which thread runs a tile: work is cut into tiles by
+// the shape alone and the tiles' partial results are combined in tile order.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#include <immintrin.h>
+#define FASTLOSS_PAUSE() _mm_pause()
+#else
+#define FASTLOSS_PAUSE() std::this_thread::yield()
+#endif
 
-// Loop-vectorisation hint: OpenMP's simd pragma when OpenMP (or -fopenmp-simd)
-// is on, GCC's ivdep otherwise, nothing elsewhere. Never changes results: the
-// loops it marks have no cross-iteration dependences.
-#if defined(_OPENMP)
+// Loop-vectorisation hint: OpenMP's simd pragma when OpenMP or -fopenmp-simd
+// (which this project's own build uses, defining FASTLOSS_OPENMP_SIMD) is on,
+// GCC's ivdep otherwise, nothing elsewhere. Never changes results: the loops
+// it marks have no cross-iteration dependences.
+#if defined(_OPENMP) || defined(FASTLOSS_OPENMP_SIMD)
 #define FASTLOSS_SIMD _Pragma("omp simd")
 #elif defined(__GNUC__) && !defined(__clang__)
 #define FASTLOSS_SIMD _Pragma("GCC ivdep")
@@ -18,16 +60,238 @@
 #define FASTLOSS_SIMD
 #endif
 
+// FASTLOSS_NO_THREADS: every kernel runs on the calling thread.
+#if !defined(FASTLOSS_NO_THREADS)
+#define FASTLOSS_THREADS 1
+#else
+#define FASTLOSS_THREADS 0
+#endif
+
 namespace fastloss {
 
+/// Most threads a call may use (set_num_threads refuses more).
+inline constexpr int kMaxThreads = 1024;
+
 namespace detail {
+
+/// The CPUs this process may run on (its affinity mask), at least 1.
+inline int available_cpus() {
+#if defined(__linux__)
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+#endif
+  const unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+/// The default thread count: OMP_NUM_THREADS's first number when it is a
+/// positive integer (as NumPy's BLAS and scikit-learn read it), else the CPUs
+/// the process may run on.
+inline int default_threads() {
+  if (const char* env = std::getenv("OMP_NUM_THREADS")) {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (end != env && n >= 1) return static_cast<int>(std::min<long>(n, kMaxThreads));
+  }
+  return std::min(available_cpus(), kMaxThreads);
+}
+
 inline std::atomic<int>& thread_setting() {
-  static std::atomic<int> n{0};  // 0: not set, follow OpenMP's default
+  static std::atomic<int> n{0};  // 0: not set, use default_threads()
   return n;
 }
+
+/// Microseconds' worth of spinning a helper does after a call before it
+/// sleeps (pause instructions, about 40 ns each on current x86).
+inline constexpr int kHelperSpins = 1000;
+
+#if FASTLOSS_THREADS
+
+/// The pool. One call at a time holds it (`busy`); its tiles are claimed
+/// through `claim`, which packs the call's generation (high 32 bits) with the
+/// next unclaimed tile (low 32 bits), so a helper still looking at an earlier
+/// call can never claim a tile of a later one.
+class Pool {
+ public:
+  using Fn = void (*)(const void*, std::ptrdiff_t);
+
+  /// Runs fn(ctx, t) for t in [0, tiles) on up to `threads` threads, the
+  /// calling one included. False when the pool is held by another call (the
+  /// caller then runs the tiles itself).
+  bool run(std::ptrdiff_t tiles, int threads, Fn fn, const void* ctx) {
+    if (tiles >= (std::ptrdiff_t(1) << 31) || busy_.exchange(true, std::memory_order_acquire))
+      return false;
+    const int helpers = grow(std::min<std::ptrdiff_t>(threads, tiles) - 1);
+    if (helpers == 0) {
+      busy_.store(false, std::memory_order_release);
+      return false;
+    }
+    const std::uint64_t gen = (claim_.load(std::memory_order_relaxed) >> 32) + 1;
+    Slot& slot = slots_[gen & 1];
+    slot.fn.store(fn, std::memory_order_relaxed);
+    slot.ctx.store(ctx, std::memory_order_relaxed);
+    slot.tiles.store(static_cast<std::uint32_t>(tiles), std::memory_order_relaxed);
+    slot.done.store(0, std::memory_order_relaxed);
+    claim_.store(gen << 32, std::memory_order_seq_cst);  // publishes the call
+    if (sleeping_.load(std::memory_order_seq_cst) > 0) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      wake_.notify_all();
+    }
+    work(static_cast<std::uint32_t>(gen));
+    // every tile is claimed: wait for the ones helpers are running
+    for (int spin = 0; slot.done.load(std::memory_order_acquire) != tiles; ++spin) {
+      if (spin < 4096) {
+        FASTLOSS_PAUSE();
+      } else {
+        std::this_thread::yield();  // a running helper may share this core
+      }
+    }
+    busy_.store(false, std::memory_order_release);
+    return true;
+  }
+
+  /// Helpers started so far.
+  int size() const { return started_.load(std::memory_order_relaxed); }
+
+ private:
+  /// Claims and runs tiles of generation gen until none is left. A call's
+  /// fields live in the slot of its generation's parity: the next call fills
+  /// the other slot, so a helper still holding a claim word of this call
+  /// reads this call's fields (and its compare-exchange fails once the next
+  /// call has published its generation); the slot is reused two calls later,
+  /// after this call has seen all its tiles done.
+  void work(std::uint32_t gen) {
+    Slot& slot = slots_[gen & 1];
+    std::uint64_t c = claim_.load(std::memory_order_acquire);
+    for (;;) {
+      if (static_cast<std::uint32_t>(c >> 32) != gen) return;
+      const std::uint32_t t = static_cast<std::uint32_t>(c);
+      if (t >= slot.tiles.load(std::memory_order_relaxed)) return;
+      if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel,
+                                        std::memory_order_acquire))
+        continue;
+      slot.fn.load(std::memory_order_relaxed)(slot.ctx.load(std::memory_order_relaxed), t);
+      slot.done.fetch_add(1, std::memory_order_release);
+      c = claim_.load(std::memory_order_acquire);
+    }
+  }
+
+  /// Starts helpers up to `want` (creation failures mean fewer); returns
+  /// how many can help.
+  int grow(std::ptrdiff_t want) {
+    int have = started_.load(std::memory_order_relaxed);
+    while (have < want && !failed_) {
+      try {
+        std::thread(&Pool::helper, this).detach();
+      } catch (...) {  // std::system_error: no more threads in this process
+        failed_ = true;
+        break;
+      }
+      started_.store(++have, std::memory_order_relaxed);
+    }
+    return static_cast<int>(std::min<std::ptrdiff_t>(have, want));
+  }
+
+  [[noreturn]] void helper() {
+    std::uint32_t seen = static_cast<std::uint32_t>(claim_.load(std::memory_order_acquire) >> 32);
+    for (;;) {
+      std::uint32_t gen = seen;
+      for (int spin = 0; spin < kHelperSpins && gen == seen; ++spin) {
+        FASTLOSS_PAUSE();
+        gen = static_cast<std::uint32_t>(claim_.load(std::memory_order_acquire) >> 32);
+      }
+      if (gen == seen) {
+        std::unique_lock<std::mutex> lock(mutex_);
+        sleeping_.fetch_add(1, std::memory_order_seq_cst);
+        while ((gen = static_cast<std::uint32_t>(claim_.load(std::memory_order_seq_cst) >> 32)) ==
+               seen)
+          wake_.wait(lock);
+        sleeping_.fetch_sub(1, std::memory_order_relaxed);
+      }
+      seen = gen;
+      work(gen);
+    }
+  }
+
+  std::atomic<bool> busy_{false};
+  std::atomic<std::uint64_t> claim_{0};
+  struct Slot {
+    std::atomic<Fn> fn{nullptr};
+    std::atomic<const void*> ctx{nullptr};
+    std::atomic<std::uint32_t> tiles{0};
+    std::atomic<std::ptrdiff_t> done{0};
+  };
+  Slot slots_[2];
+  std::atomic<int> started_{0};
+  std::atomic<int> sleeping_{0};
+  bool failed_ = false;  // only touched by the call holding the pool
+  std::mutex mutex_;
+  std::condition_variable wake_;
+};
+
+/// The process's pool, made on first use. Its helpers are detached and the
+/// pool is never destroyed (helpers may outlive static destruction at exit).
+/// In a fork()ed child the parent's helpers do not exist: the at-fork
+/// handler forgets the pool (kept reachable, never freed) and the child
+/// makes its own on its first threaded call.
+inline std::atomic<Pool*>& pool_slot() {
+  static std::atomic<Pool*> slot{nullptr};
+  return slot;
+}
+
+inline std::vector<Pool*>& forgotten_pools() {
+  static std::vector<Pool*>* pools = new std::vector<Pool*>();  // reachable, never freed
+  return *pools;
+}
+
+inline void forget_pool_after_fork() {
+  Pool* p = pool_slot().exchange(nullptr);
+  if (p) forgotten_pools().push_back(p);
+}
+
+inline Pool& pool() {
+  Pool* p = pool_slot().load(std::memory_order_acquire);
+  if (p) return *p;
+  static std::mutex make;
+  std::lock_guard<std::mutex> lock(make);
+  p = pool_slot().load(std::memory_order_acquire);
+  if (!p) {
+#if defined(__linux__)
+    static const bool registered = [] {
+      return pthread_atfork(nullptr, nullptr, [] { forget_pool_after_fork(); }) == 0;
+    }();
+    (void)registered;
+#endif
+    p = new Pool();
+    pool_slot().store(p, std::memory_order_release);
+  }
+  return *p;
+}
+
+#endif  // FASTLOSS_THREADS
+
+/// Helper threads started in this process so far (0 before the first
+/// threaded call, after a fork, or without threads).
+inline int pool_helpers() {
+#if FASTLOSS_THREADS
+  Pool* p = pool_slot().load(std::memory_order_acquire);
+  return p ? p->size() : 0;
+#else
+  return 0;
+#endif
+}
+
 }  // namespace detail
 
-/// True when the library was compiled with OpenMP.
+/// True when the kernels can use more than one thread.
+inline constexpr bool has_threads() { return FASTLOSS_THREADS != 0; }
+
+/// True when the including program is compiled with OpenMP (fastloss then
+/// runs a call from inside one of its parallel regions on the calling thread).
+/// Threads no longer come from OpenMP: see has_threads().
 inline constexpr bool has_openmp() {
 #ifdef _OPENMP
   return true;
@@ -36,21 +300,53 @@ inline constexpr bool has_openmp() {
 #endif
 }
 
-/// Number of threads the kernels use. Defaults to OpenMP's max threads
-/// (OMP_NUM_THREADS is honoured); 1 without OpenMP.
+/// Number of threads the kernels use: set_num_threads's value, else
+/// OMP_NUM_THREADS, else the CPUs the process may run on; 1 without threads.
 inline int get_num_threads() {
-#ifdef _OPENMP
+#if FASTLOSS_THREADS
   const int n = detail::thread_setting().load(std::memory_order_relaxed);
-  return n > 0 ? n : omp_get_max_threads();
+  if (n > 0) return n;
+  static const int fallback = detail::default_threads();
+  return fallback;
 #else
   return 1;
 #endif
 }
 
-/// Sets the thread count for subsequent kernels (n >= 1). Results do not
-/// depend on it: work is split in fixed blocks reduced in a fixed order.
+/// Sets the thread count for subsequent kernels (clamped to [1, kMaxThreads];
+/// the Python binding refuses values outside). Results do not depend on it.
 inline void set_num_threads(int n) {
-  detail::thread_setting().store(n < 1 ? 1 : n, std::memory_order_relaxed);
+  detail::thread_setting().store(std::clamp(n, 1, kMaxThreads), std::memory_order_relaxed);
 }
+
+namespace detail {
+
+/// Whether a call may use helper threads: not from inside a parallel region
+/// of the program's own OpenMP (it would multiply the threads).
+inline bool may_use_helpers() {
+#ifdef _OPENMP
+  if (omp_in_parallel()) return false;
+#endif
+  return true;
+}
+
+/// Runs body(t) for t in [0, tasks) on up to `threads` threads (the calling
+/// one included), tiles claimed one at a time; on the calling thread alone
+/// when threads == 1, when another call holds the pool, or when no helper
+/// could be started.
+template <class Body>
+void parallel_for(std::ptrdiff_t tasks, int threads, const Body& body) {
+#if FASTLOSS_THREADS
+  if (threads > 1 && tasks > 1) {
+    auto call = [](const void* ctx, std::ptrdiff_t t) { (*static_cast<const Body*>(ctx))(t); };
+    if (pool().run(tasks, threads, call, &body)) return;
+  }
+#else
+  (void)threads;
+#endif
+  for (std::ptrdiff_t t = 0; t < tasks; ++t) body(t);
+}
+
+}  // namespace detail
 
 }  // namespace fastloss

@@ -36,26 +36,15 @@ inline constexpr double kModelsParallelWork = 1 << 22;
 namespace detail {
 
 inline int threads_for_work(double work, index_t tasks) {
-  if (work < kModelsParallelWork || tasks < 2) return 1;
-#ifdef _OPENMP
-  if (omp_in_parallel()) return 1;  // called from a user's parallel region: do not nest
-#endif
+  if (work < kModelsParallelWork || tasks < 2 || !fastloss::detail::may_use_helpers()) return 1;
   return static_cast<int>(std::min<index_t>(get_num_threads(), tasks));
 }
 
-/// Runs body(t) for t in [0, tasks); dynamic schedule (tasks differ in size).
+/// Runs body(t) for t in [0, tasks); tasks are claimed one at a time (they
+/// differ in size).
 template <class Body>
 void parallel_tasks(index_t tasks, int threads, const Body& body) {
-#ifdef _OPENMP
-  if (threads > 1) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (index_t t = 0; t < tasks; ++t) body(t);
-    return;
-  }
-#else
-  (void)threads;
-#endif
-  for (index_t t = 0; t < tasks; ++t) body(t);
+  fastloss::detail::parallel_for(tasks, threads, body);
 }
 
 /// part[r][j] += sum over positions m in [m0, m1) of F[m][i0 + r] * F[m][j],
