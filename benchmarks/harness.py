@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
+from busy import busy_table
 from numpy_baseline import BASELINES, sparse_ce_logits
 
 import fastloss as fl
@@ -801,6 +802,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--no-peers", action="store_true",
                         help="skip PyTorch and scikit-learn (floor, fastloss and NumPy only)")
     parser.add_argument("--no-png", action="store_true")
+    parser.add_argument("--no-busy", action="store_true",
+                        help="skip the busy-machine table (two spinning processes, ~1 minute)")
     parser.add_argument("--out-dir", type=Path, default=None,
                         help="where RESULTS.md, results.json and throughput.png go "
                              "(default: benchmarks/, the folder of this harness)")
@@ -834,7 +837,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     old_fl = fl.get_num_threads()
     old_torch = torch.get_num_threads() if torch is not None else None
     info = fl.build_info()
-    print(f"fastloss {info['version']} SIMD {info['simd']}, OpenMP {info['openmp']}; "
+    print(f"fastloss {info['version']} SIMD {info['simd']}, thread pool {info['thread_pool']}; "
           f"CPU {_cpu_model()}; load {load0[0]:.2f}")
 
     for fam in FAMILIES:
@@ -894,6 +897,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         if torch is not None and old_torch is not None:
             torch.set_num_threads(old_torch)
 
+    busy_lines: list[str] = []
+    busy_rows: list[dict[str, Any]] = []
+    if not args.no_busy:
+        print("busy machine: every core kept busy by spinning processes")
+        busy_lines, busy_rows = busy_table(torch)
+
     png: Optional[Path] = None
     if not args.no_png:
         candidate = args.out_dir / "throughput.png"
@@ -903,11 +912,22 @@ def main(argv: Optional[list[str]] = None) -> int:
     load1 = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     elapsed = time.perf_counter() - t_start
     report = args.out_dir / "RESULTS.md"
-    raw = [{"case": k[0], "elements": k[1], "dtype": k[2], "threads": k[3], "impl": k[4],
-            "median_s": v} for k, v in sorted(res.times.items())]
+    raw: list[dict[str, Any]] = [
+        {"case": k[0], "elements": k[1], "dtype": k[2], "threads": k[3], "impl": k[4],
+         "median_s": v} for k, v in sorted(res.times.items())]
+    for row in busy_rows:
+        for key, median in row.items():
+            if " " in key:  # "<impl> <threads>"
+                busy_impl, busy_threads = key.split()
+                raw.append({"case": f"busy {row['case']}", "elements": row["elements"],
+                            "dtype": "float32", "threads": int(busy_threads),
+                            "impl": busy_impl, "median_s": median})
     (args.out_dir / "results.json").write_text(json.dumps(raw, indent=1) + "\n",
                                                encoding="utf-8")
     _write_report(report, res, args, torch, sk, (load0, load1), elapsed, png)
+    if busy_lines:
+        with report.open("a", encoding="utf-8") as f:
+            f.write("\n## Busy machine\n\n" + "\n".join(busy_lines) + "\n")
     print(f"wrote {report}" + (f" and {png}" if png is not None else "")
           + f" in {elapsed:.0f} s")
     return 0

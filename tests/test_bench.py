@@ -37,7 +37,7 @@ def _harness():
 def test_tiny_run_writes_tables(tmp_path: Path) -> None:
     bench = _harness()
     rc = bench.main(["--sizes", "1000", "--runs", "3", "--dtypes", "float32", "float64",
-                     "--ce-shapes", "16x50", "--no-peers", "--no-png", "--out-dir",
+                     "--ce-shapes", "16x50", "--no-peers", "--no-png", "--no-busy", "--out-dir",
                      str(tmp_path)])
     assert rc == 0
     text = (tmp_path / "RESULTS.md").read_text(encoding="utf-8")
@@ -63,7 +63,7 @@ def test_arithmetic_alone_is_measured_for_floor_targets(tmp_path: Path,
     monkeypatch.setattr(bench, "_RESIDENT_ELEMENTS", 65536)  # small inputs, a quick test
     rc = bench.main(["--sizes", "1000", "300000", "--runs", "1", "--dtypes", "float32",
                      "--threads", "2", "--ce-shapes", "300x1000", "16x50", "--no-peers",
-                     "--no-png", "--out-dir", str(tmp_path)])
+                     "--no-png", "--no-busy", "--out-dir", str(tmp_path)])
     assert rc == 0
     raw = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     arith = {(r["case"], r["elements"]) for r in raw if r["impl"] == "arith"}
@@ -134,7 +134,7 @@ def test_the_harness_runs_from_the_launcher(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, str(BENCHMARKS / "bench.py"), "--sizes", "1000", "--runs", "1",
          "--dtypes", "float32", "--threads", "1", "--ce-shapes", "4x10", "--no-peers",
-         "--no-png", "--out-dir", str(tmp_path)],
+         "--no-png", "--no-busy", "--out-dir", str(tmp_path)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (tmp_path / "RESULTS.md").is_file() and (tmp_path / "results.json").is_file()
@@ -183,7 +183,9 @@ def test_python_m_fastloss_demo_prints_every_loss_and_a_numpy_speed_up() -> None
     finally:
         fl.set_num_threads(old)
     assert rc == 0, out
-    assert "1 thread)" in out and "1 threads" not in out
+    assert "1 thread," in out and "1 threads" not in out
+    # the header states the instruction set, the thread count and the load
+    assert f"SIMD {fl.build_info()['simd']}" in out and "machine load " in out
     rows = {line.split()[0]: line for line in out.splitlines() if line[:1].isupper()}
     for name in ("MeanSquaredError", "Huber", "ZeroOneLoss", "BinaryCrossentropy(logits)",
                  "SparseCCE(logits)", "CategoricalHinge"):
@@ -245,3 +247,26 @@ def test_targets_not_met_say_why_and_the_peers_are_summarised() -> None:
     assert "smallest speed-up is 0.50× (BCE at 10^2, float32, 1 thread)" in summary
     assert "PyTorch: fastloss is faster in 1 of 1 cases" in summary
     assert "scikit-learn" not in summary
+
+
+def test_busy_table_runs_under_load_and_stops_its_spinners() -> None:
+    """The busy-machine table: every case at 1 and 2 threads and NumPy beside it,
+    the spinning processes gone afterwards, the thread count restored."""
+    _harness()  # puts benchmarks/ on sys.path
+    import busy
+
+    before = fl.get_num_threads()
+    lines, rows = busy.busy_table(None, calls=1, sizes=(10**4,), ce_rows=(10,))
+    assert fl.get_num_threads() == before
+    assert [r["case"] for r in rows] == ["MSE", "BCE-with-logits", "SparseCE 10x1000"]
+    for r in rows:
+        assert r["fastloss 1"] > 0 and r["fastloss 2"] > 0 and r["numpy 1"] > 0
+    assert sum(line.startswith("| ") for line in lines) == 1 + len(rows)  # header, rows
+    spinning = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"while time.time() < end" in cmdline.read_bytes():
+                spinning.append(cmdline.parent.name)
+        except OSError:  # the process ended meanwhile
+            pass
+    assert spinning == []

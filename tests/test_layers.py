@@ -17,6 +17,7 @@ import fastloss as fl
 #: before it. A new module goes where it belongs in this order.
 LAYERS = [
     "_core",          # the compiled kernels
+    "_threads",       # the thread count and the ways users set it
     "_arrays",        # shapes, dtypes, memory
     "_passes",        # Keras's weighting and reduction rules; the one pass of the families
     "_base",          # Loss / Combinable, serialization

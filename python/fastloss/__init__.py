@@ -1,5 +1,5 @@
 """fastloss: forward values, gradients and Hessians of loss functions over
-NumPy arrays, computed by fused SIMD + OpenMP C++ kernels.
+NumPy arrays, computed by fused SIMD C++ kernels on a thread pool of their own.
 
 >>> import numpy as np, fastloss as fl
 >>> loss = fl.MeanSquaredError()
@@ -26,25 +26,14 @@ from ._models import (
     gram_matrix_backward,
 )
 from ._registry import get, names
+from ._threads import get_num_threads, num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
 
-def set_num_threads(n: int) -> None:
-    """Threads the kernels use from now on (n >= 1). Results are bitwise the
-    same for every thread count."""
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"set_num_threads: n must be an int, got {type(n).__name__}")
-    _core.set_num_threads(n)
-
-
-def get_num_threads() -> int:
-    """Threads the kernels use (OpenMP's default, OMP_NUM_THREADS, unless set)."""
-    return int(_core.get_num_threads())
-
-
 def build_info() -> dict[str, Any]:
-    """Version, compiler, SIMD level compiled for, OpenMP and thread count."""
+    """Version, compiler, the SIMD level the kernels run with, the thread pool and
+    thread count."""
     return dict(_core.build_info())
 
 
@@ -56,7 +45,7 @@ __all__ = [
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
     # functions
     "build_info", "deserialize", "get", "get_num_threads", "gram_matrix",
-    "gram_matrix_backward", "names", "serialize", "set_num_threads",
+    "gram_matrix_backward", "names", "num_threads", "serialize", "set_num_threads",
     # the declared losses (elementwise and class-axis), their per-sample functions and
     # their short names (losses/info.hpp)
     *_declared.__all__,

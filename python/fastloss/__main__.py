@@ -9,6 +9,7 @@ of the installed package: run `python benchmarks/bench.py` from a checkout of th
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from typing import Any, Callable
@@ -175,9 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeats must be >= 1")
     info = fl.build_info()
     threads = int(info["threads"])
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"fastloss {info['version']}  ({info['compiler']}, SIMD {info['simd']}, "
-          f"OpenMP {'on' if info['openmp'] else 'off'}, "
-          f"{threads} thread{'' if threads == 1 else 's'})")
+          f"{threads} thread{'' if threads == 1 else 's'}, machine load {load:.2f} "
+          f"on {os.cpu_count()} CPUs)")
     print(f"fused forward+backward on {args.n:,} {args.dtype} elements "
           f"(rows of 1000), median of {args.repeats}")
     print("NumPy: the same loss written by hand in NumPy, for a few of them\n")
