@@ -28,7 +28,11 @@ LAYERS = [
     "_custom",        # composites and user-defined losses
     "_functions",     # Keras's per-sample functions
     "_registry",      # names -> losses
+    "_boosting",      # a loss's derivatives in boosting libraries' shapes
     "__init__",       # the public API
+    "xgboost",        # adapters, imported on first use (fl.xgboost)
+    "lightgbm",
+    "catboost",
 ]
 
 PACKAGE = Path(fl.__file__).resolve().parent

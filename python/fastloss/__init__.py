@@ -31,6 +31,19 @@ from ._threads import get_num_threads, num_threads, set_num_threads
 __version__ = "0.1.0"
 
 
+#: Adapters to other libraries, imported on first use (`fl.xgboost.objective`):
+#: importing fastloss imports none of those libraries.
+_ADAPTERS = ("catboost", "lightgbm", "xgboost")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ADAPTERS:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'fastloss' has no attribute {name!r}")
+
+
 def build_info() -> dict[str, Any]:
     """Version, compiler, the SIMD level the kernels run with, the thread pool and
     thread count."""

@@ -1,0 +1,114 @@
+"""What the boosting adapters share: a loss's gradient and Hessian with respect
+to raw scores, in the shapes boosting libraries hand over and take back.
+
+A boosting library gives the objective its raw scores (margins): one per row,
+or k per row for k outputs (multiclass), and wants the derivatives of each
+row's loss with respect to each score, weighted by the row's sample weight.
+fastloss's `gradient_hessian` is exactly that (per element, unreduced, times
+the weight), so an objective is a reshape around one kernel call:
+
+* one score per row: labels and scores become `(n, 1)` (each row one sample
+  with one element, so the weights are per row) and the results are viewed
+  back as `(n,)`;
+* k scores per row for a loss of class labels (`SparseCategoricalCrossentropy`):
+  labels are the library's float class ids, checked to be integers, and the
+  scores `(n, k)` are the logits of the row;
+* k scores per row for an elementwise loss (multi-output regression): labels
+  `(n, k)`, each element its own term, weights per row.
+
+Nothing of a boosting library is imported here; the adapters
+(`fastloss.xgboost`, `fastloss.lightgbm`, `fastloss.catboost`) read their
+library's datasets and return what it expects.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any, Optional
+
+import numpy as np
+
+from ._base import Loss
+from ._classaxis import ClassAxisLoss
+
+
+def require(module: str, adapter: str) -> None:
+    """Imports the boosting library (on first use of an adapter, never with
+    fastloss); ImportError naming the extra when it is absent."""
+    try:
+        importlib.import_module(module)
+    except ImportError as e:
+        raise ImportError(
+            f"fastloss.{adapter} needs {module}, which cannot be imported ({e}): "
+            f"pip install 'fastloss[boosting]' (or pip install {module})") from e
+
+
+def check_objective_loss(loss: Any, adapter: str) -> Loss:
+    """The loss an objective can use: a fastloss loss with a Hessian."""
+    if not isinstance(loss, Loss):
+        raise TypeError(f"fastloss.{adapter}: expected a fastloss loss object, got "
+                        f"{type(loss).__name__}")
+    if not getattr(loss, "has_hessian", False):
+        why = ""
+        try:
+            loss.gradient_hessian(np.zeros((1, 1)), np.zeros((1, 1)))
+        except NotImplementedError as e:
+            why = f": {e}"
+        except Exception:  # noqa: BLE001 - only the reason is wanted here
+            pass
+        raise ValueError(
+            f"fastloss.{adapter}: {type(loss).__name__} cannot be a boosting objective, "
+            f"it has no Hessian{why} (Newton boosting divides by the Hessian)")
+    if isinstance(loss, ClassAxisLoss) and loss._input != "labels":
+        raise ValueError(
+            f"fastloss.{adapter}: {type(loss).__name__} takes one-hot or soft targets, but "
+            "boosting libraries pass one class id per row; use "
+            "SparseCategoricalCrossentropy(from_logits=True) for multiclass")
+    return loss
+
+
+def _class_ids(labels: np.ndarray) -> np.ndarray:
+    ids = labels.astype(np.int64)
+    if labels.dtype.kind == "f" and not np.array_equal(ids, labels):
+        bad = labels[ids != labels][:3]
+        raise ValueError(f"multiclass labels must be class ids (integers), got {bad.tolist()}")
+    return ids
+
+
+def derivatives(loss: Loss, labels: Any, scores: Any, weight: Optional[np.ndarray],
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient and Hessian of each row's loss with respect to its raw scores,
+    times the row's weight, in the shape of `scores`."""
+    s = np.asarray(scores)
+    y = np.asarray(labels)
+    n = s.shape[0] if s.ndim else 1
+    w = None if weight is None or np.size(weight) == 0 else np.asarray(weight)
+    if w is not None and w.shape != (n,):
+        raise ValueError(f"sample weights must have one value per row ({n}), got shape {w.shape}")
+    if isinstance(loss, ClassAxisLoss):
+        if s.ndim != 2:
+            raise ValueError(f"{type(loss).__name__} needs k scores per row (an (n, k) array), "
+                             f"got shape {s.shape}")
+        g, h = loss.gradient_hessian(_class_ids(y.reshape(-1)), s, sample_weight=w)
+        return g, h
+    if s.ndim == 2 and s.shape[1] > 1:  # multi-output regression
+        g, h = loss.gradient_hessian(y.reshape(s.shape), s, sample_weight=w)
+        return g, h
+    g, h = loss.gradient_hessian(y.reshape(-1, 1), s.reshape(-1, 1), sample_weight=w)
+    return g.reshape(s.shape), h.reshape(s.shape)
+
+
+def weighted_mean(loss: Loss, labels: Any, scores: Any, weight: Optional[np.ndarray]) -> float:
+    """The loss per row averaged with the sample weights (the boosting
+    libraries' metric convention), over raw scores."""
+    s = np.asarray(scores)
+    y = np.asarray(labels)
+    twin = type(loss).from_config({**loss.get_config(), "reduction": "none"})
+    if isinstance(loss, ClassAxisLoss):
+        rows = np.asarray(twin(_class_ids(y.reshape(-1)), s), dtype=np.float64)
+    elif s.ndim == 2 and s.shape[1] > 1:
+        rows = np.asarray(twin(y.reshape(s.shape), s), dtype=np.float64)
+    else:
+        rows = np.asarray(twin(y.reshape(-1, 1), s.reshape(-1, 1)), dtype=np.float64)
+    w = None if weight is None or np.size(weight) == 0 else np.asarray(weight, np.float64)
+    return float(np.average(rows, weights=w))

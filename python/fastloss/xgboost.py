@@ -1,0 +1,94 @@
+"""XGBoost objectives and metrics from fastloss losses.
+
+>>> import fastloss as fl, xgboost as xgb
+>>> loss = fl.BinaryCrossentropy(from_logits=True)
+>>> booster = xgb.train(params, dtrain, obj=fl.xgboost.objective(loss),     # doctest: +SKIP
+...                     custom_metric=fl.xgboost.metric(loss))
+>>> model = xgb.XGBClassifier(objective=fl.xgboost.sklearn_objective(loss))  # doctest: +SKIP
+
+The objective returns each row's gradient and Hessian with respect to its raw
+score, times the row's weight (XGBoost leaves weighting to custom objectives):
+arrays of the prediction's shape, `(n,)` or `(n, k)` for k scores per row
+(multiclass with `SparseCategoricalCrossentropy(from_logits=True)`, where the
+Hessian is the exact diagonal `p(1 - p)`, not XGBoost's bound `2p(1 - p)`).
+Every object here pickles, so `xgboost.dask.train(client, params, dtrain,
+obj=...)` runs it on the workers. XGBoost is imported only when it is used.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from . import _boosting
+from ._base import Loss
+
+__all__ = ["metric", "objective", "sklearn_objective"]
+
+
+class _Objective:
+    """`obj(predt, dtrain) -> (grad, hess)` for `xgboost.train`."""
+
+    def __init__(self, loss: Loss) -> None:
+        _boosting.require("xgboost", "xgboost")
+        self.loss = _boosting.check_objective_loss(loss, "xgboost")
+
+    def __call__(self, predt: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
+        return _boosting.derivatives(self.loss, dtrain.get_label(), predt, dtrain.get_weight())
+
+    def __repr__(self) -> str:
+        return f"fastloss.xgboost.objective({self.loss!r})"
+
+
+class _SklearnObjective:
+    """`objective(y_true, y_pred, *, sample_weight=None) -> (grad, hess)` for
+    XGBoost's scikit-learn estimators."""
+
+    def __init__(self, loss: Loss) -> None:
+        _boosting.require("xgboost", "xgboost")
+        self.loss = _boosting.check_objective_loss(loss, "xgboost")
+
+    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray, *,
+                 sample_weight: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
+        return _boosting.derivatives(self.loss, y_true, y_pred, sample_weight)
+
+    def __repr__(self) -> str:
+        return f"fastloss.xgboost.sklearn_objective({self.loss!r})"
+
+
+class _Metric:
+    """`custom_metric(predt, dtrain) -> (name, value)`: the loss per row over the
+    raw scores, averaged with the sample weights as XGBoost's metrics are."""
+
+    def __init__(self, loss: Loss, name: Optional[str] = None) -> None:
+        _boosting.require("xgboost", "xgboost")
+        if not isinstance(loss, Loss):
+            raise TypeError(f"fastloss.xgboost.metric: expected a fastloss loss object, got "
+                            f"{type(loss).__name__}")
+        self.loss = loss
+        self.name = name or loss.name
+
+    def __call__(self, predt: np.ndarray, dtrain: Any) -> tuple[str, float]:
+        return self.name, _boosting.weighted_mean(self.loss, dtrain.get_label(), predt,
+                                                  dtrain.get_weight())
+
+    def __repr__(self) -> str:
+        return f"fastloss.xgboost.metric({self.loss!r})"
+
+
+def objective(loss: Loss) -> _Objective:
+    """The loss as an `obj=` of `xgboost.train` (raw scores in, weighted
+    gradient and Hessian out). Raises ValueError for a loss without a Hessian."""
+    return _Objective(loss)
+
+
+def sklearn_objective(loss: Loss) -> _SklearnObjective:
+    """The loss as the `objective=` of `XGBRegressor` / `XGBClassifier`."""
+    return _SklearnObjective(loss)
+
+
+def metric(loss: Loss, name: Optional[str] = None) -> _Metric:
+    """The loss as a `custom_metric=` of `xgboost.train`: the weighted mean of
+    the per-row losses on raw scores."""
+    return _Metric(loss, name)
