@@ -233,7 +233,7 @@ def test_catboost_objective_reproduces_the_builtin(builtin, kind, loss):
     kw = {"iterations": ROUNDS, "depth": 3, "learning_rate": 0.3, "random_seed": 0,
           "thread_count": 1, "verbose": False, "boost_from_average": False,
           "leaf_estimation_method": "Newton", "leaf_estimation_iterations": 1,
-          "bootstrap_type": "No", "random_strength": 0}
+          "bootstrap_type": "No", "random_strength": 0, "allow_writing_files": False}
     Model = cb.CatBoostClassifier if kind == "binary" else cb.CatBoostRegressor
     want = Model(loss_function=builtin, **kw).fit(X, y, sample_weight=w)
     got = Model(loss_function=fl.catboost.objective(loss), eval_metric=builtin, **kw)
