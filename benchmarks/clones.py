@@ -155,11 +155,13 @@ def _measure(big: int, ce_shapes: list[tuple[int, int]], runs: int, threads: lis
 
 def clone_table(big: int = 10**7, ce_shapes: Optional[list[tuple[int, int]]] = None,
                 runs: int = 5, threads: Optional[list[int]] = None, peers: bool = True,
-                isas: Optional[list[str]] = None) -> dict[str, Any]:
-    """Runs the measurements once per clone (each in a subprocess with FASTLOSS_ISA, and
-    the peers' instruction-set variables, set) and returns {"clones": [...]} with one
-    entry per clone: its FASTLOSS_ISA value, build_info()["simd"], the peers' settings
-    and the median seconds per call of each measurement."""
+                isas: Optional[list[str]] = None, repeats: int = 3) -> dict[str, Any]:
+    """Runs the measurements of each clone in a subprocess with FASTLOSS_ISA (and the
+    peers' instruction-set variables) set, `repeats` times with the clones taking turns
+    (so that a change in the shared machine's load falls on every clone alike), and
+    returns {"clones": [...]} with one entry per clone: its FASTLOSS_ISA value,
+    build_info()["simd"], the peers' settings and, per measurement, the median over the
+    repeats of each subprocess's median seconds per call."""
     if ce_shapes is None:
         ce_shapes = [(4096, 1000), (512, 32000)]
     if threads is None:
@@ -168,24 +170,42 @@ def clone_table(big: int = 10**7, ce_shapes: Optional[list[tuple[int, int]]] = N
         isas = supported_isas()
     spec = json.dumps({"big": big, "ce_shapes": ce_shapes, "runs": runs, "threads": threads,
                        "peers": peers})
+    load0 = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    found: dict[str, list[dict[str, Any]]] = {isa: [] for isa in isas}
+    for rep in range(max(1, repeats)):
+        for isa in isas:
+            print(f"clone {isa}: measuring in a subprocess ({rep + 1} of {repeats})",
+                  flush=True)
+            found[isa].append(_run_clone(isa, spec))
     clones = []
     for isa in isas:
-        env = dict(os.environ)
-        env["FASTLOSS_ISA"] = isa
-        env["ATEN_CPU_CAPABILITY"] = TORCH_CAPABILITY[isa]
-        disabled = _numpy_disabled(isa)
-        if disabled:
-            env["NPY_DISABLE_CPU_FEATURES"] = disabled
-        else:
-            env.pop("NPY_DISABLE_CPU_FEATURES", None)
-        print(f"clone {isa}: measuring in a subprocess", flush=True)
-        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", spec],
-                              env=env, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            raise RuntimeError(f"the {isa} clone's measurements failed:\n{proc.stderr}")
-        clones.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        first = found[isa][0]
+        times = {key: float(np.median([f["times"][key] for f in found[isa]
+                                       if key in f["times"]]))
+                 for key in first["times"]}
+        clones.append({**first, "times": times, "repeats": len(found[isa])})
+    load1 = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     return {"big": big, "ce_shapes": ce_shapes, "runs": runs, "threads": threads,
+            "repeats": repeats, "load": [load0[0], load1[0]], "cpu_count": os.cpu_count(),
             "clones": clones}
+
+
+def _run_clone(isa: str, spec: str) -> dict[str, Any]:
+    """One subprocess's measurements of clone `isa`."""
+    env = dict(os.environ)
+    env["FASTLOSS_ISA"] = isa
+    env["ATEN_CPU_CAPABILITY"] = TORCH_CAPABILITY[isa]
+    disabled = _numpy_disabled(isa)
+    if disabled:
+        env["NPY_DISABLE_CPU_FEATURES"] = disabled
+    else:
+        env.pop("NPY_DISABLE_CPU_FEATURES", None)
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", spec],
+                          env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the {isa} clone's measurements failed:\n{proc.stderr}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
 
 
 def _fmt_n(n: int) -> str:
@@ -215,7 +235,13 @@ def markdown(table: dict[str, Any]) -> str:
     lines = [_SECTION, "",
              "The same calls in each kernel table this CPU runs, one fresh interpreter per "
              "clone with `FASTLOSS_ISA` set (benchmarks/clones.py): float32 "
-             f"`forward_backward`, medians of {table['runs']} runs.", "",
+             f"`forward_backward`; each number the median over {table.get('repeats', 1)} "
+             f"interpreters per clone (taking turns) of medians of {table['runs']} runs. "
+             f"Load average {_f(table.get('load', [None])[0])} before and "
+             f"{_f(table.get('load', [None, None])[-1])} after, on {table.get('cpu_count')} "
+             "CPUs (the machine is shared: with other work running, the 2-thread runs lose "
+             "a core to it part of the time).",
+             "",
              f"ns per element, one thread; resident = about {_RESIDENT} elements (SparseCE: "
              f"whole rows), full = {_fmt_n(big)} elements or the whole SparseCE shape:", ""]
     head = "| clone | " + " | ".join(f"{lab} resident | {lab} full" for _, lab in cols)
@@ -329,7 +355,10 @@ def append_to_report(argv: list[str]) -> None:
     if not supported_isas():
         return
     t0 = time.perf_counter()
-    table = clone_table(big, shapes, args.runs, sorted(set(args.threads)), not args.no_peers)
+    # three interpreters per clone, one for a quick or smoke run
+    repeats = 1 if args.quick or args.runs < 3 else 3
+    table = clone_table(big, shapes, args.runs, sorted(set(args.threads)), not args.no_peers,
+                        repeats=repeats)
     with (args.out_dir / "RESULTS.md").open("a", encoding="utf-8") as f:
         f.write("\n" + markdown(table))
     path = args.out_dir / "results.json"
@@ -352,6 +381,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--ce-shapes", nargs="*", default=["4096x1000", "512x32000"])
     parser.add_argument("--isa", nargs="+", choices=ISAS, default=None,
                         help="clones to measure (default: every one this CPU runs)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="interpreters per clone, the clones taking turns (default 3)")
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--json", type=Path, default=None, help="also write the raw table")
     args = parser.parse_args(argv)
@@ -362,7 +393,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(json.dumps(result))
         return 0
     shapes = [(int(r), int(c)) for r, c in (s.lower().split("x") for s in args.ce_shapes)]
-    table = clone_table(args.big, shapes, args.runs, args.threads, not args.no_peers, args.isa)
+    table = clone_table(args.big, shapes, args.runs, args.threads, not args.no_peers, args.isa,
+                        args.repeats)
     print(markdown(table))
     if args.json is not None:
         args.json.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
