@@ -163,8 +163,9 @@ inline std::string isa_override_error() {
   }
   const std::string head = std::string("FASTLOSS_ISA=") + value + ": ";
   if (!FASTLOSS_TABLE_DISPATCH)
-    return head + "this build has a single instruction set (no kernel tables), so the "
-                  "variable cannot choose one; unset it";
+    return head + "this build has no kernel tables (FASTLOSS_ISA_TABLES: the Python "
+                  "extension's build on x86-64 without FASTLOSS_NATIVE), so the variable "
+                  "cannot choose an instruction set; unset it";
   if (asked == -2)
     return head + "unknown value (expected avx512, avx2, baseline or empty); this CPU "
                   "supports " + supported;
