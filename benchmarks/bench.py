@@ -19,4 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main())
+    rc = main()
+    if rc == 0:  # then each instruction-set clone (FASTLOSS_ISA): a section and records
+        from clones import append_to_report
+        append_to_report(sys.argv[1:])
+    sys.exit(rc)

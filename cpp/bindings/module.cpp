@@ -45,6 +45,10 @@ __attribute__((visibility("default"))) void fastloss_threadpool_set_num_threads(
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "fastloss compiled kernels (private: use the fastloss package)";
+  // FASTLOSS_ISA (detail/isa.hpp): a value naming no instruction set, or one
+  // this CPU cannot run, fails the import rather than running another clone
+  const std::string isa_error = fastloss::isa_override_error();
+  if (!isa_error.empty()) throw py::import_error(isa_error);
   m.def("set_num_threads", [](int n) {
     if (n < 1 || n > fastloss::kMaxThreads)
       throw py::value_error("set_num_threads: n must be in [1, " +
@@ -61,7 +65,18 @@ PYBIND11_MODULE(_core, m) {
                    std::to_string(FASTLOSS_VERSION_MINOR) + "." +
                    std::to_string(FASTLOSS_VERSION_PATCH);
     d["thread_pool"] = fastloss::has_threads();  // fastloss's own pool (no OpenMP runtime)
-    d["simd"] = fastloss::active_isa();      // chosen at load time from CPUID
+    d["simd"] = fastloss::active_isa();      // chosen at load time from CPUID (or FASTLOSS_ISA)
+    // the FASTLOSS_ISA name of the running table level, and of every level this CPU runs
+    // (None and [] in a build without kernel tables, where the variable cannot choose)
+    py::list isa_supported;
+    if (FASTLOSS_TABLE_DISPATCH) {
+      d["isa"] = fastloss::kIsaNames[fastloss::isa_level()];
+      for (int level = fastloss::cpu_isa_level(); level >= 0; --level)
+        isa_supported.append(fastloss::kIsaNames[level]);
+    } else {
+      d["isa"] = py::none();
+    }
+    d["isa_supported"] = isa_supported;
     d["baseline_simd"] = baseline_simd();    // what the build targets without dispatch
     d["dispatch"] = FASTLOSS_HAS_DISPATCH != 0;
     d["threads"] = fastloss::get_num_threads();

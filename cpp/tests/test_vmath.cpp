@@ -13,7 +13,10 @@
 // clone the loader picks, vectorised, with FMA where it has one. Those sweeps
 // are denser (every 97th float), their specials are the full IEEE set, and
 // their results must not depend on the array length (vector body == scalar
-// tail). This was tests/test_vmath.py through a test hook in the extension;
+// tail). The same array sweeps also run through map_in compiled for each
+// x86-64 level by name (baseline, x86-64-v3, x86-64-v4: every table the
+// extension can run, FASTLOSS_ISA) on the levels the CPU has, which must give
+// the clone's bits. This was tests/test_vmath.py through a test hook in the extension;
 // the hook is gone from the wheel and its checks live here.
 #include <fastloss/fastloss.hpp>
 
@@ -109,6 +112,77 @@ FASTLOSS_DISPATCH void in_clone(Op f, const T* in, T* out, fastloss::index_t n) 
   fastloss::with_fma_known([&]() FASTLOSS_LAMBDA_INLINE { map_in(f, in, out, n); });
 }
 
+/// map_in compiled for each x86-64 instruction-set level by name (GCC's
+/// dispatching build): the loader runs only the CPU's widest clone, while the
+/// kernel tables of the Python extension run any level FASTLOSS_ISA names.
+/// Each level the CPU runs must give the clone's bits on every sweep point
+/// (all use the same FMA choice, fma_clone(), so the bits are the same; the
+/// clone's are held to the bounds), which holds every level to the bounds.
+/// Levels: 0 baseline x86-64, 1 x86-64-v3 (AVX2+FMA), 2 x86-64-v4 (AVX-512).
+#if FASTLOSS_HAS_DISPATCH && !FASTLOSS_TABLE_DISPATCH && defined(__x86_64__) && \
+    defined(__GNUC__) && !defined(__clang__)
+#define FASTLOSS_TEST_LEVELS 1
+template <class T>
+__attribute__((flatten, noinline)) void at_level0(Op f, const T* in, T* out, fastloss::index_t n) {
+  fastloss::with_fma_known([&]() FASTLOSS_LAMBDA_INLINE { map_in(f, in, out, n); });
+}
+template <class T>
+__attribute__((target("arch=x86-64-v3"), flatten, noinline)) void at_level1(
+    Op f, const T* in, T* out, fastloss::index_t n) {
+  fastloss::with_fma_known([&]() FASTLOSS_LAMBDA_INLINE { map_in(f, in, out, n); });
+}
+template <class T>
+__attribute__((target("arch=x86-64-v4"), flatten, noinline)) void at_level2(
+    Op f, const T* in, T* out, fastloss::index_t n) {
+  fastloss::with_fma_known([&]() FASTLOSS_LAMBDA_INLINE { map_in(f, in, out, n); });
+}
+bool cpu_runs_level(int level) {
+  __builtin_cpu_init();
+  return level == 0 || (level == 1 && __builtin_cpu_supports("x86-64-v3")) ||
+         (level == 2 && __builtin_cpu_supports("x86-64-v4"));
+}
+#else
+#define FASTLOSS_TEST_LEVELS 0
+#endif
+
+/// How many of ys[0..n) (the clone's results on xs) each level the CPU runs
+/// gives different bits for, added to differ[level]; none without the
+/// per-level functions.
+template <class T>
+void count_level_differences(Op f, const T* xs, const T* ys, std::size_t n, long* differ) {
+#if FASTLOSS_TEST_LEVELS
+  std::vector<T> got(n);
+  for (int level = 0; level < 3; ++level) {
+    if (!cpu_runs_level(level)) continue;
+    const auto len = static_cast<fastloss::index_t>(n);
+    if (level == 0) at_level0(f, xs, got.data(), len);
+    if (level == 1) at_level1(f, xs, got.data(), len);
+    if (level == 2) at_level2(f, xs, got.data(), len);
+    for (std::size_t k = 0; k < n; ++k)
+      differ[level] += std::memcmp(&got[k], &ys[k], sizeof(T)) != 0;
+  }
+#else
+  (void)f, (void)xs, (void)ys, (void)n, (void)differ;
+#endif
+}
+
+/// Checks and prints what count_level_differences found for one function.
+void check_levels(Harness& h, const std::string& name, const long* differ) {
+#if FASTLOSS_TEST_LEVELS
+  static const char* const kNames[3] = {"x86-64", "x86-64-v3", "x86-64-v4"};
+  std::string ran;
+  for (int level = 0; level < 3; ++level) {
+    if (!cpu_runs_level(level)) continue;
+    ran += std::string(ran.empty() ? "" : ", ") + kNames[level];
+    h.check(differ[level] == 0, name + ": " + std::to_string(differ[level]) + " results of the " +
+                                    kNames[level] + " code differ from the clone's");
+  }
+  std::printf("  %-16s same bits at levels %s\n", name.c_str(), ran.c_str());
+#else
+  (void)h, (void)name, (void)differ;
+#endif
+}
+
 /// One value through the clone (the scalar tail of its loop).
 template <class T>
 T clone1(Op f, T x) {
@@ -174,8 +248,10 @@ void sweep_in_clone(Harness& h, const char* name, Op f, Ref ref, float lo, float
   double worst = 0.0;
   float at = 0.0f;
   long points = 0;
+  long differ[3] = {};
   auto flush = [&]() {
     in_clone(f, xs.data(), ys.data(), static_cast<fastloss::index_t>(xs.size()));
+    count_level_differences(f, xs.data(), ys.data(), xs.size(), differ);
     for (std::size_t k = 0; k < xs.size(); ++k) {
       ++points;
       const double want = ref(static_cast<double>(xs[k]));
@@ -197,6 +273,7 @@ void sweep_in_clone(Harness& h, const char* name, Op f, Ref ref, float lo, float
   h.check(worst <= bound, std::string(name) + " (clone): " + num(worst) + " ulp at x = " +
                               num(at) + " (bound " + num(bound) + ")");
   std::printf("  %-16s clone max %.3f ulp over %ld points\n", name, worst, points);
+  check_levels(h, name, differ);
 }
 
 void ulp_in_clone(Harness& h) {
@@ -325,6 +402,8 @@ void sweep64_in_clone(Harness& h, const char* name, Op f, Ref ref, double lo, do
     xs.push_back(rng.uniform(std::fmax(lo, -40.0), std::fmin(hi, 40.0)));
   std::vector<double> ys(xs.size());
   in_clone(f, xs.data(), ys.data(), static_cast<fastloss::index_t>(xs.size()));
+  long differ[3] = {};
+  count_level_differences(f, xs.data(), ys.data(), xs.size(), differ);
   long double worst = 0.0L;
   double at = 0.0;
   long mismatched = 0;
@@ -350,6 +429,7 @@ void sweep64_in_clone(Harness& h, const char* name, Op f, Ref ref, double lo, do
                                "differ from the reference's");
   std::printf("  %-16s float64 clone max %.3f ulp over %zu points\n", name,
               static_cast<double>(worst), xs.size());
+  check_levels(h, std::string(name) + " (float64)", differ);
 }
 
 void ulp64_in_clone(Harness& h) {

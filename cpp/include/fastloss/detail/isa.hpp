@@ -7,6 +7,9 @@
 // flags of the build.
 #pragma once
 
+#include <cstdlib>
+#include <cstring>
+#include <string>
 #include <type_traits>
 
 // Two ways to get per-instruction-set code:
@@ -21,7 +24,8 @@
 //   defines): each tile is compiled once per instruction set in its own
 //   translation unit built with that set's -march flags (FASTLOSS_ISA_LEVEL
 //   0, 1, 2), the tiles of a loss are collected in a table of function
-//   pointers, and the driver picks the table of the running CPU once. FMA is
+//   pointers, and the driver picks the table of the running CPU once (or the
+//   one the FASTLOSS_ISA environment variable names, see isa_level). FMA is
 //   then known at compile time and every tile is compiled once per set, not
 //   twice per clone: a third of the code and of the build time.
 //
@@ -116,14 +120,69 @@ constexpr bool fma_clone() { return false; }
 /// is instantiated at level 0 only.
 inline constexpr int kIsaLevels = FASTLOSS_TABLE_DISPATCH ? 3 : 1;
 
-/// The table level the running CPU takes (0 without tables).
-inline int isa_level() {
+/// The widest kernel-table level the running CPU can run (0 without tables).
+inline int cpu_isa_level() {
 #if FASTLOSS_TABLE_DISPATCH
   static const int level = [] {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("x86-64-v4")) return 2;
     if (__builtin_cpu_supports("x86-64-v3")) return 1;
     return 0;
+  }();
+  return level;
+#else
+  return 0;
+#endif
+}
+
+/// The names FASTLOSS_ISA takes, indexed by table level.
+inline constexpr const char* kIsaNames[3] = {"baseline", "avx2", "avx512"};
+
+/// The level a FASTLOSS_ISA value names: -1 for unset or empty (the widest
+/// the CPU runs), -2 for a value that names no level.
+inline int parse_isa_name(const char* value) {
+  if (value == nullptr || *value == '\0') return -1;
+  for (int level = 0; level < 3; ++level)
+    if (std::strcmp(value, kIsaNames[level]) == 0) return level;
+  return -2;
+}
+
+/// Why the FASTLOSS_ISA environment variable cannot be honoured, or an empty
+/// string when it can (unset, empty, or a level the CPU runs). Only the
+/// kernel-table build (the Python extension) reads the variable; its module
+/// init calls this and raises ImportError with the message, so that a typo
+/// or a set the CPU lacks fails loudly rather than running another clone.
+inline std::string isa_override_error() {
+  const char* value = std::getenv("FASTLOSS_ISA");
+  const int asked = parse_isa_name(value);
+  if (asked == -1) return {};
+  std::string supported;
+  for (int level = cpu_isa_level(); level >= 0; --level) {
+    supported += kIsaNames[level];
+    if (level > 0) supported += ", ";
+  }
+  const std::string head = std::string("FASTLOSS_ISA=") + value + ": ";
+  if (!FASTLOSS_TABLE_DISPATCH)
+    return head + "this build has no kernel tables (FASTLOSS_ISA_TABLES: the Python "
+                  "extension's build on x86-64 without FASTLOSS_NATIVE), so the variable "
+                  "cannot choose an instruction set; unset it";
+  if (asked == -2)
+    return head + "unknown value (expected avx512, avx2, baseline or empty); this CPU "
+                  "supports " + supported;
+  if (asked > cpu_isa_level())
+    return head + "this CPU cannot run that instruction set; it supports " + supported;
+  return {};
+}
+
+/// The table level the kernels run: the one FASTLOSS_ISA names (avx512,
+/// avx2, baseline) when the CPU can run it, else the widest the CPU runs
+/// (0 without tables). Read once; an invalid value is reported by
+/// isa_override_error(), not here.
+inline int isa_level() {
+#if FASTLOSS_TABLE_DISPATCH
+  static const int level = [] {
+    const int asked = parse_isa_name(std::getenv("FASTLOSS_ISA"));
+    return asked >= 0 && asked <= cpu_isa_level() ? asked : cpu_isa_level();
   }();
   return level;
 #else

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -22,6 +24,57 @@ using vmath::log;
 using vmath::log1p;
 using vmath::log_positive;
 using vmath::tanh;
+
+/// Bytes of the widest vector register of the instruction set this code is
+/// compiled for: exact in a kernel table's unit (isa.hpp), the baseline's 16
+/// in header use (every target_clones clone sees the baseline's macros).
+#if defined(__AVX512F__)
+inline constexpr int kVectorBytes = 64;
+#elif defined(__AVX__)
+inline constexpr int kVectorBytes = 32;
+#else
+inline constexpr int kVectorBytes = 16;
+#endif
+
+/// max_k row[k] over k in [0, n) in T, NaN entries skipped (they reach a
+/// softmax through its later sweeps: exp(NaN - m) is NaN), -inf for n == 0;
+/// row[k] contiguous when kUnit. The maximum does not depend on the order it
+/// is taken in (a zero's sign may, which no caller can see), so it is taken
+/// in GCC vectors of the unit's native width, 64 bytes of elements per step
+/// in 64 / kVectorBytes independent accumulators. (64-byte GCC vectors, the
+/// form before, are lowered to scalar compares by GCC 12 when the target has
+/// no 64-byte registers: the AVX2 clone's sparse cross-entropy spent about
+/// 40% of its time in that scalar maximum; a plain loop over T, written per
+/// lane, compiles to scalar compares and moves too.)
+template <bool kUnit, class T, class Row>
+FASTLOSS_INLINE T max_skip_nan(std::ptrdiff_t n, const Row& row) {
+  constexpr T kLow = -std::numeric_limits<T>::infinity();
+  T r = kLow;
+  std::ptrdiff_t k = 0;
+#if defined(__GNUC__) && !defined(__clang__)
+  typedef T V __attribute__((vector_size(kVectorBytes)));
+  constexpr int kL = kVectorBytes / static_cast<int>(sizeof(T));
+  constexpr int kAcc = 64 / kVectorBytes;
+  const V low = V{} + kLow;  // every lane -inf
+  V m[kAcc];
+  for (int a = 0; a < kAcc; ++a) m[a] = low;
+  for (; k + kAcc * kL <= n; k += kAcc * kL) {
+    for (int a = 0; a < kAcc; ++a) {
+      V x;
+      if constexpr (kUnit) {
+        std::memcpy(&x, &row[k + a * kL], sizeof x);
+      } else {
+        for (int l = 0; l < kL; ++l) x[l] = row[k + a * kL + l];
+      }
+      m[a] = x > m[a] ? x : m[a];
+    }
+  }
+  for (int a = 0; a < kAcc; ++a)
+    for (int l = 0; l < kL; ++l) r = m[a][l] > r ? m[a][l] : r;
+#endif
+  for (; k < n; ++k) r = row[k] > r ? row[k] : r;
+  return r;
+}
 
 /// Keras's backend.epsilon(): the clip floor of probability losses.
 inline constexpr double kKerasEpsilon = 1e-7;

@@ -103,7 +103,7 @@ FASTLOSS_INLINE void zero_row(const RowView<T, U>& r) {
 template <unsigned W, class T, bool U, class Weights>
 FASTLOSS_INLINE double softmax_xent(const RowView<T, U>& r, const Weights& a) {
   const index_t n = r.size;
-  const T m = row_max(n, r.pred);
+  const T m = math::max_skip_nan<U, T>(n, r.pred);
   const double md = static_cast<double>(m);
   LaneSumN<kWideLanes> sum_e, sum_a, shift;
   for_wide_lanes<W>(r, [&](index_t k, int l) FASTLOSS_LAMBDA_INLINE {
@@ -328,7 +328,7 @@ struct SparseCategoricalCrossentropy {
     using namespace detail;
     const index_t n = r.size;
     // the hottest rows: sixteen lanes, so AVX-512 fills a register
-    const T m = row_max(n, r.pred);
+    const T m = math::max_skip_nan<U, T>(n, r.pred);
     const T zy = r.pred[y];  // read before the in-place sweep overwrites it
     LaneSumN<kWideLanes> sum_e;
     for_wide_lanes<W>(r, [&](index_t k, int l) FASTLOSS_LAMBDA_INLINE {
@@ -484,7 +484,7 @@ struct CategoricalFocalCrossentropy {
       }
       return value.total();
     }
-    const T m = row_max(n, r.pred);
+    const T m = math::max_skip_nan<U, T>(n, r.pred);
     LaneSum sum_e;
     for_lanes(n, [&](index_t k, int l) {
       sum_e.add(l, static_cast<double>(math::exp(r.pred[k] - m)));
@@ -698,7 +698,7 @@ struct Entropy {
       });
       return value.total();
     }
-    const T m = row_max(n, r.pred);
+    const T m = math::max_skip_nan<U, T>(n, r.pred);
     LaneSum sum_e, moment;
     for_lanes(n, [&](index_t k, int l) {
       const T d = r.pred[k] - m;
