@@ -29,10 +29,10 @@ LAYERS = [
     "_functions",     # Keras's per-sample functions
     "_registry",      # names -> losses
     "_boosting",      # a loss's derivatives in boosting libraries' shapes
-    "__init__",       # the public API
     "xgboost",        # adapters, imported on first use (fl.xgboost)
     "lightgbm",
     "catboost",
+    "__init__",       # the public API
 ]
 
 PACKAGE = Path(fl.__file__).resolve().parent

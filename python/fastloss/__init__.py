@@ -8,7 +8,7 @@ NumPy arrays, computed by fused SIMD C++ kernels on a thread pool of their own.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _core, _declared
 from ._base import Loss, deserialize, serialize
@@ -34,14 +34,15 @@ __version__ = "0.1.0"
 #: Adapters to other libraries, imported on first use (`fl.xgboost.objective`):
 #: importing fastloss imports none of those libraries.
 _ADAPTERS = ("catboost", "lightgbm", "xgboost")
+if TYPE_CHECKING:  # type checkers see the adapters as attributes, and no __getattr__
+    from . import catboost, lightgbm, xgboost  # noqa: F401
+else:
+    def __getattr__(name: str) -> Any:
+        if name in _ADAPTERS:
+            import importlib
 
-
-def __getattr__(name: str) -> Any:
-    if name in _ADAPTERS:
-        import importlib
-
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module 'fastloss' has no attribute {name!r}")
+            return importlib.import_module(f"{__name__}.{name}")
+        raise AttributeError(f"module 'fastloss' has no attribute {name!r}")
 
 
 def build_info() -> dict[str, Any]:
