@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
+from boosting import boosting_table
 from busy import busy_table
 from numpy_baseline import BASELINES, sparse_ce_logits
 
@@ -802,6 +803,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--no-peers", action="store_true",
                         help="skip PyTorch and scikit-learn (floor, fastloss and NumPy only)")
     parser.add_argument("--no-png", action="store_true")
+    parser.add_argument("--no-boosting", action="store_true",
+                        help="skip the gradient-boosting table (XGBoost/LightGBM trainings, "
+                             "~2 minutes)")
     parser.add_argument("--no-busy", action="store_true",
                         help="skip the busy-machine table (two spinning processes, ~1 minute)")
     parser.add_argument("--out-dir", type=Path, default=None,
@@ -897,6 +901,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         if torch is not None and old_torch is not None:
             torch.set_num_threads(old_torch)
 
+    boosting_lines: list[str] = []
+    boosting_rows: list[dict[str, Any]] = []
+    if not args.no_boosting:
+        print("gradient boosting: objective calls and whole trainings")
+        boosting_lines, boosting_rows = boosting_table()
     busy_lines: list[str] = []
     busy_rows: list[dict[str, Any]] = []
     if not args.no_busy:
@@ -915,6 +924,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     raw: list[dict[str, Any]] = [
         {"case": k[0], "elements": k[1], "dtype": k[2], "threads": k[3], "impl": k[4],
          "median_s": v} for k, v in sorted(res.times.items())]
+    for row in boosting_rows:
+        for impl in ("fastloss", "numpy", "builtin"):
+            if impl in row:
+                raw.append({"case": row["case"], "elements": None, "dtype": "float64",
+                            "threads": fl.get_num_threads(), "impl": impl,
+                            "median_s": row[impl]})
     for row in busy_rows:
         for key, median in row.items():
             if " " in key:  # "<impl> <threads>"
@@ -925,6 +940,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     (args.out_dir / "results.json").write_text(json.dumps(raw, indent=1) + "\n",
                                                encoding="utf-8")
     _write_report(report, res, args, torch, sk, (load0, load1), elapsed, png)
+    if boosting_lines:
+        with report.open("a", encoding="utf-8") as f:
+            f.write("\n## Gradient boosting\n\n" + "\n".join(boosting_lines) + "\n")
     if busy_lines:
         with report.open("a", encoding="utf-8") as f:
             f.write("\n## Busy machine\n\n" + "\n".join(busy_lines) + "\n")
