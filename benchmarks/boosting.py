@@ -9,23 +9,12 @@ library, with no Python call per round)?
 
 from __future__ import annotations
 
-import time
 from typing import Any, Callable
 
 import numpy as np
+from busy import median_call
 
 import fastloss as fl
-
-
-def _median(fn: Callable[[], Any], calls: int) -> float:
-    fn()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
 
 # -- the NumPy objectives a user writes today (float64, as NumPy computes) ---------------
 
@@ -89,7 +78,7 @@ def _training(rows: int, rounds: int) -> list[tuple[str, float, float]]:
 
     def xgb_ours() -> None:
         xgb.train(params, d, rounds, obj=fl.xgboost.objective(loss))
-    results.append(("XGBoost", _median(xgb_builtin, 1), _median(xgb_ours, 1)))
+    results.append(("XGBoost", median_call(xgb_builtin, 1), median_call(xgb_ours, 1)))
     ds = lgb.Dataset(X, label=y, free_raw_data=False).construct()
     lparams = {"num_leaves": 63, "learning_rate": 0.1, "verbose": -1,
                "boost_from_average": False}
@@ -99,7 +88,7 @@ def _training(rows: int, rounds: int) -> list[tuple[str, float, float]]:
 
     def lgb_ours() -> None:
         lgb.train({**lparams, "objective": fl.lightgbm.objective(loss)}, ds, rounds)
-    results.append(("LightGBM", _median(lgb_builtin, 1), _median(lgb_ours, 1)))
+    results.append(("LightGBM", median_call(lgb_builtin, 1), median_call(lgb_ours, 1)))
     return results
 
 
@@ -117,7 +106,7 @@ def boosting_table(rows: int = 10**6, rounds: int = 100, calls: int = 15,
              f"NumPy), median of {calls}; target: ≥ 5× faster than the NumPy objective.", "",
              "| objective | fastloss | NumPy | NumPy / fastloss |", "|---|---:|---:|---:|"]
     for name, ours, numpy in _objective_calls(rows):
-        t_ours, t_np = _median(ours, calls), _median(numpy, calls)
+        t_ours, t_np = median_call(ours, calls), median_call(numpy, calls)
         raw.append({"case": f"objective {name}", "fastloss": t_ours, "numpy": t_np})
         lines.append(f"| {name} | {t_ours * 1e3:.2f} ms | {t_np * 1e3:.2f} ms | "
                      f"{t_np / t_ours:.1f}× |")

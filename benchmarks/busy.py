@@ -32,7 +32,8 @@ def _spinners(count: int, seconds: float) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen([sys.executable, "-c", code]) for _ in range(count)]
 
 
-def _median_call(fn: Callable[[], Any], calls: int) -> float:
+def median_call(fn: Callable[[], Any], calls: int) -> float:
+    """Median seconds of `calls` single calls of fn, after one warm-up call."""
     fn()
     times = []
     for _ in range(calls):
@@ -124,7 +125,7 @@ def busy_table(torch: Any, calls: int = 21, sizes: tuple[int, ...] = (10**5, 10*
                         if impl == "numpy" and threads == 2:
                             continue  # NumPy's elementwise math runs on one thread
                         samples.setdefault(f"{impl} {threads}", []).append(
-                            _median_call(fn, calls))
+                            median_call(fn, calls))
             for key, v in samples.items():
                 got[key] = float(np.median(v))
             rows.append({"case": case, "elements": n, "load": load, **got})

@@ -112,3 +112,27 @@ def weighted_mean(loss: Loss, labels: Any, scores: Any, weight: Optional[np.ndar
         rows = np.asarray(twin(y.reshape(-1, 1), s.reshape(-1, 1)), dtype=np.float64)
     w = None if weight is None or np.size(weight) == 0 else np.asarray(weight, np.float64)
     return float(np.average(rows, weights=w))
+
+
+class Adapter:
+    """What every adapter object shares: the library it needs (imported when
+    the object is made), the loss (checked for objectives), its repr, and
+    pickling (a plain object holding a loss)."""
+
+    library = ""  # the boosting library (and the name of its fastloss module)
+    made_by = ""  # the fastloss function that makes it
+    objective = True  # a metric takes any loss; an objective needs a Hessian
+
+    def __init__(self, loss: Any, name: Optional[str] = None) -> None:
+        require(self.library, self.library)
+        if self.objective:
+            self.loss = check_objective_loss(loss, self.library)
+        elif isinstance(loss, Loss):
+            self.loss = loss
+        else:
+            raise TypeError(f"fastloss.{self.library}.{self.made_by}: expected a fastloss loss "
+                            f"object, got {type(loss).__name__}")
+        self.name = name or self.loss.name
+
+    def __repr__(self) -> str:
+        return f"fastloss.{self.library}.{self.made_by}({self.loss!r})"

@@ -25,12 +25,10 @@ from ._base import Loss
 __all__ = ["objective"]
 
 
-class Objective:
+class Objective(_boosting.Adapter):
     """A CatBoost user-defined objective (`calc_ders_range`, `calc_ders_multi`)."""
 
-    def __init__(self, loss: Loss) -> None:
-        _boosting.require("catboost", "catboost")
-        self.loss = _boosting.check_objective_loss(loss, "catboost")
+    library, made_by = "catboost", "objective"
 
     def calc_ders_range(self, approxes: Any, targets: Any,
                         weights: Optional[Any]) -> list[tuple[float, float]]:
@@ -46,9 +44,6 @@ class Objective:
         w = None if weight is None else np.asarray([weight], dtype=np.float64)
         g, h = _boosting.derivatives(self.loss, np.asarray([target], np.float64), z, w)
         return (-g[0]).tolist(), np.diag(-h[0]).tolist()
-
-    def __repr__(self) -> str:
-        return f"fastloss.catboost.objective({self.loss!r})"
 
 
 def objective(loss: Loss) -> Objective:

@@ -26,56 +26,38 @@ from ._base import Loss
 __all__ = ["metric", "objective", "sklearn_objective"]
 
 
-class _Objective:
+class _Objective(_boosting.Adapter):
     """`fobj(preds, train_data) -> (grad, hess)` for `lightgbm.train`."""
 
-    def __init__(self, loss: Loss) -> None:
-        _boosting.require("lightgbm", "lightgbm")
-        self.loss = _boosting.check_objective_loss(loss, "lightgbm")
+    library, made_by = "lightgbm", "objective"
 
     def __call__(self, preds: np.ndarray, train_data: Any) -> tuple[np.ndarray, np.ndarray]:
         return _boosting.derivatives(self.loss, train_data.get_label(), preds,
                                      train_data.get_weight())
 
-    def __repr__(self) -> str:
-        return f"fastloss.lightgbm.objective({self.loss!r})"
 
-
-class _SklearnObjective:
+class _SklearnObjective(_boosting.Adapter):
     """`objective(y_true, y_pred, weight) -> (grad, hess)` for LightGBM's
     scikit-learn estimators (LightGBM passes the weights: three parameters)."""
 
-    def __init__(self, loss: Loss) -> None:
-        _boosting.require("lightgbm", "lightgbm")
-        self.loss = _boosting.check_objective_loss(loss, "lightgbm")
+    library, made_by = "lightgbm", "sklearn_objective"
 
     def __call__(self, y_true: np.ndarray, y_pred: np.ndarray,
                  weight: Optional[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         return _boosting.derivatives(self.loss, y_true, y_pred, weight)
 
-    def __repr__(self) -> str:
-        return f"fastloss.lightgbm.sklearn_objective({self.loss!r})"
 
-
-class _Metric:
+class _Metric(_boosting.Adapter):
     """`feval(preds, eval_data) -> (name, value, is_higher_better)`: the weighted
     mean of the per-row losses on raw scores (lower is better)."""
 
-    def __init__(self, loss: Loss, name: Optional[str] = None) -> None:
-        _boosting.require("lightgbm", "lightgbm")
-        if not isinstance(loss, Loss):
-            raise TypeError(f"fastloss.lightgbm.metric: expected a fastloss loss object, got "
-                            f"{type(loss).__name__}")
-        self.loss = loss
-        self.name = name or loss.name
+    library, made_by = "lightgbm", "metric"
+    objective = False
 
     def __call__(self, preds: np.ndarray, eval_data: Any) -> tuple[str, float, bool]:
         value = _boosting.weighted_mean(self.loss, eval_data.get_label(), preds,
                                         eval_data.get_weight())
         return self.name, value, False
-
-    def __repr__(self) -> str:
-        return f"fastloss.lightgbm.metric({self.loss!r})"
 
 
 def objective(loss: Loss) -> _Objective:

@@ -27,54 +27,36 @@ from ._base import Loss
 __all__ = ["metric", "objective", "sklearn_objective"]
 
 
-class _Objective:
+class _Objective(_boosting.Adapter):
     """`obj(predt, dtrain) -> (grad, hess)` for `xgboost.train`."""
 
-    def __init__(self, loss: Loss) -> None:
-        _boosting.require("xgboost", "xgboost")
-        self.loss = _boosting.check_objective_loss(loss, "xgboost")
+    library, made_by = "xgboost", "objective"
 
     def __call__(self, predt: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
         return _boosting.derivatives(self.loss, dtrain.get_label(), predt, dtrain.get_weight())
 
-    def __repr__(self) -> str:
-        return f"fastloss.xgboost.objective({self.loss!r})"
 
-
-class _SklearnObjective:
+class _SklearnObjective(_boosting.Adapter):
     """`objective(y_true, y_pred, *, sample_weight=None) -> (grad, hess)` for
     XGBoost's scikit-learn estimators."""
 
-    def __init__(self, loss: Loss) -> None:
-        _boosting.require("xgboost", "xgboost")
-        self.loss = _boosting.check_objective_loss(loss, "xgboost")
+    library, made_by = "xgboost", "sklearn_objective"
 
     def __call__(self, y_true: np.ndarray, y_pred: np.ndarray, *,
                  sample_weight: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
         return _boosting.derivatives(self.loss, y_true, y_pred, sample_weight)
 
-    def __repr__(self) -> str:
-        return f"fastloss.xgboost.sklearn_objective({self.loss!r})"
 
-
-class _Metric:
+class _Metric(_boosting.Adapter):
     """`custom_metric(predt, dtrain) -> (name, value)`: the loss per row over the
     raw scores, averaged with the sample weights as XGBoost's metrics are."""
 
-    def __init__(self, loss: Loss, name: Optional[str] = None) -> None:
-        _boosting.require("xgboost", "xgboost")
-        if not isinstance(loss, Loss):
-            raise TypeError(f"fastloss.xgboost.metric: expected a fastloss loss object, got "
-                            f"{type(loss).__name__}")
-        self.loss = loss
-        self.name = name or loss.name
+    library, made_by = "xgboost", "metric"
+    objective = False
 
     def __call__(self, predt: np.ndarray, dtrain: Any) -> tuple[str, float]:
         return self.name, _boosting.weighted_mean(self.loss, dtrain.get_label(), predt,
                                                   dtrain.get_weight())
-
-    def __repr__(self) -> str:
-        return f"fastloss.xgboost.metric({self.loss!r})"
 
 
 def objective(loss: Loss) -> _Objective:
