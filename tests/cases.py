@@ -186,9 +186,10 @@ def example_parameters(info: dict[str, Any]) -> dict[str, Any]:
 def declared_cases(skip_covered: bool = True) -> list[Case]:
     """A row with the defaults and one with the example parameters for every declared
     loss that has no row above (every declared loss with skip_covered=False), and
-    the same two with from_logits=True, drawn from the logits domain, for a class
-    with a logits kernel; its reference is the function of tests/reference.py
-    named as the loss's Keras function (a missing one fails test_registry)."""
+    the same two with from_logits=True (log_input=True: the declared flag), drawn
+    from the logits domain, for a class with a logits kernel; its reference is the
+    function of tests/reference.py named as the loss's Keras function (a missing one
+    fails test_registry)."""
     covered = {c.cls for c in CASES} if skip_covered else set()
     rows = []
     for info in _declared.DECLARED.values():
@@ -199,7 +200,9 @@ def declared_cases(skip_covered: bool = True) -> list[Case]:
         examples = example_parameters(info)
         variants = [("", {}, info)]
         if info["cls"] in _declared.LOGITS:
-            variants.append(("-logits", {"from_logits": True}, _declared.LOGITS[info["cls"]]))
+            flag = _declared.flag_name(info)
+            suffix = "-logits" if flag == "from_logits" else f"-{flag}"
+            variants.append((suffix, {flag: True}, _declared.LOGITS[info["cls"]]))
         for logits_suffix, logits, declaration in variants:
             sets = [("", {}), ("-example", examples)] if examples else [("", {})]
             for suffix, params in sets:

@@ -106,10 +106,14 @@ struct ParamInfo {
 /// The class's `from_logits` flag, for a loss whose y_pred may hold logits
 /// instead: another struct, declared by logits_kernel_of() below, evaluates
 /// from_logits=True. `position`: where the flag stands among the parameters
-/// (before params[position]; -1: the class has no from_logits).
+/// (before params[position]; -1: the class has no from_logits). `name`: the
+/// flag's name in the class, "from_logits" unless the declaration names it
+/// otherwise (the log-link losses' `log_input`, PyTorch's name: y_pred holds
+/// z = log(mean), a raw score, as a logit is one).
 struct FromLogits {
   int position = -1;
   const char* doc = "";
+  const char* name = "from_logits";
 };
 
 /// One element worked out by hand from the formula, default parameters
@@ -190,7 +194,8 @@ inline constexpr const char* kPiecewiseLinear =
     "exists and undefined at the kinks; a Newton step has no curvature to use. Gradient "
     "boosting libraries substitute a constant Hessian (scikit-learn and LightGBM use 1).";
 
-/// The declaration of the struct a class evaluates with from_logits=True:
+/// The declaration of the struct a class evaluates with from_logits=True (or
+/// with its flag of another name, log_input=True):
 /// the class's own declaration (names, docstring, parameters and their checks
 /// stay its one owner), with y_pred drawn as logits and the hand values of
 /// this struct (default parameters, z = y_pred a logit).
