@@ -72,6 +72,11 @@ def hard_labels_logits(rng, shape):
     return rng.integers(0, 2, size=shape).astype(float), rng.normal(0, 3, size=shape)
 
 
+def counts_log_means(rng, shape):
+    """Counts and log-means z (the raw scores of a log-link loss)."""
+    return rng.poisson(2.0, size=shape).astype(float), rng.normal(0.5, 1.0, size=shape)
+
+
 def signed_labels(rng, shape):
     return rng.choice([-1.0, 1.0], size=shape), rng.normal(0, 1.5, size=shape)
 
@@ -118,6 +123,8 @@ CASES: list[Case] = [
          {"delta": 0.3}),
     Case("log_cosh", fl.LogCosh, {}, R.log_cosh, real_pair(3.0), far),
     Case("poisson", fl.Poisson, {}, R.poisson, positive_pair(0.2, 5.0), far),
+    Case("poisson-log_input", fl.Poisson, {"log_input": True}, R.poisson, counts_log_means,
+         far, {"log_input": True}),
     Case("half_squared", fl.HalfSquaredError, {}, R.half_squared_error, real_pair(), far),
     Case("smooth_l1", fl.SmoothL1, {}, R.smooth_l1, real_pair(), at_abs(1.0)),
     Case("smooth_l1-0.4", fl.SmoothL1, {"beta": 0.4}, R.smooth_l1, real_pair(), at_abs(0.4),

@@ -84,8 +84,10 @@ class LogCosh(CompiledElementwiseLoss):
     ) -> None: ...
 
 class Poisson(CompiledElementwiseLoss):
+    log_input: bool
     def __init__(
         self,
+        log_input: bool = False,
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
         axis: int = -1,
@@ -126,6 +128,28 @@ class AsymmetricLinear(CompiledElementwiseLoss):
         underestimate_cost: float = 1.0,
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
+    ) -> None: ...
+
+class Gamma(CompiledElementwiseLoss):
+    log_input: bool
+    def __init__(
+        self,
+        log_input: bool = False,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class Tweedie(CompiledElementwiseLoss):
+    power: float
+    log_input: bool
+    def __init__(
+        self,
+        power: float = 1.5,
+        log_input: bool = False,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
     ) -> None: ...
 
 class BinaryCrossentropy(CompiledElementwiseLoss):
@@ -305,7 +329,12 @@ def pseudo_huber(
 ) -> Any: ...
 def log_cosh(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 logcosh = log_cosh
-def poisson(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
+def poisson(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    log_input: bool = False,
+    axis: int = -1,
+) -> Any: ...
 def half_squared_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 def smooth_l1(y_true: ArrayLike, y_pred: ArrayLike, beta: float = 1.0) -> Any: ...
 def pinball(y_true: ArrayLike, y_pred: ArrayLike, quantile: float = 0.5) -> Any: ...
@@ -314,6 +343,14 @@ def asymmetric_linear(
     y_pred: ArrayLike,
     overestimate_cost: float = 1.0,
     underestimate_cost: float = 1.0,
+) -> Any: ...
+def gamma(y_true: ArrayLike, y_pred: ArrayLike, log_input: bool = False, axis: int = -1) -> Any: ...
+def tweedie(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    power: float = 1.5,
+    log_input: bool = False,
+    axis: int = -1,
 ) -> Any: ...
 def binary_crossentropy(
     y_true: ArrayLike,
@@ -394,6 +431,7 @@ __all__ = [
     'CosineSimilarity',
     'Entropy',
     'ExponentialLoss',
+    'Gamma',
     'HalfSquaredError',
     'Hinge',
     'Huber',
@@ -410,6 +448,7 @@ __all__ = [
     'SparseCategoricalCrossentropy',
     'SparseCategoricalZeroOneLoss',
     'SquaredHinge',
+    'Tweedie',
     'ZeroOneLoss',
     'asymmetric_linear',
     'binary_crossentropy',
@@ -421,6 +460,7 @@ __all__ = [
     'cosine_similarity',
     'entropy',
     'exponential',
+    'gamma',
     'half_squared_error',
     'hinge',
     'huber',
@@ -445,5 +485,6 @@ __all__ = [
     'sparse_categorical_crossentropy',
     'sparse_categorical_zero_one',
     'squared_hinge',
+    'tweedie',
     'zero_one',
 ]

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "losses/binary.hpp"
+#include "losses/boosting.hpp"
 #include "losses/classaxis.hpp"
 #include "losses/regression.hpp"
 
@@ -16,10 +17,15 @@
   X(PseudoHuber)                       \
   X(LogCosh)                           \
   X(Poisson)                           \
+  X(PoissonLogInput)                   \
   X(HalfSquaredError)                  \
   X(SmoothL1)                          \
   X(Pinball)                           \
   X(AsymmetricLinear)                  \
+  X(Gamma)                             \
+  X(GammaLogInput)                     \
+  X(Tweedie)                           \
+  X(TweedieLogInput)                   \
   X(BinaryCrossentropy)                \
   X(BinaryCrossentropyLogits)          \
   X(BinaryFocalCrossentropy)           \

@@ -29,6 +29,7 @@ enum class Range : int {
   NonNegativeFinite,  // finite and >= 0
   Open01,             // in (0, 1)
   Closed01,           // in [0, 1]
+  Open12,             // in (1, 2) (Tweedie's power)
   Bool,               // a flag: 0 or 1 here, a bool in Python (its default 0 is False)
 };
 
@@ -45,6 +46,7 @@ constexpr const char* range_text(Range r) {
     case Range::NonNegativeFinite: return "be finite and >= 0";
     case Range::Open01: return "be in (0, 1)";
     case Range::Closed01: return "be in [0, 1]";
+    case Range::Open12: return "be in (1, 2)";
     case Range::Bool: return "be 0 or 1";
   }
   return "";
@@ -61,6 +63,7 @@ inline bool in_range(Range r, double x) {
     case Range::NonNegativeFinite: return x >= 0 && std::isfinite(x);
     case Range::Open01: return x > 0 && x < 1;
     case Range::Closed01: return x >= 0 && x <= 1;
+    case Range::Open12: return x > 1 && x < 2;
     case Range::Bool: return x == 0 || x == 1;
   }
   return false;
