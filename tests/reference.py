@@ -112,6 +112,25 @@ def tweedie(t, p, power=1.5, log_input=False):
     return -t * _power(p, one) / one + _power(p, two) / two
 
 
+def fair(t, p, c=1.0):
+    # c^2 (u - log(1 + u)), u = |p - t| / c; below u = 1/16 from the Taylor series
+    # sum_{k>=2} (-u)^k / k (the difference cancels there); inf at |p - t| = inf
+    t, p = _f(t, p)
+    u = np.abs(p - t) / c
+    with np.errstate(invalid="ignore"):
+        direct = u - np.log1p(u)
+    us = np.minimum(u, 1.0 / 16)
+    series = sum((-us) ** k / k for k in range(2, 22))
+    value = np.where(u < 1.0 / 16, series, np.where(np.isinf(u), np.inf, direct))
+    return c * c * value
+
+
+def expectile(t, p, expectile=0.5):
+    # |tau - 1[t < p]| (t - p)^2 (CatBoost's Expectile)
+    t, p = _f(t, p)
+    return np.where(t < p, 1.0 - expectile, expectile) * (t - p) ** 2
+
+
 def _smooth_binary(t, ls):
     return t * (1.0 - ls) + 0.5 * ls
 

@@ -152,6 +152,26 @@ class Tweedie(CompiledElementwiseLoss):
         axis: int = -1,
     ) -> None: ...
 
+class Fair(CompiledElementwiseLoss):
+    c: float
+    def __init__(
+        self,
+        c: float = 1.0,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class Expectile(CompiledElementwiseLoss):
+    expectile: float
+    def __init__(
+        self,
+        expectile: float = 0.5,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
 class BinaryCrossentropy(CompiledElementwiseLoss):
     from_logits: bool
     label_smoothing: float
@@ -352,6 +372,13 @@ def tweedie(
     log_input: bool = False,
     axis: int = -1,
 ) -> Any: ...
+def fair(y_true: ArrayLike, y_pred: ArrayLike, c: float = 1.0, axis: int = -1) -> Any: ...
+def expectile(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    expectile: float = 0.5,
+    axis: int = -1,
+) -> Any: ...
 def binary_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -430,7 +457,9 @@ __all__ = [
     'CategoricalZeroOneLoss',
     'CosineSimilarity',
     'Entropy',
+    'Expectile',
     'ExponentialLoss',
+    'Fair',
     'Gamma',
     'HalfSquaredError',
     'Hinge',
@@ -459,7 +488,9 @@ __all__ = [
     'categorical_zero_one',
     'cosine_similarity',
     'entropy',
+    'expectile',
     'exponential',
+    'fair',
     'gamma',
     'half_squared_error',
     'hinge',

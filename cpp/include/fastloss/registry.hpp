@@ -26,6 +26,8 @@
   X(GammaLogInput)                     \
   X(Tweedie)                           \
   X(TweedieLogInput)                   \
+  X(Fair)                              \
+  X(Expectile)                         \
   X(BinaryCrossentropy)                \
   X(BinaryCrossentropyLogits)          \
   X(BinaryFocalCrossentropy)           \
