@@ -148,7 +148,7 @@ struct Tweedie {
     const T lp = math::log(p);
     const T a = math::exp(one * lp);  // p^(1-ρ)
     const T b = math::exp(two * lp);  // p^(2-ρ), its own power: a p is NaN at p = inf
-    g = a - t * a / p;
+    g = a - t * (a / p);  // as grad_hess computes it, bit for bit
     return -t * a / one + b / two;
   }
   template <class T>
