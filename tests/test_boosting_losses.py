@@ -300,6 +300,17 @@ def test_log_input_survives_config_pickle_and_repr(make):
     np.testing.assert_allclose(mean(t, np.exp(z)), loss(t, z), rtol=1e-6, atol=1e-6)
 
 
+def test_a_string_for_the_flag_is_refused():
+    """Keras's Poisson takes reduction first; here log_input comes first (API.md §6),
+    so a Keras-style positional reduction must not silently turn the flag on."""
+    with pytest.raises(TypeError, match="Poisson: log_input must be a bool, got 'sum'"):
+        fl.Poisson("sum")
+    with pytest.raises(TypeError, match="Tweedie: log_input must be a bool"):
+        fl.Tweedie(1.5, "none")
+    assert fl.Poisson(reduction="sum").log_input is False
+    assert fl.Poisson(np.True_).log_input is True
+
+
 def test_tweedie_refuses_powers_outside_one_two():
     for bad in (1.0, 2.0, 0.0, 3.0, np.nan):
         for log_input in (False, True):

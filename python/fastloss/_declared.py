@@ -120,13 +120,23 @@ def _params_doc(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _flag(value: Any, what: str, cls: str) -> bool:
+    """A declared flag as a bool. A string is refused: Poisson's first positional
+    parameter is log_input, where Keras's Poisson takes reduction, so
+    ``Poisson("sum")`` would otherwise turn the flag on without a word."""
+    if isinstance(value, str):
+        raise TypeError(f"{cls}: {what} must be a bool, got {value!r} (pass reduction and "
+                        f"name by keyword)")
+    return bool(value)
+
+
 def _make_class(kernel: str, info: dict[str, Any]) -> type[CompiledElementwiseLoss]:
     names = [p["name"] for p in info["params"]]
     base_args = "reduction=reduction, name=name" + (", axis=axis" if info["has_axis"] else "")
     body = []
     for p in parameters(info):
         n = p["name"]
-        body.append(f"    self.{n} = bool({n})" if p["type"] == "bool"
+        body.append(f"    self.{n} = _flag({n}, {n!r}, {info['cls']!r})" if p["type"] == "bool"
                     else f"    self.{n} = _arrays.real_param({n}, {n!r})")
     if info["from_logits"] is not None:
         # the struct is picked per instance, before the kernel is made
@@ -137,7 +147,8 @@ def _make_class(kernel: str, info: dict[str, Any]) -> type[CompiledElementwiseLo
         ["from __future__ import annotations",
          f"def __init__(self, {', '.join(_arguments(info, True, True))}) -> None:"] + body
         + [f"    CompiledElementwiseLoss.__init__(self, {base_args})"])
-    scope: dict[str, Any] = {"_arrays": _arrays, "CompiledElementwiseLoss": CompiledElementwiseLoss}
+    scope: dict[str, Any] = {"_arrays": _arrays, "_flag": _flag,
+                             "CompiledElementwiseLoss": CompiledElementwiseLoss}
     exec(source, scope)  # a real signature: introspection, get_config and stubs read it
     init = scope["__init__"]
     init.__qualname__ = f"{info['cls']}.__init__"
