@@ -72,6 +72,11 @@ def hard_labels_logits(rng, shape):
     return rng.integers(0, 2, size=shape).astype(float), rng.normal(0, 3, size=shape)
 
 
+def counts_log_means(rng, shape):
+    """Counts and log-means z (the raw scores of a log-link loss)."""
+    return rng.poisson(2.0, size=shape).astype(float), rng.normal(0.5, 1.0, size=shape)
+
+
 def signed_labels(rng, shape):
     return rng.choice([-1.0, 1.0], size=shape), rng.normal(0, 1.5, size=shape)
 
@@ -118,6 +123,8 @@ CASES: list[Case] = [
          {"delta": 0.3}),
     Case("log_cosh", fl.LogCosh, {}, R.log_cosh, real_pair(3.0), far),
     Case("poisson", fl.Poisson, {}, R.poisson, positive_pair(0.2, 5.0), far),
+    Case("poisson-log_input", fl.Poisson, {"log_input": True}, R.poisson, counts_log_means,
+         far, {"log_input": True}),
     Case("half_squared", fl.HalfSquaredError, {}, R.half_squared_error, real_pair(), far),
     Case("smooth_l1", fl.SmoothL1, {}, R.smooth_l1, real_pair(), at_abs(1.0)),
     Case("smooth_l1-0.4", fl.SmoothL1, {"beta": 0.4}, R.smooth_l1, real_pair(), at_abs(0.4),
@@ -186,9 +193,10 @@ def example_parameters(info: dict[str, Any]) -> dict[str, Any]:
 def declared_cases(skip_covered: bool = True) -> list[Case]:
     """A row with the defaults and one with the example parameters for every declared
     loss that has no row above (every declared loss with skip_covered=False), and
-    the same two with from_logits=True, drawn from the logits domain, for a class
-    with a logits kernel; its reference is the function of tests/reference.py
-    named as the loss's Keras function (a missing one fails test_registry)."""
+    the same two with from_logits=True (log_input=True: the declared flag), drawn
+    from the logits domain, for a class with a logits kernel; its reference is the
+    function of tests/reference.py named as the loss's Keras function (a missing one
+    fails test_registry)."""
     covered = {c.cls for c in CASES} if skip_covered else set()
     rows = []
     for info in _declared.DECLARED.values():
@@ -199,7 +207,9 @@ def declared_cases(skip_covered: bool = True) -> list[Case]:
         examples = example_parameters(info)
         variants = [("", {}, info)]
         if info["cls"] in _declared.LOGITS:
-            variants.append(("-logits", {"from_logits": True}, _declared.LOGITS[info["cls"]]))
+            flag = _declared.flag_name(info)
+            suffix = "-logits" if flag == "from_logits" else f"-{flag}"
+            variants.append((suffix, {flag: True}, _declared.LOGITS[info["cls"]]))
         for logits_suffix, logits, declaration in variants:
             sets = [("", {}), ("-example", examples)] if examples else [("", {})]
             for suffix, params in sets:

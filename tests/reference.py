@@ -57,8 +57,10 @@ def log_cosh(t, p):
     return np.logaddexp(e, -e) - np.log(2.0)  # log((e^x + e^-x) / 2)
 
 
-def poisson(t, p):
+def poisson(t, p, log_input=False):
     t, p = _f(t, p)
+    if log_input:  # p = z = log(mean): PyTorch's poisson_nll_loss(log_input=True, full=False)
+        return np.exp(p) - t * p
     return p - t * np.log(p + EPS)
 
 
@@ -84,6 +86,49 @@ def pinball(t, p, quantile=0.5):
 def asymmetric_linear(t, p, overestimate_cost=1.0, underestimate_cost=1.0):
     t, p = _f(t, p)
     return np.where(p > t, overestimate_cost * (p - t), underestimate_cost * (t - p))
+
+
+def gamma(t, p, log_input=False):
+    # the Gamma negative log-likelihood up to terms free of the mean mu: t / mu + log mu
+    t, p = _f(t, p)
+    if log_input:  # p = z = log(mu)
+        return t * np.exp(-p) + p
+    return t / p + np.log(p)
+
+
+def _power(x, e):
+    # x**e for x >= 0 (0 and inf included); NaN for every x < 0, -inf too (where
+    # np.power gives 0 or inf): a mean is never negative
+    return np.exp(e * np.log(x))
+
+
+def tweedie(t, p, power=1.5, log_input=False):
+    # -t mu^(1-rho) / (1-rho) + mu^(2-rho) / (2-rho), the Tweedie negative
+    # log-likelihood up to terms free of mu
+    t, p = _f(t, p)
+    one, two = 1.0 - power, 2.0 - power
+    if log_input:  # p = z = log(mu)
+        return -t * np.exp(one * p) / one + np.exp(two * p) / two
+    return -t * _power(p, one) / one + _power(p, two) / two
+
+
+def fair(t, p, c=1.0):
+    # c^2 (u - log(1 + u)), u = |p - t| / c; below u = 1/16 from the Taylor series
+    # sum_{k>=2} (-u)^k / k (the difference cancels there); inf at |p - t| = inf
+    t, p = _f(t, p)
+    u = np.abs(p - t) / c
+    with np.errstate(invalid="ignore"):
+        direct = u - np.log1p(u)
+    us = np.minimum(u, 1.0 / 16)
+    series = sum((-us) ** k / k for k in range(2, 22))
+    value = np.where(u < 1.0 / 16, series, np.where(np.isinf(u), np.inf, direct))
+    return c * c * value
+
+
+def expectile(t, p, expectile=0.5):
+    # |tau - 1[t < p]| (t - p)^2 (CatBoost's Expectile)
+    t, p = _f(t, p)
+    return np.where(t < p, 1.0 - expectile, expectile) * (t - p) ** 2
 
 
 def _smooth_binary(t, ls):

@@ -45,10 +45,11 @@ def test_the_elementwise_registry_is_declared_or_written_out():
 
 
 def _own_parameters(info):
-    """The declared parameters with from_logits where the declaration puts it."""
+    """The declared parameters with from_logits (or the flag of another declared
+    name, log_input) where the declaration puts it."""
     own = [(p["name"], p["type"], p["default"]) for p in info["params"]]
     if info["from_logits"] is not None:
-        own.insert(info["from_logits"]["position"], ("from_logits", "bool", 0.0))
+        own.insert(info["from_logits"]["position"], (info["from_logits"]["name"], "bool", 0.0))
     return own
 
 
@@ -98,9 +99,9 @@ def test_names_aliases_and_function(info):
 
 
 #: every declaration with its hand values: each class's, and that of the struct it
-#: evaluates with from_logits=True
+#: evaluates with from_logits=True (log_input=True: the declared flag)
 HANDS = [(info, {}) for info in DECLARED] + [
-    (logits, {"from_logits": True}) for logits in _declared.LOGITS.values()]
+    (logits, {logits["from_logits"]["name"]: True}) for logits in _declared.LOGITS.values()]
 
 
 @pytest.mark.parametrize("info,options", HANDS,
@@ -123,6 +124,7 @@ OUTSIDE = {
     "be finite and > 0": [0.0, -1.0, math.inf, math.nan],
     "be finite and >= 0": [-1.0, math.inf, math.nan],
     "be in (0, 1)": [0.0, 1.0, -0.5, math.nan], "be in [0, 1]": [-0.1, 1.5, math.nan],
+    "be in (1, 2)": [1.0, 2.0, 0.5, math.nan],
     "be a number": [],
     "be 0 or 1": [],  # a flag: Python keeps bool(value), so every value is one
 }
@@ -162,7 +164,7 @@ def test_each_logits_kernel_belongs_to_a_class_with_from_logits():
         probability = next(i for k, i in _declared.DECLARED.items() if i["cls"] == cls_name)
         assert logits["params"] == probability["params"]
         cls = getattr(fl, cls_name)
-        assert cls(from_logits=True)._kernel_name == logits["kernel"]
+        assert cls(**{logits["from_logits"]["name"]: True})._kernel_name == logits["kernel"]
         assert cls()._kernel_name != logits["kernel"]
 
 

@@ -112,6 +112,7 @@ inline py::dict info_dict(const LossInfo& info, bool has_hessian) {
     py::dict fd;
     fd["position"] = info.from_logits.position;
     fd["doc"] = info.from_logits.doc;
+    fd["name"] = info.from_logits.name;  // the flag's name: from_logits, log_input
     from_logits = fd;
   }
   d["from_logits"] = from_logits;  // None: the class has no from_logits

@@ -20,13 +20,15 @@ import fastloss as fl
 from fastloss import _declared
 
 #: Every declared elementwise loss, in registry order (a new loss shows up here
-#: by itself), and "<Class>(logits)" for those with a from_logits kernel; the
-#: declared domain says which inputs each one gets.
+#: by itself), and "<Class>(logits)" for those with a from_logits kernel
+#: ("<Class>(log_input)" for a flag of that declared name); the declared domain
+#: says which inputs each one gets.
 _DOMAINS: dict[str, str] = {}
 for _info in _declared.DECLARED.values():
     _DOMAINS[_info["cls"]] = _info["domain"]
     if _info["from_logits"]:
-        _DOMAINS[f"{_info['cls']}(logits)"] = "logits"
+        _flag = _declared.flag_name(_info)
+        _DOMAINS[f"{_info['cls']}({'logits' if _flag == 'from_logits' else _flag})"] = "logits"
 _LOSSES = tuple(_DOMAINS)
 _CLASS_AXIS_LOSSES = (
     "CategoricalCrossentropy(logits)", "SparseCategoricalCrossentropy(logits)", "KLDivergence",
@@ -88,8 +90,9 @@ def _inputs(name: str, n: int, dtype: Any, rng: np.random.Generator) -> tuple[np
 
 
 def _loss_for(name: str) -> fl.Loss:
-    if name.endswith("(logits)"):
-        return getattr(fl, name[: -len("(logits)")])(from_logits=True)
+    if name.endswith(")"):  # "<Class>(logits)": from_logits=True; "<Class>(log_input)"
+        cls, _, flag = name[:-1].partition("(")
+        return getattr(fl, cls)(**{"from_logits" if flag == "logits" else flag: True})
     if name == "AsymmetricLinear":
         return fl.AsymmetricLinear(1.0, 99.0)
     return getattr(fl, name)()

@@ -7,7 +7,8 @@ cpp/include/fastloss/losses/info.hpp) becomes, here and nowhere else:
 * a class, subclass of :class:`CompiledElementwiseLoss`, whose constructor
   takes the declared parameters with their defaults (checked by the C++
   constructor against the declared range; boolean ones are kept as bools),
-  ``from_logits`` where declared (it picks the struct declared by
+  ``from_logits`` where declared (or the flag of another declared name,
+  ``log_input`` for the log-link losses; it picks the struct declared by
   ``logits_kernel_of``, which has no class of its own), ``reduction``,
   ``name`` and, where declared, ``axis`` (last, or before ``reduction`` as in
   Keras's cross-entropies); its docstring is assembled from the declaration;
@@ -52,8 +53,9 @@ DECLARED: dict[str, dict[str, Any]] = {
     kernel: info for kernel, info in _DECLARATIONS.items() if info["logits_of"] is None}
 
 #: Class name -> the declaration of the struct it evaluates with from_logits=True
-#: (``logits_kernel_of``: the class's own declaration with the logits domain and
-#: the struct's hand values), its struct name under "kernel".
+#: (or log_input=True: its flag, ``flag_name``) (``logits_kernel_of``: the class's
+#: own declaration with the logits domain and the struct's hand values), its
+#: struct name under "kernel".
 LOGITS: dict[str, dict[str, Any]] = {
     info["logits_of"]: {**info, "kernel": kernel}
     for kernel, info in _DECLARATIONS.items() if info["logits_of"] is not None}
@@ -69,13 +71,20 @@ _REDUCTION = '"sum_over_batch_size"'
 _PUBLIC = "fastloss"
 
 
+def flag_name(info: dict[str, Any]) -> Optional[str]:
+    """The name of the class's flag that picks its second struct (``from_logits``,
+    ``log_input``), None for a class without one."""
+    return None if info["from_logits"] is None else str(info["from_logits"]["name"])
+
+
 def parameters(info: dict[str, Any]) -> list[dict[str, Any]]:
     """The class's own parameters in its constructor's order: the declared ones,
-    with ``from_logits`` (not a parameter of the struct) where it stands."""
+    with ``from_logits`` (``log_input``: the declared flag, not a parameter of the
+    struct) where it stands."""
     params = [dict(p) for p in info["params"]]
     if info["from_logits"] is not None:
         params.insert(info["from_logits"]["position"],
-                      {"name": "from_logits", "default": 0.0, "type": "bool", "range": "",
+                      {"name": flag_name(info), "default": 0.0, "type": "bool", "range": "",
                        "doc": info["from_logits"]["doc"], "example": 1.0})
     for p in params:
         p["default"] = bool(p["default"]) if p["type"] == "bool" else float(p["default"])
@@ -111,24 +120,35 @@ def _params_doc(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _flag(value: Any, what: str, cls: str) -> bool:
+    """A declared flag as a bool. A string is refused: Poisson's first positional
+    parameter is log_input, where Keras's Poisson takes reduction, so
+    ``Poisson("sum")`` would otherwise turn the flag on without a word."""
+    if isinstance(value, str):
+        raise TypeError(f"{cls}: {what} must be a bool, got {value!r} (pass reduction and "
+                        f"name by keyword)")
+    return bool(value)
+
+
 def _make_class(kernel: str, info: dict[str, Any]) -> type[CompiledElementwiseLoss]:
     names = [p["name"] for p in info["params"]]
     base_args = "reduction=reduction, name=name" + (", axis=axis" if info["has_axis"] else "")
     body = []
     for p in parameters(info):
         n = p["name"]
-        body.append(f"    self.{n} = bool({n})" if p["type"] == "bool"
+        body.append(f"    self.{n} = _flag({n}, {n!r}, {info['cls']!r})" if p["type"] == "bool"
                     else f"    self.{n} = _arrays.real_param({n}, {n!r})")
     if info["from_logits"] is not None:
         # the struct is picked per instance, before the kernel is made
         body.append(f"    self._kernel_name = {LOGITS[info['cls']]['kernel']!r} "
-                    f"if self.from_logits else {kernel!r}")
+                    f"if self.{flag_name(info)} else {kernel!r}")
     # typed as a written-out constructor is (the annotations kept as strings)
     source = "\n".join(
         ["from __future__ import annotations",
          f"def __init__(self, {', '.join(_arguments(info, True, True))}) -> None:"] + body
         + [f"    CompiledElementwiseLoss.__init__(self, {base_args})"])
-    scope: dict[str, Any] = {"_arrays": _arrays, "CompiledElementwiseLoss": CompiledElementwiseLoss}
+    scope: dict[str, Any] = {"_arrays": _arrays, "_flag": _flag,
+                             "CompiledElementwiseLoss": CompiledElementwiseLoss}
     exec(source, scope)  # a real signature: introspection, get_config and stubs read it
     init = scope["__init__"]
     init.__qualname__ = f"{info['cls']}.__init__"
@@ -379,6 +399,7 @@ def stub_text() -> str:
              "FUNCTION_ALIASES: dict[str, Callable[..., Any]]",
              "ALIASES: dict[str, type[CompiledElementwiseLoss]]",
              "ROW_ALIASES: dict[str, type[ClassAxisLoss]]", "",
+             "def flag_name(info: dict[str, Any]) -> Optional[str]: ...",
              "def parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...",
              "def row_parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...",
              "def stub_text() -> str: ...",

@@ -18,6 +18,7 @@ FUNCTION_ALIASES: dict[str, Callable[..., Any]]
 ALIASES: dict[str, type[CompiledElementwiseLoss]]
 ROW_ALIASES: dict[str, type[ClassAxisLoss]]
 
+def flag_name(info: dict[str, Any]) -> Optional[str]: ...
 def parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...
 def row_parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...
 def stub_text() -> str: ...
@@ -83,8 +84,10 @@ class LogCosh(CompiledElementwiseLoss):
     ) -> None: ...
 
 class Poisson(CompiledElementwiseLoss):
+    log_input: bool
     def __init__(
         self,
+        log_input: bool = False,
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
         axis: int = -1,
@@ -125,6 +128,48 @@ class AsymmetricLinear(CompiledElementwiseLoss):
         underestimate_cost: float = 1.0,
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
+    ) -> None: ...
+
+class Gamma(CompiledElementwiseLoss):
+    log_input: bool
+    def __init__(
+        self,
+        log_input: bool = False,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class Tweedie(CompiledElementwiseLoss):
+    power: float
+    log_input: bool
+    def __init__(
+        self,
+        power: float = 1.5,
+        log_input: bool = False,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class Fair(CompiledElementwiseLoss):
+    c: float
+    def __init__(
+        self,
+        c: float = 1.0,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class Expectile(CompiledElementwiseLoss):
+    expectile: float
+    def __init__(
+        self,
+        expectile: float = 0.5,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
     ) -> None: ...
 
 class BinaryCrossentropy(CompiledElementwiseLoss):
@@ -304,7 +349,12 @@ def pseudo_huber(
 ) -> Any: ...
 def log_cosh(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 logcosh = log_cosh
-def poisson(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
+def poisson(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    log_input: bool = False,
+    axis: int = -1,
+) -> Any: ...
 def half_squared_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 def smooth_l1(y_true: ArrayLike, y_pred: ArrayLike, beta: float = 1.0) -> Any: ...
 def pinball(y_true: ArrayLike, y_pred: ArrayLike, quantile: float = 0.5) -> Any: ...
@@ -313,6 +363,21 @@ def asymmetric_linear(
     y_pred: ArrayLike,
     overestimate_cost: float = 1.0,
     underestimate_cost: float = 1.0,
+) -> Any: ...
+def gamma(y_true: ArrayLike, y_pred: ArrayLike, log_input: bool = False, axis: int = -1) -> Any: ...
+def tweedie(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    power: float = 1.5,
+    log_input: bool = False,
+    axis: int = -1,
+) -> Any: ...
+def fair(y_true: ArrayLike, y_pred: ArrayLike, c: float = 1.0, axis: int = -1) -> Any: ...
+def expectile(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    expectile: float = 0.5,
+    axis: int = -1,
 ) -> Any: ...
 def binary_crossentropy(
     y_true: ArrayLike,
@@ -392,7 +457,10 @@ __all__ = [
     'CategoricalZeroOneLoss',
     'CosineSimilarity',
     'Entropy',
+    'Expectile',
     'ExponentialLoss',
+    'Fair',
+    'Gamma',
     'HalfSquaredError',
     'Hinge',
     'Huber',
@@ -409,6 +477,7 @@ __all__ = [
     'SparseCategoricalCrossentropy',
     'SparseCategoricalZeroOneLoss',
     'SquaredHinge',
+    'Tweedie',
     'ZeroOneLoss',
     'asymmetric_linear',
     'binary_crossentropy',
@@ -419,7 +488,10 @@ __all__ = [
     'categorical_zero_one',
     'cosine_similarity',
     'entropy',
+    'expectile',
     'exponential',
+    'fair',
+    'gamma',
     'half_squared_error',
     'hinge',
     'huber',
@@ -444,5 +516,6 @@ __all__ = [
     'sparse_categorical_crossentropy',
     'sparse_categorical_zero_one',
     'squared_hinge',
+    'tweedie',
     'zero_one',
 ]

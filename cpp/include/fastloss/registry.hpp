@@ -4,6 +4,7 @@
 #pragma once
 
 #include "losses/binary.hpp"
+#include "losses/boosting.hpp"
 #include "losses/classaxis.hpp"
 #include "losses/regression.hpp"
 
@@ -16,10 +17,17 @@
   X(PseudoHuber)                       \
   X(LogCosh)                           \
   X(Poisson)                           \
+  X(PoissonLogInput)                   \
   X(HalfSquaredError)                  \
   X(SmoothL1)                          \
   X(Pinball)                           \
   X(AsymmetricLinear)                  \
+  X(Gamma)                             \
+  X(GammaLogInput)                     \
+  X(Tweedie)                           \
+  X(TweedieLogInput)                   \
+  X(Fair)                              \
+  X(Expectile)                         \
   X(BinaryCrossentropy)                \
   X(BinaryCrossentropyLogits)          \
   X(BinaryFocalCrossentropy)           \

@@ -29,6 +29,7 @@ enum class Range : int {
   NonNegativeFinite,  // finite and >= 0
   Open01,             // in (0, 1)
   Closed01,           // in [0, 1]
+  Open12,             // in (1, 2) (Tweedie's power)
   Bool,               // a flag: 0 or 1 here, a bool in Python (its default 0 is False)
 };
 
@@ -45,6 +46,7 @@ constexpr const char* range_text(Range r) {
     case Range::NonNegativeFinite: return "be finite and >= 0";
     case Range::Open01: return "be in (0, 1)";
     case Range::Closed01: return "be in [0, 1]";
+    case Range::Open12: return "be in (1, 2)";
     case Range::Bool: return "be 0 or 1";
   }
   return "";
@@ -61,6 +63,7 @@ inline bool in_range(Range r, double x) {
     case Range::NonNegativeFinite: return x >= 0 && std::isfinite(x);
     case Range::Open01: return x > 0 && x < 1;
     case Range::Closed01: return x >= 0 && x <= 1;
+    case Range::Open12: return x > 1 && x < 2;
     case Range::Bool: return x == 0 || x == 1;
   }
   return false;
@@ -106,10 +109,14 @@ struct ParamInfo {
 /// The class's `from_logits` flag, for a loss whose y_pred may hold logits
 /// instead: another struct, declared by logits_kernel_of() below, evaluates
 /// from_logits=True. `position`: where the flag stands among the parameters
-/// (before params[position]; -1: the class has no from_logits).
+/// (before params[position]; -1: the class has no from_logits). `name`: the
+/// flag's name in the class, "from_logits" unless the declaration names it
+/// otherwise (the log-link losses' `log_input`, PyTorch's name: y_pred holds
+/// z = log(mean), a raw score, as a logit is one).
 struct FromLogits {
   int position = -1;
   const char* doc = "";
+  const char* name = "from_logits";
 };
 
 /// One element worked out by hand from the formula, default parameters
@@ -190,7 +197,8 @@ inline constexpr const char* kPiecewiseLinear =
     "exists and undefined at the kinks; a Newton step has no curvature to use. Gradient "
     "boosting libraries substitute a constant Hessian (scikit-learn and LightGBM use 1).";
 
-/// The declaration of the struct a class evaluates with from_logits=True:
+/// The declaration of the struct a class evaluates with from_logits=True (or
+/// with its flag of another name, log_input=True):
 /// the class's own declaration (names, docstring, parameters and their checks
 /// stay its one owner), with y_pred drawn as logits and the hand values of
 /// this struct (default parameters, z = y_pred a logit).

@@ -194,17 +194,32 @@ struct LogCosh {
 };
 
 /// p - t log(p + 1e-7). Gradient 1 - t / (p + 1e-7), Hessian t / (p + 1e-7)².
+/// With log_input=True the class evaluates PoissonLogInput (losses/boosting.hpp).
 struct Poisson {
   static constexpr const char* kName = "poisson";
   static constexpr bool kHasHessian = true;
   static constexpr LossInfo kInfo = {
       "Poisson", "poisson", "poisson", "", "", AxisArg::Last,
-      "Poisson negative log-likelihood without the constant (Keras ``Poisson``).",
-      "p - t log(p + 1e-7)", "1 - t / (p + 1e-7)", "t / (p + 1e-7)**2",
-      "Domain: p > -1e-7; negative predictions give NaN, as NumPy's log does.", "",
-      Domain::Positive, Kink::None, {},
+      "Poisson negative log-likelihood without the constant (Keras ``Poisson``); with "
+      "``log_input=True`` y_pred is the log of the mean, a boosting raw score.",
+      "p - t log(p + 1e-7); log input z: exp(z) - t z",
+      "1 - t / (p + 1e-7); log input: exp(z) - t",
+      "t / (p + 1e-7)**2; log input: exp(z)",
+      "Domain: p > -1e-7; negative predictions give NaN, as NumPy's log does. The mean path "
+      "is Keras's ``Poisson`` (the 1e-7 is Keras's epsilon); it equals PyTorch's "
+      "``poisson_nll_loss(log_input=False, full=False, eps=1e-7)``. The log-input path is "
+      "PyTorch's ``poisson_nll_loss(log_input=True, full=False)`` (no epsilon) and XGBoost's "
+      "``count:poisson`` / LightGBM's ``poisson`` objective on raw scores; scikit-learn's "
+      "``HalfPoissonLoss`` has the same value, gradient and Hessian (its "
+      "``constant_to_optimal_zero``, t log t - t, is not part of the value). XGBoost's "
+      "objective adds max_delta_step to the Hessian; this is the exact one. exp(z) overflows "
+      "to inf for z above about 88.7 (float32) or 709.8 (float64).",
+      "", Domain::Positive, Kink::None, {},
       {{0, 2, 2},
-       {2, 1, 0.9999998000000099}}};  // 1 - 2 log(1 + 1e-7)
+       {2, 1, 0.9999998000000099}},  // 1 - 2 log(1 + 1e-7)
+      {0, "y_pred holds z = log(mean) (PyTorch's ``log_input``), the raw score of a "
+          "log-link boosting objective.",
+       "log_input"}};
   template <class T>
   FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
     const T q = p + static_cast<T>(math::kKerasEpsilon);
