@@ -97,7 +97,8 @@ namespace detail {
 /// Elements per tile: large enough to amortise scheduling, small enough that
 /// 10^5-element inputs already split across two threads.
 inline constexpr index_t kTileElements = 8192;
-/// Below this many elements threads cost more than they bring.
+/// Below this many elements a call keeps the GIL (the small-call fast path
+/// takes about a microsecond; releasing it would cost more than it frees).
 inline constexpr index_t kParallelThreshold = 32768;
 /// Independent double accumulators per row segment (fixed order: deterministic,
 /// and wide enough for the compiler to keep a vector register busy).
@@ -109,11 +110,6 @@ inline constexpr index_t kInnerBlock = 512;
 inline std::vector<double>& scratch() {
   static thread_local std::vector<double> buffer;
   return buffer;
-}
-
-inline int threads_for(index_t elements, index_t tiles) {
-  if (elements < kParallelThreshold || tiles < 2 || !may_use_helpers()) return 1;
-  return static_cast<int>(std::min<index_t>(get_num_threads(), tiles));
 }
 
 /// Runs body(t) for t in [0, tiles) on up to `threads` threads (threads.hpp).
@@ -370,6 +366,27 @@ inline double weight_of(const Problem<T>& pr, index_t sample) {
 // Per-sample losses (reduction "none") are each row's own lanes (element d to
 // lane d % kLanes), summed by the tree, divided by D, times the weight.
 
+/// Rows [r0, r1) stored back to back seen as one run: where each array's run
+/// starts and its element stride (rows of one element: the row stride).
+template <class T>
+struct PackedRun {
+  index_t st, sp, sg, sh;
+  const T *t0, *p0;
+  T *g0, *h0;  // null when the pass writes no gradient / Hessian
+  PackedRun(const ElementwiseProblem<T>& pr, index_t r0) {
+    const index_t D = pr.shape.axis;
+    auto step = [D](const auto& v) { return D == 1 ? v.stride[0] : v.stride[1]; };
+    st = step(pr.y_true);
+    sp = step(pr.y_pred);
+    sg = step(pr.grad);
+    sh = step(pr.hess);
+    t0 = pr.y_true.row(r0, 0, 0);
+    p0 = pr.y_pred.row(r0, 0, 0);
+    g0 = pr.grad.data ? pr.grad.row(r0, 0, 0) : nullptr;
+    h0 = pr.hess.data ? pr.hess.row(r0, 0, 0) : nullptr;
+  }
+};
+
 /// Rows [r0, r1) shorter than a chunk, stored back to back (packed), each with
 /// its own per-sample loss (reduction "none"): the rows are mapped as one run,
 /// whole chunks at a time, the coefficients applied on the way out and the
@@ -379,16 +396,11 @@ template <int I, unsigned W, class Loss, class T>
 FASTLOSS_INLINE double packed_per_sample(const Loss& loss, const ElementwiseProblem<T>& pr,
                                          double base, index_t r0, index_t r1) {
   const index_t D = pr.shape.axis, n = (r1 - r0) * D;
-  const auto &yt = pr.y_true, &yp = pr.y_pred;  // one deduced type per declaration
-  const auto &gv = pr.grad, &hv = pr.hess;
   constexpr bool kOut = (W & (kGrad | kHess)) != 0;
-  // the run's element stride (a row of one element: the row stride)
-  auto step = [D](const auto& v) { return D == 1 ? v.stride[0] : v.stride[1]; };
-  const index_t st = step(yt), sp = step(yp), sg = step(gv), sh = step(hv);
-  const T* t0 = yt.row(r0, 0, 0);
-  const T* p0 = yp.row(r0, 0, 0);
-  T* g0 = kOut ? gv.row(r0, 0, 0) : nullptr;
-  T* h0 = (W & kHess) ? hv.row(r0, 0, 0) : nullptr;
+  const PackedRun<T> run(pr, r0);
+  const index_t st = run.st, sp = run.sp, sg = run.sg, sh = run.sh;
+  const T *t0 = run.t0, *p0 = run.p0;
+  T *g0 = run.g0, *h0 = run.h0;
   ChunkBuffers<T> buf;
   double acc[kLanes] = {};
   double tile_sum = 0.0;
@@ -426,15 +438,11 @@ template <int I, unsigned W, class Loss, class T>
 FASTLOSS_INLINE double packed_weighted(const Loss& loss, const ElementwiseProblem<T>& pr,
                                        double base, index_t r0, index_t r1) {
   const index_t D = pr.shape.axis, n = (r1 - r0) * D;
-  const auto &yt = pr.y_true, &yp = pr.y_pred;  // one deduced type per declaration
-  const auto &gv = pr.grad, &hv = pr.hess;
   constexpr bool kOut = (W & (kGrad | kHess)) != 0;
-  auto step = [D](const auto& v) { return D == 1 ? v.stride[0] : v.stride[1]; };
-  const index_t st = step(yt), sp = step(yp), sg = step(gv), sh = step(hv);
-  const T* t0 = yt.row(r0, 0, 0);
-  const T* p0 = yp.row(r0, 0, 0);
-  T* g0 = kOut ? gv.row(r0, 0, 0) : nullptr;
-  T* h0 = (W & kHess) ? hv.row(r0, 0, 0) : nullptr;
+  const PackedRun<T> run(pr, r0);
+  const index_t st = run.st, sp = run.sp, sg = run.sg, sh = run.sh;
+  const T *t0 = run.t0, *p0 = run.p0;
+  T *g0 = run.g0, *h0 = run.h0;
   ChunkBuffers<T> buf;
   alignas(64) double wv[kChunk];
   double acc[kLanes] = {};
@@ -690,7 +698,7 @@ double run_tiles(const ElementwiseTiles<Loss, T>& tiles, const Loss& loss,
   auto sum_tiles = [&](index_t tiles_n, const auto& tile) {
     if (static_cast<index_t>(partial.size()) < tiles_n) partial.resize(tiles_n);
     double* part = partial.data();
-    parallel_tiles(tiles_n, threads_for(s.elements(), tiles_n),
+    parallel_tiles(tiles_n, threads_for(tiles_n),
                    [&](index_t t) { part[t] = tile(t); });
   };
 

@@ -155,36 +155,6 @@ FASTLOSS_INLINE void for_wide_lanes(const RowView<T, U>& r, const Body& body) {
   for_lanes<L>(r.size, body);
 }
 
-/// max_k row[k] in T; -inf for n == 0. NaN entries are skipped here; they
-/// reach the result through the later sweeps (exp(NaN - m) is NaN). The
-/// maximum does not depend on the order it is taken in (a zero's sign may,
-/// which no caller can see), so GCC takes it in 64-byte vector registers;
-/// written per lane, it compiles to scalar compares and moves.
-template <class T, bool U>
-FASTLOSS_INLINE T row_max(index_t n, const RowRun<const T, U>& row) {
-  constexpr T kLow = -std::numeric_limits<T>::infinity();
-  T r = kLow;
-  index_t k = 0;
-#if defined(__GNUC__) && !defined(__clang__)
-  typedef T V __attribute__((vector_size(64)));
-  constexpr int kL = 64 / sizeof(T);
-  V m;
-  for (int l = 0; l < kL; ++l) m[l] = kLow;
-  for (; k + kL <= n; k += kL) {
-    V x;
-    if constexpr (U) {
-      std::memcpy(&x, &row[k], sizeof x);
-    } else {
-      for (int l = 0; l < kL; ++l) x[l] = row[k + l];
-    }
-    m = x > m ? x : m;
-  }
-  for (int l = 0; l < kL; ++l) r = m[l] > r ? m[l] : r;
-#endif
-  for (; k < n; ++k) r = row[k] > r ? row[k] : r;
-  return r;
-}
-
 template <class Loss, class = void>
 struct has_validate : std::false_type {};
 template <class Loss>
@@ -411,7 +381,7 @@ double run_rows(const RowsTiles<Loss, T>& tiles, const Loss& loss, const RowsPro
   std::vector<double>& partial = scratch();
   if (static_cast<index_t>(partial.size()) < n_tiles) partial.resize(n_tiles);
   double* part = partial.data();
-  parallel_tiles(n_tiles, threads_for(s.elements(), n_tiles), [&](index_t t) {
+  parallel_tiles(n_tiles, threads_for(n_tiles), [&](index_t t) {
     const index_t s0 = t * per_tile, s1 = std::min(n_samples, s0 + per_tile);
     GatherBuffers<T> buf{nullptr, nullptr, nullptr};
     if (access != RowAccess::Unit) {

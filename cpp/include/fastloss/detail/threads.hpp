@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -118,13 +119,13 @@ class Pool {
  public:
   using Fn = void (*)(const void*, std::ptrdiff_t);
 
-  /// Runs fn(ctx, t) for t in [0, tiles) on up to `threads` threads, the
+  /// Runs fn(ctx, t) for t in [first, tiles) on up to `threads` threads, the
   /// calling one included. False when the pool is held by another call (the
   /// caller then runs the tiles itself).
-  bool run(std::ptrdiff_t tiles, int threads, Fn fn, const void* ctx) {
+  bool run(std::ptrdiff_t first, std::ptrdiff_t tiles, int threads, Fn fn, const void* ctx) {
     if (tiles >= (std::ptrdiff_t(1) << 31) || busy_.exchange(true, std::memory_order_acquire))
       return false;
-    const int helpers = grow(std::min<std::ptrdiff_t>(threads, tiles) - 1);
+    const int helpers = grow(std::min<std::ptrdiff_t>(threads, tiles - first) - 1);
     if (helpers == 0) {
       busy_.store(false, std::memory_order_release);
       return false;
@@ -134,8 +135,9 @@ class Pool {
     slot.fn.store(fn, std::memory_order_relaxed);
     slot.ctx.store(ctx, std::memory_order_relaxed);
     slot.tiles.store(static_cast<std::uint32_t>(tiles), std::memory_order_relaxed);
-    slot.done.store(0, std::memory_order_relaxed);
-    claim_.store(gen << 32, std::memory_order_seq_cst);  // publishes the call
+    slot.done.store(first, std::memory_order_relaxed);
+    claim_.store((gen << 32) | static_cast<std::uint64_t>(first),
+                 std::memory_order_seq_cst);  // publishes the call
     if (sleeping_.load(std::memory_order_seq_cst) > 0) {
       std::lock_guard<std::mutex> lock(mutex_);
       wake_.notify_all();
@@ -330,16 +332,84 @@ inline bool may_use_helpers() {
   return true;
 }
 
+/// Threads a call cut into `tasks` tiles may use: up to the thread count,
+/// one per tile; one from inside a parallel region of the program's OpenMP.
+/// Whether helpers are then woken is parallel_for's measured decision.
+inline int threads_for(std::ptrdiff_t tasks) {
+  if (tasks < 2 || !may_use_helpers()) return 1;
+  return static_cast<int>(std::min<std::ptrdiff_t>(get_num_threads(), tasks));
+}
+
+/// Work below which waking helpers costs more than it can save: waking a
+/// sleeping helper costs the caller a system call (~2 us) and the helper tens
+/// of microseconds before it runs.
+inline constexpr double kMinParallelSeconds = 20e-6;
+/// After a threaded call that took kSlowCall times longer than the calling
+/// thread alone would have (a helper preempted by other processes on a busy
+/// machine while it held a tile), calls run on the calling thread for a pause,
+/// then try helpers again; the pause doubles from kMinBackoffSeconds while
+/// tries keep failing, up to kMaxBackoffSeconds, and a good call resets it. A
+/// call that threads do not speed up (memory-bound) but do not slow down
+/// either is not a failure.
+inline constexpr double kSlowCall = 1.25;
+inline constexpr double kMinBackoffSeconds = 0.01;
+inline constexpr double kMaxBackoffSeconds = 0.08;
+
+/// The helpers' recent record (process-wide): until when calls stay on the
+/// calling thread, and the pause the next failure sets.
+struct HelperRecord {
+  std::atomic<double> serial_until{0.0};
+  std::atomic<double> backoff{kMinBackoffSeconds};
+};
+
+inline HelperRecord& helper_record() {
+  static HelperRecord record;
+  return record;
+}
+
+inline double seconds_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 /// Runs body(t) for t in [0, tasks) on up to `threads` threads (the calling
-/// one included), tiles claimed one at a time; on the calling thread alone
-/// when threads == 1, when another call holds the pool, or when no helper
-/// could be started.
+/// one included), tiles claimed one at a time. Whether helpers are worth
+/// waking is measured, not guessed: the caller runs the first tile alone and
+/// times it, and the rest goes to the pool only when it would take at least
+/// kMinParallelSeconds on one thread (so each kernel family, loss, instruction
+/// set and machine gets its own threshold). A threaded call is then checked
+/// against that estimate: if it took longer than one thread would have (the
+/// machine is busy and helpers ran late or were preempted), calls stay on the
+/// calling thread for a while (HelperRecord), so a busy machine costs at most
+/// one slow call per pause. Else, with threads == 1, when another call holds
+/// the pool or no helper could be started, the calling thread runs everything.
+/// Tiles are fixed by the shape, so none of this changes a bit of the results.
 template <class Body>
 void parallel_for(std::ptrdiff_t tasks, int threads, const Body& body) {
 #if FASTLOSS_THREADS
   if (threads > 1 && tasks > 1) {
-    auto call = [](const void* ctx, std::ptrdiff_t t) { (*static_cast<const Body*>(ctx))(t); };
-    if (pool().run(tasks, threads, call, &body)) return;
+    const double start = seconds_now();
+    body(0);
+    const double first = seconds_now() - start;
+    HelperRecord& record = helper_record();
+    if (first * static_cast<double>(tasks - 1) >= kMinParallelSeconds &&
+        start >= record.serial_until.load(std::memory_order_relaxed)) {
+      auto call = [](const void* ctx, std::ptrdiff_t t) { (*static_cast<const Body*>(ctx))(t); };
+      if (pool().run(1, tasks, threads, call, &body)) {
+        const double end = seconds_now();
+        if (end - start > kSlowCall * first * static_cast<double>(tasks)) {
+          const double pause = record.backoff.load(std::memory_order_relaxed);
+          record.serial_until.store(end + pause, std::memory_order_relaxed);
+          record.backoff.store(std::min(2 * pause, kMaxBackoffSeconds),
+                               std::memory_order_relaxed);
+        } else {
+          record.backoff.store(kMinBackoffSeconds, std::memory_order_relaxed);
+        }
+        return;
+      }
+    }
+    for (std::ptrdiff_t t = 1; t < tasks; ++t) body(t);
+    return;
   }
 #else
   (void)threads;

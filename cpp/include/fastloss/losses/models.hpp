@@ -28,17 +28,7 @@ inline constexpr index_t kGramRows = 16;
 inline constexpr index_t kGramPositionTile = 256;
 /// Positions of dF one backward task writes.
 inline constexpr index_t kBackwardRows = 64;
-/// Below this many multiply-adds (about a millisecond on one core) a call
-/// runs on one thread: waking a team costs more than it saves below that,
-/// and much more on a loaded machine.
-inline constexpr double kModelsParallelWork = 1 << 22;
-
 namespace detail {
-
-inline int threads_for_work(double work, index_t tasks) {
-  if (work < kModelsParallelWork || tasks < 2 || !fastloss::detail::may_use_helpers()) return 1;
-  return static_cast<int>(std::min<index_t>(get_num_threads(), tasks));
-}
 
 /// Runs body(t) for t in [0, tasks); tasks are claimed one at a time (they
 /// differ in size).
@@ -107,9 +97,7 @@ template <class T>
 FASTLOSS_DISPATCH void gram_dispatched(const T* F, index_t batch, index_t M, index_t C, T* G) {
   const index_t blocks = (C + kGramRows - 1) / kGramRows;
   const index_t tasks = batch * blocks;
-  const double work = static_cast<double>(batch) * static_cast<double>(M) *
-                      static_cast<double>(C) * static_cast<double>(C) / 2.0;
-  parallel_tasks(tasks, threads_for_work(work, tasks), [&](index_t t) {
+  parallel_tasks(tasks, fastloss::detail::threads_for(tasks), [&](index_t t) {
     static thread_local std::vector<T> part;
     static thread_local std::vector<double> acc;
     const index_t b = t / blocks, i0 = (t % blocks) * kGramRows;
@@ -130,10 +118,7 @@ FASTLOSS_DISPATCH void gram_backward_dispatched(const T* F, const T* S, index_t 
                                                 index_t C, T* dF) {
   const index_t tiles = (M + kBackwardRows - 1) / kBackwardRows;
   const index_t tasks = batch * tiles;
-  const double work =
-      static_cast<double>(batch) * static_cast<double>(M) * static_cast<double>(C) *
-      static_cast<double>(C);
-  parallel_tasks(tasks, threads_for_work(work, tasks), [&](index_t t) {
+  parallel_tasks(tasks, fastloss::detail::threads_for(tasks), [&](index_t t) {
     const index_t b = t / tiles;
     const index_t m0 = (t % tiles) * kBackwardRows, m1 = std::min(M, m0 + kBackwardRows);
     const T* s = S + b * C * C;
@@ -174,8 +159,7 @@ FASTLOSS_DISPATCH void total_variation_dispatched(const T* x, index_t batch, ind
                                                   const T* grad_scale) {
   const index_t row = W * C;
   const index_t tasks = batch * H;
-  const double work = static_cast<double>(batch) * static_cast<double>(H) * static_cast<double>(row);
-  parallel_tasks(tasks, threads_for_work(8.0 * work, tasks), [&](index_t t) {
+  parallel_tasks(tasks, fastloss::detail::threads_for(tasks), [&](index_t t) {
     const index_t b = t / H, i = t % H;
     const T* r = x + (b * H + i) * row;
     const bool has_up = i > 0, has_down = i + 1 < H;
