@@ -30,9 +30,10 @@ TIMEOUT_S = 180
 
 #: Examples every test run knows about; files found in examples/ are added to these.
 KNOWN_EXAMPLES = ("yogurt_sales.py", "digits_mse_vs_ce.py", "loss_gallery.py", "gan_1d.py",
-                  "style_statistics.py")
+                  "style_statistics.py", "boosting_custom_objective.py")
 #: Optional packages an example cannot run without (import names).
-REQUIRES = {"digits_mse_vs_ce.py": ("sklearn",)}
+REQUIRES = {"digits_mse_vs_ce.py": ("sklearn",),
+            "boosting_custom_objective.py": ("xgboost", "lightgbm")}
 
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -297,3 +298,21 @@ def test_runs_without_matplotlib(name: str, tmp_path: Path) -> None:
     stdout = run_example(name, out_dir, env={"PYTHONPATH": python_path})
     assert SKIPPED_PLOT.search(stdout), f"no 'plot skipped' line in:\n{stdout}"
     assert not list(out_dir.glob("*.png"))
+
+
+# --------------------------------------------------------------------------------------
+# boosting_custom_objective.py: fastloss objectives train as the built-ins do
+
+
+def test_boosting_custom_objective(tmp_path: Path) -> None:
+    stdout = run_example("boosting_custom_objective.py", tmp_path)
+    check_plot(stdout, tmp_path / "boosting_custom_objective.png")
+    curves = re.findall(r"^\s+(\S+, .+?)\s+valid (?:Tweedie|focal) loss: round 1 (\S+) -> "
+                        r"round \d+ (\S+)$", stdout, re.MULTILINE)
+    assert len(curves) == 5, stdout
+    for name, first, last in curves:
+        assert float(last) < float(first), name  # every model learns
+    gap = re.search(r"largest gap over the curve: (\S+)$", stdout, re.MULTILINE)
+    assert gap is not None and float(gap.group(1)) < 1e-4, stdout
+    found = re.search(r"top 3% of scores: focal (\d+)%, logistic (\d+)%", stdout)
+    assert found is not None and int(found.group(1)) > 0, stdout
