@@ -178,9 +178,14 @@ FASTLOSS_INLINE void with_variant(const Loss& loss, const F& f) {
 /// (I keeps each instruction set's copy apart), in header use as the
 /// dispatched function itself (target_clones, FMA chosen inside each clone),
 /// so that the loops around it compile once.
+/// The loops reach it through a Mapper (a pointer to this function and one to
+/// the loss): they are compiled once per pass, precision and level, whatever
+/// the number of losses, and only this loop is compiled per loss. One call
+/// per chunk of kChunk elements, so the indirect call costs nothing.
 template <int I, unsigned W, class Loss, class T>
-FASTLOSS_MAP void map_chunk(const Loss& loss_in, index_t m, const T* t, const T* p, T coef,
+FASTLOSS_MAP void map_chunk(const void* loss_ptr, index_t m, const T* t, const T* p, T coef,
                             T* vals, T* g, T* h) {
+  const Loss& loss_in = *static_cast<const Loss*>(loss_ptr);
   with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
     (void)m;  // every call maps a whole chunk (load_chunk pads short runs)
     with_variant(loss_in, [&](const auto& loss_ref) FASTLOSS_LAMBDA_INLINE {
@@ -207,6 +212,20 @@ FASTLOSS_MAP void map_chunk(const Loss& loss_in, index_t m, const T* t, const T*
     });
   });
 }
+
+/// A loss's map_chunk for one pass, with the loss it maps: what the loops
+/// around the map (segment, the packed runs, the tiles) are given.
+template <class T>
+struct Mapper {
+  using Fn = void (*)(const void* loss, index_t m, const T* t, const T* p, T coef, T* vals, T* g,
+                      T* h);
+  Fn fn;
+  const void* loss;
+  FASTLOSS_INLINE void operator()(index_t m, const T* t, const T* p, T coef, T* vals, T* g,
+                                  T* h) const {
+    fn(loss, m, t, p, coef, vals, g, h);
+  }
+};
 
 /// Buffers of one chunk for inputs and outputs that are not read or written
 /// in place (strided runs, tails).
@@ -284,8 +303,8 @@ FASTLOSS_INLINE double sum_lanes(const double* acc) {
 #else
 #define FASTLOSS_NOINLINE
 #endif
-template <int I, unsigned W, class Loss, class T>
-FASTLOSS_NOINLINE void segment(const Loss& loss, index_t n, const T* yt, index_t st, const T* yp,
+template <int I, unsigned W, class T>
+FASTLOSS_NOINLINE void segment(const Mapper<T>& map, index_t n, const T* yt, index_t st, const T* yp,
                              index_t sp, T* g, index_t sg, T* h, index_t sh, T coef,
                              ChunkBuffers<T>& buf, double* acc_out, int lane0, double w) {
   constexpr bool kOut = (W & (kGrad | kHess)) != 0;
@@ -300,7 +319,7 @@ FASTLOSS_NOINLINE void segment(const Loss& loss, index_t n, const T* yt, index_t
     T* gc = kOut ? g + c0 * sg : nullptr;
     T* hc = (W & kHess) ? h + c0 * sh : nullptr;
     const bool direct = m == kChunk && (!kOut || sg == 1) && ((W & kHess) == 0 || sh == 1);
-    map_chunk<I, W>(loss, m, tc, pc, coef, buf.vals, direct ? gc : buf.g, direct ? hc : buf.h);
+    map(m, tc, pc, coef, buf.vals, direct ? gc : buf.g, direct ? hc : buf.h);
     if constexpr (kOut) {
       if (!direct) {
         copy_strided_out(gc, sg, m, buf.g);
@@ -399,8 +418,8 @@ struct PackedRun {
 /// whole chunks at a time, the coefficients applied on the way out and the
 /// values summed per row in the lanes a row's own segment would use, so the
 /// bits are those of row-by-row segments, at the speed of whole chunks.
-template <int I, unsigned W, class Loss, class T>
-FASTLOSS_INLINE double packed_per_sample(const Loss& loss, const ElementwiseProblem<T>& pr,
+template <int I, unsigned W, class T>
+FASTLOSS_INLINE double packed_per_sample(const Mapper<T>& map, const ElementwiseProblem<T>& pr,
                                          double base, index_t r0, index_t r1) {
   const index_t D = pr.shape.axis, n = (r1 - r0) * D;
   constexpr bool kOut = (W & (kGrad | kHess)) != 0;
@@ -415,8 +434,8 @@ FASTLOSS_INLINE double packed_per_sample(const Loss& loss, const ElementwiseProb
   T coef = kOut ? coef_of(pr, base, o) : T(0);
   for (index_t c0 = 0; c0 < n; c0 += kChunk) {
     const index_t m = std::min(kChunk, n - c0);
-    map_chunk<I, W>(loss, m, load_chunk(t0 + c0 * st, st, m, buf.t),
-                    load_chunk(p0 + c0 * sp, sp, m, buf.p), T(1), buf.vals, buf.g, buf.h);
+    map(m, load_chunk(t0 + c0 * st, st, m, buf.t), load_chunk(p0 + c0 * sp, sp, m, buf.p), T(1),
+        buf.vals, buf.g, buf.h);
     for (index_t k = 0; k < m; ++k) {
       const index_t e = c0 + k;
       if constexpr (kOut) g0[e * sg] = coef * buf.g[k];
@@ -441,8 +460,8 @@ FASTLOSS_INLINE double packed_per_sample(const Loss& loss, const ElementwiseProb
 /// upstream gradients and a reduced value: one run, whole chunks at a time;
 /// each row's coefficient is applied on the way out and its weight to its
 /// values, which go to the tile's lanes by their place in the run.
-template <int I, unsigned W, class Loss, class T>
-FASTLOSS_INLINE double packed_weighted(const Loss& loss, const ElementwiseProblem<T>& pr,
+template <int I, unsigned W, class T>
+FASTLOSS_INLINE double packed_weighted(const Mapper<T>& map, const ElementwiseProblem<T>& pr,
                                        double base, index_t r0, index_t r1) {
   const index_t D = pr.shape.axis, n = (r1 - r0) * D;
   constexpr bool kOut = (W & (kGrad | kHess)) != 0;
@@ -456,8 +475,8 @@ FASTLOSS_INLINE double packed_weighted(const Loss& loss, const ElementwiseProble
   index_t o = r0, d = 0;
   for (index_t c0 = 0; c0 < n; c0 += kChunk) {
     const index_t m = std::min(kChunk, n - c0);
-    map_chunk<I, W>(loss, m, load_chunk(t0 + c0 * st, st, m, buf.t),
-                    load_chunk(p0 + c0 * sp, sp, m, buf.p), T(1), buf.vals, buf.g, buf.h);
+    map(m, load_chunk(t0 + c0 * st, st, m, buf.t), load_chunk(p0 + c0 * sp, sp, m, buf.p), T(1),
+        buf.vals, buf.g, buf.h);
     // the chunk in pieces of one row each
     for (index_t k = 0; k < m;) {
       const index_t len = std::min(D - d, m - k);
@@ -499,8 +518,8 @@ FASTLOSS_INLINE double packed_weighted(const Loss& loss, const ElementwiseProble
 /// chunks are combined after the parallel pass). Rows stored back to back are
 /// one run; others are one segment per row, each adding to the tile's lanes
 /// where its elements stand in the tile.
-template <int I, unsigned W, class Loss, class T>
-FASTLOSS_INLINE double rows_body(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
+template <int I, unsigned W, class T>
+FASTLOSS_INLINE double rows_body(const Mapper<T>& map, const ElementwiseProblem<T>& pr, double base,
                                  index_t r0, index_t r1, index_t d0, index_t n, bool chunk) {
   const index_t D = pr.shape.axis;
   const auto &yt = pr.y_true, &yp = pr.y_pred;  // one deduced type per declaration
@@ -510,7 +529,7 @@ FASTLOSS_INLINE double rows_body(const Loss& loss, const ElementwiseProblem<T>& 
   ChunkBuffers<T> buf;
   double acc[kLanes] = {};
   if (chunk) {
-    segment<I, W>(loss, n, yt.row(r0, d0, 0), yt.stride[1], yp.row(r0, d0, 0), yp.stride[1],
+    segment<I, W>(map, n, yt.row(r0, d0, 0), yt.stride[1], yp.row(r0, d0, 0), yp.stride[1],
                   gv.data ? gv.row(r0, d0, 0) : nullptr, gv.stride[1],
                   hv.data ? hv.row(r0, d0, 0) : nullptr, hv.stride[1],
                   kCoef ? coef_of(pr, base, r0) : T(0), buf, acc, 0, 1.0);
@@ -523,11 +542,11 @@ FASTLOSS_INLINE double rows_body(const Loss& loss, const ElementwiseProblem<T>& 
   const bool all_packed = packed(yt) && packed(yp) && packed(gv) && packed(hv);
   const bool per_sample = (W & kValue) != 0 && pr.per_sample;
   if (all_packed && D > 0 && (per_sample ? D < kChunk : true)) {
-    if (per_sample) return packed_per_sample<I, W>(loss, pr, base, r0, r1);
-    if (pr.sample_weight || pr.grad_output) return packed_weighted<I, W>(loss, pr, base, r0, r1);
+    if (per_sample) return packed_per_sample<I, W>(map, pr, base, r0, r1);
+    if (pr.sample_weight || pr.grad_output) return packed_weighted<I, W>(map, pr, base, r0, r1);
     // one coefficient for every sample: the rows are a single segment
     auto step = [D](const auto& v) { return D == 1 ? v.stride[0] : v.stride[1]; };
-    segment<I, W>(loss, (r1 - r0) * D, yt.row(r0, 0, 0), step(yt), yp.row(r0, 0, 0), step(yp),
+    segment<I, W>(map, (r1 - r0) * D, yt.row(r0, 0, 0), step(yt), yp.row(r0, 0, 0), step(yp),
                   gv.data ? gv.row(r0, 0, 0) : nullptr, step(gv),
                   hv.data ? hv.row(r0, 0, 0) : nullptr, step(hv),
                   kCoef ? coef_of(pr, base, r0) : T(0), buf, acc, 0, 1.0);
@@ -542,14 +561,14 @@ FASTLOSS_INLINE double rows_body(const Loss& loss, const ElementwiseProblem<T>& 
     const T coef = kCoef ? coef_of(pr, base, o) : T(0);
     if (per_sample) {
       double row[kLanes] = {};
-      segment<I, W>(loss, D, t, yt.stride[1], p, yp.stride[1], g, gv.stride[1], h, hv.stride[1],
+      segment<I, W>(map, D, t, yt.stride[1], p, yp.stride[1], g, gv.stride[1], h, hv.stride[1],
                     coef, buf, row, 0, 1.0);
       const double v = weight_of(pr, o) * (sum_lanes(row) / mean_div);
       pr.per_sample[o] = static_cast<T>(v);
       tile_sum += v;
     } else {
       const int lane0 = static_cast<int>(((o - r0) * D) % kLanes);
-      segment<I, W>(loss, D, t, yt.stride[1], p, yp.stride[1], g, gv.stride[1], h, hv.stride[1],
+      segment<I, W>(map, D, t, yt.stride[1], p, yp.stride[1], g, gv.stride[1], h, hv.stride[1],
                     coef, buf, acc, lane0, weight_of(pr, o));
     }
   }
@@ -559,8 +578,8 @@ FASTLOSS_INLINE double rows_body(const Loss& loss, const ElementwiseProblem<T>& 
 /// Samples (o, i0 .. i0 + n) of a middle or leading mean axis (inner > 1): the
 /// loop runs down the mean axis with the block of samples innermost, each
 /// sample keeping its own double accumulator.
-template <int I, unsigned W, class Loss, class T>
-FASTLOSS_INLINE double inner_body(const Loss& loss, const ElementwiseProblem<T>& pr, double base,
+template <int I, unsigned W, class T>
+FASTLOSS_INLINE double inner_body(const Mapper<T>& map, const ElementwiseProblem<T>& pr, double base,
                                   index_t o, index_t i0, index_t n) {
   const index_t D = pr.shape.axis, inner = pr.shape.inner;
   const auto &yt = pr.y_true, &yp = pr.y_pred;  // one deduced type per declaration
@@ -581,7 +600,7 @@ FASTLOSS_INLINE double inner_body(const Loss& loss, const ElementwiseProblem<T>&
       const T* pc = load_chunk(yp.row(o, d, i0 + c0), sp, m, buf.p);
       // each sample has its own coefficient: the map writes coef 1 * the
       // derivative (exact), scaled per sample on the way out
-      map_chunk<I, W>(loss, m, tc, pc, T(1), buf.vals, buf.g, buf.h);
+      map(m, tc, pc, T(1), buf.vals, buf.g, buf.h);
       if constexpr ((W & kValue) != 0) {
         for (index_t k = 0; k < m; ++k) acc[c0 + k] += static_cast<double>(buf.vals[k]);
       }
@@ -611,16 +630,16 @@ FASTLOSS_INLINE double inner_body(const Loss& loss, const ElementwiseProblem<T>&
 // the wide units. With kernel tables they are compiled once per table level I,
 // which names the instantiation so that the copies compiled for different
 // sets never merge at link time; in header use once (I = 0).
-template <int I, unsigned W, class Loss, class T>
-double tile_rows(const Loss& loss, const ElementwiseProblem<T>& pr, double base, index_t r0,
+template <int I, unsigned W, class T>
+double tile_rows(const Mapper<T>& map, const ElementwiseProblem<T>& pr, double base, index_t r0,
                  index_t r1, index_t d0, index_t n, bool chunk) {
-  return rows_body<I, W>(loss, pr, base, r0, r1, d0, n, chunk);
+  return rows_body<I, W>(map, pr, base, r0, r1, d0, n, chunk);
 }
 
-template <int I, unsigned W, class Loss, class T>
-double tile_inner(const Loss& loss, const ElementwiseProblem<T>& pr, double base, index_t o,
+template <int I, unsigned W, class T>
+double tile_inner(const Mapper<T>& map, const ElementwiseProblem<T>& pr, double base, index_t o,
                   index_t i0, index_t n) {
-  return inner_body<I, W>(loss, pr, base, o, i0, n);
+  return inner_body<I, W>(map, pr, base, o, i0, n);
 }
 
 /// The passes a kernel table holds: value; value and gradient; gradient
@@ -644,20 +663,30 @@ inline constexpr unsigned kWorkOf = P == kPassValue       ? kValue
 /// set, per pass; null where the loss has no Hessian.
 template <class Loss, class T>
 struct ElementwiseTiles {
-  using Rows = double (*)(const Loss&, const ElementwiseProblem<T>&, double, index_t, index_t,
+  using Map = typename Mapper<T>::Fn;
+  using Rows = double (*)(const Mapper<T>&, const ElementwiseProblem<T>&, double, index_t, index_t,
                           index_t, index_t, bool);
-  using Inner = double (*)(const Loss&, const ElementwiseProblem<T>&, double, index_t, index_t,
-                           index_t);
-  Rows rows[kPasses];
+  using Inner = double (*)(const Mapper<T>&, const ElementwiseProblem<T>&, double, index_t,
+                           index_t, index_t);
+  Map map[kPasses];  // the loss's own code
+  Rows rows[kPasses];  // the loops around it, shared by every loss
   Inner inner[kPasses];
 };
 
+template <int I, int P, class Loss, class T>
+constexpr typename ElementwiseTiles<Loss, T>::Map map_tile() {
+  if constexpr (P == kPassGradHess && !Loss::kHasHessian) {
+    return nullptr;
+  } else {
+    return &map_chunk<I, kWorkOf<P>, Loss, T>;
+  }
+}
 template <int I, int P, class Loss, class T>
 constexpr typename ElementwiseTiles<Loss, T>::Rows rows_tile() {
   if constexpr (P == kPassGradHess && !Loss::kHasHessian) {
     return nullptr;
   } else {
-    return &tile_rows<I, kWorkOf<P>, Loss, T>;
+    return &tile_rows<I, kWorkOf<P>, T>;
   }
 }
 template <int I, int P, class Loss, class T>
@@ -665,7 +694,7 @@ constexpr typename ElementwiseTiles<Loss, T>::Inner inner_tile() {
   if constexpr (P == kPassGradHess && !Loss::kHasHessian) {
     return nullptr;
   } else {
-    return &tile_inner<I, kWorkOf<P>, Loss, T>;
+    return &tile_inner<I, kWorkOf<P>, T>;
   }
 }
 
@@ -675,6 +704,8 @@ constexpr typename ElementwiseTiles<Loss, T>::Inner inner_tile() {
 template <int I, class Loss, class T>
 const ElementwiseTiles<Loss, T>& elementwise_tiles() {
   static constexpr ElementwiseTiles<Loss, T> table = {
+      {map_tile<I, 0, Loss, T>(), map_tile<I, 1, Loss, T>(), map_tile<I, 2, Loss, T>(),
+       map_tile<I, 3, Loss, T>()},
       {rows_tile<I, 0, Loss, T>(), rows_tile<I, 1, Loss, T>(), rows_tile<I, 2, Loss, T>(),
        rows_tile<I, 3, Loss, T>()},
       {inner_tile<I, 0, Loss, T>(), inner_tile<I, 1, Loss, T>(), inner_tile<I, 2, Loss, T>(),
@@ -691,9 +722,14 @@ const ElementwiseTiles<Loss, T>& pick_elementwise_tiles() {
 }
 
 /// The tiled pass `pass` through one table. Returns Σ_samples weight *
-/// per-sample loss (when the pass computes the value).
-template <class Loss, class T>
-double run_tiles(const ElementwiseTiles<Loss, T>& tiles, const Loss& loss,
+/// per-sample loss (when the pass computes the value). Nothing here depends on
+/// the loss but the pass's three functions: compiled once per precision.
+template <class T>
+double run_tiles(const Mapper<T>& map,
+                 double (*rows_fn)(const Mapper<T>&, const ElementwiseProblem<T>&, double,
+                                   index_t, index_t, index_t, index_t, bool),
+                 double (*inner_fn)(const Mapper<T>&, const ElementwiseProblem<T>&, double,
+                                    index_t, index_t, index_t),
                  const ElementwiseProblem<T>& pr, double grad_base, int pass) {
   const Shape3 s = pr.shape;
   const index_t D = s.axis;
@@ -709,13 +745,12 @@ double run_tiles(const ElementwiseTiles<Loss, T>& tiles, const Loss& loss,
                    [&](index_t t) { part[t] = tile(t); });
   };
 
-  const auto rows_fn = tiles.rows[pass];
   if (s.inner == 1 && D <= kTileElements) {
     const index_t rows = std::max<index_t>(1, kTileElements / std::max<index_t>(D, 1));
     const index_t n_tiles = (s.outer + rows - 1) / rows;
     sum_tiles(n_tiles, [&](index_t t) {
       const index_t r0 = t * rows, r1 = std::min(s.outer, (t + 1) * rows);
-      return rows_fn(loss, pr, base, r0, r1, 0, D, false);
+      return rows_fn(map, pr, base, r0, r1, 0, D, false);
     });
     double total = 0.0;
     for (index_t t = 0; t < n_tiles; ++t) total += partial[t];
@@ -727,7 +762,7 @@ double run_tiles(const ElementwiseTiles<Loss, T>& tiles, const Loss& loss,
     const index_t chunks = (D + kTileElements - 1) / kTileElements;
     sum_tiles(s.outer * chunks, [&](index_t t) {
       const index_t o = t / chunks, d0 = (t % chunks) * kTileElements;
-      return rows_fn(loss, pr, base, o, o + 1, d0, std::min(kTileElements, D - d0), true);
+      return rows_fn(map, pr, base, o, o + 1, d0, std::min(kTileElements, D - d0), true);
     });
     double total = 0.0;
     if (with_value) {
@@ -741,7 +776,6 @@ double run_tiles(const ElementwiseTiles<Loss, T>& tiles, const Loss& loss,
     }
     return total;
   }
-  const auto inner_fn = tiles.inner[pass];
   // at least a chunk of samples per tile, so that map_chunk runs whole chunks
   const index_t block = std::min(
       std::clamp<index_t>(kTileElements / std::max<index_t>(D, 1), kChunk, kInnerBlock),
@@ -750,7 +784,7 @@ double run_tiles(const ElementwiseTiles<Loss, T>& tiles, const Loss& loss,
   const index_t n_tiles = s.outer * blocks;
   sum_tiles(n_tiles, [&](index_t t) {
     const index_t i0 = (t % blocks) * block;
-    return inner_fn(loss, pr, base, t / blocks, i0, std::min(block, s.inner - i0));
+    return inner_fn(map, pr, base, t / blocks, i0, std::min(block, s.inner - i0));
   });
   double total = 0.0;
   for (index_t t = 0; t < n_tiles; ++t) total += partial[t];
@@ -830,7 +864,8 @@ ElementwiseResult evaluate(Loss loss, const ElementwiseProblem<T>& pr) {
   return detail::run_and_reduce<Loss::kHasHessian>(
       pr, s.samples(), Loss::kName,
       [&](const ElementwiseProblem<T>& q, int pass, double grad_base) {
-        return run_tiles(tiles, loss, q, grad_base, pass);
+        const Mapper<T> map{tiles.map[pass], &loss};
+        return run_tiles(map, tiles.rows[pass], tiles.inner[pass], q, grad_base, pass);
       });
 }
 
