@@ -32,6 +32,9 @@ def _data(kind: str, n: int = 1500, seed: int = 0):
         y = rng.gamma(2.0, np.exp(0.4 * f) / 2.0)
     elif kind == "tweedie":
         y = np.where(rng.uniform(size=n) < 0.4, 0.0, rng.gamma(2.0, np.exp(0.4 * f)))
+    elif kind == "survival":  # XGBoost's signed times: negative = right-censored
+        times = rng.exponential(np.exp(-0.5 * f))
+        y = np.where(rng.uniform(size=n) < 0.3, -times, times)
     elif kind == "multiclass":
         y = np.digitize(f + 0.5 * rng.normal(size=n), [-1.0, 0.0, 1.0]).astype(np.float64)
     else:
@@ -85,6 +88,42 @@ def test_xgboost_objective_reproduces_the_builtin(builtin, extra, kind, loss, we
     want = _xgb_margins({"objective": builtin, **extra}, d)
     got = _xgb_margins({}, d, obj=fl.xgboost.objective(loss))
     assert np.abs(want).max() > 0.5  # the models learned something
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def _cox_objective(times, scores, weight):
+    """Breslow's Cox derivatives from the definition, float64 NumPy: the
+    weights multiply each sample's loss (fastloss's rule)."""
+    order = np.argsort(np.abs(times), kind="stable")
+    t, z = np.abs(times)[order], scores.astype(np.float64)[order]
+    c = (np.ones(len(t)) if weight is None or np.size(weight) == 0 else weight[order])
+    event = times[order] > 0
+    ez = np.exp(z)
+    risk = np.cumsum(ez[::-1])[::-1]  # no ties: the risk set of k is k..n
+    a = np.cumsum(np.where(event, c / risk, 0.0))
+    b = np.cumsum(np.where(event, c / risk**2, 0.0))
+    grad, hess = np.empty(len(t)), np.empty(len(t))
+    grad[order] = ez * a - np.where(event, c, 0.0)
+    hess[order] = ez * a - ez**2 * b
+    return grad, hess
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_xgboost_cox_objective(weighted):
+    """Unweighted, fastloss's Cox objective reproduces survival:cox (the times
+    are continuous, so no two tie). Weighted, XGBoost multiplies each gradient
+    by its weight while fastloss weights each sample's loss: the reference is
+    then a float64 NumPy objective of the weighted likelihood."""
+    X, y, w = _data("survival")
+    d = xgb.DMatrix(X, label=y, base_margin=np.zeros(len(y)), weight=w if weighted else None)
+    got = _xgb_margins({}, d, obj=fl.xgboost.objective(fl.CoxPH()))
+    if weighted:
+        def numpy_obj(predt, dtrain):
+            return _cox_objective(dtrain.get_label(), predt, dtrain.get_weight())
+        want = _xgb_margins({}, d, obj=numpy_obj)
+    else:
+        want = _xgb_margins({"objective": "survival:cox"}, d)
+    assert np.abs(want).max() > 0.5
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
@@ -281,6 +320,30 @@ def test_xgboost_dask_on_process_workers_gives_the_single_process_result():
                                       base_margin=da.zeros(len(y), chunks=600))
         out = xgb_dask.train(client, params, dtrain, ROUNDS, obj=fl.xgboost.objective(loss))
         got = xgb_dask.predict(client, out["booster"], dtrain, output_margin=True).compute()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_lightgbm_dask_runs_the_objective_on_process_workers():
+    """DaskLGBMRegressor with a fastloss objective, on a cluster of two process
+    workers, trains the model its built-in objective trains on the same
+    cluster (same data partition, same distributed learner)."""
+    distributed = pytest.importorskip("distributed")
+    da = pytest.importorskip("dask.array")
+    X, y, w = _data("count", n=1200)
+    params = {k: v for k, v in LGB_PARAMS.items() if k not in ("verbose", "num_threads")}
+    params.update(n_estimators=ROUNDS, verbose=-1, n_jobs=1, tree_learner="data")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        dX, dy, dw = (da.from_array(a, chunks=(600,) + a.shape[1:]) for a in (X, y, w))
+        preds = []
+        for objective in ("poisson", fl.lightgbm.sklearn_objective(fl.Poisson(log_input=True))):
+            model = lgb.DaskLGBMRegressor(objective=objective, poisson_max_delta_step=1e-12,
+                                          client=client, **params)
+            model.fit(dX, dy, sample_weight=dw)
+            preds.append(model.predict(dX, raw_score=True).compute())
+    want, got = preds
+    assert np.abs(want).max() > 0.5
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 

@@ -15,6 +15,7 @@ from ._base import Loss, deserialize, serialize
 from ._classaxis import ClassAxisLoss
 from ._custom import CompositeLoss, ElementwiseLoss
 from ._declared import *  # noqa: F403 - the declared losses and their functions (_declared.pyi)
+from ._likelihood import CoxPH, GaussianNLL
 from ._models import (
     ContentLoss,
     GANDiscriminatorLoss,
@@ -55,7 +56,8 @@ def build_info() -> dict[str, Any]:
 #: every per-sample function and alias).
 __all__ = [
     # losses
-    "ClassAxisLoss", "CompositeLoss", "ContentLoss", "ElementwiseLoss", "GANDiscriminatorLoss",
+    "ClassAxisLoss", "CompositeLoss", "ContentLoss", "CoxPH", "ElementwiseLoss",
+    "GANDiscriminatorLoss", "GaussianNLL",
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
     # functions
     "build_info", "deserialize", "get", "get_num_threads", "gram_matrix",

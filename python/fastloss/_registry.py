@@ -12,7 +12,8 @@ from typing import Any, Callable
 from . import _declared
 from ._base import Combinable, Loss, deserialize
 from ._functions import PER_SAMPLE
-from ._models import MODEL_LOSSES, MultiInputLoss
+from ._likelihood import LIKELIHOOD_LOSSES
+from ._models import MODEL_LOSSES
 
 #: Function name (Keras's where Keras has the loss) -> class: read from the
 #: per-sample functions' definitions (``_functions``), one per loss class.
@@ -34,10 +35,11 @@ CLASSES: dict[str, type[Loss]] = {
     for cls in (*_declared.CLASSES.values(), *_declared.ROW_CLASSES.values())
 }
 
-# The model losses (not (y_true, y_pred) pairs): class names and snake_case names.
-MODEL_NAMES: dict[str, type[MultiInputLoss]] = {
-    **{cls.__name__: cls for cls in MODEL_LOSSES},
-    **{cls._default_name: cls for cls in MODEL_LOSSES},
+# The model losses (not (y_true, y_pred) pairs) and the likelihood losses
+# (Gaussian NLL, Cox): class names and snake_case names.
+MODEL_NAMES: dict[str, type[Combinable]] = {
+    **{cls.__name__: cls for cls in (*MODEL_LOSSES, *LIKELIHOOD_LOSSES)},
+    **{cls._default_name: cls for cls in (*MODEL_LOSSES, *LIKELIHOOD_LOSSES)},
 }
 
 _ALL_NAMES: dict[str, type[Combinable]] = {**CLASSES, **FUNCTION_NAMES, **ALIASES, **MODEL_NAMES}

@@ -13,5 +13,6 @@
 #include "detail/rows.hpp"
 #include "detail/threads.hpp"
 #include "losses/classaxis.hpp"
+#include "losses/likelihood.hpp"
 #include "losses/models.hpp"
 #include "registry.hpp"
