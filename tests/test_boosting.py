@@ -8,6 +8,7 @@ estimators, metrics, pickling and a Dask cluster of process workers too."""
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -313,7 +314,7 @@ def test_xgboost_dask_on_process_workers_gives_the_single_process_result():
     want = xgb.train(params, d, ROUNDS, obj=fl.xgboost.objective(loss)).predict(
         d, output_margin=True)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         dX, dy, dw = (da.from_array(a, chunks=600) for a in (X, y, w))
         dtrain = xgb_dask.DaskDMatrix(client, dX, dy, weight=dw,
@@ -323,26 +324,32 @@ def test_xgboost_dask_on_process_workers_gives_the_single_process_result():
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
-def test_lightgbm_dask_runs_the_objective_on_process_workers():
-    """DaskLGBMRegressor with a fastloss objective, on a cluster of two process
-    workers, trains the model its built-in objective trains on the same
-    cluster (same data partition, same distributed learner)."""
+def test_lightgbm_dask_runs_the_objective_on_a_process_worker():
+    """DaskLGBMRegressor pickles the objective to a worker process, which calls
+    it on its blocks, and trains the single-process model. One worker: with
+    two, LightGBM's data-parallel learner bins each worker's rows separately
+    and which worker gets which rank (and rows) changes from run to run, so
+    neither the built-in nor a custom objective gives the same model twice
+    there (seen with LightGBM 4.7)."""
     distributed = pytest.importorskip("distributed")
     da = pytest.importorskip("dask.array")
     X, y, w = _data("count", n=1200)
     params = {k: v for k, v in LGB_PARAMS.items() if k not in ("verbose", "num_threads")}
-    params.update(n_estimators=ROUNDS, verbose=-1, n_jobs=1, tree_learner="data")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+    params.update(n_estimators=ROUNDS, verbose=-1)
+    objective = fl.lightgbm.sklearn_objective(fl.Poisson(log_input=True))
+    want = lgb.LGBMRegressor(objective=objective, **params).fit(X, y, sample_weight=w).predict(
+        X, raw_score=True)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
-        dX, dy, dw = (da.from_array(a, chunks=(600,) + a.shape[1:]) for a in (X, y, w))
-        preds = []
-        for objective in ("poisson", fl.lightgbm.sklearn_objective(fl.Poisson(log_input=True))):
-            model = lgb.DaskLGBMRegressor(objective=objective, poisson_max_delta_step=1e-12,
-                                          client=client, **params)
+        dX, dy, dw = (da.from_array(a, chunks=(400,) + a.shape[1:]) for a in (X, y, w))
+        model = lgb.DaskLGBMRegressor(objective=objective, client=client, **params)
+        with warnings.catch_warnings():
+            # lightgbm.dask sets each worker's threads itself and says it
+            # ignores the estimator's own n_jobs (which defaults to None)
+            warnings.filterwarnings("ignore", "Parameter n_jobs will be ignored", UserWarning)
             model.fit(dX, dy, sample_weight=dw)
-            preds.append(model.predict(dX, raw_score=True).compute())
-    want, got = preds
+        got = model.predict(dX, raw_score=True).compute()
     assert np.abs(want).max() > 0.5
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 

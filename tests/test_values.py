@@ -125,6 +125,11 @@ def _inputs(loss, key):
         return rng.uniform(0.1, 0.9, size=(4, 3)), rng.uniform(0.1, 0.9, size=(4, 3))
     if isinstance(loss, fl.GANGeneratorLoss):
         return (rng.uniform(0.1, 0.9, size=(4, 3)),)
+    if isinstance(loss, fl.GaussianNLL):
+        return (rng.normal(size=(4, 3)), rng.normal(size=(4, 3)),
+                rng.uniform(0.1, 2.0, size=(4, 3)))
+    if isinstance(loss, fl.CoxPH):  # signed survival times, one score per sample
+        return rng.uniform(-2.0, 2.0, size=8), rng.normal(size=8)
     p = rng.uniform(0.1, 0.9, size=(4, 3))
     kind = getattr(loss, "_input", "dense")
     if kind == "none":

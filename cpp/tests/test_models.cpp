@@ -2,7 +2,9 @@
 // backward against plain triple loops, over sizes that cross the row blocks
 // and position tiles; total variation against its definition and its
 // gradient against central differences; bitwise equality across thread
-// counts, also when called from several threads at once.
+// counts, also when called from several threads at once. The likelihood
+// kernels (losses/likelihood.hpp): the Gaussian NLL and the Cox partial
+// likelihood against their definitions and central differences.
 #include <cmath>
 #include <string>
 #include <vector>
@@ -193,6 +195,112 @@ void precomputed(Harness& h) {
   h.check(grad[0] == 0.125 && grad[1] == -0.25 && grad[3] == 1.0, "precomputed gradient / n");
 }
 
+/// The Gaussian NLL of one element, as PyTorch defines it (no constant).
+double gaussian_element(double y, double mean, double var, double eps) {
+  const double v = var < eps ? eps : var;
+  return 0.5 * (std::log(v) + (mean - y) * (mean - y) / v);
+}
+
+void gaussian_nll(Harness& h) {
+  const index_t rows = 3, D = 4;
+  const auto size = static_cast<std::size_t>(rows * D);
+  const auto y = random_vector<double>(size, 11), mean = random_vector<double>(size, 12);
+  auto var = random_vector<double>(size, 13);
+  std::vector<double> var_row(rows);
+  for (auto& v : var) v = 0.5 + std::fabs(v);
+  for (index_t r = 0; r < rows; ++r) var_row[r] = 0.3 + 0.4 * static_cast<double>(r);
+  var[5] = 1e-9;  // clamped to eps
+  const double eps = 1e-6, scale[] = {1.0, -0.5, 2.0};
+  for (bool per_row : {false, true}) {
+    const double* v = per_row ? var_row.data() : var.data();
+    std::vector<double> per(rows), gm(size), gv(per_row ? static_cast<std::size_t>(rows) : size);
+    likelihood::GaussianOutputs<double> out;
+    out.per_row = per.data();
+    out.grad_mean = gm.data();
+    out.grad_var = gv.data();
+    out.row_scale = scale;
+    likelihood::gaussian_nll(y.data(), mean.data(), v, rows, D, per_row, false, eps, out);
+    for (index_t r = 0; r < rows; ++r) {
+      double want = 0.0;
+      for (index_t d = 0; d < D; ++d)
+        want += gaussian_element(y[r * D + d], mean[r * D + d], v[per_row ? r : r * D + d], eps);
+      h.check(close(per[r], want / D, 1e-14), "gaussian value row " + std::to_string(r));
+      const double step = 1e-6;
+      for (index_t d = 0; d < D; ++d) {
+        const index_t k = r * D + d;
+        const double vk = v[per_row ? r : k];
+        const double dm = (gaussian_element(y[k], mean[k] + step, vk, eps) -
+                           gaussian_element(y[k], mean[k] - step, vk, eps)) / (2 * step);
+        h.check(close(gm[k], scale[r] * dm / D, 1e-6, 1e-10), "gaussian grad mean " + std::to_string(k));
+        if (!per_row && vk > 1e-3) {
+          const double dv = (gaussian_element(y[k], mean[k], vk + step, eps) -
+                             gaussian_element(y[k], mean[k], vk - step, eps)) / (2 * step);
+          h.check(close(gv[k], scale[r] * dv / D, 1e-6, 1e-10), "gaussian grad var " + std::to_string(k));
+        }
+      }
+    }
+    if (!per_row) {
+      // at a clamped variance the derivative is taken at eps
+      const double at_eps = 0.5 * (1.0 / eps - (mean[5] - y[5]) * (mean[5] - y[5]) / (eps * eps));
+      h.check(close(gv[5], scale[1] * at_eps / D, 1e-12), "gaussian grad var at eps");
+    }
+  }
+}
+
+/// The Cox loss of every sample and its gradient by the definitions.
+void cox_reference(const std::vector<double>& t, const std::vector<double>& z,
+                   std::vector<double>& loss, std::vector<double>& grad) {
+  const std::size_t n = t.size();
+  std::vector<double> risk(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j)
+      if (std::fabs(t[j]) >= std::fabs(t[i])) risk[i] += std::exp(z[j]);
+  loss.assign(n, 0.0);
+  grad.assign(n, 0.0);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (t[i] > 0) loss[i] = std::log(risk[i]) - z[i];
+    for (std::size_t k = 0; k < n; ++k)
+      if (t[k] > 0 && std::fabs(t[k]) <= std::fabs(t[i])) grad[i] += std::exp(z[i]) / risk[k];
+    if (t[i] > 0) grad[i] -= 1.0;
+  }
+}
+
+void cox_ph(Harness& h) {
+  // tied times (2 and 5 twice), censored samples, one censored tie with an event
+  const std::vector<double> t{2, -3, 5, 2, -5, 1, 7, -2, 5, 4};
+  const auto z = random_vector<double>(t.size(), 21);
+  std::vector<double> loss, grad;
+  cox_reference(t, z, loss, grad);
+  std::vector<double> got_loss(t.size()), got_grad(t.size()), got_hess(t.size());
+  likelihood::CoxOutputs<double> out;
+  out.per_sample = got_loss.data();
+  out.grad = got_grad.data();
+  out.hess = got_hess.data();
+  const auto n = static_cast<index_t>(t.size());
+  likelihood::cox_ph(t.data(), z.data(), n, out);
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    h.check(close(got_loss[i], loss[i], 1e-13, 1e-15), "cox loss " + std::to_string(i));
+    h.check(close(got_grad[i], grad[i], 1e-12, 1e-15), "cox grad " + std::to_string(i));
+  }
+  // the Hessian diagonal against central differences of the gradient
+  const double step = 1e-6;
+  for (std::size_t j = 0; j < t.size(); ++j) {
+    auto zp = z, zm = z;
+    zp[j] += step;
+    zm[j] -= step;
+    std::vector<double> lp, gp, lm, gm;
+    cox_reference(t, zp, lp, gp);
+    cox_reference(t, zm, lm, gm);
+    h.check(close(got_hess[j], (gp[j] - gm[j]) / (2 * step), 1e-6, 1e-9), "cox hess " + std::to_string(j));
+  }
+  // a NaN score makes everything NaN; no samples writes nothing
+  auto zn = z;
+  zn[3] = std::nan("");
+  likelihood::cox_ph(t.data(), zn.data(), n, out);
+  h.check(std::isnan(got_loss[0]) && std::isnan(got_grad[9]), "cox NaN propagates");
+  likelihood::cox_ph(t.data(), z.data(), index_t(0), out);
+}
+
 }  // namespace
 }  // namespace fastloss_test
 
@@ -203,5 +311,7 @@ int main(int argc, char** argv) {
                      {"gram_backward", gram_backward},
                      {"total_variation", total_variation},
                      {"threads", threads},
-                     {"precomputed", precomputed}});
+                     {"precomputed", precomputed},
+                     {"gaussian_nll", gaussian_nll},
+                     {"cox_ph", cox_ph}});
 }
