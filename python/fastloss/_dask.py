@@ -382,7 +382,7 @@ def use_worker_threads() -> None:
         worker = distributed.get_worker()
     except ValueError:  # not on a worker: a local scheduler's thread
         return
-    n = max(1, min(int(worker.nthreads), _threads.MAX_THREADS))
+    n = max(1, min(int(worker.state.nthreads), _threads.MAX_THREADS))
     if _threads.get_num_threads() != n:
         _threads.set_num_threads(n)
 
