@@ -214,16 +214,19 @@ def _labels(y_true: Any, pred_shape: tuple[int, ...], ax: int, sample_shape: tup
         ids = da.squeeze(ids, axis=ax)
     elif ids.ndim == len(pred_shape) + 1 and ids.shape[-1] == 1:
         ids = ids[..., 0]
-    try:
-        np.broadcast_shapes(ids.shape, sample_shape)
-        if np.broadcast_shapes(ids.shape, sample_shape) != sample_shape:
-            raise ValueError
-    except ValueError:
+    if not _broadcasts_to(ids.shape, sample_shape):
         raise ValueError(
             f"y_true shape {tuple(np.shape(y_true))} and y_pred shape {tuple(pred_shape)} are "
             f"incompatible: class ids must have (or broadcast to) y_pred's shape without the "
-            f"class axis, {sample_shape}") from None
+            f"class axis, {sample_shape}")
     return _like(ids, sample_shape, sample_chunks)
+
+
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    try:
+        return tuple(np.broadcast_shapes(shape, target)) == tuple(target)
+    except ValueError:
+        return False
 
 
 def _check_rows(loss: Any, shape: tuple[int, ...], ax: int, dtype: np.dtype) -> None:
@@ -485,9 +488,11 @@ def run(loss: Any, y_true: Any, y_pred: Any, sample_weight: Any, *, want_value: 
     if want_grad:
         go_scalar, go_array = _grad_output(grad_output, x, w, unreduced)
     weights = None if (w is None or (unreduced and up)) else w.per_sample
-    lazy_divisor = divisor if isinstance(divisor, da.Array) else None
+    # the blocks need a divisor that depends on the data only for the gradient
+    # (the value divides the total): the weights' and labels' stage comes first
+    lazy_divisor = divisor if isinstance(divisor, da.Array) and want_grad else None
     spec = _Spec(loss, REDUCTION_NONE if unreduced else REDUCTION_SUM, want_value, want_grad,
-                 go_scalar, 1.0 if lazy_divisor is not None else float(divisor),
+                 go_scalar, 1.0 if isinstance(divisor, da.Array) else float(divisor),
                  x.y_pred.shape[x.ax] if partial_axis else 0, x.ax)
     yt_idx = idx if x.y_true is not None and x.y_true.ndim == nd else sidx
     args = [*_arg(x.y_true, yt_idx), x.y_pred, idx, *_arg(weights, sidx),
@@ -531,13 +536,9 @@ def _grad_output(grad_output: Any, x: _Inputs, w: Optional[_Weights],
             return float(g), None
     go = _as_dask(grad_output, "grad_output", x.dtype)
     values_shape = w.values_shape if w is not None else x.sample_shape
-    try:
-        np.broadcast_shapes(go.shape, values_shape)
-        if np.broadcast_shapes(go.shape, values_shape) != values_shape:
-            raise ValueError
-    except ValueError:
+    if not _broadcasts_to(go.shape, values_shape):
         raise ValueError(f"grad_output of shape {tuple(go.shape)} does not broadcast to the "
-                         f"per-sample loss shape {values_shape}") from None
+                         f"per-sample loss shape {values_shape}")
     full = da.broadcast_to(go, values_shape)
     if up:
         assert w is not None
@@ -599,15 +600,11 @@ def gradient_hessian(loss: Any, y_true: Any, y_pred: Any, sample_weight: Any) ->
             weights = w.per_sample
         else:
             sw = _as_dask(sample_weight, "sample_weight", x.dtype)
-            try:
-                np.broadcast_shapes(sw.shape, x.pred.shape)
-                if np.broadcast_shapes(sw.shape, x.pred.shape) != x.pred.shape:
-                    raise ValueError
-            except ValueError:
+            if not _broadcasts_to(sw.shape, x.pred.shape):
                 raise ValueError(
                     f"sample_weight of shape {tuple(sw.shape)} broadcasts neither to the "
                     f"per-sample shape {x.sample_shape} nor to y_pred's shape "
-                    f"{tuple(x.pred.shape)}") from None
+                    f"{tuple(x.pred.shape)}")
             per_element = _like(sw, x.pred.shape, x.pred.chunks)
     yt_idx = idx if x.y_true is not None and x.y_true.ndim == nd else sidx
     fused = da.blockwise(functools.partial(_hessian_block, loss), idx,
