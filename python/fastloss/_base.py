@@ -377,11 +377,14 @@ class Loss(Combinable):
     # The public methods run through these two: a dask array among the inputs
     # makes the call lazy (fastloss._dask, API.md section 7); dask is not
     # imported for the test.
-    def _pass(self, y_true: Any, y_pred: Any, sample_weight: Any,
-              **options: Any) -> tuple[Any, Any]:
-        if _dask.holds_dask(y_true, y_pred, sample_weight, options.get("grad_output")):
-            return _dask.run(self, y_true, y_pred, sample_weight, **options)
-        return self._run(y_true, y_pred, sample_weight, **options)
+    def _pass(self, y_true: Any, y_pred: Any, sample_weight: Any, *, want_value: bool,
+              want_grad: bool, grad_output: Any = 1.0, out: Any = None) -> tuple[Any, Any]:
+        if _dask.ARRAY_MODULE in _dask.MODULES and _dask.holds_dask(  # (a dict look-up first:
+                y_true, y_pred, sample_weight, grad_output):           # small calls stay fast)
+            return _dask.run(self, y_true, y_pred, sample_weight, want_value=want_value,
+                             want_grad=want_grad, grad_output=grad_output, out=out)
+        return self._run(y_true, y_pred, sample_weight, want_value=want_value,
+                         want_grad=want_grad, grad_output=grad_output, out=out)
 
     def _hessians(self, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any, Any]:
         if _dask.holds_dask(y_true, y_pred, sample_weight):

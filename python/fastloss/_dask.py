@@ -43,10 +43,16 @@ ALLOW_RECHUNK = "fastloss.allow_rechunk"
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
+#: No dask array can exist before this module is imported: ``ARRAY_MODULE in
+#: MODULES`` is the first, nearly free, test of the public methods.
+ARRAY_MODULE = "dask.array"
+MODULES = sys.modules
+
+
 def holds_dask(*values: Any) -> bool:
     """Whether any value is a dask array (or a list/tuple holding one), without
-    importing dask: no dask array can exist before dask.array is imported."""
-    module = sys.modules.get("dask.array")
+    importing dask."""
+    module = sys.modules.get(ARRAY_MODULE)
     if module is None:
         return False
     array = module.Array
