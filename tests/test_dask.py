@@ -65,19 +65,22 @@ def _check_all(client, cases):
         _close(got, want, dtype, what)
 
 
-def _calls(loss, yt, yp, sw, dyt, dyp, dsw, go, tag):
-    """The four methods on NumPy and on Dask inputs, as comparison cases."""
+def _calls(loss, yt, yp, sw, dyt, dyp, dsw, go, tag, dgo=None):
+    """The four methods on NumPy and on Dask inputs, as comparison cases
+    (`dgo`: grad_output as the Dask calls take it, when not `go`)."""
     dtype = yp.dtype.type
+    hessians = loss.has_hessian and dgo is None  # (they take no grad_output)
+    dgo = go if dgo is None else dgo
     cases = []
     v = loss(yt, yp, sw)
     cases.append((f"{tag} forward", loss(dyt, dyp, dsw), v, dtype))
     g = loss.backward(yt, yp, sw, grad_output=go)
-    lazy_g = loss.backward(dyt, dyp, dsw, grad_output=go)
+    lazy_g = loss.backward(dyt, dyp, dsw, grad_output=dgo)
     assert lazy_g.chunks == dyp.chunks and lazy_g.dtype == yp.dtype, tag
     cases.append((f"{tag} backward", lazy_g, g, dtype))
-    fv, fg = loss.forward_backward(dyt, dyp, dsw, grad_output=go)
+    fv, fg = loss.forward_backward(dyt, dyp, dsw, grad_output=dgo)
     cases += [(f"{tag} fb value", fv, v, dtype), (f"{tag} fb grad", fg, g, dtype)]
-    if loss.has_hessian:
+    if hessians:
         gh, hh = loss.gradient_hessian(yt, yp, sw)
         lg, lh = loss.gradient_hessian(dyt, dyp, dsw)
         assert lg.chunks == dyp.chunks and lh.chunks == dyp.chunks, tag
@@ -126,8 +129,11 @@ def test_elementwise_losses_match_numpy(dtype, reduction):
                 weights += [(sw, da.from_array(sw, chunks=20))]
             for sw, dsw in weights:
                 go = _go(reduction, np.shape(loss(yt, yp, sw)), rng, dtype)
+                # grad_output lazy too: a 0-d dask array, or per sample with its own chunks
+                dgo = da.from_array(np.asarray(go, dtype), chunks=4)
                 tag = f"{loss!r} {shape} {chunks} w={sw is not None} {type(dsw).__name__}"
                 cases += _calls(loss, yt, yp, sw, dyt, dyp, dsw, go, tag)
+                cases += _calls(loss, yt, yp, sw, dyt, dyp, dsw, go, tag + " lazy go", dgo)
     _check_all(None, cases)
 
 
