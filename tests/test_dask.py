@@ -278,6 +278,20 @@ def test_results_are_lazy_and_nothing_is_computed_on_call():
     assert none.shape == (20,) and none.chunks == ((6, 6, 6, 2),)
 
 
+def test_numpy_operands_are_embedded_once():
+    rng = np.random.default_rng(11)
+    dyp = da.from_array(rng.normal(size=(40, 4)), chunks=(6, 4))  # 7 blocks
+    yt, row, sw = rng.normal(size=(40, 4)), rng.normal(size=4), rng.random(40)
+    for y_true in (yt, row):  # the whole array, or a row broadcast to every sample
+        v, g = fl.LogCosh(reduction="sum").forward_backward(y_true, dyp, sw)
+        graph = {**dict(v.__dask_graph__()), **dict(g.__dask_graph__())}
+        arrays = [x for x in graph.values() if isinstance(x, np.ndarray)]
+        for operand in (y_true, sw):
+            assert sum(np.may_share_memory(a, operand) or
+                       (a.shape == operand.shape and np.array_equal(a, operand))
+                       for a in arrays) == 1
+
+
 def test_forward_backward_runs_one_kernel_pass_per_block():
     calls = {"value": 0, "gradient": 0}
 
