@@ -42,7 +42,6 @@ ALLOW_RECHUNK = "fastloss.allow_rechunk"
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
-
 #: No dask array can exist before this module is imported: ``ARRAY_MODULE in
 #: MODULES`` is the first, nearly free, test of the public methods.
 ARRAY_MODULE = "dask.array"
