@@ -30,10 +30,11 @@ TIMEOUT_S = 180
 
 #: Examples every test run knows about; files found in examples/ are added to these.
 KNOWN_EXAMPLES = ("yogurt_sales.py", "digits_mse_vs_ce.py", "loss_gallery.py", "gan_1d.py",
-                  "style_statistics.py", "boosting_custom_objective.py")
+                  "style_statistics.py", "boosting_custom_objective.py", "dask_huge_eval.py")
 #: Optional packages an example cannot run without (import names).
 REQUIRES = {"digits_mse_vs_ce.py": ("sklearn",),
-            "boosting_custom_objective.py": ("xgboost", "lightgbm")}
+            "boosting_custom_objective.py": ("xgboost", "lightgbm"),
+            "dask_huge_eval.py": ("dask", "distributed")}
 
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -316,3 +317,24 @@ def test_boosting_custom_objective(tmp_path: Path) -> None:
     assert gap is not None and float(gap.group(1)) < 1e-4, stdout
     found = re.search(r"top 3% of scores: focal (\d+)%, logistic (\d+)%", stdout)
     assert found is not None and int(found.group(1)) > 0, stdout
+
+
+# --------------------------------------------------------------------------------------
+# dask_huge_eval.py: the cluster's lazy cross-entropy is the in-memory one
+
+
+def test_dask_huge_eval(tmp_path: Path) -> None:
+    stdout = run_example("dask_huge_eval.py", tmp_path)
+    check_plot(stdout, tmp_path / "dask_huge_eval.png")
+    mean = re.search(r"^mean cross-entropy: (\S+)", stdout, re.MULTILINE)
+    memory = re.search(r"^in memory: (\S+) \(relative difference (\S+)\)$", stdout,
+                       re.MULTILINE)
+    hist = re.search(r"^histogram: (\d+) of (\d+) samples", stdout, re.MULTILINE)
+    assert mean and memory and hist, stdout
+    # float32 logits: the blocks' float64 partial sums agree to float32 rounding
+    assert float(mean.group(1)) == pytest.approx(float(memory.group(1)), rel=2e-7)
+    assert float(memory.group(2)) <= 2e-7
+    # the classifier beats chance, and the histogram holds (nearly) every sample
+    assert float(mean.group(1)) < math.log(10)
+    counted, samples = int(hist.group(1)), int(hist.group(2))
+    assert 0.99 * samples <= counted <= samples

@@ -20,6 +20,7 @@ LAYERS = [
     "_threads",       # the thread count and the ways users set it
     "_arrays",        # shapes, dtypes, memory
     "_passes",        # Keras's weighting and reduction rules; the one pass of the families
+    "_dask",          # dask arrays through the pass, global divisors (dask imported lazily)
     "_base",          # Loss / Combinable, serialization
     "_elementwise",   # loss families
     "_classaxis",

@@ -10,7 +10,7 @@ from typing import Any, Callable, ClassVar, Optional, TypeVar
 
 import numpy as np
 
-from . import _arrays
+from . import _arrays, _dask
 
 _SHARED_PARAMS = """\
 reduction : {"sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "none", None}
@@ -340,7 +340,7 @@ class Loss(Combinable):
 
         Returns a NumPy scalar of the compute dtype, or the per-sample array
         when ``reduction`` is "none"."""
-        value, _ = self._run(y_true, y_pred, sample_weight, want_value=True, want_grad=False)
+        value, _ = self._pass(y_true, y_pred, sample_weight, want_value=True, want_grad=False)
         return value
 
     def backward(self, y_true: Any, y_pred: Any, sample_weight: Any = None,
@@ -349,16 +349,16 @@ class Loss(Combinable):
 
         ``grad_output`` is a scalar, or with reduction "none" an array of the
         per-sample shape. ``out`` receives the gradient (it may be ``y_pred``)."""
-        _, grad = self._run(y_true, y_pred, sample_weight, want_value=False, want_grad=True,
-                            grad_output=grad_output, out=out)
+        _, grad = self._pass(y_true, y_pred, sample_weight, want_value=False, want_grad=True,
+                             grad_output=grad_output, out=out)
         return grad
 
     def forward_backward(self, y_true: Any, y_pred: Any, sample_weight: Any = None,
                          grad_output: Any = 1.0,
                          out: Optional[np.ndarray] = None) -> tuple[Any, np.ndarray]:
         """(forward, backward) from one fused pass over the inputs."""
-        return self._run(y_true, y_pred, sample_weight, want_value=True, want_grad=True,
-                         grad_output=grad_output, out=out)
+        return self._pass(y_true, y_pred, sample_weight, want_value=True, want_grad=True,
+                          grad_output=grad_output, out=out)
 
     def gradient_hessian(self, y_true: Any, y_pred: Any,
                          sample_weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
@@ -371,6 +371,24 @@ class Loss(Combinable):
             raise NotImplementedError(
                 f"{type(self).__name__} has no gradient_hessian: {self._no_hessian_reason}"
             )
+        return self._hessians(y_true, y_pred, sample_weight)
+
+    # -- dask arrays ----------------------------------------------------------
+    # The public methods run through these two: a dask array among the inputs
+    # makes the call lazy (fastloss._dask, API.md section 7); dask is not
+    # imported for the test.
+    def _pass(self, y_true: Any, y_pred: Any, sample_weight: Any, *, want_value: bool,
+              want_grad: bool, grad_output: Any = 1.0, out: Any = None) -> tuple[Any, Any]:
+        if _dask.ARRAY_MODULE in _dask.MODULES and _dask.holds_dask(  # (a dict look-up first:
+                y_true, y_pred, sample_weight, grad_output):           # small calls stay fast)
+            return _dask.run(self, y_true, y_pred, sample_weight, want_value=want_value,
+                             want_grad=want_grad, grad_output=grad_output, out=out)
+        return self._run(y_true, y_pred, sample_weight, want_value=want_value,
+                         want_grad=want_grad, grad_output=grad_output, out=out)
+
+    def _hessians(self, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any, Any]:
+        if _dask.holds_dask(y_true, y_pred, sample_weight):
+            return _dask.gradient_hessian(self, y_true, y_pred, sample_weight)
         return self._gradient_hessian(y_true, y_pred, sample_weight)
 
     # -- for subclasses -----------------------------------------------------

@@ -312,29 +312,29 @@ class OneInputLoss(ClassAxisLoss):
 
     def forward(self, y_pred: Any, sample_weight: Any = None) -> Any:  # type: ignore[override]
         """The entropy of each row, times ``sample_weight``, reduced."""
-        value, _ = self._run(None, y_pred, sample_weight, want_value=True, want_grad=False)
+        value, _ = self._pass(None, y_pred, sample_weight, want_value=True, want_grad=False)
         return value
 
     def backward(self, y_pred: Any, sample_weight: Any = None,  # type: ignore[override]
                  grad_output: Any = 1.0,
                  out: Optional[np.ndarray] = None) -> tuple[np.ndarray]:
         """``(d(forward)/d(y_pred) * grad_output,)``; ``out`` may be ``y_pred``."""
-        _, grad = self._run(None, y_pred, sample_weight, want_value=False, want_grad=True,
-                            grad_output=grad_output, out=out)
+        _, grad = self._pass(None, y_pred, sample_weight, want_value=False, want_grad=True,
+                             grad_output=grad_output, out=out)
         return (grad,)
 
     def forward_backward(self, y_pred: Any,  # type: ignore[override]
                          sample_weight: Any = None, grad_output: Any = 1.0,
                          out: Optional[np.ndarray] = None) -> tuple[Any, tuple[np.ndarray]]:
         """``(forward, (grad,))`` from one fused pass."""
-        value, grad = self._run(None, y_pred, sample_weight, want_value=True, want_grad=True,
-                                grad_output=grad_output, out=out)
+        value, grad = self._pass(None, y_pred, sample_weight, want_value=True, want_grad=True,
+                                 grad_output=grad_output, out=out)
         return value, (grad,)
 
     def gradient_hessian(self, y_pred: Any,  # type: ignore[override]
                          sample_weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """Gradient and Hessian diagonal of each row's entropy, times ``sample_weight``."""
-        return self._gradient_hessian(None, y_pred, sample_weight)
+        return self._hessians(None, y_pred, sample_weight)
 
 
 # ---------------------------------------------------------------------------

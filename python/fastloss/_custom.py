@@ -7,7 +7,7 @@ from typing import Any, Callable, ClassVar, Optional
 
 import numpy as np
 
-from . import _arrays
+from . import _arrays, _dask
 from ._base import Combinable, Loss, check_weight, deserialize, register_composite, serialize
 from ._elementwise import CompiledElementwiseLoss
 from ._models import Grads, MultiInputLoss
@@ -141,6 +141,17 @@ class CompositeLoss(MultiInputLoss):
             if want_grad:
                 grads = [_add(a, g) for a, g in zip(grads, gs)]
         return value, tuple(grads)
+
+    def _dask_terms(self, args: tuple[Any, ...]) -> list[_dask.Term]:
+        """The (y_true, y_pred) terms of the sum, each term's weight in its scales."""
+        out = []
+        for (w, term), (targets, trained) in zip(self.terms, self._per_term(args)):
+            if isinstance(term, Loss):
+                out.append(_dask.Term(term, targets[0], trained[0], 0, w, w))
+            else:
+                out += [t._replace(scale=t.scale * w, hessian_scale=t.hessian_scale * w)
+                        for t in _dask._terms(term, (*targets, *trained))]
+        return out
 
     def _gradient_hessian(self, args: tuple[Any, ...],
                           sample_weight: Any) -> tuple[Grads, Grads]:

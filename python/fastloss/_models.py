@@ -17,7 +17,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from . import _arrays, _core, _passes
+from . import _arrays, _core, _dask, _passes
 from ._arrays import REDUCTION_NONE
 from ._base import Combinable
 from ._declared import BinaryCrossentropy, HalfSquaredError
@@ -51,23 +51,23 @@ class MultiInputLoss(Combinable):
     def forward(self, *inputs: Any, sample_weight: Any = None) -> Any:
         """The loss: per-sample losses, times ``sample_weight``, reduced."""
         args, sw = self._split(inputs, sample_weight)
-        value, _ = self._evaluate(args, sw, want_value=True, want_grad=False, grad_output=1.0)
+        value, _ = self._pass(args, sw, want_value=True, want_grad=False, grad_output=1.0)
         return value
 
     def backward(self, *inputs: Any, sample_weight: Any = None, grad_output: Any = 1.0,
                  out: Any = None) -> Grads:
         """One gradient per trained input (a tuple), times ``grad_output``."""
         args, sw = self._split(inputs, sample_weight)
-        _, grads = self._evaluate(args, sw, want_value=False, want_grad=True,
-                                  grad_output=grad_output)
+        _, grads = self._pass(args, sw, want_value=False, want_grad=True,
+                              grad_output=grad_output, out=out)
         return self._deliver(grads, out, args)
 
     def forward_backward(self, *inputs: Any, sample_weight: Any = None, grad_output: Any = 1.0,
                          out: Any = None) -> tuple[Any, Grads]:
         """(forward, backward) from one pass per kernel."""
         args, sw = self._split(inputs, sample_weight)
-        value, grads = self._evaluate(args, sw, want_value=True, want_grad=True,
-                                      grad_output=grad_output)
+        value, grads = self._pass(args, sw, want_value=True, want_grad=True,
+                                  grad_output=grad_output, out=out)
         return value, self._deliver(grads, out, args)
 
     def gradient_hessian(self, *inputs: Any, sample_weight: Any = None) -> tuple[Grads, Grads]:
@@ -77,7 +77,18 @@ class MultiInputLoss(Combinable):
             raise NotImplementedError(
                 f"{type(self).__name__} has no gradient_hessian: {self._no_hessian_reason}")
         args, sw = self._split(inputs, sample_weight)
+        if _dask.holds_dask(*args, sw):
+            return _dask.evaluate_hessian(self, args, sw)
         return self._gradient_hessian(args, sw)
+
+    # -- dask arrays ----------------------------------------------------------
+    def _pass(self, args: tuple[Any, ...], sample_weight: Any, *, out: Any = None,
+              **options: Any) -> tuple[Any, Grads]:
+        """_evaluate, or its lazy Dask form (fastloss._dask) when an input is a
+        dask array: each (y_true, y_pred) term of ``_dask_terms`` on the blocks."""
+        if _dask.holds_dask(*args, sample_weight, options["grad_output"]):
+            return _dask.evaluate(self, args, sample_weight, out=out, **options)
+        return self._evaluate(args, sample_weight, **options)
 
     # -- shared checks --------------------------------------------------------
     def _split(self, inputs: tuple[Any, ...], sample_weight: Any) -> tuple[tuple[Any, ...], Any]:
@@ -261,6 +272,11 @@ class GANDiscriminatorLoss(MultiInputLoss):
         value = v_real + v_fake if want_value else None
         return value, (g_real, g_fake)
 
+    def _dask_terms(self, args: tuple[Any, ...]) -> list[_dask.Term]:
+        real, fake = args
+        return [_dask.Term(self._bce, 1.0, real, 0, 1.0, 1.0),
+                _dask.Term(self._bce, 0.0, fake, 1, 1.0, 1.0)]
+
     def _gradient_hessian(self, args: tuple[Any, ...],
                           sample_weight: Any) -> tuple[Grads, Grads]:
         real, fake = (_arrays.as_float(a, n) for a, n in zip(args, self._inputs))
@@ -315,6 +331,10 @@ class GANGeneratorLoss(MultiInputLoss):
         v, g = self._bce._run(fake.dtype.type(0), fake, sample_weight, want_value=want_value,
                               want_grad=want_grad, grad_output=go)
         return (-v if want_value else None), (g,)
+
+    def _dask_terms(self, args: tuple[Any, ...]) -> list[_dask.Term]:
+        sign = -1.0 if self.saturating else 1.0
+        return [_dask.Term(self._bce, 0.0 if self.saturating else 1.0, args[0], 0, sign, sign)]
 
     def _gradient_hessian(self, args: tuple[Any, ...],
                           sample_weight: Any) -> tuple[Grads, Grads]:
@@ -380,6 +400,20 @@ class ContentLoss(MultiInputLoss):
         if want_value:  # an image without elements sums to 0 (its mean is NaN)
             v = v * gen.dtype.type(n) if n else np.zeros_like(v)[()]
         return v, ((g.reshape(np.shape(args[1])) if g is not None else None),)
+
+    def _dask_terms(self, args: tuple[Any, ...]) -> list[_dask.Term]:
+        # as _pair and _evaluate: the mean over each flattened image, n times
+        content, gen = args
+        shape = tuple(gen.shape)
+        try:
+            content = np.broadcast_to(content, shape)
+        except ValueError:
+            raise ValueError(f"content_features shape {tuple(np.shape(content))} and "
+                             f"generated_features shape {shape} are incompatible") from None
+        n = math.prod(shape[1:]) if len(shape) == 4 else math.prod(shape)
+        flat = (shape[0], n) if len(shape) == 4 else (n,)
+        return [_dask.Term(self._half, content.reshape(flat), gen.reshape(flat), 0, float(n),
+                           1.0, like=gen)]
 
     def _gradient_hessian(self, args: tuple[Any, ...],
                           sample_weight: Any) -> tuple[Grads, Grads]:
