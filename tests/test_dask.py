@@ -248,6 +248,14 @@ def test_model_losses_and_sums_match_numpy(client):
         fl.StyleLoss()(f, df)
     with pytest.raises(NotImplementedError, match="does not take dask arrays"):
         fl.TotalVariation()(df)
+    # Cox's risk sets couple the whole batch: refused at the call, with why
+    t = da.from_array(np.array([1.0, -2.0, 3.0, 4.0]), chunks=2)
+    z = da.from_array(np.zeros(4), chunks=2)
+    for method in ("forward", "backward", "gradient_hessian"):
+        with pytest.raises(NotImplementedError, match="CoxPH does not take dask arrays: its risk"):
+            getattr(fl.CoxPH(), method)(t, z)
+    with pytest.raises(NotImplementedError, match="GaussianNLL does not take dask arrays"):
+        fl.GaussianNLL()(t, z, z + 1)
 
 
 # ---------------------------------------------------------------------------

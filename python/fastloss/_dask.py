@@ -478,6 +478,7 @@ def _split(fused: Any, chunks: list[Any], dtypes: list[np.dtype]) -> list[Any]:
 def run(loss: Any, y_true: Any, y_pred: Any, sample_weight: Any, *, want_value: bool,
         want_grad: bool, grad_output: Any = 1.0, out: Any = None) -> tuple[Any, Any]:
     """Loss._run on dask inputs: (lazy value or None, lazy gradient or None)."""
+    _check_blockwise(loss)
     _no_out(out)
     da = _da()
     x = _inputs(loss, y_true, y_pred)
@@ -590,6 +591,7 @@ def _gradient(grad: Any, x: _Inputs) -> Any:
 
 def gradient_hessian(loss: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any, Any]:
     """Loss._gradient_hessian on dask inputs: lazy (gradient, Hessian diagonal)."""
+    _check_blockwise(loss)
     da = _da()
     x = _inputs(loss, y_true, y_pred)
     nd = x.y_pred.ndim
@@ -640,12 +642,25 @@ class Term(NamedTuple):
     like: Any = None
 
 
+def _refuse(loss: Any, why: str) -> NotImplementedError:
+    return NotImplementedError(
+        f"{type(loss).__name__} does not take dask arrays: {why}; .compute() its inputs "
+        f"(or pass NumPy arrays)")
+
+
+def _check_blockwise(loss: Any) -> None:
+    """A (y_true, y_pred) loss whose value is not a sum over blocks says why
+    (``_dask_refusal``)."""
+    why = getattr(loss, "_dask_refusal", "")
+    if why:
+        raise _refuse(loss, why)
+
+
 def _terms(loss: Any, args: tuple[Any, ...]) -> list[Term]:
     terms = getattr(loss, "_dask_terms", None)
     if terms is None:
-        raise NotImplementedError(
-            f"{type(loss).__name__} does not take dask arrays: its per-image value is not a "
-            f"sum over blocks; .compute() its inputs (or pass NumPy arrays)")
+        raise _refuse(loss, getattr(loss, "_dask_refusal", "")
+                      or "its per-image value is not a sum over blocks")
     return list(terms(args))
 
 

@@ -76,6 +76,7 @@ class GaussianNLL(MultiInputLoss):
     _n_trained = 2
     _default_name = "gaussian_nll"
     has_hessian = True
+    _dask_refusal = "its three inputs are not yet taken blockwise"
 
     def __init__(self, full: bool = False, eps: float = 1e-6,
                  reduction: Optional[str] = "sum_over_batch_size",
@@ -193,6 +194,8 @@ class CoxPH(Loss):
 
     _default_name = "cox_ph"
     has_hessian = True
+    _dask_refusal = ("its risk sets couple every sample of the batch (one sort over all of "
+                     "them), so its value is not a sum over blocks")
 
     def __init__(self, reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
