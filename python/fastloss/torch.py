@@ -14,7 +14,7 @@ operators (``fastloss::forward``, ``fastloss::forward_backward``,
 ``torch.compile(fullgraph=True)`` traces through them without a graph break and
 ``torch.library.opcheck`` accepts them. An operator's schema takes tensors and
 numbers only, so the loss object reaches it as an int: ``wrap`` registers it
-under a handle of this process (a weak reference; the module holds the loss).
+under a handle of this process, one per loss configuration.
 
 * What backward costs: when a reduced loss is called with grad enabled, forward
   runs the fused kernel (value and gradient in one pass) and saves the gradient
@@ -39,14 +39,13 @@ PyTorch is imported on the first ``wrap``, never with fastloss.
 
 from __future__ import annotations
 
-import itertools
 import threading
-import weakref
 from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
 from ._autodiff import LossCall, require, value_dtype
+from ._base import serialize
 
 if TYPE_CHECKING:
     import torch
@@ -54,26 +53,32 @@ if TYPE_CHECKING:
 __all__ = ["wrap"]
 
 #: handle -> the loss (as the adapters call it): what the operators' int
-#: argument names. Weak: the module holds it, and a deleted module's goes.
-_CALLS: weakref.WeakValueDictionary[int, LossCall] = weakref.WeakValueDictionary()
-_HANDLES = itertools.count(1)
+#: argument names. A loss is registered once per configuration (losses are
+#: values: equal configs compute the same), so wrapping the same loss again,
+#: in a loop or after unpickling, reuses its handle (and torch.compile's graph
+#: for it). Entries stay for the process: an autograd graph may outlive the
+#: module that recorded it.
+_CALLS: dict[int, LossCall] = {}
+_HANDLE_OF: dict[str, int] = {}
 _LOCK = threading.Lock()
 _OPS: Optional[Any] = None
 
 
 def _register(loss: Any) -> tuple[int, LossCall]:
-    call = LossCall(loss, "torch")
+    key = repr(serialize(loss))
     with _LOCK:
-        handle = next(_HANDLES)
-        _CALLS[handle] = call
-    return handle, call
+        handle = _HANDLE_OF.get(key)
+        if handle is None:
+            handle = _HANDLE_OF[key] = len(_HANDLE_OF) + 1
+            _CALLS[handle] = LossCall(loss, "torch")
+    return handle, _CALLS[handle]
 
 
 def _call(handle: int) -> LossCall:
     call = _CALLS.get(handle)
     if call is None:
         raise RuntimeError(f"fastloss.torch: no loss is registered under handle {handle} "
-                           "(its module was deleted, or the handle comes from another process)")
+                           "(a handle of another process?)")
     return call
 
 
@@ -91,6 +96,17 @@ def _np_dtype(dtype: Any) -> np.dtype:
         return np.dtype(np.float32)
     name = str(dtype).replace("torch.", "")
     return np.dtype("bool" if name == "bool" else name)
+
+
+def _reduced(handle: int) -> LossCall:
+    """The loss of forward_backward, whose backward scales the saved gradient
+    by a scalar: a reduced loss (the module calls forward for the others)."""
+    call = _call(handle)
+    if call.unreduced:
+        raise ValueError(f"fastloss::forward_backward needs a reduced loss, got {call.loss!r}; "
+                         "with reduction='none' use fastloss::forward, whose backward "
+                         "recomputes with the per-sample grad_output")
+    return call
 
 
 def _numpy(t: Any) -> Optional[np.ndarray]:
@@ -163,7 +179,7 @@ def _define_ops() -> Any:
                              schema=f"({inputs}) -> (Tensor, Tensor[])")
     def forward_backward(loss: int, targets: list[Any], trained: list[Any],
                          sample_weight: Any) -> tuple[Any, list[Any]]:
-        value, grads = _call(loss).forward_backward(
+        value, grads = _reduced(loss).forward_backward(
             tuple(map(_numpy, targets)), tuple(map(_numpy, trained)), _numpy(sample_weight))
         return _value_tensor(value, trained), _grad_tensors(grads, trained)
 
@@ -188,6 +204,7 @@ def _define_ops() -> Any:
     @forward_backward.register_fake
     def _(loss: int, targets: list[Any], trained: list[Any],
           sample_weight: Any) -> tuple[Any, list[Any]]:
+        _reduced(loss)
         return _fake_value(loss, targets, trained, sample_weight), empty_grads(trained)
 
     @backward.register_fake
