@@ -160,6 +160,17 @@ def _fake_value(handle: int, targets: list[Any], trained: list[Any],
     return trained[0].new_empty(shape, dtype=_value_dtype(trained))
 
 
+def _eager(t: Any) -> bool:
+    """Whether t is a concrete tensor of an eager call, whose value Python may
+    read: not traced (torch.compile, make_fx, opcheck), fake or wrapped."""
+    import torch
+    from torch.utils._python_dispatch import _get_current_dispatch_mode
+
+    return (type(t) is torch.Tensor and not torch.compiler.is_compiling()
+            and _get_current_dispatch_mode() is None
+            and not torch._C._functorch.is_functorch_wrapped_tensor(t))
+
+
 def _define_ops() -> Any:
     """The custom operators, defined once per process on first use."""
     import torch
@@ -194,7 +205,11 @@ def _define_ops() -> Any:
     @torch.library.custom_op(f"{lib}::scale", mutates_args=(),
                              schema="(Tensor[] grads, Tensor grad_output) -> Tensor[]")
     def scale(grads: list[Any], grad_output: Any) -> list[Any]:
-        return [g * grad_output.to(g.dtype) for g in grads]
+        # NumPy's buffers, not torch.empty's: NumPy asks for huge pages, and a
+        # fresh 64 MB torch tensor costs as much in page faults as the kernel
+        go = float(grad_output)
+        return [torch.from_numpy(np.multiply(g.numpy(), g.numpy().dtype.type(go)))
+                for g in grads]
 
     def empty_grads(trained: list[Any]) -> list[Any]:
         return [torch.empty(t.shape, dtype=t.dtype) for t in trained]
@@ -222,10 +237,24 @@ def _define_ops() -> Any:
     # forward_backward: the gradient for grad_output 1 is saved, backward scales it
     def save_gradient(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
         ctx.n_targets = len(inputs[1])
+        # the gradients are outputs only to be saved: no cotangent for them
+        # (materialised, it would be a tensor of zeros the size of y_pred). They
+        # stay differentiable so that a second backward reaches scale's refusal.
+        ctx.set_materialize_grads(False)
         ctx.save_for_backward(*output[1])
 
     def scale_gradient(ctx: Any, grad_value: Any, _grad_of_grads: Any) -> tuple[Any, ...]:
-        return None, [None] * ctx.n_targets, scale(list(ctx.saved_tensors), grad_value), None
+        saved = list(ctx.saved_tensors)
+        if grad_value is None:
+            grads: list[Any] = [None] * len(saved)
+        elif _eager(grad_value) and not torch.is_grad_enabled() and float(grad_value) == 1.0:
+            # loss.backward() in eager mode: the saved gradient is the answer,
+            # handed over without a pass (not under create_graph, where the
+            # scale op stands in the graph to refuse a second backward)
+            grads = [g.detach() for g in saved]
+        else:
+            grads = scale(saved, grad_value)
+        return None, [None] * ctx.n_targets, grads, None
 
     forward_backward.register_autograd(scale_gradient, setup_context=save_gradient)
 
