@@ -41,7 +41,8 @@ def paired_medians(ours: Call, theirs: Call, calls: int) -> tuple[float, float]:
     """Median seconds of each of two calls, alternating, after a warm-up of each."""
     ours()
     theirs()
-    t_ours, t_theirs = [], []
+    t_ours: list[float] = []
+    t_theirs: list[float] = []
     for _ in range(calls):
         for fn, times in ((ours, t_ours), (theirs, t_theirs)):
             start = time.perf_counter()
