@@ -91,11 +91,9 @@ def _half(dtype: Any) -> bool:
 def _np_dtype(dtype: Any) -> np.dtype:
     """The NumPy dtype of a torch dtype (no tensor made: this runs under fake
     tensors too); half types as the float32 they are computed at."""
-
     if _half(dtype):
         return np.dtype(np.float32)
-    name = str(dtype).replace("torch.", "")
-    return np.dtype("bool" if name == "bool" else name)
+    return np.dtype(str(dtype).replace("torch.", ""))
 
 
 def _reduced(handle: int) -> LossCall:
@@ -114,7 +112,6 @@ def _numpy(t: Any) -> Optional[np.ndarray]:
     which NumPy does not have or the kernels do not compute in)."""
     if t is None:
         return None
-
     t = t.detach()
     if _half(t.dtype):
         t = t.float()
