@@ -34,6 +34,9 @@ LAYERS = [
     "xgboost",        # adapters, imported on first use (fl.xgboost)
     "lightgbm",
     "catboost",
+    "_autodiff",      # a loss's inputs and calls as the autodiff adapters see them
+    "torch",          # autodiff adapters, imported on first use (fl.torch, fl.jax)
+    "jax",
     "__init__",       # the public API
 ]
 

@@ -34,9 +34,9 @@ __version__ = "0.1.0"
 
 #: Adapters to other libraries, imported on first use (`fl.xgboost.objective`):
 #: importing fastloss imports none of those libraries.
-_ADAPTERS = ("catboost", "lightgbm", "xgboost")
+_ADAPTERS = ("catboost", "jax", "lightgbm", "torch", "xgboost")
 if TYPE_CHECKING:  # type checkers see the adapters as attributes, and no __getattr__
-    from . import catboost, lightgbm, xgboost  # noqa: F401
+    from . import catboost, jax, lightgbm, torch, xgboost  # noqa: F401
 else:
     def __getattr__(name: str) -> Any:
         if name in _ADAPTERS:
