@@ -101,6 +101,7 @@ def test_more_than_2_31_elements_are_indexed_with_64_bits():
     x = np.lib.stride_tricks.as_strided(base, shape=(rows, D), strides=(8, 8),
                                         writeable=False)
     zero = np.broadcast_to(np.float64(0.0), x.shape)
+    before = rss_bytes() if os.path.exists("/proc/self/statm") else 0
     got = fl.MeanSquaredError()(zero, x)
     # per-row sums of squares from a cumulative sum: rows windows of width D
     csum = np.concatenate([[0.0], np.cumsum(base * base)])
@@ -108,4 +109,6 @@ def test_more_than_2_31_elements_are_indexed_with_64_bits():
     want = np.mean(per_row)
     np.testing.assert_allclose(got, want, rtol=1e-9)
     if os.path.exists("/proc/self/statm"):
-        assert rss_bytes() < 2**30  # no copy was made (a copy would be 16 GiB)
+        # no copy was made (a copy would be 16 GiB); what the call added, not the
+        # process's total (the frameworks other tests imported hold their own)
+        assert rss_bytes() - before < 2**28
