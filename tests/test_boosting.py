@@ -165,6 +165,30 @@ def test_xgboost_sklearn_objective_and_metric():
     np.testing.assert_allclose(value, want, rtol=1e-5)
 
 
+@pytest.mark.parametrize("make", [fl.xgboost.sklearn_objective, fl.lightgbm.sklearn_objective])
+def test_objective_buffers_are_reused_only_when_nobody_holds_them(make):
+    """The objective reuses its output arrays from round to round (a fresh array
+    costs as much as the kernel), but never one the caller still holds."""
+    obj = make(fl.BinaryCrossentropy(from_logits=True))
+    rng = np.random.default_rng(3)
+    y = (rng.uniform(size=1000) < 0.5).astype(np.float64)
+    z1, z2 = rng.normal(size=1000), rng.normal(size=1000)
+    args = (y, z1) if make is fl.xgboost.sklearn_objective else (y, z1, None)
+    g1, h1 = obj(*args)
+    kept = g1.copy(), h1.copy()
+    g2, h2 = obj(*((y, z2) + args[2:]))  # g1, h1 still held: new arrays
+    assert not np.shares_memory(g1, g2) and not np.shares_memory(h1, h2)
+    np.testing.assert_array_equal(g1, kept[0])
+    np.testing.assert_array_equal(h1, kept[1])
+    address = g2.__array_interface__["data"][0]
+    del g1, h1, g2, h2
+    g3, _ = obj(*((y, z2) + args[2:]))  # nothing held: the buffer again, refilled
+    assert g3.__array_interface__["data"][0] == address
+    want, _ = fl.BinaryCrossentropy(from_logits=True).gradient_hessian(y, z2)
+    np.testing.assert_array_equal(g3, want)
+    assert "_buffers" not in pickle.loads(pickle.dumps(obj)).__dict__
+
+
 def test_objectives_pickle_and_keep_working():
     X, y, w = _data("regression")
     d = xgb.DMatrix(X, label=y, base_margin=np.zeros(len(y)))

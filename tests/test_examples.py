@@ -30,11 +30,13 @@ TIMEOUT_S = 180
 
 #: Examples every test run knows about; files found in examples/ are added to these.
 KNOWN_EXAMPLES = ("yogurt_sales.py", "digits_mse_vs_ce.py", "loss_gallery.py", "gan_1d.py",
-                  "style_statistics.py", "boosting_custom_objective.py", "dask_huge_eval.py")
+                  "style_statistics.py", "boosting_custom_objective.py", "dask_huge_eval.py",
+                  "torch_cpu_training.py")
 #: Optional packages an example cannot run without (import names).
 REQUIRES = {"digits_mse_vs_ce.py": ("sklearn",),
             "boosting_custom_objective.py": ("xgboost", "lightgbm"),
-            "dask_huge_eval.py": ("dask", "distributed")}
+            "dask_huge_eval.py": ("dask", "distributed"),
+            "torch_cpu_training.py": ("torch", "sklearn")}
 
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -338,3 +340,22 @@ def test_dask_huge_eval(tmp_path: Path) -> None:
     assert float(mean.group(1)) < math.log(10)
     counted, samples = int(hist.group(1)), int(hist.group(2))
     assert 0.99 * samples <= counted <= samples
+
+
+# --------------------------------------------------------------------------------------
+# torch_cpu_training.py: fastloss.torch trains the model F.cross_entropy trains
+
+def test_torch_cpu_training(tmp_path: Path) -> None:
+    stdout = run_example("torch_cpu_training.py", tmp_path)
+    check_plot(stdout, tmp_path / "torch_cpu_training.png")
+    runs = {m.group(1): (float(m.group(2)), float(m.group(3))) for m in re.finditer(
+        r"^(F\.cross_entropy|fastloss\.torch)\s+final training loss ([\d.]+)\s+test accuracy "
+        r"([\d.]+)%", stdout, re.MULTILINE)}
+    assert set(runs) == {"F.cross_entropy", "fastloss.torch"}, stdout
+    (loss_native, acc_native), (loss_ours, acc_ours) = runs["F.cross_entropy"], runs[
+        "fastloss.torch"]
+    assert acc_native > 85.0 and abs(acc_ours - acc_native) <= 0.5, stdout
+    assert abs(loss_ours - loss_native) <= 1e-3 * loss_native, stdout
+    gap = re.search(r"^largest difference between the two training curves: (\S+)$", stdout,
+                    re.MULTILINE)
+    assert gap is not None and float(gap.group(1)) < 1e-4, stdout

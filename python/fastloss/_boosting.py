@@ -24,10 +24,12 @@ library's datasets and return what it expects.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from typing import Any, Optional
 
 import numpy as np
 
+from . import _passes
 from ._base import Loss
 from ._classaxis import ClassAxisLoss
 
@@ -75,10 +77,41 @@ def _class_ids(labels: np.ndarray) -> np.ndarray:
     return ids
 
 
+class Buffers:
+    """The gradient and Hessian arrays of an objective, reused from one
+    boosting round to the next: a fresh 8 MB array costs as much as the kernel
+    that fills it (the operating system zeroes its pages on first touch).
+
+    An array is reused only when nothing but this object refers to it, that
+    is once the library has copied what it needed and dropped the arrays it
+    was given; an array a caller keeps is never overwritten (it gets a new
+    one). CPython's reference counts say so; elsewhere every call allocates."""
+
+    #: sys.getrefcount of an array only this object holds, seen in __call__:
+    #: the dict's reference, the local name and the call's argument
+    _ONLY_OURS = 3
+
+    def __init__(self) -> None:
+        self._arrays: dict[tuple[int, tuple[int, ...], str], np.ndarray] = {}
+
+    def __call__(self, shape: tuple[int, ...], dtype: np.dtype, which: int) -> np.ndarray:
+        key = (which, tuple(shape), np.dtype(dtype).str)
+        a = self._arrays.get(key)
+        if a is None or sys.getrefcount(a) > self._ONLY_OURS:
+            a = np.empty(shape, dtype)
+            if sys.implementation.name == "cpython":
+                self._arrays[key] = a
+        return a
+
+
 def derivatives(loss: Loss, labels: Any, scores: Any, weight: Optional[np.ndarray],
-                ) -> tuple[np.ndarray, np.ndarray]:
+                buffers: Optional[Buffers] = None) -> tuple[np.ndarray, np.ndarray]:
     """Gradient and Hessian of each row's loss with respect to its raw scores,
-    times the row's weight, in the shape of `scores`."""
+    times the row's weight, in the shape of `scores` (in `buffers`' arrays
+    when given)."""
+    if buffers is not None:
+        with _passes.outputs_from(buffers):
+            return derivatives(loss, labels, scores, weight)
     s = np.asarray(scores)
     y = np.asarray(labels)
     n = s.shape[0] if s.ndim else 1
@@ -136,3 +169,14 @@ class Adapter:
 
     def __repr__(self) -> str:
         return f"fastloss.{self.library}.{self.made_by}({self.loss!r})"
+
+    @property
+    def buffers(self) -> Buffers:
+        """The objective's reusable outputs (made on first use, never pickled)."""
+        b = self.__dict__.get("_buffers")
+        if b is None:
+            b = self.__dict__["_buffers"] = Buffers()
+        return b
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_buffers"}

@@ -25,7 +25,10 @@ default rule (``detail::run_and_reduce``) serves C++ callers of ``api.hpp``.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
+from collections.abc import Iterator
 from typing import Any, Callable, NamedTuple, Optional
 
 import numpy as np
@@ -325,14 +328,37 @@ def hessian_weights(sample_weight: Any, sample_shape: tuple[int, ...],
         ) from None
 
 
+#: What gradient_hessian takes its two outputs from: (shape, dtype, which) ->
+#: an array, or None for fresh ones. The boosting adapters set it to buffers
+#: they reuse from round to round (_boosting.Buffers).
+OutputArrays = Callable[[tuple[int, ...], np.dtype, int], np.ndarray]
+_OUTPUTS: contextvars.ContextVar[Optional[OutputArrays]] = contextvars.ContextVar(
+    "fastloss_outputs", default=None)
+
+
+@contextlib.contextmanager
+def outputs_from(outputs: OutputArrays) -> Iterator[None]:
+    """gradient_hessian's outputs come from `outputs` inside the block."""
+    token = _OUTPUTS.set(outputs)
+    try:
+        yield
+    finally:
+        _OUTPUTS.reset(token)
+
+
+def _output(shape: tuple[int, ...], dtype: np.dtype, which: int) -> np.ndarray:
+    outputs = _OUTPUTS.get()
+    return np.empty(shape, dtype) if outputs is None else outputs(shape, dtype, which)
+
+
 def gradient_hessian(kernel: Any, call: KernelCall,
                      sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
     """The per-element gradient and Hessian of a kernel family, unreduced,
     times the sample weights."""
     weights, per_element = hessian_weights(sample_weight, call.sample_shape, call.pred_shape,
                                            call.dtype)
-    grad = np.empty(call.pred_shape, call.dtype)
-    hess = np.empty(call.pred_shape, call.dtype)
+    grad = _output(call.pred_shape, call.dtype, 0)
+    hess = _output(call.pred_shape, call.dtype, 1)
     kernel.run(*call.arrays(), weights, None, 1.0, REDUCTION_NONE, 1.0, False, None,
                grad.reshape(call.shape3), hess.reshape(call.shape3), True)
     if per_element is not None:

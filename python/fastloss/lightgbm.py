@@ -33,7 +33,7 @@ class _Objective(_boosting.Adapter):
 
     def __call__(self, preds: np.ndarray, train_data: Any) -> tuple[np.ndarray, np.ndarray]:
         return _boosting.derivatives(self.loss, train_data.get_label(), preds,
-                                     train_data.get_weight())
+                                     train_data.get_weight(), self.buffers)
 
 
 class _SklearnObjective(_boosting.Adapter):
@@ -44,7 +44,7 @@ class _SklearnObjective(_boosting.Adapter):
 
     def __call__(self, y_true: np.ndarray, y_pred: np.ndarray,
                  weight: Optional[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        return _boosting.derivatives(self.loss, y_true, y_pred, weight)
+        return _boosting.derivatives(self.loss, y_true, y_pred, weight, self.buffers)
 
 
 class _Metric(_boosting.Adapter):

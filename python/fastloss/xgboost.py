@@ -33,7 +33,8 @@ class _Objective(_boosting.Adapter):
     library, made_by = "xgboost", "objective"
 
     def __call__(self, predt: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
-        return _boosting.derivatives(self.loss, dtrain.get_label(), predt, dtrain.get_weight())
+        return _boosting.derivatives(self.loss, dtrain.get_label(), predt, dtrain.get_weight(),
+                                     self.buffers)
 
 
 class _SklearnObjective(_boosting.Adapter):
@@ -44,7 +45,7 @@ class _SklearnObjective(_boosting.Adapter):
 
     def __call__(self, y_true: np.ndarray, y_pred: np.ndarray, *,
                  sample_weight: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
-        return _boosting.derivatives(self.loss, y_true, y_pred, sample_weight)
+        return _boosting.derivatives(self.loss, y_true, y_pred, sample_weight, self.buffers)
 
 
 class _Metric(_boosting.Adapter):
