@@ -30,6 +30,8 @@ from typing import Any, Callable, Optional
 import numpy as np
 from boosting import boosting_table
 from busy import busy_table
+from dask_cluster import dask_table
+from frameworks import frameworks_table
 from numpy_baseline import BASELINES, sparse_ce_logits
 
 import fastloss as fl
@@ -806,6 +808,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--no-boosting", action="store_true",
                         help="skip the gradient-boosting table (XGBoost/LightGBM trainings, "
                              "~2 minutes)")
+    parser.add_argument("--no-frameworks", action="store_true",
+                        help="skip the PyTorch / JAX table (fastloss.torch, fastloss.jax)")
+    parser.add_argument("--no-dask", action="store_true",
+                        help="skip the Dask table (4e8 elements on a local cluster, ~2 minutes)")
+    parser.add_argument("--dask-elements", type=float, default=4e8,
+                        help="elements of the Dask table's arrays")
     parser.add_argument("--no-busy", action="store_true",
                         help="skip the busy-machine table (two spinning processes, ~1 minute)")
     parser.add_argument("--out-dir", type=Path, default=None,
@@ -912,6 +920,17 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("busy machine: every core kept busy by spinning processes")
         busy_lines, busy_rows = busy_table(torch)
 
+    fw_lines: list[str] = []
+    fw_rows: list[dict[str, Any]] = []
+    if not args.no_frameworks:
+        print("PyTorch and JAX: fastloss.torch / fastloss.jax inside autograd and jit")
+        fw_lines, fw_rows = frameworks_table(calls=max(args.runs, 7))
+    dask_lines: list[str] = []
+    dask_rows: list[dict[str, Any]] = []
+    if not args.no_dask:
+        print("Dask: a loss over a persisted array on a local cluster")
+        dask_lines, dask_rows = dask_table(int(args.dask_elements))
+
     png: Optional[Path] = None
     if not args.no_png:
         candidate = args.out_dir / "throughput.png"
@@ -937,6 +956,12 @@ def main(argv: Optional[list[str]] = None) -> int:
                 raw.append({"case": f"busy {row['case']}", "elements": row["elements"],
                             "dtype": "float32", "threads": int(busy_threads),
                             "impl": busy_impl, "median_s": median})
+    for row in fw_rows + dask_rows:
+        for impl in ("fastloss", "torch", "optax", "dask", "in_memory"):
+            if impl in row:
+                raw.append({"case": row["case"], "elements": None, "dtype": "float32",
+                            "threads": fl.get_num_threads(), "impl": impl,
+                            "median_s": row[impl]})
     (args.out_dir / "results.json").write_text(json.dumps(raw, indent=1) + "\n",
                                                encoding="utf-8")
     _write_report(report, res, args, torch, sk, (load0, load1), elapsed, png)
@@ -946,6 +971,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     if busy_lines:
         with report.open("a", encoding="utf-8") as f:
             f.write("\n## Busy machine\n\n" + "\n".join(busy_lines) + "\n")
+    if fw_lines:
+        with report.open("a", encoding="utf-8") as f:
+            f.write("\n## PyTorch and JAX\n\n" + "\n".join(fw_lines) + "\n")
+    if dask_lines:
+        with report.open("a", encoding="utf-8") as f:
+            f.write("\n## Dask\n\n" + "\n".join(dask_lines) + "\n")
     print(f"wrote {report}" + (f" and {png}" if png is not None else "")
           + f" in {elapsed:.0f} s")
     return 0

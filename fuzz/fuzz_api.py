@@ -62,7 +62,7 @@ def make_loss(fdp):
             continue
         if name == "axis":
             kw[name] = fdp.ConsumeIntInRange(-4, 3)
-        elif name in ("from_logits", "apply_class_balancing", "saturating"):
+        elif name in ("from_logits", "apply_class_balancing", "saturating", "log_input"):
             kw[name] = fdp.ConsumeBool()
         elif name == "ignore_class":
             kw[name] = pick(fdp, [None, -1, 0, 2, 1.5])
@@ -137,7 +137,7 @@ def make_model_loss(fdp):
     import fastloss as fl
 
     red = pick(fdp, REDUCTIONS)
-    c = fdp.ConsumeIntInRange(0, 7)
+    c = fdp.ConsumeIntInRange(0, 9)
     if c == 0:
         return fl.GANDiscriminatorLoss(from_logits=fdp.ConsumeBool(), reduction=red)
     if c == 1:
@@ -154,6 +154,11 @@ def make_model_loss(fdp):
         return pick(fdp, PARAMS) * fl.ContentLoss() + pick(fdp, PARAMS) * fl.StyleLoss()
     if c == 6:
         return 0.5 * make_loss(fdp) + pick(fdp, PARAMS) * make_loss(fdp)
+    if c == 7:
+        return fl.GaussianNLL(full=fdp.ConsumeBool(), eps=pick(fdp, [1e-6, *PARAMS]),
+                              reduction=red)
+    if c == 8:
+        return fl.CoxPH(reduction=red)
     shape_ok = fdp.ConsumeBool()
     return fl.ElementwiseLoss(
         lambda t, p: (t - p) ** 2 if shape_ok else np.ones(3),
