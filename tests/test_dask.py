@@ -1,4 +1,4 @@
-"""Every loss on dask arrays (API.md section 7), on a real local cluster of two
+"""Every loss on dask arrays, on a real local cluster of two
 worker processes that these tests start: lazy results, the in-memory call's
 values and gradients for uneven chunkings, both dtypes, every reduction and
 NumPy or Dask weights; the class axis rechunked with a warning (or refused);

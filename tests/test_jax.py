@@ -1,5 +1,5 @@
 """fastloss.jax: fastloss losses as JAX functions, against optax's losses, under
-jax.grad, jax.jit and jax.vmap (API.md §8)."""
+jax.grad, jax.jit and jax.vmap."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """fastloss.torch: fastloss losses as PyTorch modules, against PyTorch's own
-losses, inside autograd, gradcheck, opcheck and torch.compile (API.md §8)."""
+losses, inside autograd, gradcheck, opcheck and torch.compile."""
 
 from __future__ import annotations
 

@@ -375,7 +375,7 @@ class Loss(Combinable):
 
     # -- dask arrays ----------------------------------------------------------
     # The public methods run through these two: a dask array among the inputs
-    # makes the call lazy (fastloss._dask, API.md section 7); dask is not
+    # makes the call lazy (fastloss._dask); dask is not
     # imported for the test.
     def _pass(self, y_true: Any, y_pred: Any, sample_weight: Any, *, want_value: bool,
               want_grad: bool, grad_output: Any = 1.0, out: Any = None) -> tuple[Any, Any]:

@@ -1,5 +1,5 @@
 """Dask arrays in, lazy Dask arrays out: the four methods of every loss on
-``dask.array`` inputs (API.md section 7).
+``dask.array`` inputs.
 
 This module only translates: each block of ``y_pred`` (with the blocks of the
 other inputs that line up with it) goes through the very pass a NumPy call

@@ -30,7 +30,7 @@ under a handle of this process, one per loss configuration.
   float16 / bfloat16 inputs are computed at float32 (a copy); their gradient is
   returned in their own dtype. The value's dtype is the compute dtype.
 * Errors: a tensor on another device than the CPU, or a target / sample weight
-  that requires grad (gradients flow to the trained inputs only, API.md §8),
+  that requires grad (gradients flow to the trained inputs only),
   raise ValueError before anything runs; higher-order gradients (backward of
   backward) raise RuntimeError: the kernels give first derivatives.
 
