@@ -647,10 +647,10 @@ def _write_report(path: Path, res: Results, args: argparse.Namespace, torch: Any
     cpus = os.cpu_count() or 1
     if max(loads[0][0], loads[1][0]) > cpus - 0.5 and max(threads) > 1:
         lines += [f"**Warning: the load average was at or above the {cpus} CPUs during this "
-                  "run.** Multi-threaded calls then wait for a core at every OpenMP barrier, "
-                  "and their medians snap to scheduler time slices (a few ms, e.g. the same "
-                  "~8 ms for very different sizes); the 1-thread tables are the more reliable "
-                  "ones. Re-run on an idle machine for the thread comparisons.", ""]
+                  "run.** A helper thread that waits for a core makes its call wait too, "
+                  "until the thread pool notices and keeps calls on the calling thread for a "
+                  "while; the 1-thread tables are the more reliable ones. Re-run on an idle "
+                  "machine for the thread comparisons.", ""]
     lines += ["Columns: **floor** = the bandwidth floor, "
               "`fl.HalfSquaredError(reduction=\"sum\").backward(a, b, out=out)` on the inputs "
               "viewed as (n, 1) arrays: it writes out = b - a, one subtraction per element "
@@ -965,18 +965,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     (args.out_dir / "results.json").write_text(json.dumps(raw, indent=1) + "\n",
                                                encoding="utf-8")
     _write_report(report, res, args, torch, sk, (load0, load1), elapsed, png)
-    if boosting_lines:
-        with report.open("a", encoding="utf-8") as f:
-            f.write("\n## Gradient boosting\n\n" + "\n".join(boosting_lines) + "\n")
-    if busy_lines:
-        with report.open("a", encoding="utf-8") as f:
-            f.write("\n## Busy machine\n\n" + "\n".join(busy_lines) + "\n")
-    if fw_lines:
-        with report.open("a", encoding="utf-8") as f:
-            f.write("\n## PyTorch and JAX\n\n" + "\n".join(fw_lines) + "\n")
-    if dask_lines:
-        with report.open("a", encoding="utf-8") as f:
-            f.write("\n## Dask\n\n" + "\n".join(dask_lines) + "\n")
+    sections = (("Gradient boosting", boosting_lines), ("Busy machine", busy_lines),
+                ("PyTorch and JAX", fw_lines), ("Dask", dask_lines))
+    with report.open("a", encoding="utf-8") as f:
+        for title, lines in sections:
+            if lines:
+                f.write(f"\n## {title}\n\n" + "\n".join(lines) + "\n")
     print(f"wrote {report}" + (f" and {png}" if png is not None else "")
           + f" in {elapsed:.0f} s")
     return 0

@@ -3,6 +3,8 @@ tested at, reproducible per-test random streams, and the reference tolerance."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import zlib
 
 import numpy as np
@@ -25,3 +27,19 @@ def tolerance(dtype, expected, atol32=2e-6) -> dict:
     if dtype == np.float32:
         return {"rtol": 3e-5, "atol": atol32 * scale}
     return {"rtol": 1e-9, "atol": 1e-12 * scale}
+
+
+def check_lazy_adapter(adapter: str, library: str, extra: str) -> None:
+    """In a fresh interpreter: ``import fastloss`` and touching ``fl.<adapter>``
+    import nothing of `library`; with `library` unimportable, using the adapter
+    raises ImportError naming it and the extra to install."""
+    code = (f"import sys; import fastloss as fl; fl.{adapter}; "
+            f"assert {library!r} not in sys.modules\n"
+            f"sys.modules[{library!r}] = None\n"
+            f"try:\n    fl.{adapter}.wrap(fl.Huber())\nexcept ImportError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert f"fastloss.{adapter} needs {library}" in out.stdout
+    assert f"pip install 'fastloss[{extra}]'" in out.stdout
+

@@ -153,6 +153,22 @@ class Prepared(NamedTuple):
     shape3: tuple[int, int, int]
 
 
+def check_pair_shapes(true_shape: tuple[int, ...], pred_shape: tuple[int, ...],
+                      given_true: tuple[int, ...], given_pred: tuple[int, ...]) -> None:
+    """y_true (rank-aligned to y_pred, `true_shape`) must match or broadcast to
+    y_pred; the message names the shapes as the user gave them."""
+    if true_shape == pred_shape:
+        return
+    try:
+        full = np.broadcast_shapes(true_shape, pred_shape)
+    except ValueError:
+        full = None
+    if full != pred_shape:
+        raise ValueError(
+            f"y_true shape {tuple(given_true)} and y_pred shape {tuple(given_pred)} are "
+            "incompatible: y_true must match or broadcast to y_pred")
+
+
 def prepare_pair(y_true: Any, y_pred: Any, axis: int = -1) -> Prepared:
     """Checks and aligns (y_true, y_pred) and splits y_pred's shape at `axis`."""
     yp0 = as_float(y_pred, "y_pred")
@@ -160,16 +176,8 @@ def prepare_pair(y_true: Any, y_pred: Any, axis: int = -1) -> Prepared:
     yt = as_float(y_true, "y_true", dtype)
     pred_shape = yp0.shape
     yt, yp = keras_same_rank(yt, yp0)
+    check_pair_shapes(yt.shape, yp.shape, np.shape(y_true), pred_shape)
     if yt.shape != yp.shape:
-        try:
-            full = np.broadcast_shapes(yt.shape, yp.shape)
-        except ValueError:
-            full = None
-        if full != yp.shape:
-            raise ValueError(
-                f"y_true shape {tuple(np.shape(y_true))} and y_pred shape {tuple(pred_shape)} "
-                "are incompatible: y_true must match or broadcast to y_pred"
-            )
         yt = np.broadcast_to(yt, yp.shape)
     work_shape = yp.shape
     if yp.ndim == 0:

@@ -135,15 +135,7 @@ def _pair(y_true: Any, y_pred: Any, yp: Any) -> tuple[Any, Any]:
     """_arrays.prepare_pair's alignment, on dask arrays (by their shapes)."""
     yt = _as_dask(y_true, "y_true", yp.dtype)
     yt, yw = _arrays.keras_same_rank(yt, yp)
-    if yt.shape != yw.shape:
-        try:
-            full = np.broadcast_shapes(yt.shape, yw.shape)
-        except ValueError:
-            full = None
-        if full != yw.shape:
-            raise ValueError(
-                f"y_true shape {tuple(np.shape(y_true))} and y_pred shape {tuple(yp.shape)} "
-                "are incompatible: y_true must match or broadcast to y_pred")
+    _arrays.check_pair_shapes(yt.shape, yw.shape, np.shape(y_true), yp.shape)
     return yt, yw
 
 
@@ -266,23 +258,7 @@ def _weights(sample_weight: Any, x: _Inputs) -> Optional[_Weights]:
     if sample_weight is None:
         return None
     sw = _as_dask(sample_weight, "sample_weight", x.dtype)
-    vshape = x.sample_shape
-    if len(vshape) == sw.ndim + 1 and vshape[-1] == 1:
-        if sw.ndim == 1:
-            sw = sw[:, None]
-        else:
-            vshape = vshape[:-1]
-    elif sw.ndim == len(vshape) + 1 and sw.shape[-1] == 1:
-        if len(vshape) == 1:
-            vshape = (*vshape, 1)
-        else:
-            sw = sw[..., 0]
-    try:
-        bshape = tuple(np.broadcast_shapes(vshape, sw.shape))
-    except ValueError:
-        raise ValueError(
-            f"sample_weight of shape {tuple(np.shape(sample_weight))} does not broadcast "
-            f"against the per-sample losses of shape {x.sample_shape}") from None
+    sw, vshape, bshape = _passes.align_weights(sw, x.sample_shape)
     up = bshape != vshape
     full = _da().broadcast_to(sw, bshape)
     if up:  # _passes._sum_to

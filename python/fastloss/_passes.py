@@ -108,6 +108,31 @@ class Weighting(NamedTuple):
         return self.per_sample_weights(n) * (go_scalar / self.divisor)
 
 
+def align_weights(sw: Any, sample_shape: tuple[int, ...],
+                  ) -> tuple[Any, tuple[int, ...], tuple[int, ...]]:
+    """Keras's squeeze_or_expand_to_same_rank(values, sample_weight), on shapes:
+    (the weights, the values' shape, both broadcast) with ranks aligned. `sw`
+    is any array with NumPy's indexing (a NumPy or a dask array)."""
+    given, vshape = tuple(sw.shape), sample_shape
+    if len(vshape) == sw.ndim + 1 and vshape[-1] == 1:
+        if sw.ndim == 1:
+            sw = sw[:, None]
+        else:
+            vshape = vshape[:-1]
+    elif sw.ndim == len(vshape) + 1 and sw.shape[-1] == 1:
+        if len(vshape) == 1:
+            vshape = (*vshape, 1)
+        else:
+            sw = sw[..., 0]
+    try:
+        bshape = tuple(np.broadcast_shapes(vshape, sw.shape))
+    except ValueError:
+        raise ValueError(
+            f"sample_weight of shape {given} does not broadcast against the "
+            f"per-sample losses of shape {sample_shape}") from None
+    return sw, vshape, bshape
+
+
 def keras_weighting(sample_weight: Any, sample_shape: tuple[int, ...], dtype: np.dtype,
                     reduction: int, *, valid: Optional[np.ndarray] = None,
                     label_weight: Optional[np.ndarray] = None) -> Weighting:
@@ -122,24 +147,7 @@ def keras_weighting(sample_weight: Any, sample_shape: tuple[int, ...], dtype: np
     up = False
     if sample_weight is not None:
         sw = _arrays.as_float(sample_weight, "sample_weight", dtype)
-        # squeeze_or_expand_to_same_rank(values, sample_weight)
-        if len(vshape) == sw.ndim + 1 and vshape[-1] == 1:
-            if sw.ndim == 1:
-                sw = sw[:, None]
-            else:
-                vshape = vshape[:-1]
-        elif sw.ndim == len(vshape) + 1 and sw.shape[-1] == 1:
-            if len(vshape) == 1:
-                vshape = (*vshape, 1)
-            else:
-                sw = sw[..., 0]
-        try:
-            bshape = tuple(np.broadcast_shapes(vshape, sw.shape))
-        except ValueError:
-            raise ValueError(
-                f"sample_weight of shape {np.shape(sample_weight)} does not broadcast against "
-                f"the per-sample losses of shape {sample_shape}"
-            ) from None
+        sw, vshape, bshape = align_weights(sw, sample_shape)
         up = bshape != vshape
         full = np.broadcast_to(sw, bshape)
         weights = np.ascontiguousarray(_sum_to(full, vshape) if up else full).reshape(-1)
