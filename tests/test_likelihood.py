@@ -182,6 +182,10 @@ def test_gaussian_nll_refuses_bad_input_with_clear_errors():
     loss = fl.GaussianNLL()
     with pytest.raises(ValueError, match="negative entries"):
         loss(y, mean, -var)
+    both = var.copy()
+    both[0, 0], both[1, 1] = np.nan, -1.0  # a NaN does not hide a negative variance
+    with pytest.raises(ValueError, match="negative entries"):
+        loss(y, mean, both)
     with pytest.raises(ValueError, match="var has shape"):
         loss(y, mean, var[:, :2])
     with pytest.raises(ValueError, match="y_true has shape"):
