@@ -125,6 +125,15 @@ enum Work : unsigned { kValue = 1, kGrad = 2, kHess = 4 };
 /// for a stack buffer in L1, a multiple of kLanes so lanes stay aligned to the
 /// element index.
 inline constexpr index_t kChunk = 256;
+/// A short run (a tail, a small call) is mapped to the next multiple of this,
+/// not to a whole chunk: a multiple of every vector width, so the map's loop
+/// still has no scalar remainder, and a 64-element call computes 64 losses,
+/// not 256.
+inline constexpr index_t kMapStep = 16;
+
+FASTLOSS_INLINE constexpr index_t mapped_length(index_t m) {
+  return (m + kMapStep - 1) / kMapStep * kMapStep;
+}
 
 /// Adds vals[0..m) into acc with element k going to lane k % kLanes.
 template <class T>
@@ -163,17 +172,20 @@ FASTLOSS_INLINE void with_variant(const Loss& loss, const F& f) {
   }
 }
 
-/// The loss math of one chunk: m <= kChunk contiguous elements of t and p.
+/// The loss math of one chunk: m <= kChunk contiguous elements of t and p
+/// (mapped_length(m) of them are read: load_chunk pads a short run).
 /// Writes the values to vals (kValue), coef times the gradient to g (kGrad,
 /// kHess) and coef times the Hessian to h (kHess); g may be p itself (in
 /// place: element k is read before it is written). This is the only loop over
 /// a loss's math, instantiated once per pass, precision and instruction set,
 /// and every layout runs through it (strided inputs copied into contiguous
-/// chunk buffers): a fixed trip count of kChunk, a multiple of every vector
-/// width (one vector loop, no peeling or tail). A shorter run (a tail) is
-/// padded to a whole chunk by load_chunk and written back from buffers, so
-/// that every element, wherever it stands, takes the same instructions and
-/// the bits do not depend on the layout.
+/// chunk buffers): a trip count that is a multiple of every vector width
+/// (kChunk, or a short run's mapped_length: vector loops, no peeling or scalar
+/// tail). A short run is padded by load_chunk and written back from buffers.
+/// Every element takes the same arithmetic wherever it stands (the losses'
+/// math is explicit operations, vmath's functions among them, so a lane of
+/// any vector width rounds as the same operations would), and the bits do not
+/// depend on the layout.
 /// It is called, never inlined: with kernel tables as part of its level's unit
 /// (I keeps each instruction set's copy apart), in header use as the
 /// dispatched function itself (target_clones, FMA chosen inside each clone),
@@ -186,15 +198,15 @@ template <int I, unsigned W, class Loss, class T>
 FASTLOSS_MAP void map_chunk(const void* loss_ptr, index_t m, const T* t, const T* p, T coef,
                             T* vals, T* g, T* h) {
   const Loss& loss_in = *static_cast<const Loss*>(loss_ptr);
+  const index_t n = mapped_length(m);
   with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
-    (void)m;  // every call maps a whole chunk (load_chunk pads short runs)
     with_variant(loss_in, [&](const auto& loss_ref) FASTLOSS_LAMBDA_INLINE {
       // A local copy: the stores to g/h cannot alias it, so its parameters are
       // hoisted out of the loop and the loop vectorises.
       const auto loss = loss_ref;
       if constexpr ((W & kHess) != 0) {
         FASTLOSS_SIMD
-        for (index_t k = 0; k < kChunk; ++k) {
+        for (index_t k = 0; k < n; ++k) {
           T gk, hk;
           loss.grad_hess(t[k], p[k], gk, hk);
           g[k] = coef * gk;
@@ -202,7 +214,7 @@ FASTLOSS_MAP void map_chunk(const void* loss_ptr, index_t m, const T* t, const T
         }
       } else {
         FASTLOSS_SIMD
-        for (index_t k = 0; k < kChunk; ++k) {
+        for (index_t k = 0; k < n; ++k) {
           T gk;
           const T v = loss.value_grad(t[k], p[k], gk);
           if constexpr ((W & kValue) != 0) vals[k] = v;
@@ -269,7 +281,7 @@ template <class T>
 FASTLOSS_INLINE const T* load_chunk(const T* src, index_t s, index_t m, T* buf) {
   if (s == 1 && m == kChunk) return src;
   copy_strided_in(src, s, m, buf);
-  for (index_t k = m; k < kChunk; ++k) buf[k] = T(0);
+  for (index_t k = m; k < mapped_length(m); ++k) buf[k] = T(0);
   return buf;
 }
 
