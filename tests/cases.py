@@ -37,6 +37,26 @@ class Case:
     def ref(self, t: np.ndarray, p: np.ndarray) -> np.ndarray:
         return self.reference(t, p, **self.ref_params)
 
+    def reduce(self, per_element: np.ndarray, sample_weight: Any = None,
+               reduction: Any = "sum_over_batch_size") -> Any:
+        """The loss's value from its per-element values: Keras's reduction of
+        the per-sample means, or that of the elements themselves."""
+        if self.cls._per_element:
+            return ref.per_element_reduce(per_element, sample_weight, reduction)
+        return ref.keras_reduce(per_element, -1, sample_weight, reduction)
+
+    def sample_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The per-sample losses' shape for inputs of `shape`."""
+        return tuple(shape) if self.cls._per_element else tuple(shape[:-1])
+
+    def per_sample(self, per_element: np.ndarray) -> np.ndarray:
+        """The per-sample losses the loss gives from its per-element ones: their
+        mean over the last axis (Keras), or themselves for a loss whose
+        samples are its elements (PyTorch's elementwise losses)."""
+        if self.cls._per_element:
+            return np.asarray(per_element)
+        return np.mean(per_element, axis=-1)
+
     def __str__(self) -> str:
         return self.id
 
@@ -106,6 +126,14 @@ def threshold(c):
     return lambda t, p: np.abs(p - c)
 
 
+def zero_prediction(t, p):
+    return np.abs(p)
+
+
+def unit_prediction(t, p):
+    return np.abs(np.abs(p) - 1)
+
+
 def far(t, p):
     return np.full(np.shape(p), np.inf)
 
@@ -173,6 +201,7 @@ CASES: list[Case] = [
 DOMAINS: dict[str, Domain] = {
     "real": real_pair(), "positive": positive_pair(0.2, 5.0), "probability": soft_labels_probs,
     "logits": soft_labels_logits, "signed": signed_labels, "binary": hard_labels_probs,
+    "binary_logits": hard_labels_logits,
 }
 
 
@@ -181,7 +210,9 @@ def _kink(info: dict[str, Any], params: dict[str, Any]):
              if info["params"] else None)
     return {"none": lambda: far, "at_zero": lambda: at_zero, "margin": lambda: margin,
             "at_first_parameter": lambda: at_abs(first),
-            "threshold": lambda: threshold(first)}[info["kink"]]()
+            "threshold": lambda: threshold(first),
+            "zero_prediction": lambda: zero_prediction,
+            "unit_prediction": lambda: unit_prediction}[info["kink"]]()
 
 
 def example_parameters(info: dict[str, Any]) -> dict[str, Any]:

@@ -207,6 +207,32 @@ def _same_rank(x1, x2):
     return x1, x2
 
 
+# PyTorch's and optax's margin losses: each element is its own sample.
+
+def soft_margin(t, p):
+    t, p = _f(t, p)
+    return np.logaddexp(0.0, -t * p)
+
+
+def hinge_embedding(t, p, margin=1.0):
+    t, p = _f(t, p)
+    value = np.where(t != 1, np.maximum(margin - p, 0.0), 0.0) + np.where(t != -1, p, 0.0)
+    return np.where(np.isnan(t), np.nan, value)
+
+
+def perceptron(t, p):
+    t, p = _f(t, p)
+    return np.maximum(-t * p, 0.0)
+
+
+def sparsemax(t, p):
+    t, p = _f(t, p)
+    x = np.where(t != 0, -p, p)
+    with np.errstate(invalid="ignore"):
+        value = np.where(x <= -1, 0.0, np.where(x < 1, (x + 1) ** 2 / 4, x))
+    return np.where(np.isnan(t) | np.isnan(x), np.nan, value)
+
+
 def keras_reduce(per_element, axis=-1, sample_weight=None, reduction="sum_over_batch_size"):
     """Per-element values -> Keras's loss value: mean over `axis`, times the
     weights (after rank alignment and broadcasting), then reduced."""
@@ -230,4 +256,29 @@ def keras_reduce(per_element, axis=-1, sample_weight=None, reduction="sum_over_b
         divisor = np.sum(sw)
     else:
         divisor = float(np.prod(values.shape))
+    return 0.0 if divisor == 0 else total / divisor
+
+
+def per_element_reduce(per_element, sample_weight=None, reduction="sum_over_batch_size"):
+    """keras_reduce for a loss whose samples are its elements (PyTorch's
+    elementwise losses): no mean over an axis; weights of lower rank weigh the
+    leading axes (a (N,) weight weighs the rows of (N, D) inputs)."""
+    values = np.asarray(per_element, dtype=np.float64)
+    sw = None
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        if 0 < sw.ndim < values.ndim:
+            sw = sw.reshape(sw.shape + (1,) * (values.ndim - sw.ndim))
+        values = values * sw
+    if reduction in (None, "none"):
+        return values
+    if values.size == 0:
+        return 0.0
+    total = np.sum(values)
+    if reduction == "sum":
+        return total
+    # Keras's mean_with_sample_weight divides by the weights as given (before
+    # they broadcast), as it does for every loss
+    divisor = np.sum(sw) if reduction == "mean_with_sample_weight" and sw is not None \
+        else values.size
     return 0.0 if divisor == 0 else total / divisor

@@ -91,11 +91,20 @@ def categorical_focal_crossentropy(t, p, alpha=0.25, gamma=2.0, from_logits=Fals
     return np.sum(alpha * (1 - q) ** gamma * (-t * np.log(q)), axis=-1)
 
 
-def kl_divergence(t, p, axis=-1):
+def kl_divergence(t, p, log_input=False, log_target=False, axis=-1):
     t, p = _f(t, p)
     t, p = _last(np.broadcast_to(t, p.shape), axis), _last(p, axis)
-    t = np.clip(t, EPS, 1)
+    if log_input:
+        # PyTorch's kl_div(input=p, target=t): nothing clipped, 0 log 0 = 0
+        if log_target:
+            return np.sum(np.exp(t) * (t - p), axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            term = np.where(t == 0, 0.0 * p, t * (np.log(t) - p))
+        return np.sum(term, axis=-1)
     p = np.clip(p, EPS, 1)
+    if log_target:
+        return np.sum(np.exp(t) * (t - np.log(p)), axis=-1)
+    t = np.clip(t, EPS, 1)
     return np.sum(t * np.log(t / p), axis=-1)
 
 
@@ -169,3 +178,28 @@ def reduce(values, sample_weight=None, reduction="sum_over_batch_size", valid=No
             d = np.where(valid, d, 0.0)
         divisor = np.sum(d)
     return 0.0 if divisor == 0 else total / divisor
+
+
+# Segmentation overlaps (Keras's Dice and Tversky, the soft Jaccard), over the
+# class axis; their epsilon is Keras's 1e-7.
+
+def _overlap_sums(t, p, axis):
+    t, p = _f(t, p)
+    t, p = _last(np.broadcast_to(t, p.shape), axis), _last(p, axis)
+    return np.sum(t * p, axis=-1), np.sum(t, axis=-1), np.sum(p, axis=-1)
+
+
+def dice(t, p, axis=-1):
+    i, st, sp = _overlap_sums(t, p, axis)
+    return 1 - 2 * i / (st + sp + EPS)
+
+
+def tversky(t, p, alpha=0.5, beta=0.5, axis=-1):
+    i, st, sp = _overlap_sums(t, p, axis)
+    # Keras's code: alpha weighs sum t (1 - p), beta sum p (1 - t)
+    return 1 - i / (i + alpha * (st - i) + beta * (sp - i) + EPS)
+
+
+def jaccard(t, p, axis=-1):
+    i, st, sp = _overlap_sums(t, p, axis)
+    return 1 - i / (st + sp - i + EPS)

@@ -59,11 +59,13 @@ def test_class_follows_its_declaration(info):
     assert cls is _registry.CLASSES[info["cls"]]
     params = {p.name: p for p in list(inspect.signature(cls.__init__).parameters.values())[1:]}
     own = _own_parameters(info)
-    axis = {"none": [], "last": [], "before_reduction": ["axis"]}[info["axis"]]
+    axis = {"none": [], "elementwise": [], "last": [], "before_reduction": ["axis"]}[info["axis"]]
     expected = [n for n, _, _ in own] + axis + ["reduction", "name"]
     expected += ["axis"] if info["axis"] == "last" else []
     assert list(params) == expected
-    assert info["has_axis"] == (info["axis"] != "none")
+    assert info["has_axis"] == (info["axis"] not in ("none", "elementwise"))
+    # a per-element loss (PyTorch's elementwise reduction="none") has no axis
+    assert cls._per_element == (info["axis"] == "elementwise")
     for name, kind, default in own:
         if kind == "bool":  # a flag: a bool default, kept as a bool
             assert params[name].default is bool(default)
@@ -113,6 +115,8 @@ def test_hand_values_of_the_declaration(info, options, dtype):
     p = np.array([[h[1]] for h in info["hand"]], dtype)
     want = np.array([h[2] for h in info["hand"]])
     got = getattr(fl, info["cls"])(**options, reduction="none")(t, p)
+    if info["axis"] == "elementwise":  # each element its own sample: y_pred's shape
+        got = got[:, 0]
     rtol = 1e-6 if dtype == np.float32 else 1e-14
     np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol)
 
@@ -177,7 +181,7 @@ def test_rows_generated_from_every_declaration_match_the_reference(case):
     have rows of their own there), against the float64 reference on their domain."""
     t, p = case.domain(np.random.default_rng(11), (32, 3))
     got = case.make(reduction="none")(t, p)
-    np.testing.assert_allclose(got, case.ref(t, p).mean(axis=-1), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got, case.per_sample(case.ref(t, p)), rtol=1e-12, atol=1e-12)
 
 
 def test_the_stub_is_what_the_declarations_give():
@@ -215,7 +219,8 @@ def _expected_signature(info):
     keyword = [n for n, k in own if k == "KEYWORD_ONLY"]
     rest = {"before_reduction": ["axis", "reduction", "name"],
             "before_name": ["reduction", "axis", "name"],
-            "last": ["reduction", "name", "axis"]}[info["axis"]]
+            "last": ["reduction", "name", "axis"], "axes": ["reduction", "name", "axis"]}[
+                info["axis"]]
     return ([(n, "POSITIONAL_OR_KEYWORD") for n in positional + rest]
             + [(n, "KEYWORD_ONLY") for n in keyword])
 
@@ -227,7 +232,9 @@ def test_classaxis_class_follows_its_declaration(info):
     params = list(inspect.signature(cls.__init__).parameters.values())[1:]
     assert [(p.name, p.kind.name) for p in params] == _expected_signature(info)
     defaults = {p.name: p.default for p in params}
-    assert defaults["axis"] == -1 and defaults["reduction"] == "sum_over_batch_size"
+    # Keras's segmentation losses reduce over every axis by default
+    assert defaults["axis"] == (None if info["axis"] == "axes" else -1)
+    assert defaults["reduction"] == "sum_over_batch_size"
     loss = cls()
     kept = {"bool": bool, "float": float, "float_or_per_class": float,
             "per_class": type(None), "ignored_label": type(None)}

@@ -58,7 +58,21 @@ def call(loss: fl.Loss, method: str, t, p, sw=None, **kw):
 
 
 def quiet_make(name: str, **kw) -> fl.Loss:
-    return _registry.CLASSES[name](**kw)
+    cls = _registry.CLASSES[name]
+    if getattr(cls, "_axes", False) and "axis" not in kw:
+        # the checks here reduce one axis per sample; the segmentation losses'
+        # default axis=None (one value for the whole array) has tests of its own
+        kw["axis"] = -1
+    return cls(**kw)
+
+
+def per_element(loss: fl.Loss) -> bool:
+    """Whether each element is a sample (PyTorch's elementwise losses)."""
+    return bool(getattr(loss, "_per_element", False))
+
+
+def sample_shape(loss: fl.Loss, shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(shape) if per_element(loss) else tuple(shape[:-1])
 
 
 CLASS_METHOD = pytest.mark.parametrize("method", METHODS)
@@ -292,7 +306,8 @@ def test_axis_out_of_range(name, method):
 def test_sample_weight_of_the_wrong_shape(name, method):
     loss = quiet_make(name)
     t, p = valid_inputs(loss)
-    for sw in [np.ones(5), np.ones((4, 2)), np.ones((2, 4, 3))]:
+    # (per-element losses: (2, 4, 3) would broadcast up against their (4, 3) samples)
+    for sw in [np.ones(5), np.ones((4, 2)), np.ones((2, 4, 2) if per_element(loss) else (2, 4, 3))]:
         with pytest.raises(ValueError, match=re.escape(f"sample_weight of shape {sw.shape}")):
             call(loss, method, t, p, sw=sw)
 
@@ -305,7 +320,7 @@ def test_grad_output_of_the_wrong_shape(name, method):
     with pytest.raises(ValueError, match=r"grad_output must be a scalar for a reduced loss"):
         call(loss, method, t, p, grad_output=np.ones(4))
     loss = quiet_make(name, reduction="none")
-    for go in [np.ones(5), np.ones((4, 3))]:
+    for go in [np.ones(5), np.ones((4, 2) if per_element(loss) else (4, 3))]:
         with pytest.raises(ValueError,
                            match=re.escape(f"grad_output of shape {go.shape} does not broadcast")):
             call(loss, method, t, p, grad_output=go)
@@ -403,7 +418,7 @@ def test_empty_batches(name, method, dtype, reduction):
         v, g = call(loss, method, t, p, sw=sw)
         if v is not None:
             if reduction == "none":
-                assert np.shape(v) == (0,)
+                assert np.shape(v) == sample_shape(loss, (0, 3))
             else:
                 assert np.ndim(v) == 0 and v == 0 and np.asarray(v).dtype == dtype
         if g is not None:
@@ -436,7 +451,7 @@ def test_non_finite_and_denormal_values_as_numpy(case, dtype, where, value):
     if case.params.get("from_logits") and where == "y_pred" and np.isinf(value):
         # Infinite logits: the formulas (Keras's and the reference's alike) meet
         # inf - inf or 0 * inf; only the rows without the infinity are compared.
-        np.testing.assert_allclose(got[[0, 2]], np.mean(case.ref(t[[0, 2]], p[[0, 2]]), axis=-1),
+        np.testing.assert_allclose(got[[0, 2]], case.per_sample(case.ref(t[[0, 2]], p[[0, 2]])),
                                    rtol=3e-5 if dtype == np.float32 else 1e-9)
         return
     rt, rp = t, p
@@ -451,7 +466,7 @@ def test_non_finite_and_denormal_values_as_numpy(case, dtype, where, value):
             # too), before the float64 mean: Gamma's t / p at a float32 denormal p
             big = np.abs(per_element) > np.finfo(np.float32).max
             per_element = np.where(big, np.copysign(np.inf, per_element), per_element)
-        want = np.mean(per_element, axis=-1)
+        want = case.per_sample(per_element)
     if case.cls is fl.ZeroOneLoss and np.isnan(value):
         want[1] = np.nan  # documented: NaN propagates through the 0-1 loss
     tol = {"rtol": 3e-5, "atol": 1e-5} if dtype == np.float32 else {"rtol": 1e-9, "atol": 1e-12}
@@ -590,7 +605,9 @@ def test_per_sample_functions_check_their_inputs(fname):
     arrays = [n for n in inspect.signature(func).parameters if n in ("y_true", "y_pred")]
     good = (p,) if arrays == ["y_pred"] else (t, p)
     values = func(*good)
-    assert np.shape(values) == (4,)
+    # Keras's segmentation functions reduce over every axis by default
+    assert np.shape(values) == (() if getattr(type(loss), "_axes", False)
+                                else sample_shape(loss, (4, 3)))
     with pytest.raises(TypeError, match="y_pred"):
         func(*good[:-1], np.full((4, 3), "x"))
     if len(arrays) == 2:

@@ -35,6 +35,7 @@ inline const char* domain_name(Domain d) {
     case Domain::Logits: return "logits";
     case Domain::Signed: return "signed";
     case Domain::Binary: return "binary";
+    case Domain::BinaryLogits: return "binary_logits";
   }
   return "";
 }
@@ -45,6 +46,8 @@ inline const char* axis_name(AxisArg a) {
     case AxisArg::Last: return "last";
     case AxisArg::BeforeReduction: return "before_reduction";
     case AxisArg::BeforeName: return "before_name";
+    case AxisArg::Elementwise: return "elementwise";
+    case AxisArg::Axes: return "axes";
   }
   return "";
 }
@@ -56,6 +59,8 @@ inline const char* kink_name(Kink k) {
     case Kink::AtFirstParameter: return "at_first_parameter";
     case Kink::Margin: return "margin";
     case Kink::Threshold: return "threshold";
+    case Kink::ZeroPrediction: return "zero_prediction";
+    case Kink::UnitPrediction: return "unit_prediction";
   }
   return "";
 }
@@ -79,7 +84,7 @@ inline py::dict info_dict(const LossInfo& info, bool has_hessian) {
   d["aliases"] = words(info.aliases);
   d["function_aliases"] = words(info.function_aliases);
   d["axis"] = axis_name(info.axis);  // where the class takes axis
-  d["has_axis"] = info.axis != AxisArg::None;
+  d["has_axis"] = info.axis != AxisArg::None && info.axis != AxisArg::Elementwise;
   d["has_hessian"] = has_hessian;
   d["summary"] = info.summary;
   d["formula"] = info.formula;

@@ -138,6 +138,10 @@ struct Table<Loss, std::enable_if_t<declared<Loss>::value>> {
         t = r.pick(0, 1);
         p = r.uniform(0.02, 0.98);
         break;
+      case Domain::BinaryLogits:
+        t = r.pick(0, 1);
+        p = r.uniform(-4, 4);
+        break;
     }
   }
   static bool near_kink(const Instance<L>& c, double t, double p, double m) {
@@ -147,6 +151,8 @@ struct Table<Loss, std::enable_if_t<declared<Loss>::value>> {
       case Kink::AtFirstParameter: return std::fabs(std::fabs(p - t) - first_param(c)) < m;
       case Kink::Margin: return std::fabs(1 - t * p) < m;
       case Kink::Threshold: return std::fabs(p - first_param(c)) < m;
+      case Kink::ZeroPrediction: return std::fabs(p) < m;
+      case Kink::UnitPrediction: return std::fabs(std::fabs(p) - 1) < m;
     }
     return false;
   }

@@ -169,8 +169,46 @@ def check_pair_shapes(true_shape: tuple[int, ...], pred_shape: tuple[int, ...],
             "incompatible: y_true must match or broadcast to y_pred")
 
 
-def prepare_pair(y_true: Any, y_pred: Any, axis: int = -1) -> Prepared:
-    """Checks and aligns (y_true, y_pred) and splits y_pred's shape at `axis`."""
+def reduced_axes(axis: Any, nd: int) -> tuple[int, int]:
+    """The block of consecutive axes [first, stop) a loss reduces over.
+
+    `axis` is an int (one axis), a tuple of consecutive axes (Keras's
+    segmentation losses' ``axis=(1, 2, 3)``), None (every axis: one value for
+    the whole array) or the empty tuple (no axis: each element is its own
+    sample, PyTorch's elementwise ``reduction="none"``; the block is empty,
+    after the last axis)."""
+    if axis is None:
+        return 0, nd
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        axis = (axis,)
+    if not isinstance(axis, tuple) or any(
+            isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in axis):
+        raise TypeError(f"axis must be an integer, a tuple of integers or None, got {axis!r}")
+    if not axis:
+        return nd, nd
+    for a in axis:
+        if not -nd <= a < nd:
+            raise ValueError(f"axis {a} is out of range for y_pred of rank {nd}")
+    picked = sorted(int(a) % nd for a in axis)
+    if len(set(picked)) != len(picked):
+        raise ValueError(f"axis {axis} repeats an axis")
+    if picked != list(range(picked[0], picked[-1] + 1)):
+        raise ValueError(f"axis {axis}: the axes reduced over must be consecutive (move them "
+                         "next to each other with np.moveaxis first)")
+    return picked[0], picked[-1] + 1
+
+
+def split_axes(shape: tuple[int, ...], axis: Any) -> tuple[tuple[int, int, int], tuple[int, ...]]:
+    """(outer, reduced, inner) for the block of axes `axis` names (see
+    reduced_axes), and the per-sample shape: the axes left."""
+    first, stop = reduced_axes(axis, len(shape))
+    shape3 = (math.prod(shape[:first]), math.prod(shape[first:stop]), math.prod(shape[stop:]))
+    return shape3, tuple(shape[:first] + shape[stop:])
+
+
+def prepare_pair(y_true: Any, y_pred: Any, axis: Any = -1) -> Prepared:
+    """Checks and aligns (y_true, y_pred) and splits y_pred's shape at `axis`
+    (an axis, consecutive axes, None for all, () for none: see reduced_axes)."""
     yp0 = as_float(y_pred, "y_pred")
     dtype = yp0.dtype
     yt = as_float(y_true, "y_true", dtype)
@@ -182,17 +220,9 @@ def prepare_pair(y_true: Any, y_pred: Any, axis: int = -1) -> Prepared:
     work_shape = yp.shape
     if yp.ndim == 0:
         yp, yt = yp.reshape(1), yt.reshape(1)
-    nd = yp.ndim
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
-        raise TypeError(f"axis must be an integer, got {axis!r}")
-    if not -nd <= axis < nd:
-        raise ValueError(f"axis {axis} is out of range for y_pred of rank {nd}")
-    ax = int(axis) % nd
-    shape = yp.shape
-    outer = math.prod(shape[:ax])
-    inner = math.prod(shape[ax + 1 :])
-    shape3 = (outer, shape[ax], inner)
-    sample_shape = tuple(shape[:ax] + shape[ax + 1 :]) if len(work_shape) else ()
+    shape3, sample_shape = split_axes(yp.shape, axis)
+    if not len(work_shape):
+        sample_shape = ()
     return Prepared(view3(yt, shape3), view3(yp, shape3), dtype, pred_shape, work_shape,
                     sample_shape, shape3)
 

@@ -40,19 +40,28 @@ class _Rows(NamedTuple):
     label_weight: Optional[np.ndarray]  # float64 [samples]: class weight of each row's label
 
 
-def _check_axis(axis: Any) -> int:
+def _check_axis(axis: Any, axes: bool = False) -> Any:
+    """An int axis; with `axes` (the segmentation losses) also a tuple of
+    consecutive axes or None (all of them), as Keras's ``axis`` there."""
+    if axes and (axis is None or isinstance(axis, (tuple, list))):
+        if axis is None:
+            return None
+        value = tuple(axis)
+        if not value or any(isinstance(a, bool) or not isinstance(a, (int, np.integer))
+                            for a in value):
+            raise TypeError(f"axis must be an integer, a non-empty tuple of integers or None, "
+                            f"got {axis!r}")
+        return tuple(int(a) for a in value)
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
-        raise TypeError(f"axis must be an integer, got {axis!r}")
+        raise TypeError(f"axis must be an integer{', a tuple of integers or None' if axes else ''}"
+                        f", got {axis!r}")
     return int(axis)
 
 
-def _split(shape: tuple[int, ...], axis: int) -> tuple[int, tuple[int, int, int], tuple[int, ...]]:
-    nd = len(shape)
-    if not -nd <= axis < nd:
-        raise ValueError(f"axis {axis} is out of range for y_pred of rank {nd}")
-    ax = axis % nd
-    shape3 = (math.prod(shape[:ax]), shape[ax], math.prod(shape[ax + 1 :]))
-    return ax, shape3, tuple(shape[:ax] + shape[ax + 1 :])
+def _split(shape: tuple[int, ...], axis: Any) -> tuple[int, tuple[int, int, int], tuple[int, ...]]:
+    first, _ = _arrays.reduced_axes(axis, len(shape))
+    shape3, sample_shape = _arrays.split_axes(shape, axis)
+    return first, shape3, sample_shape
 
 
 def _index(flat: int, shape: tuple[int, ...]) -> Union[int, tuple[int, ...]]:
@@ -146,11 +155,14 @@ class ClassAxisLoss(Loss):
     #: The declared "float_or_per_class" parameters (focal alpha): one value per
     #: class must match the classes along axis.
     _per_class_params: ClassVar[tuple[str, ...]] = ()
+    #: Whether ``axis`` may also be consecutive axes or None (all axes), as
+    #: Keras's segmentation losses take it (the declared axis "axes").
+    _axes: ClassVar[bool] = False
 
     def __init__(self, reduction: Optional[str] = "sum_over_batch_size",
-                 name: Optional[str] = None, axis: int = -1) -> None:
+                 name: Optional[str] = None, axis: Any = -1) -> None:
         super().__init__(reduction=reduction, name=name)
-        self.axis = _check_axis(axis)
+        self.axis = _check_axis(axis, self._axes)
         self._kernel = self._make_kernel()
         self.has_hessian = bool(self._kernel.has_hessian)
 
@@ -352,6 +364,9 @@ one included, without a transposed copy of the array (blocks of a few thousand
 elements are gathered per thread; wider rows are read with their stride)."""
 
 AXIS_DOC = "axis : int, default -1\n    The class (feature) axis the loss reduces over."
+AXES_DOC = ("axis : int, tuple of int or None, default None\n    The axis, or consecutive axes, "
+            "the loss reduces over; None reduces over every axis, so that the whole array "
+            "gives one value (Keras's default).")
 
 #: The docstring's header line by the declared input kind.
 HEADERS = {

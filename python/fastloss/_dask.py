@@ -125,7 +125,13 @@ def _class_axis(loss: Any) -> bool:
     return hasattr(loss, "_input")  # ClassAxisLoss's declared input kind
 
 
-def _axis(axis: int, nd: int) -> int:
+def _axis(axis: Any, nd: int) -> int:
+    if not isinstance(axis, int):
+        # () (each element its own sample) or several axes (Keras's Dice, None: all)
+        what = "each element as its own sample" if axis == () else f"axis={axis!r}"
+        raise NotImplementedError(
+            f"dask arrays are taken by losses reduced over one integer axis, not with "
+            f"{what}; .compute() the inputs (or pass NumPy arrays)")
     if not -nd <= axis < nd:
         raise ValueError(f"axis {axis} is out of range for y_pred of rank {nd}")
     return axis % nd

@@ -159,10 +159,12 @@ def _make_class(kernel: str, info: dict[str, Any]) -> type[CompiledElementwiseLo
     cls = type(info["cls"], (CompiledElementwiseLoss,), {
         "__init__": init, "_kernel_params": _kernel_params, "_kernel_name": kernel,
         "_default_name": info["default_name"], "_no_hessian_reason": info["no_hessian"],
+        "_per_element": info["axis"] == "elementwise",
         "__module__": _PUBLIC, "__qualname__": info["cls"],
     })
     _document(cls, info["summary"], info["formula"], info["gradient"], info["hessian"],
-              params=_params_doc(info), notes=info["notes"])
+              params=_params_doc(info), notes=info["notes"],
+              per_element=info["axis"] == "elementwise")
     return cls
 
 
@@ -228,6 +230,8 @@ def _row_arguments(info: dict[str, Any], where: int, with_options: bool,
     keyword = [arg(p["name"], _ROW_TYPES[p["type"]][where], p["default"])
                for p in row_parameters(info) if p["keyword_only"]]
     axis, options = arg("axis", "int", -1), []
+    if info["axis"] == "axes":  # Keras's segmentation losses: None reduces over every axis
+        axis = "axis: Union[int, tuple[int, ...], None] = None"
     if with_options:
         options = [f"reduction: Optional[str] = {_REDUCTION}", "name: Optional[str] = None"]
     place = info["axis"]
@@ -246,7 +250,7 @@ def _row_params_doc(info: dict[str, Any]) -> str:
     by_name = {p["name"]: p for p in row_parameters(info)}
     for n in names:
         if n == "axis":
-            lines.append(_classaxis.AXIS_DOC)
+            lines.append(_classaxis.AXES_DOC if info["axis"] == "axes" else _classaxis.AXIS_DOC)
             continue
         p = by_name[n]
         default = "optional" if p["default"] is None else f"default {p['default']!r}"
@@ -286,7 +290,7 @@ def _make_row_class(kernel: str, info: dict[str, Any]) -> type[ClassAxisLoss]:
     namespace: dict[str, Any] = {
         "__init__": init, "_make_kernel": _make_kernel, "_kernel_name": kernel,
         "_default_name": info["default_name"], "_input": info["input"],
-        "_warn_single_class": info["warn_single_class"],
+        "_warn_single_class": info["warn_single_class"], "_axes": info["axis"] == "axes",
         "_per_class_params": tuple(p["name"] for p in params
                                    if p["type"] == "float_or_per_class"),
         "__module__": _PUBLIC, "__qualname__": info["cls"],

@@ -25,12 +25,17 @@ class CompiledElementwiseLoss(Loss):
     #: before ``__init__`` when a parameter picks the kernel (from_logits).
     _kernel_name: str = ""
 
+    #: Each element is its own sample (no per-sample mean): the losses that
+    #: follow PyTorch's elementwise ``reduction="none"`` (SoftMargin, ...).
+    _per_element: bool = False
+
     def __init__(self, reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None, axis: int = -1) -> None:
         super().__init__(reduction=reduction, name=name)
         if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
             raise TypeError(f"axis must be an integer, got {axis!r}")
-        self.axis = int(axis)
+        #: () for a per-element loss: no axis is reduced (see _arrays.reduced_axes)
+        self.axis: Any = () if self._per_element else int(axis)
         self._kernel = self._make_kernel()
         self.has_hessian = bool(self._kernel.has_hessian)
 
@@ -70,6 +75,9 @@ class CompiledElementwiseLoss(Loss):
                         return y_pred.dtype.type(r[0]), r[1]
                     return (y_pred.dtype.type(r), None) if want_value else (None, r)
         pr = _arrays.prepare_pair(y_true, y_pred, self.axis)
+        sample_weight = self._leading(sample_weight, "sample_weight", pr)
+        if _arrays.REDUCTIONS[self.reduction] == REDUCTION_NONE:
+            grad_output = self._leading(grad_output, "grad_output", pr)
         call = _passes.KernelCall(lambda: self._kernel_inputs(pr, want_value, want_grad),
                                   pr.dtype, pr.pred_shape, pr.sample_shape, pr.shape3,
                                   empty=pr.shape3[0] * pr.shape3[2] == 0,
@@ -82,10 +90,33 @@ class CompiledElementwiseLoss(Loss):
     def _gradient_hessian(self, y_true: Any, y_pred: Any,
                           sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
         pr = _arrays.prepare_pair(y_true, y_pred, self.axis)
+        sample_weight = self._leading(sample_weight, "sample_weight", pr)
         call = _passes.KernelCall(lambda: self._kernel_hessian_inputs(pr), pr.dtype,
                                   pr.pred_shape, pr.sample_shape, pr.shape3,
                                   empty=pr.y_pred3.size == 0, names=self._kernel_input_names)
         return _passes.gradient_hessian(self._kernel, call, sample_weight)
+
+    def _leading(self, x: Any, what: str, pr: _arrays.Prepared) -> Any:
+        """A per-element loss's samples are its elements: a per-sample array
+        (sample_weight, or grad_output with reduction "none") of lower rank than
+        the inputs weighs their leading axes (a (N,) weight, the rows of (N, D)
+        inputs), where Keras's rule would try to broadcast it against the last
+        axis."""
+        if not self._per_element or x is None or np.ndim(x) == 0:
+            return x
+        a = _arrays.as_float(x, what, pr.dtype)
+        extra = len(pr.sample_shape) - a.ndim
+        if extra <= 0:
+            return x
+        aligned = a.reshape(a.shape + (1,) * extra)
+        try:
+            np.broadcast_shapes(aligned.shape, pr.sample_shape)
+        except ValueError:
+            raise ValueError(
+                f"{what} of shape {a.shape} does not broadcast against the per-sample losses "
+                f"of shape {pr.sample_shape} (each element is a sample; an array of lower rank "
+                f"weighs the leading axes)") from None
+        return aligned
 
     def _kernel_inputs(self, pr: _arrays.Prepared, want_value: bool,
                        want_grad: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -102,8 +133,11 @@ class CompiledElementwiseLoss(Loss):
 # shared parts (reductions, methods, dtypes) are written once.
 
 def _document(cls: type, summary: str, formula: str, gradient: str, hessian: str,
-              params: str = "", notes: str = "") -> None:
+              params: str = "", notes: str = "", per_element: bool = False) -> None:
     """The numpydoc docstring of an elementwise loss class, from its parts."""
+    per_sample = ("Each element is its own sample, as in PyTorch: ``reduction=\"none\"`` "
+                  "returns y_pred's shape, ``\"sum_over_batch_size\"`` is the mean over every "
+                  "element (PyTorch's ``\"mean\"``)." if per_element else
+                  "The per-sample loss is the mean over the last axis (Keras's convention).")
     document(cls, summary, "Per element (``t`` = y_true, ``p`` = y_pred)::", formula, gradient,
-             hessian, per_sample="The per-sample loss is the mean over the last axis "
-             "(Keras's convention).", params=params, notes=notes)
+             hessian, per_sample=per_sample, params=params, notes=notes)

@@ -7,6 +7,7 @@
 #include "losses/boosting.hpp"
 #include "losses/classaxis.hpp"
 #include "losses/regression.hpp"
+#include "losses/segmentation.hpp"
 
 #define FASTLOSS_ELEMENTWISE_LOSSES(X) \
   X(MeanSquaredError)                  \
@@ -35,7 +36,11 @@
   X(Hinge)                             \
   X(SquaredHinge)                      \
   X(ExponentialLoss)                   \
-  X(ZeroOneLoss)
+  X(ZeroOneLoss)                       \
+  X(SoftMargin)                        \
+  X(HingeEmbedding)                    \
+  X(Perceptron)                        \
+  X(Sparsemax)
 
 /// The class-axis losses (losses/classaxis.hpp): one row of classes per sample.
 #define FASTLOSS_CLASSAXIS_LOSSES(X) \
@@ -47,4 +52,7 @@
   X(CosineSimilarity)                \
   X(Entropy)                         \
   X(CategoricalZeroOne)              \
-  X(SparseCategoricalZeroOne)
+  X(SparseCategoricalZeroOne)        \
+  X(Dice)                            \
+  X(Tversky)                         \
+  X(Jaccard)

@@ -462,6 +462,129 @@ struct ZeroOneLoss {
   }
 };
 
+// PyTorch's and optax's margin losses of a label and a score. Each element is
+// a sample (AxisArg::Elementwise): reduction="none" returns y_pred's shape and
+// "sum_over_batch_size" is the mean over every element, PyTorch's "mean".
+
+/// PyTorch's soft margin loss: the logistic loss log(1 + e^(-t p)) of labels ±1.
+struct SoftMargin {
+  static constexpr const char* kName = "soft_margin";
+  static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "SoftMargin", "soft_margin", "soft_margin", "soft_margin_loss", "",
+      AxisArg::Elementwise, "Soft margin loss (PyTorch ``SoftMarginLoss``).",
+      "log(1 + exp(-t p))", "-t sigmoid(-t p)", "t**2 sigmoid(t p) sigmoid(-t p)",
+      "Labels are -1/+1 and used as given, as PyTorch does (0/1 labels are not mapped; "
+      "the formula holds for any real t). Computed as softplus(-t p): exact for margins "
+      "of any size, where log(1 + exp(.)) overflows.",
+      "", Domain::Signed, Kink::None, {},
+      {{1, 0, 0.6931471805599453}, {-1, 0.5, 0.9740769841801067}, {1, 2, 0.1269280110429725}}};
+  template <class T>
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
+    const T m = -t * p;
+    const math::Logistic<T> l(m);
+    g = -t * l.sigmoid(m);
+    return l.softplus(m);
+  }
+  template <class T>
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
+    const T m = -t * p;
+    const T s = math::sigmoid(m);
+    g = -t * s;
+    h = t * t * s * (T(1) - s);
+  }
+};
+
+/// PyTorch's hinge embedding loss: p where t == 1, max(0, margin - p) where
+/// t == -1 (a label that is neither gets both terms, as in PyTorch).
+struct HingeEmbedding {
+  static constexpr const char* kName = "hinge_embedding";
+  static constexpr bool kHasHessian = false;
+  static constexpr LossInfo kInfo = {
+      "HingeEmbedding", "hinge_embedding", "hinge_embedding", "hinge_embedding_loss", "",
+      AxisArg::Elementwise,
+      "Hinge embedding loss (PyTorch ``HingeEmbeddingLoss``): y_pred is a distance, "
+      "small for similar pairs (t = 1) and at least margin for dissimilar ones (t = -1).",
+      "p if t == 1;  max(0, margin - p) if t == -1",
+      "1 if t == 1;  -1 where margin - p > 0 if t == -1, else 0",
+      "",
+      "Labels are -1/+1. As in PyTorch, a label that is neither adds both terms "
+      "(p + max(0, margin - p)); a NaN label gives NaN.",
+      kPiecewiseLinear, Domain::Signed, Kink::Threshold,
+      {{"margin", 1.0, Range::Finite, "The distance dissimilar pairs are pushed beyond.", 0.5}},
+      {{1, 0.3, 0.3}, {-1, 0.3, 0.7}, {-1, 1.5, 0}, {1, -2, -2}}};
+  double margin = 1.0;
+  explicit HingeEmbedding(double margin_ = 1.0)
+      : margin(detail::checked_param(kInfo, 0, margin_)) {}
+  template <class T>
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
+    const T gap = static_cast<T>(margin) - p;
+    const bool dissimilar = t != T(1), similar = t != T(-1);
+    const T v = (dissimilar ? math::max_nan(gap, T(0)) : T(0)) + (similar ? p : T(0));
+    g = (dissimilar && gap > T(0) ? T(-1) : T(0)) + (similar ? T(1) : T(0));
+    return t != t ? t : v;
+  }
+};
+
+/// optax's perceptron loss max(0, -t p), labels ±1.
+struct Perceptron {
+  static constexpr const char* kName = "perceptron";
+  static constexpr bool kHasHessian = false;
+  static constexpr LossInfo kInfo = {
+      "Perceptron", "perceptron", "perceptron", "perceptron_loss", "", AxisArg::Elementwise,
+      "Perceptron loss (optax ``perceptron_loss``): the hinge without a margin.",
+      "max(0, -t p)", "-t where -t p > 0, else 0", "",
+      "Labels are -1/+1 and used as given (optax's rule). At t p = 0 the gradient is 0 "
+      "(a subgradient).",
+      kPiecewiseLinear, Domain::Signed, Kink::ZeroPrediction, {},
+      {{1, 0.5, 0}, {1, -0.5, 0.5}, {-1, 2, 2}}};
+  template <class T>
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
+    const T m = -t * p;
+    g = m > T(0) ? -t : T(0);
+    return math::max_nan(m, T(0));
+  }
+};
+
+/// optax's binary sparsemax loss: sparse_plus of the signed score,
+/// x = -z for a label 1, z for a label 0;
+///   sparse_plus(x) = 0 (x <= -1), (x + 1)² / 4 (|x| < 1), x (x >= 1).
+struct Sparsemax {
+  static constexpr const char* kName = "sparsemax";
+  static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "Sparsemax", "sparsemax", "sparsemax", "sparsemax_loss binary_sparsemax_loss", "",
+      AxisArg::Elementwise,
+      "Binary sparsemax loss (optax ``sparsemax_loss``): the Fenchel-Young loss of the "
+      "sparse sigmoid, zero once the score is on the right side by 1.",
+      "sparse_plus(x),  x = -p if t else p;  sparse_plus(x) = 0 (x <= -1), "
+      "(x + 1)**2 / 4 (-1 < x < 1), x (x >= 1)",
+      "+-sparse_sigmoid(x) = +-clip((x + 1) / 2, 0, 1)  (- for t = 1)",
+      "1/2 where -1 < x < 1, else 0",
+      "Labels are 0 or 1 (y_pred holds a raw score, not a probability); as in optax any "
+      "nonzero label counts as 1. A NaN label gives NaN.",
+      "", Domain::BinaryLogits, Kink::UnitPrediction, {},
+      {{0, 0, 0.25}, {1, 0, 0.25}, {1, 2, 0}, {0, 2, 2}, {1, -0.5, 0.5625}, {0, -3, 0}}};
+  template <class T>
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
+    const bool positive = t != T(0);
+    const T x = positive ? -p : p;
+    const T s = math::clip_nan((x + T(1)) * T(0.5), T(0), T(1));
+    g = positive ? -s : s;
+    const T v = x <= T(-1) ? T(0) : (x < T(1) ? (x + T(1)) * (x + T(1)) * T(0.25) : x);
+    if (t != t) g = t;
+    return t != t ? t : v;
+  }
+  template <class T>
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
+    const bool positive = t != T(0);
+    const T x = positive ? -p : p;
+    const T s = math::clip_nan((x + T(1)) * T(0.5), T(0), T(1));
+    g = t != t ? t : (positive ? -s : s);
+    h = x > T(-1) && x < T(1) ? T(0.5) : (x != x || t != t ? x + t : T(0));
+  }
+};
+
 #undef FASTLOSS_LABEL_RULE_
 
 }  // namespace fastloss

@@ -517,30 +517,76 @@ struct KLDivergence {
   static constexpr LossInfo kInfo = {
       "KLDivergence", "kl_divergence", "kl_divergence", "kld KLD kullback_leibler_divergence",
       "kld kullback_leibler_divergence", AxisArg::Last,
-      "Kullback-Leibler divergence (Keras ``KLDivergence``).",
-      "sum_c tc log(tc / pc),  tc = clip(t, 1e-7, 1), pc = clip(p, 1e-7, 1)",
-      "-tc / pc where 1e-7 <= p <= 1, else 0", "tc / pc**2 where 1e-7 <= p <= 1, else 0",
-      "Both inputs are clipped as Keras clips them, so a zero target contributes "
-      "1e-7 log(1e-7 / pc) rather than 0. Keras sums over the last axis; ``axis`` "
-      "picks another.",
-      "", Domain::Probability, Kink::None, {}, {}, {}, nullptr,
+      "Kullback-Leibler divergence (Keras ``KLDivergence``; PyTorch ``kl_div`` with "
+      "``log_input=True``).",
+      "sum_c tc (log tc - lc);  Keras (the defaults): tc = clip(t, 1e-7, 1), "
+      "lc = log clip(p, 1e-7, 1); log_input: lc = p (PyTorch's input, log-probabilities); "
+      "log_target: tc = exp(t) (and log tc = t), unclipped",
+      "-tc / pc where 1e-7 <= p <= 1, else 0; log_input: -tc",
+      "tc / pc**2 where 1e-7 <= p <= 1, else 0; log_input: 0 (the loss is linear in p)",
+      "By default both inputs are clipped as Keras clips them, so a zero target "
+      "contributes 1e-7 log(1e-7 / pc) rather than 0. With ``log_input=True`` nothing is "
+      "clipped and the loss is PyTorch's ``kl_div(input=y_pred, target=y_true, "
+      "log_target=...)`` summed over the class axis (a zero target contributes 0, a "
+      "negative one NaN): reduction \"sum_over_batch_size\" is then PyTorch's "
+      "``reduction=\"batchmean\"`` for 2-D inputs, and PyTorch's ``\"mean\"`` divides by "
+      "the classes as well. Keras sums over the last axis; ``axis`` picks another.",
+      "", Domain::Probability, Kink::None,
+      {{"log_input", 0.0, Range::Bool,
+        "Whether y_pred holds log-probabilities (PyTorch's convention) instead of "
+        "probabilities.", 1.0},
+       {"log_target", 0.0, Range::Bool,
+        "Whether y_true holds log-probabilities (PyTorch's ``log_target``).", 1.0}},
+      {}, {}, nullptr,
       // 0.5 log(0.5 / 0.25) + 0.5 log(0.5 / 0.75); a row against itself: 0
       {{{2, {0.5, 0.5}, {0.25, 0.75}, 0.14384103622589042},
         {3, {0.25, 0.25, 0.5}, {0.25, 0.25, 0.5}, 0.0}},
        false, ""}};
+  bool log_input = false, log_target = false;
+  explicit KLDivergence(bool log_input_ = false, bool log_target_ = false)
+      : log_input(log_input_), log_target(log_target_) {}
   template <unsigned W, class T, bool U>
   FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
+    if (log_input) return log_target ? of_logs<W, true, true>(r) : of_logs<W, true, false>(r);
+    return log_target ? of_logs<W, false, true>(r) : of_logs<W, false, false>(r);
+  }
+
+ private:
+  template <unsigned W, bool kLogInput, bool kLogTarget, class T, bool U>
+  FASTLOSS_INLINE double of_logs(const detail::RowView<T, U>& r) const {
     using namespace detail;
     const T lo = static_cast<T>(math::kKerasEpsilon), hi = T(1);
     LaneSum value;
     auto body = [&](index_t k, int l) {
-      const T t = clip_nan(r.target[k], lo, hi);
-      const T p = r.pred[k];
-      const T pc = clip_nan(p, lo, hi);
-      if constexpr ((W & kValue) != 0) value.add(l, static_cast<double>(t * math::log(t / pc)));
-      const bool live = p >= lo && p <= hi;
-      if constexpr ((W & kHess) != 0) r.hess[k] = r.coef * (live ? t / (pc * pc) : T(0));
-      if constexpr ((W & kGrad) != 0) r.grad[k] = r.coef * (live ? -t / pc : T(0));
+      const T y = r.target[k], p = r.pred[k];
+      T t, log_t;
+      if constexpr (kLogTarget) {
+        t = math::exp(y);
+        log_t = y;
+      } else if constexpr (kLogInput) {
+        t = y;  // PyTorch: used as given, 0 log 0 = 0
+        log_t = math::log(y);
+      } else {
+        t = clip_nan(y, lo, hi);
+        log_t = math::log(t);
+      }
+      if constexpr (kLogInput) {
+        if constexpr ((W & kValue) != 0) {
+          const T term = t == T(0) ? T(0) * p : t * (log_t - p);  // xlogy(0, 0) = 0
+          value.add(l, static_cast<double>(term));
+        }
+        if constexpr ((W & kHess) != 0) r.hess[k] = T(0) * p;
+        if constexpr ((W & kGrad) != 0) r.grad[k] = r.coef * -t;
+      } else {
+        const T pc = clip_nan(p, lo, hi);
+        if constexpr ((W & kValue) != 0) {
+          value.add(l, static_cast<double>(kLogTarget ? t * (log_t - math::log(pc))
+                                                      : t * math::log(t / pc)));
+        }
+        const bool live = p >= lo && p <= hi;
+        if constexpr ((W & kHess) != 0) r.hess[k] = r.coef * (live ? t / (pc * pc) : T(0));
+        if constexpr ((W & kGrad) != 0) r.grad[k] = r.coef * (live ? -t / pc : T(0));
+      }
     };
     for_lanes(r.size, body);
     return value.total();

@@ -73,19 +73,27 @@ inline bool in_range(Range r, double x) {
 /// derivatives exist there. Real: both normal; Positive: t >= 0, p in
 /// [0.2, 5]; Probability: soft labels in [0, 1], p in [0.02, 0.98];
 /// Logits: soft labels, logits of scale 3; Signed: labels -1/+1; Binary:
-/// labels exactly 0 or 1, p in [0.02, 0.98] (a loss that compares labels).
-enum class Domain : int { Real, Positive, Probability, Logits, Signed, Binary };
+/// labels exactly 0 or 1, p in [0.02, 0.98] (a loss that compares labels);
+/// BinaryLogits: labels exactly 0 or 1, logits of scale 2.
+enum class Domain : int { Real, Positive, Probability, Logits, Signed, Binary, BinaryLogits };
 
-/// Where the class's `axis` argument stands: no axis; after `reduction` and
-/// `name` (fastloss's regression losses); after the parameters, before
-/// `reduction` (Keras's order for the cross-entropies); or between
-/// `reduction` and `name` (Keras's SparseCategoricalCrossentropy).
-enum class AxisArg : int { None, Last, BeforeReduction, BeforeName };
+/// Where the class's `axis` argument stands: no axis (the per-sample mean
+/// is over the last axis); after `reduction` and `name` (fastloss's
+/// regression losses); after the parameters, before `reduction` (Keras's
+/// order for the cross-entropies); or between `reduction` and `name`
+/// (Keras's SparseCategoricalCrossentropy). Two more for the losses of other
+/// conventions: Elementwise, no axis and no per-sample mean (each element is
+/// a sample: PyTorch's elementwise reduction="none"); Axes, after `reduction`
+/// and `name` with default None, an int, consecutive axes or None for every
+/// axis (Keras's segmentation losses, class-axis only).
+enum class AxisArg : int { None, Last, BeforeReduction, BeforeName, Elementwise, Axes };
 
 /// Where the loss or a derivative is not smooth, so that central differences
 /// are taken away from it: nowhere; at p == t; at |p - t| == the first
-/// parameter; at the margin t p == 1; at p == the first parameter.
-enum class Kink : int { None, AtZero, AtFirstParameter, Margin, Threshold };
+/// parameter; at the margin t p == 1; at p == the first parameter; at p == 0;
+/// at |p| == 1.
+enum class Kink : int { None, AtZero, AtFirstParameter, Margin, Threshold, ZeroPrediction,
+                        UnitPrediction };
 
 /// What a parameter holds. Number: a double (a bool with Range::Bool);
 /// the others are the class-axis losses' own: PerClass, None or one value per
