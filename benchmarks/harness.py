@@ -33,6 +33,7 @@ from busy import busy_table
 from dask_cluster import dask_table
 from frameworks import frameworks_table
 from numpy_baseline import BASELINES, sparse_ce_logits
+from segmentation import segmentation_table
 
 import fastloss as fl
 
@@ -810,6 +811,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                              "~2 minutes)")
     parser.add_argument("--no-frameworks", action="store_true",
                         help="skip the PyTorch / JAX table (fastloss.torch, fastloss.jax)")
+    parser.add_argument("--no-segmentation", action="store_true",
+                        help="skip the segmentation table (Keras's Dice on 64x256x256x4 masks)")
     parser.add_argument("--no-dask", action="store_true",
                         help="skip the Dask table (4e8 elements on a local cluster, ~2 minutes)")
     parser.add_argument("--dask-elements", type=float, default=4e8,
@@ -925,6 +928,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not args.no_frameworks:
         print("PyTorch and JAX: fastloss.torch / fastloss.jax inside autograd and jit")
         fw_lines, fw_rows = frameworks_table(calls=max(args.runs, 7))
+    seg_lines: list[str] = []
+    seg_rows: list[dict[str, Any]] = []
+    if not args.no_segmentation:
+        print("segmentation: Keras's Dice loss on a batch of masks")
+        seg_lines, seg_rows = segmentation_table(runs=max(args.runs, 5))
     dask_lines: list[str] = []
     dask_rows: list[dict[str, Any]] = []
     if not args.no_dask:
@@ -956,8 +964,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                 raw.append({"case": f"busy {row['case']}", "elements": row["elements"],
                             "dtype": "float32", "threads": int(busy_threads),
                             "impl": busy_impl, "median_s": median})
-    for row in fw_rows + dask_rows:
-        for impl in ("fastloss", "torch", "optax", "dask", "in_memory"):
+    for row in fw_rows + seg_rows + dask_rows:
+        for impl in ("fastloss", "torch", "optax", "keras", "dask", "in_memory"):
             if impl in row:
                 raw.append({"case": row["case"], "elements": None, "dtype": "float32",
                             "threads": fl.get_num_threads(), "impl": impl,
@@ -966,7 +974,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                                                encoding="utf-8")
     _write_report(report, res, args, torch, sk, (load0, load1), elapsed, png)
     sections = (("Gradient boosting", boosting_lines), ("Busy machine", busy_lines),
-                ("PyTorch and JAX", fw_lines), ("Dask", dask_lines))
+                ("PyTorch and JAX", fw_lines), ("Segmentation", seg_lines), ("Dask", dask_lines))
     with report.open("a", encoding="utf-8") as f:
         for title, lines in sections:
             if lines:

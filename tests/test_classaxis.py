@@ -140,6 +140,13 @@ CASES = [
          lambda C: {"alpha": list(np.linspace(0.2, 0.8, C)), "gamma": 3.0, "label_smoothing": 0.1},
          ref.categorical_focal_crossentropy, dom("onehot", "probs")),
     Case("kld", fl.KLDivergence, P(), ref.kl_divergence, dom("soft0", "probs01")),
+    # PyTorch's kl_div: y_pred log-probabilities (any reals), y_true probabilities or logs
+    Case("kld-log_input", fl.KLDivergence, P(log_input=True), ref.kl_divergence,
+         dom("soft0", "logits")),
+    Case("kld-log_input-log_target", fl.KLDivergence, P(log_input=True, log_target=True),
+         ref.kl_divergence, dom("normal", "logits")),
+    Case("kld-log_target", fl.KLDivergence, P(log_target=True), ref.kl_divergence,
+         dom("normal", "probs01")),
     Case("categorical_hinge", fl.CategoricalHinge, P(), ref.categorical_hinge,
          dom("onehot", "normal")),
     Case("cosine", fl.CosineSimilarity, P(), ref.cosine_similarity, dom("normal", "normal")),

@@ -16,7 +16,6 @@ import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import reference as ref
 import reference_classaxis as ref_ca
 import test_classaxis as ca
 from cases import CASES

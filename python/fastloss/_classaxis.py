@@ -13,7 +13,6 @@ never transposed (the copy rules of ``_arrays`` apply to the inputs).
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import types
