@@ -292,3 +292,29 @@ def test_kl_divergence_log_target_with_probabilities_is_keras_of_exp_target():
     a = fl.KLDivergence(log_target=True, reduction="none")(np.log(target), q)
     b = fl.KLDivergence(reduction="none")(target, q)
     np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,params", [("Dice", {}), ("Tversky", {"alpha": 0.7, "beta": 0.2}),
+                                         ("Jaccard", {})], ids=lambda x: str(x))
+def test_overlap_ignore_class_leaves_the_marked_elements_out(name, params):
+    t, p = _masks(np.float64)
+    marked = np.random.default_rng(9).random(t.shape) < 0.2
+    t_marked = np.where(marked, 255.0, t)
+    cls = getattr(fl, name)
+    masked = cls(**params, ignore_class=255, axis=(1, 2, 3), reduction="none")
+    value, grad = masked.forward_backward(t_marked, p, grad_output=np.ones(3))
+    # the same as the loss of the elements left, which zeros in both inputs give
+    plain = cls(**params, axis=(1, 2, 3), reduction="none")
+    want, want_g = plain.forward_backward(np.where(marked, 0.0, t), np.where(marked, 0.0, p),
+                                          grad_output=np.ones(3))
+    np.testing.assert_allclose(value, want, rtol=1e-13)
+    np.testing.assert_allclose(grad, np.where(marked, 0.0, want_g), rtol=1e-13, atol=1e-16)
+    assert np.all(grad[marked] == 0)
+    _, hess = masked.gradient_hessian(t_marked, p)
+    assert np.all(hess[marked] == 0)
+    assert masked.get_config()["ignore_class"] == 255.0
+    assert cls().ignore_class is None
+    with pytest.raises(ValueError, match="ignore_class must be finite"):
+        cls(ignore_class=np.nan)
+    with pytest.raises(TypeError, match="ignore_class"):
+        cls(ignore_class="255")

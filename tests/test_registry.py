@@ -237,7 +237,7 @@ def test_classaxis_class_follows_its_declaration(info):
     assert defaults["reduction"] == "sum_over_batch_size"
     loss = cls()
     kept = {"bool": bool, "float": float, "float_or_per_class": float,
-            "per_class": type(None), "ignored_label": type(None)}
+            "per_class": type(None), "ignored_label": type(None), "ignored_value": type(None)}
     for p in info["params"]:
         assert type(getattr(loss, p["name"])) is kept[p["type"]], p["name"]
         if p["type"] in ("bool", "float", "float_or_per_class"):
@@ -301,6 +301,9 @@ def test_classaxis_example_parameters_are_accepted_and_change_the_loss(info):
     p = rng.uniform(0.05, 1.0, size=(16, 3))
     inputs = {"none": (p,), "labels": (rng.integers(0, 3, size=16), p),
               "dense": (rng.dirichlet(np.ones(3), size=16), p)}[info["input"]]
+    for param in info["params"]:
+        if param["type"] == "ignored_value":  # a target marked with the value to leave out
+            inputs[0][0, 0] = param["example"]
     assert cls(**examples).forward(*inputs) != cls().forward(*inputs)
 
 

@@ -22,6 +22,7 @@ inline const char* param_type(const ParamInfo& p) {
     case ParamKind::PerClass: return "per_class";
     case ParamKind::NumberOrPerClass: return "float_or_per_class";
     case ParamKind::IgnoredLabel: return "ignored_label";
+    case ParamKind::IgnoredValue: return "ignored_value";
     case ParamKind::Number: break;
   }
   return p.range == Range::Bool ? "bool" : "float";

@@ -13,6 +13,7 @@ never transposed (the copy rules of ``_arrays`` apply to the inputs).
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import types
@@ -306,6 +307,17 @@ def ignored_label_param(value: Any, what: str) -> Optional[int]:
                               not isinstance(value, (int, np.integer))):
         raise TypeError(f"{what} must be an integer or None, got {value!r}")
     return None if value is None else int(value)
+
+
+def ignored_value_param(value: Any, what: str) -> Optional[float]:
+    """An "ignored_value" parameter: None, or the finite number that marks the
+    elements of y_true to leave out (a segmentation loss's masked pixels)."""
+    if value is None:
+        return None
+    number = _arrays.real_param(value, what)
+    if not math.isfinite(number):
+        raise ValueError(f"{what} must be finite (or None), got {value!r}")
+    return number
 
 
 class OneInputLoss(ClassAxisLoss):

@@ -32,6 +32,8 @@ docs/adding-a-loss.md is the recipe.
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
@@ -192,6 +194,7 @@ _ROW_TYPES = {
     "float_or_per_class": ("Any", "Union[float, Sequence[float]]",
                            "Union[float, tuple[float, ...]]"),
     "ignored_label": ("Optional[int]", "Optional[int]", "Optional[int]"),
+    "ignored_value": ("Optional[float]", "Optional[float]", "Optional[float]"),
 }
 #: How the constructor keeps a parameter of each type (the checks of _classaxis).
 _ROW_KEEP = {
@@ -199,10 +202,12 @@ _ROW_KEEP = {
     "per_class": "_classaxis.per_class_param({n}, {n!r})",
     "float_or_per_class": "_classaxis.float_or_per_class_param({n}, {n!r})",
     "ignored_label": "_classaxis.ignored_label_param({n}, {n!r})",
+    "ignored_value": "_classaxis.ignored_value_param({n}, {n!r})",
 }
 #: The docstring's type and default words.
 _ROW_DOC_TYPES = {"bool": "bool", "float": "float", "per_class": "sequence of float",
-                  "float_or_per_class": "float or sequence of float", "ignored_label": "int"}
+                  "float_or_per_class": "float or sequence of float", "ignored_label": "int",
+                  "ignored_value": "float"}
 
 
 def row_parameters(info: dict[str, Any]) -> list[dict[str, Any]]:
@@ -211,7 +216,7 @@ def row_parameters(info: dict[str, Any]) -> list[dict[str, Any]]:
     params = [dict(p) for p in info["params"]]
     for p in params:
         p["default"] = (bool(p["default"]) if p["type"] == "bool"
-                        else None if p["type"] in ("per_class", "ignored_label")
+                        else None if p["type"] in ("per_class", "ignored_label", "ignored_value")
                         else float(p["default"]))
     return params
 
@@ -285,6 +290,8 @@ def _make_row_class(kernel: str, info: dict[str, Any]) -> type[ClassAxisLoss]:
         for p in params:
             if p["type"] == "float_or_per_class" and isinstance(args[p["name"]], float):
                 args[p["name"]] = [args[p["name"]]]
+            if p["type"] == "ignored_value" and args[p["name"]] is None:
+                args[p["name"]] = math.nan  # the struct's "nothing ignored"
         return getattr(_core, kernel)(**{n: kernel_arg(v) for n, v in args.items()})
 
     namespace: dict[str, Any] = {

@@ -367,16 +367,20 @@ class SparseCategoricalZeroOneLoss(ClassAxisLoss):
     ) -> None: ...
 
 class Dice(ClassAxisLoss):
+    ignore_class: Optional[float]
     def __init__(
         self,
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
         axis: Union[int, tuple[int, ...], None] = None,
+        *,
+        ignore_class: Optional[float] = None,
     ) -> None: ...
 
 class Tversky(ClassAxisLoss):
     alpha: float
     beta: float
+    ignore_class: Optional[float]
     def __init__(
         self,
         alpha: float = 0.5,
@@ -384,14 +388,19 @@ class Tversky(ClassAxisLoss):
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
         axis: Union[int, tuple[int, ...], None] = None,
+        *,
+        ignore_class: Optional[float] = None,
     ) -> None: ...
 
 class Jaccard(ClassAxisLoss):
+    ignore_class: Optional[float]
     def __init__(
         self,
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
         axis: Union[int, tuple[int, ...], None] = None,
+        *,
+        ignore_class: Optional[float] = None,
     ) -> None: ...
 
 def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
@@ -522,6 +531,8 @@ def dice(
     y_true: ArrayLike,
     y_pred: ArrayLike,
     axis: Union[int, tuple[int, ...], None] = None,
+    *,
+    ignore_class: Optional[float] = None,
 ) -> Any: ...
 def tversky(
     y_true: ArrayLike,
@@ -529,11 +540,15 @@ def tversky(
     alpha: float = 0.5,
     beta: float = 0.5,
     axis: Union[int, tuple[int, ...], None] = None,
+    *,
+    ignore_class: Optional[float] = None,
 ) -> Any: ...
 def jaccard(
     y_true: ArrayLike,
     y_pred: ArrayLike,
     axis: Union[int, tuple[int, ...], None] = None,
+    *,
+    ignore_class: Optional[float] = None,
 ) -> Any: ...
 
 __all__ = [

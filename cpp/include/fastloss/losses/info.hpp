@@ -100,8 +100,11 @@ enum class Kink : int { None, AtZero, AtFirstParameter, Margin, Threshold, ZeroP
 /// class (class_weight; each value in the range); NumberOrPerClass, one value
 /// for every class or one per class (focal alpha); IgnoredLabel, None or an
 /// int label whose rows count for nothing (ignore_class: the Python layer
-/// masks the labels with it, so it is not a parameter of the struct).
-enum class ParamKind : int { Number, PerClass, NumberOrPerClass, IgnoredLabel };
+/// masks the labels with it, so it is not a parameter of the struct);
+/// IgnoredValue, None or a number that marks elements of y_true to leave out
+/// (a dense loss's masked pixels: the struct takes it as a double, NaN for
+/// None, and skips the elements whose target equals it).
+enum class ParamKind : int { Number, PerClass, NumberOrPerClass, IgnoredLabel, IgnoredValue };
 
 /// One constructor parameter, in the order of the class's constructor.
 struct ParamInfo {
