@@ -33,7 +33,6 @@ docs/adding-a-loss.md is the recipe.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
