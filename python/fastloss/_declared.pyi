@@ -332,6 +332,94 @@ class SparseCategoricalZeroOneLoss(ClassAxisLoss):
         name: Optional[str] = None,
     ) -> None: ...
 
+class NLL(ClassAxisLoss):
+    ignore_class: Optional[int]
+    class_weight: Optional[tuple[float, ...]]
+    def __init__(
+        self,
+        ignore_class: Optional[int] = None,
+        class_weight: Any = None,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class MultiMargin(ClassAxisLoss):
+    p: float
+    margin: float
+    class_weight: Optional[tuple[float, ...]]
+    def __init__(
+        self,
+        p: float = 1.0,
+        margin: float = 1.0,
+        class_weight: Any = None,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class MultiLabelMargin(ClassAxisLoss):
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class MultiLabelSoftMargin(ClassAxisLoss):
+    class_weight: Optional[tuple[float, ...]]
+    def __init__(
+        self,
+        class_weight: Any = None,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class MultiClassPerceptron(ClassAxisLoss):
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class PolyLoss(ClassAxisLoss):
+    epsilon: float
+    def __init__(
+        self,
+        epsilon: float = 2.0,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class MulticlassSparsemax(ClassAxisLoss):
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class GeneralizedCrossentropy(ClassAxisLoss):
+    q: float
+    def __init__(
+        self,
+        q: float = 0.5,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class OneVsAllCrossentropy(ClassAxisLoss):
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
 def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 mse = mean_squared_error
 def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
@@ -446,6 +534,43 @@ def sparse_categorical_zero_one(
     ignore_class: Optional[int] = None,
     axis: int = -1,
 ) -> Any: ...
+def nll_loss(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    ignore_class: Optional[int] = None,
+    class_weight: Optional[Sequence[float]] = None,
+    axis: int = -1,
+) -> Any: ...
+def multi_margin_loss(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    p: float = 1.0,
+    margin: float = 1.0,
+    class_weight: Optional[Sequence[float]] = None,
+    axis: int = -1,
+) -> Any: ...
+def multilabel_margin_loss(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
+def multilabel_soft_margin_loss(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    class_weight: Optional[Sequence[float]] = None,
+    axis: int = -1,
+) -> Any: ...
+def multiclass_perceptron_loss(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
+def poly_loss_cross_entropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    epsilon: float = 2.0,
+    axis: int = -1,
+) -> Any: ...
+def multiclass_sparsemax_loss(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
+def categorical_generalized_cross_entropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    q: float = 0.5,
+    axis: int = -1,
+) -> Any: ...
+def one_vs_all_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 
 __all__ = [
     'AsymmetricLinear',
@@ -461,6 +586,7 @@ __all__ = [
     'ExponentialLoss',
     'Fair',
     'Gamma',
+    'GeneralizedCrossentropy',
     'HalfSquaredError',
     'Hinge',
     'Huber',
@@ -470,8 +596,16 @@ __all__ = [
     'MeanAbsolutePercentageError',
     'MeanSquaredError',
     'MeanSquaredLogarithmicError',
+    'MultiClassPerceptron',
+    'MultiLabelMargin',
+    'MultiLabelSoftMargin',
+    'MultiMargin',
+    'MulticlassSparsemax',
+    'NLL',
+    'OneVsAllCrossentropy',
     'Pinball',
     'Poisson',
+    'PolyLoss',
     'PseudoHuber',
     'SmoothL1',
     'SparseCategoricalCrossentropy',
@@ -484,6 +618,7 @@ __all__ = [
     'binary_focal_crossentropy',
     'categorical_crossentropy',
     'categorical_focal_crossentropy',
+    'categorical_generalized_cross_entropy',
     'categorical_hinge',
     'categorical_zero_one',
     'cosine_similarity',
@@ -508,8 +643,16 @@ __all__ = [
     'mean_squared_logarithmic_error',
     'mse',
     'msle',
+    'multi_margin_loss',
+    'multiclass_perceptron_loss',
+    'multiclass_sparsemax_loss',
+    'multilabel_margin_loss',
+    'multilabel_soft_margin_loss',
+    'nll_loss',
+    'one_vs_all_crossentropy',
     'pinball',
     'poisson',
+    'poly_loss_cross_entropy',
     'pseudo_huber',
     'smooth_l1',
     'softmax_cross_entropy_with_logits',

@@ -6,6 +6,7 @@
 #include "losses/binary.hpp"
 #include "losses/boosting.hpp"
 #include "losses/classaxis.hpp"
+#include "losses/multiclass.hpp"
 #include "losses/regression.hpp"
 
 #define FASTLOSS_ELEMENTWISE_LOSSES(X) \
@@ -47,4 +48,13 @@
   X(CosineSimilarity)                \
   X(Entropy)                         \
   X(CategoricalZeroOne)              \
-  X(SparseCategoricalZeroOne)
+  X(SparseCategoricalZeroOne)        \
+  X(NLL)                             \
+  X(MultiMargin)                     \
+  X(MultiLabelMargin)                \
+  X(MultiLabelSoftMargin)            \
+  X(MultiClassPerceptron)            \
+  X(PolyLoss)                        \
+  X(MulticlassSparsemax)             \
+  X(GeneralizedCrossentropy)         \
+  X(OneVsAllCrossentropy)
