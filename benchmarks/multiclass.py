@@ -13,6 +13,7 @@ peer at its default threads. Not a test: it prints a table and asserts nothing
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import time
@@ -48,10 +49,11 @@ def _torch_case(name: str, t: Any, x: np.ndarray) -> Optional[Callable[[], float
     except ImportError:
         return None
     F = torch.nn.functional
-    fns = {"NLL": F.nll_loss, "MultiMargin p=1": F.multi_margin_loss,
-           "MultiMargin p=2": lambda a, b: F.multi_margin_loss(a, b, p=2),
-           "MultiLabelMargin": F.multilabel_margin_loss,
-           "MultiLabelSoftMargin": F.multilabel_soft_margin_loss}
+    fns: dict[str, Callable[..., Any]] = {
+        "NLL": F.nll_loss, "MultiMargin p=1": F.multi_margin_loss,
+        "MultiMargin p=2": lambda a, b: F.multi_margin_loss(a, b, p=2),
+        "MultiLabelMargin": F.multilabel_margin_loss,
+        "MultiLabelSoftMargin": F.multilabel_soft_margin_loss}
     if name not in fns:
         return None
     tt = torch.tensor(t)
@@ -116,10 +118,11 @@ def multiclass_table(rows: int = 100_000, classes: int = 10, runs: int = 7,
     table = []
     try:
         for name, loss, t, p in cases:
+            call = functools.partial(loss.forward_backward, t, p)
             fl.set_num_threads(1)
-            one = _median_seconds(lambda: loss.forward_backward(t, p), runs)
+            one = _median_seconds(call, runs)
             fl.set_num_threads(cores)
-            many = _median_seconds(lambda: loss.forward_backward(t, p), runs)
+            many = _median_seconds(call, runs)
             value = float(loss(t, p))
             peer, peer_name = _torch_case(name, t, p), "PyTorch"
             if peer is None:

@@ -506,3 +506,26 @@ def test_inputs_are_not_modified():
         loss.forward_backward(target, x)
         np.testing.assert_array_equal(x, x0)
         np.testing.assert_array_equal(target, t0)
+
+
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean_with_sample_weight",
+                                       "none"])
+def test_dask_inputs_follow_the_same_rules(reduction):
+    """NLL's class-weighted mean and MultiLabelMargin's label sets on dask arrays
+    (blocks of rows): the NumPy results."""
+    da = pytest.importorskip("dask.array")
+    rng = rng_for("dask", reduction)
+    x = rng.normal(size=(23, 5))
+    y = rng.integers(0, 5, size=23)
+    sets = _label_sets(rng, 23, 5)
+    sw = rng.uniform(0.5, 2.0, size=23)
+    for loss, t in [(fl.NLL(ignore_class=3, class_weight=[1, 2, 0.5, 3, 1],
+                            reduction=reduction), y),
+                    (fl.MultiLabelMargin(reduction=reduction), sets)]:
+        dt = da.from_array(t, chunks=(6,) + t.shape[1:])
+        dx = da.from_array(x, chunks=(6, 5))
+        for w in (None, sw):
+            v, g = loss.forward_backward(t, x, w)
+            dv, dg = loss.forward_backward(dt, dx, w)
+            np.testing.assert_allclose(np.asarray(dv.compute()), v, rtol=1e-13, atol=1e-15)
+            np.testing.assert_allclose(dg.compute(), g, rtol=1e-13, atol=1e-15)

@@ -449,9 +449,11 @@ ElementwiseResult evaluate_rows(const Loss& loss, const RowsProblem<T>& pr) {
     }
   }
   if constexpr (has_validate<Loss>::value) loss.validate(s.axis);
-  if (pr.hess.data && !hessian_defined(loss))
-    throw std::invalid_argument(std::string(Loss::kName) +
-                                ": no Hessian with these parameters");
+  if constexpr (has_hessian_defined<Loss>::value) {
+    if (pr.hess.data && !hessian_defined(loss))
+      throw std::invalid_argument(std::string(Loss::kName) + ": no Hessian with these "
+                                  "parameters: " + Loss::kInfo.no_hessian);
+  }
   const auto& tiles = pick_rows_tiles<Loss, T>();
   return run_and_reduce<Loss::kHasHessian>(
       pr, s.samples(), Loss::kName, [&](const RowsProblem<T>& q, int pass, double grad_base) {

@@ -147,7 +147,9 @@ struct MultiMargin {
       "sum at y",
       "p = 2: 2 w_y [h_i > 0] / C for i != y, 2 w_y #(h > 0) / C at y",
       "PyTorch's semantics: \"sum_over_batch_size\" is PyTorch's reduction=\"mean\" (the "
-      "number of rows, with or without class_weight), \"none\" its per-sample losses. "
+      "number of rows, with or without class_weight), \"none\" its per-sample losses; "
+      "\"mean_with_sample_weight\" divides by sum(sample_weight * w_y), as for the other "
+      "class-weighted losses. "
       "Classes run along ``axis`` (the last by default). At a margin of exactly 0 the "
       "gradient is 0 (a subgradient).",
       "with p=1 the loss is piecewise linear in y_pred: its second derivative is zero "
@@ -188,24 +190,25 @@ struct MultiMargin {
     const double xy = static_cast<double>(r.pred[y]);
     const bool squared = p == 2.0;
     const double scale = w / static_cast<double>(n);
-    LaneSum value;
-    double slope_sum = 0.0, active = 0.0;
-    // i != y in one sweep: read x_i, then write its gradient (y is written last)
-    for (index_t k = 0; k < n; ++k) {
-      if (k == y) continue;
-      const double x = static_cast<double>(r.pred[k]);
-      const double h = margin - xy + x;
-      const bool on = h > 0.0;
-      const double hp = on ? h : (h != h ? h : 0.0);
-      value.add(static_cast<int>(k % kLanes), squared ? hp * hp : hp);
-      const double slope = on ? (squared ? 2.0 * h : 1.0) * scale : (h != h ? h : 0.0);
-      slope_sum += slope;
-      active += on ? 1.0 : 0.0;
+    LaneSum value, slope_sum, active;
+    // One branch-free sweep over every class (y's own term is masked out):
+    // read x_k, then write its gradient; y's gradient is written last.
+    for_lanes(n, [&](index_t k, int l) {
+      const double h = margin - xy + static_cast<double>(r.pred[k]);
+      const bool live = k != y;
+      const bool on = live && h > 0.0;
+      const double hp = on ? h : (live && h != h ? h : 0.0);  // NaN propagates
+      value.add(l, squared ? hp * hp : hp);
+      const double slope = (squared ? 2.0 * hp : (on ? 1.0 : hp - hp)) * scale;
+      slope_sum.add(l, slope);
+      active.add(l, on ? 1.0 : 0.0);
       if constexpr ((W & kGrad) != 0) r.grad[k] = r.coef * static_cast<T>(slope);
       if constexpr ((W & kHess) != 0) r.hess[k] = r.coef * static_cast<T>(on ? 2.0 * scale : 0.0);
+    });
+    if constexpr ((W & kGrad) != 0) r.grad[y] = r.coef * static_cast<T>(-slope_sum.total());
+    if constexpr ((W & kHess) != 0) {
+      r.hess[y] = r.coef * static_cast<T>(2.0 * scale * active.total());
     }
-    if constexpr ((W & kGrad) != 0) r.grad[y] = r.coef * static_cast<T>(-slope_sum);
-    if constexpr ((W & kHess) != 0) r.hess[y] = r.coef * static_cast<T>(2.0 * scale * active);
     return scale * value.total();
   }
 };
@@ -335,19 +338,28 @@ struct MultiLabelSoftMargin {
   FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
     using namespace detail;
     const index_t n = r.size;
-    const T* cw = class_weight.empty() ? nullptr : class_weight.template data<T>();
     const T inv = static_cast<T>(1.0 / static_cast<double>(n));
     LaneSum value;
-    for_lanes(n, [&](index_t k, int l) {
-      const T x = r.pred[k], t = r.target[k];
-      const T w = cw ? cw[k] : T(1);
-      const math::Logistic<T> lg(x);
-      value.add(l, static_cast<double>(w) * static_cast<double>(lg.softplus(x) - t * x));
-      const T s = lg.sigmoid(x);
-      const T c = r.coef * w * inv;
-      if constexpr ((W & kHess) != 0) r.hess[k] = c * (s * (T(1) - s));
-      if constexpr ((W & kGrad) != 0) r.grad[k] = c * (s - t);
-    });
+    // the sweep, with the weights read unconditionally (a load behind a
+    // null test would keep the loop scalar)
+    auto sweep = [&](const auto& weight) {
+      for_lanes(n, [&](index_t k, int l) {
+        const T x = r.pred[k], t = r.target[k];
+        const T w = weight(k);
+        const math::Logistic<T> lg(x);
+        value.add(l, static_cast<double>(w) * static_cast<double>(lg.softplus(x) - t * x));
+        const T s = lg.sigmoid(x);
+        const T c = r.coef * w * inv;
+        if constexpr ((W & kHess) != 0) r.hess[k] = c * (s * (T(1) - s));
+        if constexpr ((W & kGrad) != 0) r.grad[k] = c * (s - t);
+      });
+    };
+    if (class_weight.empty()) {
+      sweep([](index_t) { return T(1); });
+    } else {
+      const T* cw = class_weight.template data<T>();
+      sweep([cw](index_t k) { return cw[k]; });
+    }
     return value.total() / static_cast<double>(n);
   }
 };
