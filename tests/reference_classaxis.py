@@ -203,3 +203,107 @@ def tversky(t, p, alpha=0.5, beta=0.5, axis=-1):
 def jaccard(t, p, axis=-1):
     i, st, sp = _overlap_sums(t, p, axis)
     return 1 - i / (st + sp - i + EPS)
+
+
+# --- multi-class margins, log-probabilities and probabilistic extras ----------------
+# Written from PyTorch's documented formulas (nll_loss, multi_margin_loss,
+# multilabel_margin_loss, multilabel_soft_margin_loss), optax's
+# (multiclass_perceptron_loss, poly_loss_cross_entropy, multiclass_sparsemax_loss),
+# Keras's categorical_generalized_cross_entropy and LightGBM's multiclassova.
+
+
+def _label_rows(labels, p, axis):
+    (p,) = _f(p)
+    p = _last(p, axis)
+    labels = np.asarray(labels)
+    onehot = (np.arange(p.shape[-1]) == labels[..., None]).astype(np.float64)
+    return labels, p, onehot
+
+
+def _weights_of(labels, C, class_weight):
+    w = np.ones(C) if class_weight is None else np.asarray(class_weight, np.float64)
+    return w[np.clip(labels, 0, C - 1)]
+
+
+def nll_loss(labels, p, ignore_class=None, class_weight=None, axis=-1):
+    labels, p, onehot = _label_rows(labels, p, axis)
+    valid = np.ones(labels.shape, bool) if ignore_class is None else labels != ignore_class
+    wy = _weights_of(labels, p.shape[-1], class_weight)
+    return np.where(valid, -wy * np.sum(onehot * p, axis=-1), 0.0)
+
+
+def multi_margin_loss(labels, scores, /, p=1.0, margin=1.0, class_weight=None, axis=-1):
+    # positional-only inputs: the exponent is called p, as in PyTorch
+    labels, x, onehot = _label_rows(labels, scores, axis)
+    C = x.shape[-1]
+    xy = np.sum(onehot * x, axis=-1, keepdims=True)
+    h = np.maximum(margin - xy + x, 0.0) ** p
+    wy = _weights_of(labels, C, class_weight)
+    return wy * np.sum(np.where(onehot == 1, 0.0, h), axis=-1) / C
+
+
+def multilabel_margin_loss(t, p, axis=-1):
+    t, x = _f(t, p)
+    t, x = _last(t, axis), _last(x, axis)
+    C = x.shape[-1]
+    out = np.zeros(x.shape[:-1])
+    for idx in np.ndindex(*x.shape[:-1]):
+        row, ids = x[idx], []
+        for v in t[idx]:
+            if v < 0:
+                break
+            ids.append(int(v))
+        others = [i for i in range(C) if i not in set(ids)]
+        out[idx] = sum(max(0.0, 1.0 - (row[j] - row[i])) for j in ids for i in others) / C
+    return out
+
+
+def multilabel_soft_margin_loss(t, p, class_weight=None, axis=-1):
+    t, x = _f(t, p)
+    t, x = _last(np.broadcast_to(t, x.shape), axis), _last(x, axis)
+    w = np.ones(x.shape[-1]) if class_weight is None else np.asarray(class_weight, np.float64)
+    log_sig = -np.logaddexp(0.0, -x)  # log sigmoid(x)
+    log_sig_neg = -np.logaddexp(0.0, x)  # log sigmoid(-x)
+    return -np.mean(w * (t * log_sig + (1 - t) * log_sig_neg), axis=-1)
+
+
+def multiclass_perceptron_loss(labels, p, axis=-1):
+    labels, x, onehot = _label_rows(labels, p, axis)
+    return np.max(x, axis=-1) - np.sum(onehot * x, axis=-1)
+
+
+def poly_loss_cross_entropy(t, p, epsilon=2.0, axis=-1):
+    t, z = _f(t, p)
+    t, z = _last(np.broadcast_to(t, z.shape), axis), _last(z, axis)
+    ce = -_xlogy_sum(t, log_softmax(z))
+    return ce + epsilon * np.sum(t * (1 - softmax(z)), axis=-1)
+
+
+def sparsemax(x):
+    """The Euclidean projection of each row (last axis) onto the simplex."""
+    s = -np.sort(-x, axis=-1)
+    k = np.arange(1, x.shape[-1] + 1)
+    cum = np.cumsum(s, axis=-1)
+    support = np.sum(1 + k * s > cum, axis=-1, keepdims=True)
+    tau = (np.take_along_axis(cum, support - 1, axis=-1) - 1) / support
+    return np.maximum(x - tau, 0.0)
+
+
+def multiclass_sparsemax_loss(labels, p, axis=-1):
+    # Martins and Astudillo's form: -x_y + (sum over the support of x_j^2 - tau^2) / 2 + 1/2
+    labels, x, onehot = _label_rows(labels, p, axis)
+    q = sparsemax(x)
+    tau = np.max(x - q, axis=-1, where=q > 0, initial=-np.inf)
+    sq = np.sum(np.where(q > 0, x**2 - tau[..., None] ** 2, 0.0), axis=-1)
+    return -np.sum(onehot * x, axis=-1) + 0.5 * sq + 0.5
+
+
+def categorical_generalized_cross_entropy(labels, p, q=0.5, axis=-1):
+    labels, x, onehot = _label_rows(labels, p, axis)
+    py = np.sum(onehot * x, axis=-1)
+    return (1 - py**q) / q
+
+
+def one_vs_all_crossentropy(labels, p, axis=-1):
+    labels, z, onehot = _label_rows(labels, p, axis)
+    return np.sum(np.logaddexp(0.0, z) - onehot * z, axis=-1)

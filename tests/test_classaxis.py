@@ -46,9 +46,25 @@ def _labels(rng, shape, axis):
     return rng.integers(0, shape[axis], size=tuple(np.delete(shape, axis % len(shape))))
 
 
+def _label_sets(rng, shape, axis):
+    """Rows of target class ids (PyTorch's multilabel layout): a random number of
+    distinct classes in random order, then -1 and random filler that is not read."""
+    moved = np.moveaxis(np.empty(shape), axis, -1)
+    C = moved.shape[-1]
+    out = np.empty(moved.shape, np.int64)
+    for idx in np.ndindex(*moved.shape[:-1]):
+        k = int(rng.integers(1, C + 1))
+        row = rng.integers(-1, C, size=C)
+        row[:k] = rng.permutation(C)[:k]
+        if k < C:
+            row[k] = -1
+        out[idx] = row
+    return np.moveaxis(out, -1, axis)
+
+
 def dom(target: str, pred: str) -> Domain:
     def draw(rng, shape, axis):
-        t = {"onehot": _onehot, "soft": _soft, "labels": _labels,
+        t = {"onehot": _onehot, "soft": _soft, "labels": _labels, "label_sets": _label_sets,
              "normal": lambda r, s, a: r.normal(size=s), "none": lambda r, s, a: None,
              "soft0": lambda r, s, a: _soft(r, s, a) * (r.uniform(size=s) > 0.3)}[target](
                  rng, shape, axis)
@@ -174,7 +190,9 @@ def declared_cases(skip_covered: bool = True) -> list[Case]:
             continue
         target = {"labels": "labels", "none": "none"}.get(
             info["input"], "normal" if info["domain"] == "real" else "soft")
-        pred = "normal" if info["domain"] == "real" else "probs"
+        if info["targets"] == "label_sets":
+            target = "label_sets"
+        pred = {"real": "normal", "logits": "logits"}.get(info["domain"], "probs")
         reference = getattr(ref, info["function"])
         made.append(Case(f"{info['function']}-declared", cls, P(), reference,
                          dom(target, pred), kind=info["input"]))

@@ -137,6 +137,8 @@ inline py::dict info_dict(const LossInfo& info, bool has_hessian) {
   d["hand_rows"] = rows;
   d["warn_single_class"] = info.rows.warn_single_class;
   d["logits_function"] = info.rows.logits_function;
+  d["targets"] = info.rows.targets;
+  d["class_weighted_mean"] = info.rows.class_weighted_mean;
   return d;
 }
 

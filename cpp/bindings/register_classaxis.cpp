@@ -66,7 +66,15 @@ template <class Loss>
 py::class_<Loss> bind_rows(py::module_& m, const char* struct_name) {
   py::class_<Loss> cls(m, struct_name);
   cls.def_property_readonly_static(
-         "info", [](py::object) { return info_dict(Loss::kInfo, Loss::kHasHessian); })
+         "info",
+         [](py::object) {
+           // has_hessian of the declaration: that of the default parameters
+           if constexpr (std::is_default_constructible_v<Loss>) {
+             return info_dict(Loss::kInfo, detail::hessian_defined(Loss{}));
+           } else {
+             return info_dict(Loss::kInfo, Loss::kHasHessian);
+           }
+         })
       .def_property_readonly_static("name", [](py::object) { return std::string(Loss::kName); })
       .def_property_readonly_static("has_hessian", [](py::object) { return Loss::kHasHessian; })
       .def_property_readonly_static("input", [](py::object) {
@@ -77,6 +85,10 @@ py::class_<Loss> bind_rows(py::module_& m, const char* struct_name) {
         }
         return std::string("none");
       })
+      .def_property_readonly(
+          "hessian_defined",
+          [](const Loss& loss) { return detail::hessian_defined(loss); },
+          "Whether this instance has a Hessian (kHasHessian, or per parameters)")
       .def("run", &run<Loss>, py::arg("y_true"), py::arg("labels"), py::arg("y_pred"),
            py::arg("sample_weight"), py::arg("grad_output"), py::arg("grad_output_scalar"),
            py::arg("reduction"), py::arg("divisor"), py::arg("want_value"),

@@ -29,6 +29,9 @@ from ._models import (
 from ._registry import get, names
 from ._threads import get_num_threads, num_threads, set_num_threads
 
+#: Keras 3's class name of the generalized cross-entropy
+CategoricalGeneralizedCrossEntropy = GeneralizedCrossentropy  # noqa: F405
+
 __version__ = "0.1.0"
 
 
@@ -56,7 +59,8 @@ def build_info() -> dict[str, Any]:
 #: every per-sample function and alias).
 __all__ = [
     # losses
-    "ClassAxisLoss", "CompositeLoss", "ContentLoss", "CoxPH", "ElementwiseLoss",
+    "CategoricalGeneralizedCrossEntropy", "ClassAxisLoss", "CompositeLoss", "ContentLoss",
+    "CoxPH", "ElementwiseLoss",
     "GANDiscriminatorLoss", "GaussianNLL",
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
     # functions

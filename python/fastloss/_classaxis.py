@@ -117,6 +117,50 @@ def class_labels(y_true: Any, classes: int, ignore_class: Optional[int],
     return ids, valid
 
 
+def label_sets(y_true: Any, y_pred: Any, axis: int) -> np.ndarray:
+    """Rows of target class ids as PyTorch's multilabel_margin_loss takes them
+    (y_pred's shape; each row's targets are its entries up to the first -1),
+    checked and returned as floats of y_pred's dtype for the kernel: every entry
+    before a row's first negative one must be an integer in [0, C); entries
+    after it are not read. Errors name the first bad entry and its index."""
+    try:
+        lab = np.array(y_true, copy=True)  # a private copy: what is checked is used
+    except Exception as exc:
+        raise TypeError(f"y_true must be an array of integer class ids: {exc}") from None
+    if lab.dtype.kind == "b" or lab.dtype.kind not in "iuf":
+        raise TypeError(f"y_true must contain integer class ids (the targets up to the "
+                        f"first -1), got dtype {lab.dtype}")
+    pred_shape = tuple(np.shape(y_pred))
+    given = lab
+    try:  # a row of targets may be shared (broadcast) by several samples
+        lab = np.broadcast_to(lab, pred_shape)
+    except ValueError:
+        raise ValueError(f"y_true shape {lab.shape} and y_pred shape {pred_shape} are "
+                         f"incompatible: the rows of target class ids have (or broadcast "
+                         f"to) y_pred's shape") from None
+    if lab.ndim == 0:
+        raise ValueError("y_pred must have at least one dimension (the class axis)")
+    ax = _check_axis(axis)
+    if not -lab.ndim <= ax < lab.ndim:
+        raise ValueError(f"axis {ax} is out of range for y_pred of rank {lab.ndim}")
+    rows = np.moveaxis(lab, ax, -1)
+    classes = rows.shape[-1]
+    with np.errstate(invalid="ignore"):
+        stop = np.cumsum(rows < 0, axis=-1) > 0  # at or after the first negative entry
+        bad = ~stop & ((rows >= classes) | (rows != np.trunc(rows)) | (rows != rows))
+    if bad.any():
+        at_moved = np.unravel_index(int(np.argmax(bad)), rows.shape)
+        at = list(at_moved[:-1])
+        at.insert(ax % lab.ndim, at_moved[-1])
+        value = lab[tuple(at)].item()
+        where = tuple(int(i) for i in at) if lab.ndim > 1 else int(at[0])
+        raise ValueError(f"y_true: class id {value!r} at index {where} is not an integer "
+                         f"in [0, {classes}) (y_pred has {classes} classes; a row's targets "
+                         f"end at its first -1)")
+    dtype = _arrays.as_float(y_pred, "y_pred").dtype
+    return np.broadcast_to(given.astype(dtype, copy=False), pred_shape)
+
+
 def _caller_stacklevel() -> int:
     """The stacklevel of the first frame outside this package (the user's call)."""
     package = os.path.dirname(os.path.abspath(__file__))
@@ -158,13 +202,21 @@ class ClassAxisLoss(Loss):
     #: Whether ``axis`` may also be consecutive axes or None (all axes), as
     #: Keras's segmentation losses take it (the declared axis "axes").
     _axes: ClassVar[bool] = False
+    #: What dense targets hold: "" (real or soft targets) or "label_sets" (rows
+    #: of class ids, the targets up to the first -1: PyTorch's
+    #: multilabel_margin_loss).
+    _targets: ClassVar[str] = ""
+    #: "sum_over_batch_size" divides by the class weights of the rows that
+    #: count (PyTorch's nll_loss mean) instead of their number.
+    _class_weighted_mean: ClassVar[bool] = False
 
     def __init__(self, reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None, axis: Any = -1) -> None:
         super().__init__(reduction=reduction, name=name)
         self.axis = _check_axis(axis, self._axes)
         self._kernel = self._make_kernel()
-        self.has_hessian = bool(self._kernel.has_hessian)
+        # per instance: MultiMargin has a Hessian with p=2 only
+        self.has_hessian = bool(self._kernel.hessian_defined)
 
     def _make_kernel(self) -> Any:
         return getattr(_core, self._kernel_name)()  # kernels without parameters
@@ -172,6 +224,8 @@ class ClassAxisLoss(Loss):
     # -- inputs ---------------------------------------------------------------
     def _prepare(self, y_true: Any, y_pred: Any) -> _Rows:
         if self._input == "dense":
+            if self._targets == "label_sets":
+                y_true = label_sets(y_true, y_pred, self.axis)
             pr = _arrays.prepare_pair(y_true, y_pred, self.axis)
             if not pr.pred_shape:
                 raise ValueError("y_pred must have at least one dimension (the class axis)")
@@ -247,7 +301,8 @@ class ClassAxisLoss(Loss):
                                   rows.pred_shape, rows.sample_shape, rows.shape3,
                                   empty=rows.shape3[0] * rows.shape3[2] == 0,
                                   names=("y_true", "labels", "y_pred"), valid=rows.valid,
-                                  label_weight=rows.label_weight)
+                                  label_weight=rows.label_weight,
+                                  class_weighted_mean=self._class_weighted_mean)
 
     def _run(self, y_true: Any, y_pred: Any, sample_weight: Any, *, want_value: bool,
              want_grad: bool, grad_output: Any = 1.0,

@@ -43,6 +43,7 @@ class _ClassAxisKernel:
     info: dict[str, Any]
     name: str
     has_hessian: bool
+    hessian_defined: bool  # this instance's: MultiMargin has a Hessian with p=2 only
     input: str
     def __init__(self, **params: Any) -> None: ...
     def run(self, y_true: Optional[np.ndarray], labels: Optional[np.ndarray],

@@ -290,7 +290,9 @@ def _divisor(loss: Any, x: _Inputs, w: Optional[_Weights], code: int) -> tuple[i
     if applied in (REDUCTION_NONE, REDUCTION_SUM):
         return applied, 1.0
     ignores = _set(loss, "_ignored_label_param")
-    if (applied == REDUCTION_SOBS and ignores) or (
+    weighted_mean = getattr(loss, "_class_weighted_mean", False) and _set(
+        loss, "_label_weight_param")
+    if (applied == REDUCTION_SOBS and (ignores or weighted_mean)) or (
             applied == REDUCTION_MWSW and (ignores or _set(loss, "_label_weight_param"))):
         # the rows that count, or their (class) weights: _passes._masked_divisor
         n = math.prod(x.sample_shape)
@@ -324,7 +326,8 @@ def _divisor_block(loss: Any, classes: int, ax: int, dtype: np.dtype, code: int,
     except ValueError as exc:
         raise ValueError(f"{exc} (within a block of y_true)") from None
     w = _passes.keras_weighting(weights, call.sample_shape, dtype, code, valid=call.valid,
-                                label_weight=call.label_weight)
+                                label_weight=call.label_weight,
+                                class_weighted_mean=call.class_weighted_mean)
     return np.full((1,) * labels.ndim, w.divisor)
 
 
@@ -412,7 +415,8 @@ def _block(spec: _Spec, yt: Any, yp: np.ndarray, weights: Optional[np.ndarray],
     elif scale != 1.0:
         grad_output = np.asarray(grad_output, np.float64) * scale
     w = _passes.keras_weighting(weights, call.sample_shape, call.dtype, spec.code,
-                                valid=call.valid, label_weight=call.label_weight)
+                                valid=call.valid, label_weight=call.label_weight,
+                                class_weighted_mean=call.class_weighted_mean)
     n = call.shape3[0] * call.shape3[2]
     o = _passes.prepare_outputs(w, n, call.dtype, call.pred_shape, call.shape3,
                                 want_value=spec.want_value, want_grad=spec.want_grad,

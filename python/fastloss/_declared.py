@@ -297,6 +297,7 @@ def _make_row_class(kernel: str, info: dict[str, Any]) -> type[ClassAxisLoss]:
         "__init__": init, "_make_kernel": _make_kernel, "_kernel_name": kernel,
         "_default_name": info["default_name"], "_input": info["input"],
         "_warn_single_class": info["warn_single_class"], "_axes": info["axis"] == "axes",
+        "_targets": info["targets"], "_class_weighted_mean": info["class_weighted_mean"],
         "_per_class_params": tuple(p["name"] for p in params
                                    if p["type"] == "float_or_per_class"),
         "__module__": _PUBLIC, "__qualname__": info["cls"],

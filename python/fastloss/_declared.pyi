@@ -235,36 +235,6 @@ class ZeroOneLoss(CompiledElementwiseLoss):
         name: Optional[str] = None,
     ) -> None: ...
 
-class SoftMargin(CompiledElementwiseLoss):
-    def __init__(
-        self,
-        reduction: Optional[str] = "sum_over_batch_size",
-        name: Optional[str] = None,
-    ) -> None: ...
-
-class HingeEmbedding(CompiledElementwiseLoss):
-    margin: float
-    def __init__(
-        self,
-        margin: float = 1.0,
-        reduction: Optional[str] = "sum_over_batch_size",
-        name: Optional[str] = None,
-    ) -> None: ...
-
-class Perceptron(CompiledElementwiseLoss):
-    def __init__(
-        self,
-        reduction: Optional[str] = "sum_over_batch_size",
-        name: Optional[str] = None,
-    ) -> None: ...
-
-class Sparsemax(CompiledElementwiseLoss):
-    def __init__(
-        self,
-        reduction: Optional[str] = "sum_over_batch_size",
-        name: Optional[str] = None,
-    ) -> None: ...
-
 class CategoricalCrossentropy(ClassAxisLoss):
     from_logits: bool
     label_smoothing: float
@@ -311,12 +281,8 @@ class CategoricalFocalCrossentropy(ClassAxisLoss):
     ) -> None: ...
 
 class KLDivergence(ClassAxisLoss):
-    log_input: bool
-    log_target: bool
     def __init__(
         self,
-        log_input: bool = False,
-        log_target: bool = False,
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
         axis: int = -1,
@@ -366,41 +332,92 @@ class SparseCategoricalZeroOneLoss(ClassAxisLoss):
         name: Optional[str] = None,
     ) -> None: ...
 
-class Dice(ClassAxisLoss):
-    ignore_class: Optional[float]
+class NLL(ClassAxisLoss):
+    ignore_class: Optional[int]
+    class_weight: Optional[tuple[float, ...]]
     def __init__(
         self,
+        ignore_class: Optional[int] = None,
+        class_weight: Any = None,
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
-        axis: Union[int, tuple[int, ...], None] = None,
-        *,
-        ignore_class: Optional[float] = None,
+        axis: int = -1,
     ) -> None: ...
 
-class Tversky(ClassAxisLoss):
-    alpha: float
-    beta: float
-    ignore_class: Optional[float]
+class MultiMargin(ClassAxisLoss):
+    p: float
+    margin: float
+    class_weight: Optional[tuple[float, ...]]
     def __init__(
         self,
-        alpha: float = 0.5,
-        beta: float = 0.5,
+        p: float = 1.0,
+        margin: float = 1.0,
+        class_weight: Any = None,
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
-        axis: Union[int, tuple[int, ...], None] = None,
-        *,
-        ignore_class: Optional[float] = None,
+        axis: int = -1,
     ) -> None: ...
 
-class Jaccard(ClassAxisLoss):
-    ignore_class: Optional[float]
+class MultiLabelMargin(ClassAxisLoss):
     def __init__(
         self,
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
-        axis: Union[int, tuple[int, ...], None] = None,
-        *,
-        ignore_class: Optional[float] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class MultiLabelSoftMargin(ClassAxisLoss):
+    class_weight: Optional[tuple[float, ...]]
+    def __init__(
+        self,
+        class_weight: Any = None,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class MultiClassPerceptron(ClassAxisLoss):
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class PolyLoss(ClassAxisLoss):
+    epsilon: float
+    def __init__(
+        self,
+        epsilon: float = 2.0,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class MulticlassSparsemax(ClassAxisLoss):
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class GeneralizedCrossentropy(ClassAxisLoss):
+    q: float
+    def __init__(
+        self,
+        q: float = 0.5,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class OneVsAllCrossentropy(ClassAxisLoss):
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
     ) -> None: ...
 
 def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
@@ -471,10 +488,6 @@ def hinge(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 def squared_hinge(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 def exponential(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 def zero_one(y_true: ArrayLike, y_pred: ArrayLike, threshold: float = 0.5) -> Any: ...
-def soft_margin(y_true: ArrayLike, y_pred: ArrayLike) -> Any: ...
-def hinge_embedding(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 1.0) -> Any: ...
-def perceptron(y_true: ArrayLike, y_pred: ArrayLike) -> Any: ...
-def sparsemax(y_true: ArrayLike, y_pred: ArrayLike) -> Any: ...
 def categorical_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -508,13 +521,7 @@ def categorical_focal_crossentropy(
     label_smoothing: float = 0.0,
     axis: int = -1,
 ) -> Any: ...
-def kl_divergence(
-    y_true: ArrayLike,
-    y_pred: ArrayLike,
-    log_input: bool = False,
-    log_target: bool = False,
-    axis: int = -1,
-) -> Any: ...
+def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 kld = kl_divergence
 kullback_leibler_divergence = kl_divergence
 def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
@@ -527,29 +534,43 @@ def sparse_categorical_zero_one(
     ignore_class: Optional[int] = None,
     axis: int = -1,
 ) -> Any: ...
-def dice(
+def nll_loss(
     y_true: ArrayLike,
     y_pred: ArrayLike,
-    axis: Union[int, tuple[int, ...], None] = None,
-    *,
-    ignore_class: Optional[float] = None,
+    ignore_class: Optional[int] = None,
+    class_weight: Optional[Sequence[float]] = None,
+    axis: int = -1,
 ) -> Any: ...
-def tversky(
+def multi_margin_loss(
     y_true: ArrayLike,
     y_pred: ArrayLike,
-    alpha: float = 0.5,
-    beta: float = 0.5,
-    axis: Union[int, tuple[int, ...], None] = None,
-    *,
-    ignore_class: Optional[float] = None,
+    p: float = 1.0,
+    margin: float = 1.0,
+    class_weight: Optional[Sequence[float]] = None,
+    axis: int = -1,
 ) -> Any: ...
-def jaccard(
+def multilabel_margin_loss(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
+def multilabel_soft_margin_loss(
     y_true: ArrayLike,
     y_pred: ArrayLike,
-    axis: Union[int, tuple[int, ...], None] = None,
-    *,
-    ignore_class: Optional[float] = None,
+    class_weight: Optional[Sequence[float]] = None,
+    axis: int = -1,
 ) -> Any: ...
+def multiclass_perceptron_loss(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
+def poly_loss_cross_entropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    epsilon: float = 2.0,
+    axis: int = -1,
+) -> Any: ...
+def multiclass_sparsemax_loss(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
+def categorical_generalized_cross_entropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    q: float = 0.5,
+    axis: int = -1,
+) -> Any: ...
+def one_vs_all_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 
 __all__ = [
     'AsymmetricLinear',
@@ -560,34 +581,36 @@ __all__ = [
     'CategoricalHinge',
     'CategoricalZeroOneLoss',
     'CosineSimilarity',
-    'Dice',
     'Entropy',
     'Expectile',
     'ExponentialLoss',
     'Fair',
     'Gamma',
+    'GeneralizedCrossentropy',
     'HalfSquaredError',
     'Hinge',
-    'HingeEmbedding',
     'Huber',
-    'Jaccard',
     'KLDivergence',
     'LogCosh',
     'MeanAbsoluteError',
     'MeanAbsolutePercentageError',
     'MeanSquaredError',
     'MeanSquaredLogarithmicError',
-    'Perceptron',
+    'MultiClassPerceptron',
+    'MultiLabelMargin',
+    'MultiLabelSoftMargin',
+    'MultiMargin',
+    'MulticlassSparsemax',
+    'NLL',
+    'OneVsAllCrossentropy',
     'Pinball',
     'Poisson',
+    'PolyLoss',
     'PseudoHuber',
     'SmoothL1',
-    'SoftMargin',
     'SparseCategoricalCrossentropy',
     'SparseCategoricalZeroOneLoss',
-    'Sparsemax',
     'SquaredHinge',
-    'Tversky',
     'Tweedie',
     'ZeroOneLoss',
     'asymmetric_linear',
@@ -595,10 +618,10 @@ __all__ = [
     'binary_focal_crossentropy',
     'categorical_crossentropy',
     'categorical_focal_crossentropy',
+    'categorical_generalized_cross_entropy',
     'categorical_hinge',
     'categorical_zero_one',
     'cosine_similarity',
-    'dice',
     'entropy',
     'expectile',
     'exponential',
@@ -606,9 +629,7 @@ __all__ = [
     'gamma',
     'half_squared_error',
     'hinge',
-    'hinge_embedding',
     'huber',
-    'jaccard',
     'kl_divergence',
     'kld',
     'kullback_leibler_divergence',
@@ -622,18 +643,22 @@ __all__ = [
     'mean_squared_logarithmic_error',
     'mse',
     'msle',
-    'perceptron',
+    'multi_margin_loss',
+    'multiclass_perceptron_loss',
+    'multiclass_sparsemax_loss',
+    'multilabel_margin_loss',
+    'multilabel_soft_margin_loss',
+    'nll_loss',
+    'one_vs_all_crossentropy',
     'pinball',
     'poisson',
+    'poly_loss_cross_entropy',
     'pseudo_huber',
     'smooth_l1',
-    'soft_margin',
     'softmax_cross_entropy_with_logits',
     'sparse_categorical_crossentropy',
     'sparse_categorical_zero_one',
-    'sparsemax',
     'squared_hinge',
-    'tversky',
     'tweedie',
     'zero_one',
 ]

@@ -135,11 +135,14 @@ def align_weights(sw: Any, sample_shape: tuple[int, ...],
 
 def keras_weighting(sample_weight: Any, sample_shape: tuple[int, ...], dtype: np.dtype,
                     reduction: int, *, valid: Optional[np.ndarray] = None,
-                    label_weight: Optional[np.ndarray] = None) -> Weighting:
+                    label_weight: Optional[np.ndarray] = None,
+                    class_weighted_mean: bool = False) -> Weighting:
     """Keras's weighting of per-sample losses of `sample_shape`. `valid` (bool
     per sample) marks the rows that count (a class-axis loss's ignore_class);
     `label_weight` (float64 per sample) is the class weight of each row's
-    label. Both are flat over the samples."""
+    label. Both are flat over the samples. With `class_weighted_mean`,
+    "sum_over_batch_size" divides by the class weights of the rows that count
+    instead of their number (PyTorch's nll_loss mean)."""
     vshape = sample_shape
     sw: Optional[np.ndarray] = None
     weights: Optional[np.ndarray] = None
@@ -155,15 +158,21 @@ def keras_weighting(sample_weight: Any, sample_shape: tuple[int, ...], dtype: np
         reduction, bshape, float(np.sum(sw, dtype=np.float64)) if sw is not None else None)
     if valid is not None or label_weight is not None:
         divisor = _masked_divisor(applied, divisor, math.prod(sample_shape), weights, valid,
-                                  label_weight)
+                                  label_weight, class_weighted_mean)
     return Weighting(weights, divisor, applied, bshape, sw if up else None, up, vshape)
 
 
 def _masked_divisor(applied: int, divisor: float, n: int, weights: Optional[np.ndarray],
-                    valid: Optional[np.ndarray], label_weight: Optional[np.ndarray]) -> float:
+                    valid: Optional[np.ndarray], label_weight: Optional[np.ndarray],
+                    class_weighted_mean: bool = False) -> float:
     """Keras folds ignored rows in as a mask: "sum_over_batch_size" divides by
     the number of rows that count, "mean_with_sample_weight" by the sum of their
-    weights; class weights join the latter (PyTorch's weighted mean)."""
+    weights; class weights join the latter (PyTorch's weighted mean), and the
+    former too for a loss with `class_weighted_mean` (PyTorch's nll_loss)."""
+    if applied == REDUCTION_SOBS and class_weighted_mean and label_weight is not None:
+        total = label_weight.size
+        counted = label_weight if valid is None else np.where(valid, label_weight, 0.0)
+        return divisor * float(np.sum(counted, dtype=np.float64)) / total if total else 0.0
     if applied == REDUCTION_SOBS and valid is not None:
         total = valid.size
         return divisor * int(np.count_nonzero(valid)) / total if total else 0.0
@@ -217,6 +226,7 @@ class KernelCall(NamedTuple):
     names: tuple[str, ...]  # of the arrays, for errors; the last may be written in place
     valid: Optional[np.ndarray] = None  # see keras_weighting
     label_weight: Optional[np.ndarray] = None
+    class_weighted_mean: bool = False
 
 
 class Outputs(NamedTuple):
@@ -294,7 +304,8 @@ def run(kernel: Any, call: KernelCall, sample_weight: Any, reduction: Optional[s
     weighting, the outputs, one kernel call, the returned values. `inputs` are
     the user's arrays, which out= must not overlap."""
     w = keras_weighting(sample_weight, call.sample_shape, call.dtype, REDUCTIONS[reduction],
-                        valid=call.valid, label_weight=call.label_weight)
+                        valid=call.valid, label_weight=call.label_weight,
+                        class_weighted_mean=call.class_weighted_mean)
     o = prepare_outputs(w, call.shape3[0] * call.shape3[2], call.dtype, call.pred_shape,
                         call.shape3, want_value=want_value, want_grad=want_grad,
                         grad_output=grad_output, out=out, inputs=inputs)

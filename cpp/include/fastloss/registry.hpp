@@ -6,6 +6,7 @@
 #include "losses/binary.hpp"
 #include "losses/boosting.hpp"
 #include "losses/classaxis.hpp"
+#include "losses/multiclass.hpp"
 #include "losses/regression.hpp"
 #include "losses/segmentation.hpp"
 
@@ -55,4 +56,13 @@
   X(SparseCategoricalZeroOne)        \
   X(Dice)                            \
   X(Tversky)                         \
-  X(Jaccard)
+  X(Jaccard)                         \
+  X(NLL)                             \
+  X(MultiMargin)                     \
+  X(MultiLabelMargin)                \
+  X(MultiLabelSoftMargin)            \
+  X(MultiClassPerceptron)            \
+  X(PolyLoss)                        \
+  X(MulticlassSparsemax)             \
+  X(GeneralizedCrossentropy)         \
+  X(OneVsAllCrossentropy)

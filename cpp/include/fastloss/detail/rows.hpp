@@ -161,6 +161,26 @@ template <class Loss>
 struct has_validate<Loss, std::void_t<decltype(std::declval<const Loss&>().validate(index_t{}))>>
     : std::true_type {};
 
+/// A loss whose Hessian depends on its parameters (MultiMargin: p = 2 has one,
+/// p = 1 is piecewise linear) says so per instance with hessian_defined();
+/// the others have one exactly when kHasHessian.
+template <class Loss, class = void>
+struct has_hessian_defined : std::false_type {};
+template <class Loss>
+struct has_hessian_defined<
+    Loss, std::void_t<decltype(std::declval<const Loss&>().hessian_defined())>>
+    : std::true_type {};
+
+template <class Loss>
+bool hessian_defined(const Loss& loss) {
+  if constexpr (has_hessian_defined<Loss>::value) {
+    return Loss::kHasHessian && loss.hessian_defined();
+  } else {
+    (void)loss;
+    return Loss::kHasHessian;
+  }
+}
+
 /// Rows per tile: about kTileElements elements, at least one row.
 inline index_t rows_per_tile(index_t classes) {
   return std::max<index_t>(1, kTileElements / std::max<index_t>(classes, 1));
@@ -429,6 +449,11 @@ ElementwiseResult evaluate_rows(const Loss& loss, const RowsProblem<T>& pr) {
     }
   }
   if constexpr (has_validate<Loss>::value) loss.validate(s.axis);
+  if constexpr (has_hessian_defined<Loss>::value) {
+    if (pr.hess.data && !hessian_defined(loss))
+      throw std::invalid_argument(std::string(Loss::kName) + ": no Hessian with these "
+                                  "parameters: " + Loss::kInfo.no_hessian);
+  }
   const auto& tiles = pick_rows_tiles<Loss, T>();
   return run_and_reduce<Loss::kHasHessian>(
       pr, s.samples(), Loss::kName, [&](const RowsProblem<T>& q, int pass, double grad_base) {

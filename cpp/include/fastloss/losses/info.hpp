@@ -152,12 +152,19 @@ struct HandRow {
 };
 
 /// What a class-axis loss's class needs beside the parts it shares with an
-/// elementwise one: its hand rows, Keras's single-class warning, and the name of
-/// its function with from_logits=True ("" for none).
+/// elementwise one: its hand rows, Keras's single-class warning, the name of
+/// its function with from_logits=True ("" for none), what its dense y_true
+/// holds ("" soft or real targets; "label_sets": rows of class ids, the
+/// targets up to the first negative one, as PyTorch's multilabel_margin_loss
+/// takes them, checked by the Python layer), and whether
+/// "sum_over_batch_size" divides by the class weights of the rows that count
+/// (PyTorch's weighted mean of nll_loss) instead of their number.
 struct RowsInfo {
   HandRow rows[kMaxHandRows] = {};
   bool warn_single_class = false;
   const char* logits_function = "";
+  const char* targets = "";
+  bool class_weighted_mean = false;
 
   constexpr int n_rows() const {
     int n = 0;
