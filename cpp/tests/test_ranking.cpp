@@ -205,7 +205,7 @@ void lambdarank(Harness& h) {
 
 void threads(Harness& h) {
   // thousands of queries: many tiles, the same bits for 1 and 2 threads
-  const Batch b = make_batch(99, 3000);
+  const Batch b = make_batch(99, 30000);
   for (int kind = 0; kind < 3; ++kind) {
     std::vector<double> l1, g1, h1, l2, g2, h2;
     set_num_threads(1);
