@@ -427,7 +427,8 @@ def test_bad_inputs():
     bad[4] = -1.0
     with pytest.raises(ValueError, match=r"relevance must be >= 0 .*got -1.0 at index 4"):
         loss(bad, s, group=SIZES)
-    with pytest.raises(ValueError, match=r"relevance has shape \(29,\) but scores has shape \(30,\)"):
+    with pytest.raises(ValueError, match=r"relevance has shape \(29,\) but scores has "
+                                         r"shape \(30,\)"):
         loss(rel[:-1], s, group=SIZES)
     with pytest.raises(ValueError, match="without group=, scores must be 1-D"):
         loss(np.zeros((2, 3, 4)), np.zeros((2, 3, 4)))
