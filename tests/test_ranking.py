@@ -464,6 +464,65 @@ def test_dask_inputs_are_refused_with_the_reason():
 
 # -- boosting ---------------------------------------------------------------------
 
+def _newton_steps(leaf, g, h):
+    """Per leaf of one tree: -sum(g) / sum(h) over its rows, the Newton step
+    a boosting library's leaf takes (no regularisation)."""
+    return {int(v): -g[leaf == v].sum() / h[leaf == v].sum() for v in np.unique(leaf)}
+
+
+def _tree_data():
+    rng = np.random.default_rng(3)
+    sizes = np.array([7, 12, 5, 9, 10])
+    X = rng.normal(size=(sizes.sum(), 3))
+    rel = rng.integers(0, 4, size=sizes.sum()).astype(np.float64)
+    return X, rel, sizes, rng.normal(size=sizes.sum())
+
+
+@pytest.mark.parametrize("k", [None, 5])
+def test_lambdarank_leaves_are_lightgbm_lambdarank_leaves(k):
+    # one tree from distinct initial scores: LightGBM's leaf values are the
+    # Newton steps of its lambdas and Hessians; without lambdarank_norm they
+    # are fastloss's (to LightGBM's tabulated sigmoid and float32 gradients)
+    lgb = pytest.importorskip("lightgbm")
+    X, rel, sizes, init = _tree_data()
+    params = {"objective": "lambdarank", "lambdarank_norm": False, "learning_rate": 1.0,
+              "num_leaves": 8, "min_data_in_leaf": 1, "min_sum_hessian_in_leaf": 0.0,
+              "lambda_l2": 0.0, "verbose": -1, "num_threads": 1,
+              "lambdarank_truncation_level": k or 1000}
+    tree = lgb.train(params, lgb.Dataset(X, rel, group=sizes, init_score=init), 1)
+    leaf = tree.predict(X, pred_leaf=True).reshape(-1)
+    value = tree.predict(X, raw_score=True)
+    g, h = fl.LambdaRankNDCG(ndcg_at=k).gradient_hessian(rel, init, group=sizes)
+    steps = _newton_steps(leaf, g, h)
+    assert len(steps) >= 6
+    for v, step in steps.items():
+        np.testing.assert_allclose(value[leaf == v], step, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("loss,objective,k", [(fl.LambdaRankNDCG(), "rank:ndcg", 1000),
+                                              (fl.LambdaRankNDCG(ndcg_at=5), "rank:ndcg", 5),
+                                              (fl.PairwiseLogistic(), "rank:pairwise", 1000)])
+def test_leaves_are_xgboost_rank_leaves_with_its_doubled_hessian(loss, objective, k):
+    # XGBoost's rank objectives (top-k pairs, no normalisation) take the same
+    # lambdas with twice the Hessian: its leaves are half fastloss's Newton steps
+    # (float32 gradient sums: a leaf near 0 is compared to 1e-6 absolute)
+    xgb = pytest.importorskip("xgboost")
+    X, rel, sizes, init = _tree_data()
+    d = xgb.DMatrix(X, rel, group=sizes, base_margin=init)
+    params = {"objective": objective, "lambdarank_pair_method": "topk",
+              "lambdarank_num_pair_per_sample": k, "lambdarank_normalization": False,
+              "lambdarank_score_normalization": False, "eta": 1.0, "max_depth": 3,
+              "min_child_weight": 0, "reg_lambda": 0, "nthread": 1}
+    tree = xgb.train(params, d, num_boost_round=1)
+    leaf = tree.predict(d, pred_leaf=True).reshape(-1)
+    value = tree.predict(d, output_margin=True) - init
+    g, h = loss.gradient_hessian(rel, init, group=sizes)
+    steps = _newton_steps(leaf, g, h)
+    assert len(steps) >= 6
+    for v, step in steps.items():
+        np.testing.assert_allclose(value[leaf == v], 0.5 * step, rtol=1e-5, atol=1e-6)
+
+
 def ranking_data(queries=120, per_query=16, seed=0):
     rng = np.random.default_rng(seed)
     n = queries * per_query
