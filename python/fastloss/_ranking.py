@@ -214,6 +214,8 @@ class RankingLoss(Loss):
 
 
 _COMMON = """
+    Notes
+    -----
     Called ``loss(relevance, scores, sample_weight=None, group=None)``; the
     other methods (``backward``, ``forward_backward``, ``gradient_hessian``)
     take ``group=`` as a keyword too. ``group`` holds the sizes of the
@@ -247,10 +249,17 @@ class PairwiseLogistic(RankingLoss):
                        d = s_i - s_j
 
     Every pair of items with different relevance counts once; a query with no
-    such pair has loss 0. The per-query loss is the sum over its pairs (the
+    such pair has loss 0. XGBoost's ``rank:pairwise`` (top-k pairs covering
+    the query, normalisations off) takes these gradients with twice this
+    Hessian. The per-query loss is the sum over its pairs (the
     RankNet objective whose derivatives boosting uses); TF-Ranking's
     ``PairwiseLogisticLoss`` divides the sum over all pairs of the batch by
     their number instead. Cost: O(size^2) per query.
+
+    Parameters
+    ----------
+    reduction, name
+        Keras's reductions of the per-query losses, and the name.
     """ + _COMMON
 
     _default_name = "pairwise_logistic"
@@ -325,14 +334,17 @@ class LambdaRankNDCG(RankingLoss):
     new ranking in its next call). A query with no relevant item (IDCG = 0)
     has loss 0.
 
-    Differences from the boosting libraries: LightGBM (``lambdarank_norm``,
-    on by default) rescales each query's lambdas by log2(1 + S)/S with S their
-    absolute sum and XGBoost (``lambdarank_normalization``) normalises them
-    likewise, and XGBoost samples or truncates pairs
-    (``lambdarank_pair_method``); fastloss returns the plain derivatives of
-    the surrogate, the same for every pair. The discount of a place beyond k
-    is not truncated (as in both libraries). Cost: a sort and O(k * size)
-    pairs per query.
+    With ``lambdarank_norm=False`` LightGBM's ``lambdarank`` takes exactly
+    these lambdas and Hessians (``ndcg_at`` is its
+    ``lambdarank_truncation_level``); XGBoost's ``rank:ndcg`` with
+    ``lambdarank_pair_method="topk"``, ``lambdarank_num_pair_per_sample=k``
+    and its normalisations off takes these lambdas with twice this Hessian
+    (its leaves are half as large). By default both libraries rescale each
+    query's lambdas (LightGBM by log2(1 + S)/S with S their absolute sum,
+    XGBoost likewise and by the score differences); fastloss returns the
+    plain derivatives of the surrogate. The discount of a place beyond k is
+    not truncated (as in both libraries). Cost: a sort and O(k * size) pairs
+    per query.
 
     Parameters
     ----------
