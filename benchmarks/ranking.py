@@ -6,16 +6,12 @@ written in Python). `python benchmarks/ranking.py` prints the table;
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import fastloss as fl  # noqa: E402
+import fastloss as fl
 
 
 def _median(fn: Callable[[], Any], calls: int) -> float:
