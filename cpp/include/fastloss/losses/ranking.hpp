@@ -87,7 +87,7 @@ inline std::vector<index_t> query_tiles(const index_t* offsets, index_t Q) {
 /// Per-thread float64 scratch of one query: its derivatives, and the pair
 /// sweep's rows (reused across queries and calls).
 struct QueryScratch {
-  std::vector<double> g, h, rel, s, gain, disc, row_g, row_h, row_v, ranked_g, ranked_h;
+  std::vector<double> g, h, rel, s, gain, row_g, row_h, row_v, ranked_g, ranked_h;
   std::vector<index_t> order;
 };
 
@@ -184,6 +184,35 @@ FASTLOSS_DISPATCH double pair_sweep(const double* rel, const double* s, const do
   return value;
 }
 
+/// One query's softmax loss (items as float64): returns the loss, writes
+/// the unscaled gradient and Hessian diagonal (terms: scratch of n). Two
+/// sweeps after the max and sums: e_i = exp(s_i - max) into h (one exp per
+/// item), then the outputs; the sums run in a fixed order.
+template <bool kNormalize>
+FASTLOSS_DISPATCH double softmax_query(const double* rel, const double* s, index_t n, double* g,
+                                       double* h, double* terms) {
+  double smax = -HUGE_VAL;
+  for (index_t i = 0; i < n; ++i) smax = std::max(smax, s[i]);
+  const double total = ordered_sum(rel, n);
+  const double scale = kNormalize ? (total == 0.0 ? 0.0 : 1.0 / total) : 1.0;
+  if (scale == 0.0) return 0.0;
+  FASTLOSS_SIMD
+  for (index_t i = 0; i < n; ++i) h[i] = vmath::exp_nonpositive(s[i] - smax);
+  const double z = ordered_sum(h, n);
+  const double log_z = std::log(z), inv_z = 1.0 / z;
+  const double mass = kNormalize ? total * scale : total;  // the sum of the targets
+  FASTLOSS_SIMD
+  for (index_t i = 0; i < n; ++i) {
+    const double qi = rel[i] * scale;
+    const double p = h[i] * inv_z;
+    // the loss term -q_i log p_i, 0 where q_i is 0 (also where p_i underflows)
+    terms[i] = qi != 0.0 ? -qi * (s[i] - smax - log_z) : 0.0;
+    h[i] = mass * p * (1.0 - p);
+    g[i] = mass * p - qi;
+  }
+  return ordered_sum(terms, n);
+}
+
 /// The query's items as float64 in working order (order null: input order).
 template <class T>
 void gather(const T* rel, const T* s, const index_t* order, index_t n, QueryScratch& w) {
@@ -245,29 +274,11 @@ template <class T>
 void softmax_listwise(const T* rel, const T* s, const index_t* offsets, index_t Q,
                       bool normalize_labels, const RankOutputs<T>& out) {
   detail::over_queries(offsets, Q, out, [&](index_t b, index_t n, double* g, double* h,
-                                            detail::QueryScratch&) {
+                                            detail::QueryScratch& w) {
     if (detail::nan_query(rel + b, s + b, n, g, h)) return std::nan("");
-    double smax = -HUGE_VAL, total = 0.0;
-    for (index_t i = 0; i < n; ++i) {
-      smax = std::max(smax, static_cast<double>(s[b + i]));
-      total += static_cast<double>(rel[b + i]);
-    }
-    const double scale = normalize_labels ? (total == 0.0 ? 0.0 : 1.0 / total) : 1.0;
-    if (scale == 0.0) return 0.0;
-    double z = 0.0;
-    for (index_t i = 0; i < n; ++i) z += std::exp(static_cast<double>(s[b + i]) - smax);
-    const double log_z = std::log(z);
-    const double mass = normalize_labels ? total * scale : total;  // sum of q
-    double value = 0.0;
-    for (index_t i = 0; i < n; ++i) {
-      const double qi = static_cast<double>(rel[b + i]) * scale;
-      const double log_p = static_cast<double>(s[b + i]) - smax - log_z;
-      const double p = std::exp(log_p);
-      if (qi != 0.0) value -= qi * log_p;
-      g[i] = mass * p - qi;
-      h[i] = mass * p * (1.0 - p);
-    }
-    return value;
+    detail::gather(rel + b, s + b, nullptr, n, w);
+    auto query = normalize_labels ? detail::softmax_query<true> : detail::softmax_query<false>;
+    return query(w.rel.data(), w.s.data(), n, g, h, w.row_v.data());
   });
 }
 
@@ -285,6 +296,12 @@ template <class T>
 void lambdarank_ndcg(const T* rel, const T* s, const index_t* offsets, index_t Q,
                      index_t ndcg_at, const RankOutputs<T>& out) {
   const bool value = out.per_query != nullptr;
+  // D(r) for every place of the longest query, once per call
+  index_t longest = 0;
+  for (index_t q = 0; q < Q; ++q) longest = std::max(longest, offsets[q + 1] - offsets[q]);
+  std::vector<double> discount(static_cast<std::size_t>(longest));
+  for (index_t r = 0; r < longest; ++r) discount[r] = 1.0 / std::log2(2.0 + static_cast<double>(r));
+  const double* disc = discount.data();
   detail::over_queries(offsets, Q, out, [&](index_t b, index_t n, double* g, double* h,
                                             detail::QueryScratch& w) {
     if (detail::nan_query(rel + b, s + b, n, g, h)) return std::nan("");
@@ -294,7 +311,7 @@ void lambdarank_ndcg(const T* rel, const T* s, const index_t* offsets, index_t Q
     for (index_t i = 0; i < n; ++i) w.gain[i] = std::exp2(static_cast<double>(rel[b + i])) - 1.0;
     std::sort(w.gain.begin(), w.gain.end(), [](double x, double y) { return x > y; });
     double idcg = 0.0;
-    for (index_t r = 0; r < k; ++r) idcg += w.gain[r] / std::log2(2.0 + static_cast<double>(r));
+    for (index_t r = 0; r < k; ++r) idcg += w.gain[r] * disc[r];
     if (!(idcg > 0.0)) return 0.0;
     // the ranking by the scores (stable: ties keep the input order)
     w.order.resize(static_cast<std::size_t>(n));
@@ -303,19 +320,15 @@ void lambdarank_ndcg(const T* rel, const T* s, const index_t* offsets, index_t Q
     std::stable_sort(w.order.begin(), w.order.end(),
                      [sq](index_t x, index_t y) { return sq[x] > sq[y]; });
     detail::gather(rel + b, s + b, w.order.data(), n, w);
-    w.disc.resize(static_cast<std::size_t>(n));
-    for (index_t r = 0; r < n; ++r) {
-      w.gain[r] = std::exp2(w.rel[r]) - 1.0;
-      w.disc[r] = 1.0 / std::log2(2.0 + static_cast<double>(r));
-    }
+    for (index_t r = 0; r < n; ++r) w.gain[r] = std::exp2(w.rel[r]) - 1.0;
     // derivatives in ranked order, then back to the input order
     w.ranked_g.assign(static_cast<std::size_t>(n), 0.0);
     w.ranked_h.assign(static_cast<std::size_t>(n), 0.0);
     double* gr = w.ranked_g.data();
     double* hr = w.ranked_h.data();
     auto sweep = value ? detail::pair_sweep<true, true> : detail::pair_sweep<true, false>;
-    const double v = sweep(w.rel.data(), w.s.data(), w.gain.data(), w.disc.data(), 1.0 / idcg, n,
-                           k, gr, hr, w.row_g.data(), w.row_h.data(), w.row_v.data());
+    const double v = sweep(w.rel.data(), w.s.data(), w.gain.data(), disc, 1.0 / idcg, n, k, gr,
+                           hr, w.row_g.data(), w.row_h.data(), w.row_v.data());
     for (index_t r = 0; r < n; ++r) {
       g[w.order[r]] = gr[r];
       h[w.order[r]] = hr[r];
