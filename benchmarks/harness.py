@@ -33,6 +33,7 @@ from busy import busy_table
 from dask_cluster import dask_table
 from frameworks import frameworks_table
 from numpy_baseline import BASELINES, sparse_ce_logits
+from ranking import ranking_table
 from segmentation import segmentation_table
 
 import fastloss as fl
@@ -807,8 +808,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="skip PyTorch and scikit-learn (floor, fastloss and NumPy only)")
     parser.add_argument("--no-png", action="store_true")
     parser.add_argument("--no-boosting", action="store_true",
-                        help="skip the gradient-boosting table (XGBoost/LightGBM trainings, "
-                             "~2 minutes)")
+                        help="skip the gradient-boosting tables (XGBoost/LightGBM trainings, "
+                             "~2 minutes; the ranking objectives, ~10 s)")
     parser.add_argument("--no-frameworks", action="store_true",
                         help="skip the PyTorch / JAX table (fastloss.torch, fastloss.jax)")
     parser.add_argument("--no-segmentation", action="store_true",
@@ -914,9 +915,13 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     boosting_lines: list[str] = []
     boosting_rows: list[dict[str, Any]] = []
+    ranking_lines: list[str] = []
+    ranking_rows: list[dict[str, Any]] = []
     if not args.no_boosting:
         print("gradient boosting: objective calls and whole trainings")
         boosting_lines, boosting_rows = boosting_table()
+        print("ranking objectives over query groups")
+        ranking_lines, ranking_rows = ranking_table()
     busy_lines: list[str] = []
     busy_rows: list[dict[str, Any]] = []
     if not args.no_busy:
@@ -951,7 +956,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     raw: list[dict[str, Any]] = [
         {"case": k[0], "elements": k[1], "dtype": k[2], "threads": k[3], "impl": k[4],
          "median_s": v} for k, v in sorted(res.times.items())]
-    for row in boosting_rows:
+    for row in boosting_rows + ranking_rows:
         for impl in ("fastloss", "numpy", "builtin"):
             if impl in row:
                 raw.append({"case": row["case"], "elements": None, "dtype": "float64",
@@ -973,8 +978,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     (args.out_dir / "results.json").write_text(json.dumps(raw, indent=1) + "\n",
                                                encoding="utf-8")
     _write_report(report, res, args, torch, sk, (load0, load1), elapsed, png)
-    sections = (("Gradient boosting", boosting_lines), ("Busy machine", busy_lines),
-                ("PyTorch and JAX", fw_lines), ("Segmentation", seg_lines), ("Dask", dask_lines))
+    sections = (("Gradient boosting", boosting_lines), ("Ranking objectives", ranking_lines),
+                ("Busy machine", busy_lines), ("PyTorch and JAX", fw_lines),
+                ("Segmentation", seg_lines), ("Dask", dask_lines))
     with report.open("a", encoding="utf-8") as f:
         for title, lines in sections:
             if lines:

@@ -26,6 +26,7 @@ from ._models import (
     gram_matrix,
     gram_matrix_backward,
 )
+from ._ranking import LambdaRankNDCG, PairwiseLogistic, SoftmaxListwise
 from ._registry import get, names
 from ._threads import get_num_threads, num_threads, set_num_threads
 
@@ -63,6 +64,7 @@ __all__ = [
     "CoxPH", "ElementwiseLoss",
     "GANDiscriminatorLoss", "GaussianNLL",
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
+    "LambdaRankNDCG", "PairwiseLogistic", "SoftmaxListwise",
     # functions
     "build_info", "deserialize", "get", "get_num_threads", "gram_matrix",
     "gram_matrix_backward", "names", "num_threads", "serialize", "set_num_threads",

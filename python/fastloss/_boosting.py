@@ -14,7 +14,11 @@ the weight), so an objective is a reshape around one kernel call:
   labels are the library's float class ids, checked to be integers, and the
   scores `(n, k)` are the logits of the row;
 * k scores per row for an elementwise loss (multi-output regression): labels
-  `(n, k)`, each element its own term, weights per row.
+  `(n, k)`, each element its own term, weights per row;
+* a ranking loss (`LambdaRankNDCG`, ...): one score per row, the rows cut
+  into queries by the library's group sizes, one weight per query (XGBoost's
+  ranking weights; LightGBM's per-row weights must then be constant within
+  each query).
 
 Nothing of a boosting library is imported here; the adapters
 (`fastloss.xgboost`, `fastloss.lightgbm`, `fastloss.catboost`) read their
@@ -32,6 +36,7 @@ import numpy as np
 from . import _passes
 from ._base import Loss
 from ._classaxis import ClassAxisLoss
+from ._ranking import RankingLoss, group_sizes
 
 
 def require(module: str, adapter: str) -> None:
@@ -66,6 +71,12 @@ def check_objective_loss(loss: Any, adapter: str) -> Loss:
             f"fastloss.{adapter}: {type(loss).__name__} takes one-hot or soft targets, but "
             "boosting libraries pass one class id per row; use "
             "SparseCategoricalCrossentropy(from_logits=True) for multiclass")
+    if isinstance(loss, RankingLoss) and adapter == "catboost":
+        raise ValueError(
+            f"fastloss.catboost: {type(loss).__name__} is a ranking loss over query groups, "
+            "but CatBoost's user-defined objectives see one object at a time (no groups); "
+            "use it with fastloss.xgboost or fastloss.lightgbm, or CatBoost's own "
+            "ranking losses (YetiRank, PairLogit)")
     return loss
 
 
@@ -104,14 +115,51 @@ class Buffers:
         return a
 
 
+def query_weights(weight: Optional[np.ndarray], sizes: np.ndarray) -> Optional[np.ndarray]:
+    """A ranking loss's weights, one per query, from a library's weights:
+    one per query already (XGBoost), or one per row constant within each
+    query (LightGBM)."""
+    if weight is None or np.size(weight) == 0:
+        return None
+    w = np.asarray(weight, dtype=np.float64).reshape(-1)
+    n_queries, n = sizes.shape[0], int(sizes.sum())
+    if w.shape[0] == n_queries:
+        return w
+    if w.shape[0] != n:
+        raise ValueError(f"ranking weights must hold one value per query ({n_queries}) or per "
+                         f"row ({n}), got {w.shape[0]}")
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    first = w[starts]
+    if not np.array_equal(np.repeat(first, sizes), w):
+        q = int(np.argmax(np.repeat(first, sizes) != w))
+        raise ValueError(f"ranking losses weigh whole queries: the row weights of a query must "
+                         f"be equal, but row {q}'s differs from its query's first")
+    return first
+
+
+def _ranking_sizes(loss: Loss, group: Any, n: int) -> np.ndarray:
+    if group is None or np.size(group) == 0:
+        raise ValueError(f"{type(loss).__name__} is a ranking loss: it needs the query groups "
+                         "of the rows (XGBoost: DMatrix(group=...) or qid=; LightGBM: "
+                         "Dataset(group=...))")
+    return group_sizes(np.asarray(group), n)
+
+
 def derivatives(loss: Loss, labels: Any, scores: Any, weight: Optional[np.ndarray],
-                buffers: Optional[Buffers] = None) -> tuple[np.ndarray, np.ndarray]:
+                buffers: Optional[Buffers] = None,
+                group: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """Gradient and Hessian of each row's loss with respect to its raw scores,
     times the row's weight, in the shape of `scores` (in `buffers`' arrays
-    when given)."""
+    when given). `group`: the query sizes, for a ranking loss."""
     if buffers is not None:
         with _passes.outputs_from(buffers):
-            return derivatives(loss, labels, scores, weight)
+            return derivatives(loss, labels, scores, weight, group=group)
+    if isinstance(loss, RankingLoss):
+        s = np.asarray(scores)
+        sizes = _ranking_sizes(loss, group, s.shape[0] if s.ndim else 1)
+        g, h = loss.gradient_hessian(np.asarray(labels).reshape(-1), s.reshape(-1),
+                                     sample_weight=query_weights(weight, sizes), group=sizes)
+        return g.reshape(s.shape), h.reshape(s.shape)
     s = np.asarray(scores)
     y = np.asarray(labels)
     n = s.shape[0] if s.ndim else 1
@@ -131,11 +179,19 @@ def derivatives(loss: Loss, labels: Any, scores: Any, weight: Optional[np.ndarra
     return g.reshape(s.shape), h.reshape(s.shape)
 
 
-def weighted_mean(loss: Loss, labels: Any, scores: Any, weight: Optional[np.ndarray]) -> float:
+def weighted_mean(loss: Loss, labels: Any, scores: Any, weight: Optional[np.ndarray],
+                  group: Any = None) -> float:
     """The loss per row averaged with the sample weights (the boosting
-    libraries' metric convention), over raw scores."""
+    libraries' metric convention), over raw scores; for a ranking loss the
+    loss per query averaged with the query weights."""
     s = np.asarray(scores)
     y = np.asarray(labels)
+    if isinstance(loss, RankingLoss):
+        sizes = _ranking_sizes(loss, group, s.shape[0] if s.ndim else 1)
+        per_query_loss = type(loss).from_config({**loss.get_config(), "reduction": "none"})
+        per_query = np.asarray(per_query_loss(y.reshape(-1), s.reshape(-1), group=sizes),
+                               np.float64)
+        return float(np.average(per_query, weights=query_weights(weight, sizes)))
     twin = type(loss).from_config({**loss.get_config(), "reduction": "none"})
     if isinstance(loss, ClassAxisLoss):
         rows = np.asarray(twin(_class_ids(y.reshape(-1)), s), dtype=np.float64)

@@ -56,3 +56,8 @@ class _ClassAxisKernel:
 # Every struct of the registry is a kernel class: _core.<Struct>, an
 # _ElementwiseKernel or, for the names in CLASSAXIS_KERNELS, a _ClassAxisKernel.
 def __getattr__(name: str) -> type[_ElementwiseKernel]: ...
+
+# Ranking kernels over query groups (register_ranking.cpp)
+def rank_loss(kind: int, relevance: np.ndarray, scores: np.ndarray, offsets: np.ndarray,
+              option: int, per_query: Optional[np.ndarray], grad: Optional[np.ndarray],
+              hess: Optional[np.ndarray], coef: Optional[np.ndarray]) -> None: ...

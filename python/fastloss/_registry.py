@@ -14,6 +14,7 @@ from ._base import Combinable, Loss, deserialize
 from ._functions import PER_SAMPLE
 from ._likelihood import LIKELIHOOD_LOSSES
 from ._models import MODEL_LOSSES
+from ._ranking import RANKING_LOSSES
 
 #: Function name (Keras's where Keras has the loss) -> class: read from the
 #: per-sample functions' definitions (``_functions``), one per loss class.
@@ -35,11 +36,12 @@ CLASSES: dict[str, type[Loss]] = {
     for cls in (*_declared.CLASSES.values(), *_declared.ROW_CLASSES.values())
 }
 
-# The model losses (not (y_true, y_pred) pairs) and the likelihood losses
-# (Gaussian NLL, Cox): class names and snake_case names.
+# The model losses (not (y_true, y_pred) pairs), the likelihood losses
+# (Gaussian NLL, Cox) and the ranking losses (over query groups): class names
+# and snake_case names.
 MODEL_NAMES: dict[str, type[Combinable]] = {
-    **{cls.__name__: cls for cls in (*MODEL_LOSSES, *LIKELIHOOD_LOSSES)},
-    **{cls._default_name: cls for cls in (*MODEL_LOSSES, *LIKELIHOOD_LOSSES)},
+    **{cls.__name__: cls for cls in (*MODEL_LOSSES, *LIKELIHOOD_LOSSES, *RANKING_LOSSES)},
+    **{cls._default_name: cls for cls in (*MODEL_LOSSES, *LIKELIHOOD_LOSSES, *RANKING_LOSSES)},
 }
 
 _ALL_NAMES: dict[str, type[Combinable]] = {**CLASSES, **FUNCTION_NAMES, **ALIASES, **MODEL_NAMES}

@@ -9,9 +9,13 @@
 The objective returns each row's gradient and Hessian with respect to its raw
 score, times the row's weight (LightGBM 4 leaves weighting to custom
 objectives): arrays of the prediction's shape, `(n,)`, or `(n, k)` for a
-multiclass model with `SparseCategoricalCrossentropy(from_logits=True)`. Every
-object here pickles, so `lightgbm.DaskLGBMRegressor(objective=...)` runs it on
-the workers. LightGBM is imported only when it is used.
+multiclass model with `SparseCategoricalCrossentropy(from_logits=True)`. A ranking
+loss (`LambdaRankNDCG`, ...) reads the query sizes from the Dataset's `group`
+(or, with `LGBMRanker(objective=fl.lightgbm.sklearn_objective(loss))`, from
+the `group` LightGBM passes), and its row weights must be constant within
+each query (the loss weighs whole queries). Every object here pickles, so
+`lightgbm.DaskLGBMRegressor(objective=...)` runs it on the workers. LightGBM
+is imported only when it is used.
 """
 
 from __future__ import annotations
@@ -33,18 +37,21 @@ class _Objective(_boosting.Adapter):
 
     def __call__(self, preds: np.ndarray, train_data: Any) -> tuple[np.ndarray, np.ndarray]:
         return _boosting.derivatives(self.loss, train_data.get_label(), preds,
-                                     train_data.get_weight(), self.buffers)
+                                     train_data.get_weight(), self.buffers,
+                                     group=train_data.get_group())
 
 
 class _SklearnObjective(_boosting.Adapter):
-    """`objective(y_true, y_pred, weight) -> (grad, hess)` for LightGBM's
-    scikit-learn estimators (LightGBM passes the weights: three parameters)."""
+    """`objective(y_true, y_pred, weight, group) -> (grad, hess)` for LightGBM's
+    scikit-learn estimators (four parameters: LightGBM then passes the weights
+    and the query sizes, None outside `LGBMRanker`)."""
 
     library, made_by = "lightgbm", "sklearn_objective"
 
-    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray,
-                 weight: Optional[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        return _boosting.derivatives(self.loss, y_true, y_pred, weight, self.buffers)
+    def __call__(self, y_true: np.ndarray, y_pred: np.ndarray, weight: Optional[np.ndarray],
+                 group: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
+        return _boosting.derivatives(self.loss, y_true, y_pred, weight, self.buffers,
+                                     group=group)
 
 
 class _Metric(_boosting.Adapter):
@@ -56,7 +63,7 @@ class _Metric(_boosting.Adapter):
 
     def __call__(self, preds: np.ndarray, eval_data: Any) -> tuple[str, float, bool]:
         value = _boosting.weighted_mean(self.loss, eval_data.get_label(), preds,
-                                        eval_data.get_weight())
+                                        eval_data.get_weight(), group=eval_data.get_group())
         return self.name, value, False
 
 

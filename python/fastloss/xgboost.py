@@ -11,6 +11,10 @@ score, times the row's weight (XGBoost leaves weighting to custom objectives):
 arrays of the prediction's shape, `(n,)` or `(n, k)` for k scores per row
 (multiclass with `SparseCategoricalCrossentropy(from_logits=True)`, where the
 Hessian is the exact diagonal `p(1 - p)`, not XGBoost's bound `2p(1 - p)`).
+A ranking loss (`LambdaRankNDCG`, `PairwiseLogistic`, `SoftmaxListwise`)
+reads the query groups from the DMatrix (`DMatrix(group=...)` or `qid=`) and
+its weights per query, as XGBoost's own ranking objectives do; XGBoost's
+`XGBRanker` refuses custom objectives, so use `xgboost.train`.
 Every object here pickles, so `xgboost.dask.train(client, params, dtrain,
 obj=...)` runs it on the workers. XGBoost is imported only when it is used.
 """
@@ -27,6 +31,14 @@ from ._base import Loss
 __all__ = ["metric", "objective", "sklearn_objective"]
 
 
+def _groups(loss: Loss, dtrain: Any) -> Optional[np.ndarray]:
+    """The DMatrix's query sizes, for a ranking loss (None for the others)."""
+    if not isinstance(loss, _boosting.RankingLoss):
+        return None
+    ptr = np.asarray(dtrain.get_uint_info("group_ptr"), dtype=np.int64)
+    return np.diff(ptr) if ptr.size else None
+
+
 class _Objective(_boosting.Adapter):
     """`obj(predt, dtrain) -> (grad, hess)` for `xgboost.train`."""
 
@@ -34,7 +46,7 @@ class _Objective(_boosting.Adapter):
 
     def __call__(self, predt: np.ndarray, dtrain: Any) -> tuple[np.ndarray, np.ndarray]:
         return _boosting.derivatives(self.loss, dtrain.get_label(), predt, dtrain.get_weight(),
-                                     self.buffers)
+                                     self.buffers, group=_groups(self.loss, dtrain))
 
 
 class _SklearnObjective(_boosting.Adapter):
@@ -57,7 +69,8 @@ class _Metric(_boosting.Adapter):
 
     def __call__(self, predt: np.ndarray, dtrain: Any) -> tuple[str, float]:
         return self.name, _boosting.weighted_mean(self.loss, dtrain.get_label(), predt,
-                                                  dtrain.get_weight())
+                                                  dtrain.get_weight(),
+                                                  group=_groups(self.loss, dtrain))
 
 
 def objective(loss: Loss) -> _Objective:

@@ -16,4 +16,5 @@
 #include "losses/multiclass.hpp"
 #include "losses/likelihood.hpp"
 #include "losses/models.hpp"
+#include "losses/ranking.hpp"
 #include "registry.hpp"

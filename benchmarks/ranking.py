@@ -1,0 +1,110 @@
+"""Ranking objectives: one gradient-and-Hessian call of fastloss's ranking
+losses over query groups against a NumPy implementation of the same formulas
+(vectorised per query, the way a custom XGBoost/LightGBM objective is usually
+written in Python). `python benchmarks/ranking.py` prints the table;
+`ranking_table()` returns its markdown lines and raw medians."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+import fastloss as fl
+
+
+def _median(fn: Callable[[], Any], calls: int) -> float:
+    fn()
+    times = []
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def numpy_pairwise(rel: np.ndarray, s: np.ndarray, sizes: np.ndarray,
+                   weights: Callable[..., np.ndarray] | None = None,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient and Hessian of the (optionally NDCG-weighted) pairwise
+    logistic loss, one query at a time with (n, n) pair matrices."""
+    g = np.empty_like(s)
+    h = np.empty_like(s)
+    start = 0
+    for n in sizes:
+        r, x = rel[start:start + n], s[start:start + n]
+        above = (r[:, None] > r[None, :]).astype(np.float64)
+        if weights is not None:
+            above *= weights(r, x)
+        p = _sigmoid(-(x[:, None] - x[None, :])) * above  # pair (i above j)
+        q = p * (1.0 - _sigmoid(-(x[:, None] - x[None, :])))
+        g[start:start + n] = -p.sum(axis=1) + p.sum(axis=0)
+        h[start:start + n] = q.sum(axis=1) + q.sum(axis=0)
+        start += n
+    return g, h
+
+
+def ndcg_weights(r: np.ndarray, x: np.ndarray) -> np.ndarray:
+    n = r.size
+    order = np.argsort(-x, kind="stable")
+    place = np.empty(n, np.int64)
+    place[order] = np.arange(n)
+    gain = 2.0 ** r - 1.0
+    disc = 1.0 / np.log2(2.0 + place)
+    idcg = np.sum(np.sort(gain)[::-1] / np.log2(2.0 + np.arange(n)))
+    if idcg <= 0:
+        return np.zeros((n, n))
+    return np.abs(gain[:, None] - gain[None, :]) * np.abs(disc[:, None] - disc[None, :]) / idcg
+
+
+def numpy_softmax(rel: np.ndarray, s: np.ndarray, sizes: np.ndarray,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """ListNet with normalised labels, queries of equal size as one (Q, L) array."""
+    x = s.reshape(len(sizes), -1)
+    r = rel.reshape(x.shape)
+    p = np.exp(x - x.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    total = r.sum(axis=1, keepdims=True)
+    t = np.divide(r, total, out=np.zeros_like(r), where=total > 0)
+    mass = (total > 0).astype(np.float64)
+    return (mass * p - t).reshape(-1), (mass * p * (1 - p)).reshape(-1)
+
+
+def ranking_table(queries: int = 2000, per_query: int = 50, calls: int = 7,
+                  ) -> tuple[list[str], list[dict[str, Any]]]:
+    """Markdown lines and raw medians (seconds)."""
+    rng = np.random.default_rng(0)
+    sizes = np.full(queries, per_query)
+    n = queries * per_query
+    rel = rng.integers(0, 5, size=n).astype(np.float64)
+    s = rng.normal(size=n)
+    cases = [
+        ("PairwiseLogistic", fl.PairwiseLogistic(), lambda: numpy_pairwise(rel, s, sizes)),
+        ("SoftmaxListwise", fl.SoftmaxListwise(), lambda: numpy_softmax(rel, s, sizes)),
+        ("LambdaRankNDCG", fl.LambdaRankNDCG(),
+         lambda: numpy_pairwise(rel, s, sizes, ndcg_weights)),
+    ]
+    lines = [f"One gradient_hessian call over {queries:,} queries of {per_query} items "
+             f"({n:,} rows, float64), {fl.get_num_threads()} thread(s), median of {calls}, "
+             "against NumPy written from the same formulas.", "",
+             "| objective | fastloss | NumPy | NumPy / fastloss | max abs diff |",
+             "|---|---:|---:|---:|---:|"]
+    raw = []
+    for name, loss, numpy_fn in cases:
+        ours_fn = lambda loss=loss: loss.gradient_hessian(rel, s, group=sizes)  # noqa: E731
+        t_ours, t_np = _median(ours_fn, calls), _median(numpy_fn, calls)
+        (g, h), (eg, eh) = ours_fn(), numpy_fn()
+        diff = max(float(np.max(np.abs(g - eg))), float(np.max(np.abs(h - eh))))
+        lines.append(f"| {name} | {t_ours * 1e3:.2f} ms | {t_np * 1e3:.2f} ms | "
+                     f"{t_np / t_ours:.1f}× | {diff:.1e} |")
+        raw.append({"case": f"ranking {name}", "fastloss": t_ours, "numpy": t_np})
+    return lines + [""], raw
+
+
+if __name__ == "__main__":
+    print("\n".join(ranking_table()[0]))

@@ -1,0 +1,83 @@
+// Binds the ranking kernels of losses/ranking.hpp (pairwise logistic,
+// softmax listwise, LambdaRank-NDCG over query groups) as one function. The
+// Python layer (fastloss/_ranking.py) checks user input, turns group sizes
+// into offsets and makes arrays C-contiguous; this file checks the internal
+// contract, converts and releases the GIL.
+#include <cstdint>
+#include <string>
+
+#include <fastloss/losses/ranking.hpp>
+
+#include "arrays.hpp"
+
+namespace fastloss::bindings {
+
+namespace {
+
+template <class T>
+const T* flat_in(const py::array& a, index_t n, const char* what) {
+  if (!has_dtype<T>(a) || a.ndim() != 1 || a.shape(0) != n || !(a.flags() & py::array::c_style))
+    throw py::value_error(std::string(what) + ": internal layout mismatch");
+  return static_cast<const T*>(a.data());
+}
+
+template <class T>
+T* flat_out(const py::object& o, index_t n, const char* what) {
+  if (o.is_none()) return nullptr;
+  auto a = py::reinterpret_borrow<py::array>(o);
+  flat_in<T>(a, n, what);
+  if (!a.writeable()) throw py::value_error(std::string(what) + " is read-only");
+  return static_cast<T*>(a.mutable_data());
+}
+
+/// Which loss: 0 pairwise logistic, 1 softmax listwise (option: normalise the
+/// labels), 2 LambdaRank-NDCG (option: the truncation k, <= 0 for none).
+template <class T>
+void rank_typed(int kind, const py::array& rel, const py::array& scores,
+                const py::array& offsets, std::int64_t option, const py::object& per_query,
+                const py::object& grad, const py::object& hess, const py::object& coef) {
+  if (kind < 0 || kind > 2) throw py::value_error("rank_loss: unknown kind " + std::to_string(kind));
+  const index_t n = static_cast<index_t>(scores.size());
+  const T* r = flat_in<T>(rel, n, "relevance");
+  const T* s = flat_in<T>(scores, n, "scores");
+  if (offsets.ndim() != 1 || offsets.shape(0) < 1)
+    throw py::value_error("offsets: internal layout mismatch");
+  const index_t Q = static_cast<index_t>(offsets.shape(0)) - 1;
+  const index_t* off = flat_in<index_t>(offsets, Q + 1, "offsets");
+  if (off[0] != 0 || off[Q] != n) throw py::value_error("offsets: internal contract violated");
+  for (index_t q = 0; q < Q; ++q)
+    if (off[q + 1] < off[q]) throw py::value_error("offsets: internal contract violated");
+  ranking::RankOutputs<T> out;
+  out.per_query = flat_out<double>(per_query, Q, "per_query");
+  out.grad = flat_out<T>(grad, n, "grad");
+  out.hess = flat_out<T>(hess, n, "hess");
+  out.coef = per_sample_in<double>(coef, Q, "coef");
+  py::gil_scoped_release release;
+  switch (kind) {
+    case 0: return ranking::pairwise_logistic(r, s, off, Q, out);
+    case 1: return ranking::softmax_listwise(r, s, off, Q, option != 0, out);
+    default: return ranking::lambdarank_ndcg(r, s, off, Q, static_cast<index_t>(option), out);
+  }
+}
+
+}  // namespace
+
+void register_ranking(py::module_& m) {
+  m.def(
+      "rank_loss",
+      [](int kind, const py::array& rel, const py::array& scores, const py::array& offsets,
+         std::int64_t option, const py::object& per_query, const py::object& grad,
+         const py::object& hess, const py::object& coef) {
+        if (has_dtype<float>(scores))
+          return rank_typed<float>(kind, rel, scores, offsets, option, per_query, grad, hess, coef);
+        if (has_dtype<double>(scores))
+          return rank_typed<double>(kind, rel, scores, offsets, option, per_query, grad, hess,
+                                    coef);
+        throw py::type_error("scores: expected float32 or float64");
+      },
+      py::arg("kind"), py::arg("relevance"), py::arg("scores"), py::arg("offsets"),
+      py::arg("option"), py::arg("per_query"), py::arg("grad"), py::arg("hess"),
+      py::arg("coef"));
+}
+
+}  // namespace fastloss::bindings

@@ -1,0 +1,342 @@
+// Kernels of three learning-to-rank losses over query groups: a batch of N
+// items is cut into queries by offsets (query q holds items
+// [offsets[q], offsets[q+1])), each query has its own loss, and the items of
+// one query are coupled (pairs of items, or a softmax over the query):
+//
+// * pairwise logistic (RankNet): sum over the pairs with rel_i > rel_j of
+//   log(1 + exp(-(s_i - s_j)));
+// * softmax listwise (ListNet, TF-Ranking's softmax loss, optax's
+//   ranking_softmax_loss): -sum_i q_i log softmax(s)_i with q = rel / sum(rel)
+//   (normalised) or q = rel (optax);
+// * LambdaRank-NDCG (LambdaMART, XGBoost's rank:ndcg, LightGBM's lambdarank):
+//   the pairwise logistic loss of each pair weighted by |delta NDCG_ij|, the
+//   change of the query's NDCG when items i and j swap their places in the
+//   ranking by the current scores. The weights are held fixed (they are not
+//   differentiated), so the gradient and Hessian are those of this smooth
+//   surrogate: the LambdaMART lambdas.
+//
+// Every query is computed by one thread, in float64, from its own items only,
+// so the results are the same bits for every thread count; queries are
+// grouped into tiles by their sizes alone (a fixed cost per tile). The pairs
+// of a query are swept one row at a time (item a against every later item)
+// by a branch-free loop over vmath's exp and log1p that the compiler
+// vectorises, compiled per instruction set (FASTLOSS_DISPATCH); its sums run
+// in a fixed order.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "../detail/driver.hpp"
+#include "../detail/isa.hpp"
+#include "../detail/threads.hpp"
+#include "../detail/vmath.hpp"
+
+namespace fastloss {
+
+namespace ranking {
+
+/// Work (pairs, roughly) one tile of queries owns.
+inline constexpr index_t kRankTileCost = 16384;
+
+/// Where a ranking kernel writes. Any pointer may be null.
+template <class T>
+struct RankOutputs {
+  double* per_query = nullptr;  ///< (Q,) each query's loss
+  T* grad = nullptr;            ///< (N,) d/ds_i of sum_q coef_q * loss_q
+  T* hess = nullptr;            ///< (N,) its diagonal second derivative
+  /// (Q,) the coefficient of each query's loss in the derivatives (sample
+  /// weight times the reduction's factor and grad_output); null = 1.
+  const double* coef = nullptr;
+};
+
+namespace detail {
+
+/// log(1 + exp(x)) without overflow or loss of small values.
+inline double softplus(double x) {
+  return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+}
+
+/// 1 / (1 + exp(-x)) without overflow.
+inline double sigmoid(double x) {
+  if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
+  const double e = std::exp(x);
+  return e / (1.0 + e);
+}
+
+/// Tiles of consecutive queries: a tile closes once its queries' cost
+/// (size squared, at least 1 each) reaches kRankTileCost. Depends on the
+/// group sizes alone. Returns the first query of each tile, and Q at the end.
+inline std::vector<index_t> query_tiles(const index_t* offsets, index_t Q) {
+  std::vector<index_t> starts{0};
+  index_t cost = 0;
+  for (index_t q = 0; q < Q; ++q) {
+    const index_t n = offsets[q + 1] - offsets[q];
+    cost += std::max<index_t>(1, n * n);
+    if (cost >= kRankTileCost && q + 1 < Q) {
+      starts.push_back(q + 1);
+      cost = 0;
+    }
+  }
+  starts.push_back(Q);
+  return starts;
+}
+
+/// Per-thread float64 scratch of one query: its derivatives, and the pair
+/// sweep's rows (reused across queries and calls).
+struct QueryScratch {
+  std::vector<double> g, h, rel, s, gain, row_g, row_h, row_v, ranked_g, ranked_h;
+  std::vector<index_t> order;
+};
+
+/// Runs per_query(begin, n, g, h, scratch) for every query, tiles of queries
+/// in parallel; g and h (the query's size, zeroed) receive the unscaled
+/// derivatives, which this writes out times the query's coefficient.
+template <class T, class PerQuery>
+void over_queries(const index_t* offsets, index_t Q, const RankOutputs<T>& out,
+                  const PerQuery& per_query) {
+  if (Q <= 0) return;
+  const std::vector<index_t> starts = query_tiles(offsets, Q);
+  const index_t tiles = static_cast<index_t>(starts.size()) - 1;
+  const bool derivatives = out.grad || out.hess;
+  fastloss::detail::parallel_tiles(tiles, fastloss::detail::threads_for(tiles), [&](index_t t) {
+    static thread_local QueryScratch scratch;
+    for (index_t q = starts[t]; q < starts[t + 1]; ++q) {
+      const index_t begin = offsets[q], n = offsets[q + 1] - begin;
+      scratch.g.assign(static_cast<std::size_t>(n), 0.0);
+      scratch.h.assign(static_cast<std::size_t>(n), 0.0);
+      double* g = scratch.g.data();
+      double* h = scratch.h.data();
+      const double value = per_query(begin, n, g, h, scratch);
+      if (out.per_query) out.per_query[q] = value;
+      if (!derivatives) continue;
+      const double c = out.coef ? out.coef[q] : 1.0;
+      for (index_t i = 0; i < n; ++i) {
+        if (out.grad) out.grad[begin + i] = static_cast<T>(c * g[i]);
+        if (out.hess) out.hess[begin + i] = static_cast<T>(c * h[i]);
+      }
+    }
+  });
+}
+
+/// Sum of x[0..n) in a fixed order (four running sums, then their sum).
+inline double ordered_sum(const double* x, index_t n) {
+  double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
+  index_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    a0 += x[i];
+    a1 += x[i + 1];
+    a2 += x[i + 2];
+    a3 += x[i + 3];
+  }
+  for (; i < n; ++i) a0 += x[i];
+  return (a0 + a1) + (a2 + a3);
+}
+
+/// The logistic loss of every pair (a, c), a < c, a < k, of one query's
+/// items in working order (rel, s; for NDCG weights also gain and disc),
+/// each pair weighed by w_ac: 1 for different relevances (kNdcg false), else
+/// |gain_a - gain_c| * (disc_a - disc_c) * inv_idcg. The higher-relevance
+/// item of a pair is "hi": loss w log(1 + exp(-(s_hi - s_lo))), gradient
+/// -w p for hi and +w p for lo with p = sigmoid(-(s_hi - s_lo)), Hessian
+/// w p (1 - p) for both. Adds into g and h (working order); returns the sum
+/// of the pair losses when kValue. Each row of pairs is one branch-free loop
+/// (vmath's exp and log1p), so it vectorises; its sums run in a fixed order.
+template <bool kNdcg, bool kValue>
+FASTLOSS_DISPATCH double pair_sweep(const double* rel, const double* s, const double* gain,
+                                    const double* disc, double inv_idcg, index_t n, index_t k,
+                                    double* g, double* h, double* row_g, double* row_h,
+                                    double* row_v) {
+  double value = 0.0;
+  for (index_t a = 0; a < k && a < n; ++a) {
+    const double ra = rel[a], sa = s[a];
+    const double ga = kNdcg ? gain[a] : 0.0, da = kNdcg ? disc[a] : 0.0;
+    const index_t m = n - a - 1;
+    const double* rc = rel + a + 1;
+    const double* sc = s + a + 1;
+    FASTLOSS_SIMD
+    for (index_t j = 0; j < m; ++j) {
+      const double sign = ra > rc[j] ? 1.0 : (ra < rc[j] ? -1.0 : 0.0);
+      const double w = kNdcg ? std::fabs(ga - gain[a + 1 + j]) * (da - disc[a + 1 + j]) * inv_idcg
+                             : sign * sign;
+      const double d = sign * (sa - sc[j]);  // s_hi - s_lo (0 for a tie, whose w is 0)
+      const double e = vmath::exp_nonpositive(-std::fabs(d));
+      const double inv = 1.0 / (1.0 + e);
+      const double p = d >= 0.0 ? e * inv : inv;  // sigmoid(-d)
+      const double wp = w * p;
+      row_g[j] = sign * wp;  // hi = a: a's gradient -wp, c's +wp; hi = c: the reverse
+      row_h[j] = wp * (1.0 - p);
+      if (kValue) row_v[j] = w * ((d < 0.0 ? -d : 0.0) + vmath::log1p_unit(e, inv));
+    }
+    double* gc = g + a + 1;
+    double* hc = h + a + 1;
+    FASTLOSS_SIMD
+    for (index_t j = 0; j < m; ++j) {
+      gc[j] += row_g[j];
+      hc[j] += row_h[j];
+    }
+    g[a] -= ordered_sum(row_g, m);
+    h[a] += ordered_sum(row_h, m);
+    if (kValue) value += ordered_sum(row_v, m);
+  }
+  return value;
+}
+
+/// One query's softmax loss (items as float64): returns the loss, writes
+/// the unscaled gradient and Hessian diagonal (terms: scratch of n). Two
+/// sweeps after the max and sums: e_i = exp(s_i - max) into h (one exp per
+/// item), then the outputs; the sums run in a fixed order.
+template <bool kNormalize>
+FASTLOSS_DISPATCH double softmax_query(const double* rel, const double* s, index_t n, double* g,
+                                       double* h, double* terms) {
+  double smax = -HUGE_VAL;
+  for (index_t i = 0; i < n; ++i) smax = std::max(smax, s[i]);
+  const double total = ordered_sum(rel, n);
+  const double scale = kNormalize ? (total == 0.0 ? 0.0 : 1.0 / total) : 1.0;
+  if (scale == 0.0) return 0.0;
+  FASTLOSS_SIMD
+  for (index_t i = 0; i < n; ++i) h[i] = vmath::exp_nonpositive(s[i] - smax);
+  const double z = ordered_sum(h, n);
+  const double log_z = std::log(z), inv_z = 1.0 / z;
+  const double mass = kNormalize ? total * scale : total;  // the sum of the targets
+  FASTLOSS_SIMD
+  for (index_t i = 0; i < n; ++i) {
+    const double qi = rel[i] * scale;
+    const double p = h[i] * inv_z;
+    // the loss term -q_i log p_i, 0 where q_i is 0 (also where p_i underflows)
+    terms[i] = qi != 0.0 ? -qi * (s[i] - smax - log_z) : 0.0;
+    h[i] = mass * p * (1.0 - p);
+    g[i] = mass * p - qi;
+  }
+  return ordered_sum(terms, n);
+}
+
+/// The query's items as float64 in working order (order null: input order).
+template <class T>
+void gather(const T* rel, const T* s, const index_t* order, index_t n, QueryScratch& w) {
+  w.rel.resize(static_cast<std::size_t>(n));
+  w.s.resize(static_cast<std::size_t>(n));
+  for (index_t i = 0; i < n; ++i) {
+    const index_t src = order ? order[i] : i;
+    w.rel[i] = static_cast<double>(rel[src]);
+    w.s[i] = static_cast<double>(s[src]);
+  }
+  const std::size_t rows = static_cast<std::size_t>(std::max<index_t>(n, 1));
+  w.row_g.resize(rows);
+  w.row_h.resize(rows);
+  w.row_v.resize(rows);
+}
+
+/// Whether a query holds a NaN relevance or score; if so its loss and
+/// derivatives are NaN (filled here), as NumPy would propagate them.
+template <class T>
+bool nan_query(const T* rel, const T* s, index_t n, double* g, double* h) {
+  for (index_t i = 0; i < n; ++i) {
+    if (s[i] != s[i] || rel[i] != rel[i]) {
+      std::fill(g, g + n, std::nan(""));
+      std::fill(h, h + n, std::nan(""));
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace detail
+
+/// RankNet's pairwise logistic loss of each query:
+///   loss_q = sum_{i, j in q: rel_i > rel_j} log(1 + exp(-(s_i - s_j))),
+///   d/ds_i = -sum_{j below i} sigma(s_j - s_i) + sum_{j above i} sigma(s_i - s_j),
+///   d2/ds_i2 = sum over i's pairs of sigma(d)(1 - sigma(d)).
+/// A query with no pair of different relevances has loss 0.
+template <class T>
+void pairwise_logistic(const T* rel, const T* s, const index_t* offsets, index_t Q,
+                       const RankOutputs<T>& out) {
+  const bool value = out.per_query != nullptr;
+  detail::over_queries(offsets, Q, out, [&](index_t b, index_t n, double* g, double* h,
+                                            detail::QueryScratch& w) {
+    if (detail::nan_query(rel + b, s + b, n, g, h)) return std::nan("");
+    detail::gather(rel + b, s + b, nullptr, n, w);
+    auto sweep = value ? detail::pair_sweep<false, true> : detail::pair_sweep<false, false>;
+    return sweep(w.rel.data(), w.s.data(), nullptr, nullptr, 0.0, n, n, g, h, w.row_g.data(),
+                 w.row_h.data(), w.row_v.data());
+  });
+}
+
+/// The softmax (ListNet) loss of each query:
+///   loss_q = -sum_i q_i log softmax(s)_i,  q = rel / sum(rel) when
+///   normalize_labels (a query whose relevances sum to 0 has loss 0), else rel;
+///   d/ds_i = Q p_i - q_i,  d2/ds_i2 = Q p_i (1 - p_i),  Q = sum_i q_i.
+/// Items with q_i = 0 add nothing to the loss (also where their probability
+/// underflows to 0).
+template <class T>
+void softmax_listwise(const T* rel, const T* s, const index_t* offsets, index_t Q,
+                      bool normalize_labels, const RankOutputs<T>& out) {
+  detail::over_queries(offsets, Q, out, [&](index_t b, index_t n, double* g, double* h,
+                                            detail::QueryScratch& w) {
+    if (detail::nan_query(rel + b, s + b, n, g, h)) return std::nan("");
+    detail::gather(rel + b, s + b, nullptr, n, w);
+    auto query = normalize_labels ? detail::softmax_query<true> : detail::softmax_query<false>;
+    return query(w.rel.data(), w.s.data(), n, g, h, w.row_v.data());
+  });
+}
+
+/// LambdaRank with NDCG weights (LambdaMART) of each query. With r_i the
+/// 0-based place of item i when the query is sorted by decreasing score (ties
+/// by position in the input), G_i = 2^rel_i - 1 and D(r) = 1 / log2(2 + r):
+///   w_ij = |G_i - G_j| * |D(r_i) - D(r_j)| / IDCG@k,
+///   loss_q = sum_{rel_i > rel_j, min(r_i, r_j) < k} w_ij log(1 + exp(-(s_i - s_j))),
+/// with the w_ij held fixed in the derivatives (LightGBM's and XGBoost's
+/// lambdas and Hessians, without their normalisations). IDCG@k is the DCG of
+/// the k best items by relevance; k = ndcg_at, or the query's size when
+/// ndcg_at <= 0. A query whose IDCG is 0 (no relevant item) has loss 0, and
+/// a NaN score or relevance makes its loss and derivatives NaN.
+template <class T>
+void lambdarank_ndcg(const T* rel, const T* s, const index_t* offsets, index_t Q,
+                     index_t ndcg_at, const RankOutputs<T>& out) {
+  const bool value = out.per_query != nullptr;
+  // D(r) for every place of the longest query, once per call
+  index_t longest = 0;
+  for (index_t q = 0; q < Q; ++q) longest = std::max(longest, offsets[q + 1] - offsets[q]);
+  std::vector<double> discount(static_cast<std::size_t>(longest));
+  for (index_t r = 0; r < longest; ++r) discount[r] = 1.0 / std::log2(2.0 + static_cast<double>(r));
+  const double* disc = discount.data();
+  detail::over_queries(offsets, Q, out, [&](index_t b, index_t n, double* g, double* h,
+                                            detail::QueryScratch& w) {
+    if (detail::nan_query(rel + b, s + b, n, g, h)) return std::nan("");
+    const index_t k = ndcg_at > 0 ? std::min(ndcg_at, n) : n;
+    // IDCG@k from the gains sorted down (w.gain as scratch first)
+    w.gain.resize(static_cast<std::size_t>(n));
+    for (index_t i = 0; i < n; ++i) w.gain[i] = std::exp2(static_cast<double>(rel[b + i])) - 1.0;
+    std::sort(w.gain.begin(), w.gain.end(), [](double x, double y) { return x > y; });
+    double idcg = 0.0;
+    for (index_t r = 0; r < k; ++r) idcg += w.gain[r] * disc[r];
+    if (!(idcg > 0.0)) return 0.0;
+    // the ranking by the scores (stable: ties keep the input order)
+    w.order.resize(static_cast<std::size_t>(n));
+    std::iota(w.order.begin(), w.order.end(), index_t(0));
+    const T* sq = s + b;
+    std::stable_sort(w.order.begin(), w.order.end(),
+                     [sq](index_t x, index_t y) { return sq[x] > sq[y]; });
+    detail::gather(rel + b, s + b, w.order.data(), n, w);
+    for (index_t r = 0; r < n; ++r) w.gain[r] = std::exp2(w.rel[r]) - 1.0;
+    // derivatives in ranked order, then back to the input order
+    w.ranked_g.assign(static_cast<std::size_t>(n), 0.0);
+    w.ranked_h.assign(static_cast<std::size_t>(n), 0.0);
+    double* gr = w.ranked_g.data();
+    double* hr = w.ranked_h.data();
+    auto sweep = value ? detail::pair_sweep<true, true> : detail::pair_sweep<true, false>;
+    const double v = sweep(w.rel.data(), w.s.data(), w.gain.data(), disc, 1.0 / idcg, n, k, gr,
+                           hr, w.row_g.data(), w.row_h.data(), w.row_v.data());
+    for (index_t r = 0; r < n; ++r) {
+      g[w.order[r]] = gr[r];
+      h[w.order[r]] = hr[r];
+    }
+    return v;
+  });
+}
+
+}  // namespace ranking
+
+}  // namespace fastloss

@@ -1,0 +1,233 @@
+// The ranking kernels (losses/ranking.hpp) against their definitions written
+// as plain loops over every pair / item of each query: the per-query losses,
+// the gradient against central differences of the reference loss and the
+// Hessian diagonal against central differences of the kernel's gradient (for
+// LambdaRank with the |delta NDCG| weights of the unperturbed ranking, the
+// surrogate's definition); float32 against float64; the same bits for 1 and
+// 2 threads over many tiles of queries; NaN propagation and empty calls.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <fastloss/fastloss.hpp>
+
+#include "check.hpp"
+
+namespace fastloss_test {
+namespace {
+
+using namespace fastloss;
+
+/// Queries of sizes 1..7 (and one of 40), scores in [-2, 2], relevance 0..3
+/// with ties; scores are distinct (a ranking without ties).
+struct Batch {
+  std::vector<double> rel, s;
+  std::vector<index_t> offsets{0};
+};
+
+Batch make_batch(std::uint64_t seed, int queries) {
+  Rng rng(seed);
+  Batch b;
+  for (int q = 0; q < queries; ++q) {
+    const index_t n = q == 3 ? 40 : 1 + static_cast<index_t>(rng.uniform(0.0, 7.0));
+    for (index_t i = 0; i < n; ++i) {
+      b.rel.push_back(std::floor(rng.uniform(0.0, 4.0)));
+      b.s.push_back(rng.uniform(-2.0, 2.0) + 1e-7 * static_cast<double>(b.s.size()));
+    }
+    b.offsets.push_back(static_cast<index_t>(b.s.size()));
+  }
+  return b;
+}
+
+double ref_softplus(double x) { return std::log(1.0 + std::exp(x)); }
+
+/// 0-based place of each item when the query is sorted by decreasing score.
+std::vector<index_t> places(const std::vector<double>& s, index_t b, index_t n) {
+  std::vector<index_t> r(static_cast<std::size_t>(n), 0);
+  for (index_t i = 0; i < n; ++i)
+    for (index_t j = 0; j < n; ++j)
+      if (s[b + j] > s[b + i] || (s[b + j] == s[b + i] && j < i)) ++r[i];
+  return r;
+}
+
+/// The |delta NDCG@k| weight of every pair (i, j) of query [b, b + n), from
+/// the ranking by `s`; 0 for pairs outside the first k places.
+std::vector<double> ndcg_weights(const std::vector<double>& rel, const std::vector<double>& s,
+                                 index_t b, index_t n, index_t k) {
+  if (k <= 0) k = n;  // no truncation
+  const auto r = places(s, b, n);
+  std::vector<double> ideal;
+  for (index_t i = 0; i < n; ++i) ideal.push_back(std::pow(2.0, rel[b + i]) - 1.0);
+  std::sort(ideal.begin(), ideal.end(), [](double x, double y) { return x > y; });
+  double idcg = 0.0;
+  for (index_t p = 0; p < std::min(k, n); ++p) idcg += ideal[p] / std::log2(2.0 + double(p));
+  std::vector<double> w(static_cast<std::size_t>(n * n), 0.0);
+  if (idcg <= 0) return w;
+  for (index_t i = 0; i < n; ++i)
+    for (index_t j = 0; j < n; ++j) {
+      if (std::min(r[i], r[j]) >= k) continue;
+      const double gi = std::pow(2.0, rel[b + i]) - 1.0, gj = std::pow(2.0, rel[b + j]) - 1.0;
+      const double di = 1.0 / std::log2(2.0 + double(r[i])), dj = 1.0 / std::log2(2.0 + double(r[j]));
+      w[i * n + j] = std::fabs(gi - gj) * std::fabs(di - dj) / idcg;
+    }
+  return w;
+}
+
+/// Reference loss of each query: kind 0 pairwise, 1 softmax (normalised
+/// labels), 2 LambdaRank with the weights of the ranking by `rank_by`.
+std::vector<double> reference(int kind, const Batch& b, const std::vector<double>& s,
+                              const std::vector<double>& rank_by, index_t k) {
+  std::vector<double> loss;
+  for (std::size_t q = 0; q + 1 < b.offsets.size(); ++q) {
+    const index_t begin = b.offsets[q], n = b.offsets[q + 1] - begin;
+    double v = 0.0;
+    if (kind == 1) {
+      double z = 0.0, total = 0.0;
+      for (index_t i = 0; i < n; ++i) {
+        z += std::exp(s[begin + i]);
+        total += b.rel[begin + i];
+      }
+      if (total > 0)
+        for (index_t i = 0; i < n; ++i) v -= b.rel[begin + i] / total * (s[begin + i] - std::log(z));
+    } else {
+      const auto w = kind == 2 ? ndcg_weights(b.rel, rank_by, begin, n, k)
+                               : std::vector<double>(static_cast<std::size_t>(n * n), 1.0);
+      for (index_t i = 0; i < n; ++i)
+        for (index_t j = 0; j < n; ++j)
+          if (b.rel[begin + i] > b.rel[begin + j])
+            v += w[i * n + j] * ref_softplus(-(s[begin + i] - s[begin + j]));
+    }
+    loss.push_back(v);
+  }
+  return loss;
+}
+
+template <class T>
+void run(int kind, const std::vector<T>& rel, const std::vector<T>& s,
+         const std::vector<index_t>& offsets, index_t k, std::vector<double>& loss,
+         std::vector<T>& grad, std::vector<T>& hess, const double* coef = nullptr) {
+  const index_t Q = static_cast<index_t>(offsets.size()) - 1;
+  loss.assign(static_cast<std::size_t>(Q), -1.0);
+  grad.assign(s.size(), T(-1));
+  hess.assign(s.size(), T(-1));
+  ranking::RankOutputs<T> out;
+  out.per_query = loss.data();
+  out.grad = grad.data();
+  out.hess = hess.data();
+  out.coef = coef;
+  if (kind == 0) ranking::pairwise_logistic(rel.data(), s.data(), offsets.data(), Q, out);
+  if (kind == 1) ranking::softmax_listwise(rel.data(), s.data(), offsets.data(), Q, true, out);
+  if (kind == 2) ranking::lambdarank_ndcg(rel.data(), s.data(), offsets.data(), Q, k, out);
+}
+
+double total(const std::vector<double>& v) {
+  double t = 0.0;
+  for (double x : v) t += x;
+  return t;
+}
+
+void check_kind(Harness& h, int kind, index_t k, const std::string& name) {
+  const Batch b = make_batch(7 + static_cast<std::uint64_t>(kind), 12);
+  std::vector<double> loss, grad, hess;
+  run(kind, b.rel, b.s, b.offsets, k, loss, grad, hess);
+  const auto ref = reference(kind, b, b.s, b.s, k);
+  for (std::size_t q = 0; q < ref.size(); ++q)
+    h.check(close(loss[q], ref[q], 1e-12, 1e-14), name + " loss of query " + std::to_string(q));
+  const double step = 1e-6;
+  for (std::size_t i = 0; i < b.s.size(); ++i) {
+    auto sp = b.s, sm = b.s;
+    sp[i] += step;
+    sm[i] -= step;
+    // the weights stay those of the unperturbed ranking (the surrogate)
+    const double fd = (total(reference(kind, b, sp, b.s, k)) -
+                       total(reference(kind, b, sm, b.s, k))) / (2 * step);
+    h.check(close(grad[i], fd, 1e-6, 1e-8), name + " grad " + std::to_string(i));
+    std::vector<double> l2, gp, gm, h2;
+    run(kind, b.rel, sp, b.offsets, k, l2, gp, h2);
+    run(kind, b.rel, sm, b.offsets, k, l2, gm, h2);
+    // a step this small does not change the ranking (scores are >= 1e-7 apart)
+    h.check(close(hess[i], (gp[i] - gm[i]) / (2 * step), 1e-6, 1e-8),
+            name + " hess " + std::to_string(i));
+  }
+  // the coefficient of each query scales its derivatives
+  std::vector<double> coef(b.offsets.size() - 1);
+  for (std::size_t q = 0; q < coef.size(); ++q) coef[q] = 0.5 + double(q);
+  std::vector<double> l3, g3, h3;
+  run(kind, b.rel, b.s, b.offsets, k, l3, g3, h3, coef.data());
+  for (std::size_t q = 0; q < coef.size(); ++q)
+    for (index_t i = b.offsets[q]; i < b.offsets[q + 1]; ++i)
+      h.check(g3[i] == coef[q] * grad[i] && h3[i] == coef[q] * hess[i],
+              name + " coef scales item " + std::to_string(i));
+  // float32 inputs, float64 sums
+  std::vector<float> rf(b.rel.begin(), b.rel.end()), sf(b.s.begin(), b.s.end());
+  std::vector<double> lf;
+  std::vector<float> gf, hf;
+  run(kind, rf, sf, b.offsets, k, lf, gf, hf);
+  for (std::size_t q = 0; q < loss.size(); ++q)
+    h.check(close(lf[q], loss[q], 1e-5, 1e-6), name + " float32 loss " + std::to_string(q));
+  for (std::size_t i = 0; i < grad.size(); ++i)
+    h.check(close(gf[i], grad[i], 1e-4, 1e-6), name + " float32 grad " + std::to_string(i));
+  // a NaN score makes its query NaN and leaves the others alone
+  auto sn = b.s;
+  sn[static_cast<std::size_t>(b.offsets[2])] = std::nan("");
+  run(kind, b.rel, sn, b.offsets, k, l3, g3, h3);
+  h.check(std::isnan(l3[2]) && std::isnan(g3[b.offsets[2]]) && std::isnan(h3[b.offsets[3] - 1]),
+          name + " NaN propagates in its query");
+  h.check(l3[1] == loss[1] && l3[4] == loss[4], name + " NaN stays in its query");
+}
+
+void pairwise(Harness& h) { check_kind(h, 0, 0, "pairwise"); }
+void softmax(Harness& h) {
+  check_kind(h, 1, 0, "softmax");
+  // unnormalised labels: the gradient is sum(rel) * p - rel
+  const std::vector<double> rel{2, 0, 1}, s{0.5, -1, 0.25};
+  const std::vector<index_t> off{0, 3};
+  std::vector<double> loss(1), grad(3), hess(3);
+  ranking::RankOutputs<double> out;
+  out.per_query = loss.data();
+  out.grad = grad.data();
+  out.hess = hess.data();
+  ranking::softmax_listwise(rel.data(), s.data(), off.data(), 1, false, out);
+  const double z = std::exp(0.5) + std::exp(-1.0) + std::exp(0.25);
+  h.check(close(loss[0], -(2 * (0.5 - std::log(z)) + (0.25 - std::log(z))), 1e-14),
+          "softmax unnormalised loss");
+  h.check(close(grad[1], 3 * std::exp(-1.0) / z, 1e-14), "softmax unnormalised grad");
+  // relevances summing to 0: loss and derivatives 0
+  const std::vector<double> zero{0, 0, 0};
+  ranking::softmax_listwise(zero.data(), s.data(), off.data(), 1, true, out);
+  h.check(loss[0] == 0 && grad[0] == 0 && hess[2] == 0, "softmax all-zero relevance");
+}
+void lambdarank(Harness& h) {
+  check_kind(h, 2, 0, "lambdarank");
+  check_kind(h, 2, 3, "lambdarank@3");
+}
+
+void threads(Harness& h) {
+  // thousands of queries: many tiles, the same bits for 1 and 2 threads
+  const Batch b = make_batch(99, 30000);
+  for (int kind = 0; kind < 3; ++kind) {
+    std::vector<double> l1, g1, h1, l2, g2, h2;
+    set_num_threads(1);
+    run(kind, b.rel, b.s, b.offsets, 5, l1, g1, h1);
+    set_num_threads(2);
+    run(kind, b.rel, b.s, b.offsets, 5, l2, g2, h2);
+    h.check(l1 == l2 && g1 == g2 && h1 == h2, "kind " + std::to_string(kind) + " bitwise");
+  }
+  // no query writes nothing
+  const std::vector<index_t> none{0};
+  ranking::RankOutputs<double> out;
+  ranking::pairwise_logistic<double>(nullptr, nullptr, none.data(), 0, out);
+}
+
+}  // namespace
+}  // namespace fastloss_test
+
+int main(int argc, char** argv) {
+  using namespace fastloss_test;
+  return run_groups(argc, argv,
+                    {{"pairwise", pairwise},
+                     {"softmax", softmax},
+                     {"lambdarank", lambdarank},
+                     {"threads", threads}});
+}

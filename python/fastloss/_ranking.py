@@ -1,0 +1,381 @@
+"""Learning-to-rank losses over query groups, the objectives of XGBoost's
+``rank:pairwise`` / ``rank:ndcg`` and LightGBM's ``lambdarank``:
+
+* :class:`PairwiseLogistic`, RankNet's pairwise logistic loss;
+* :class:`SoftmaxListwise`, the ListNet softmax cross-entropy of each query
+  (TF-Ranking's softmax loss, optax's ``ranking_softmax_loss``);
+* :class:`LambdaRankNDCG`, LambdaMART's NDCG-weighted pairwise loss.
+
+Each is called ``loss(relevance, scores, sample_weight=None, group=sizes)``:
+``relevance`` holds each item's graded relevance (>= 0), ``scores`` the
+model's score of each item, and ``group`` the sizes of the queries (the items
+of a query are consecutive, as in XGBoost's and LightGBM's ``group``). Without
+``group`` a 1-D batch is one query and a 2-D ``(queries, items)`` batch has
+one query per row (optax's and TF-Ranking's layout). Each query has one
+loss; Keras's sample weights (one per query, XGBoost's convention for ranking)
+and reductions apply to the per-query losses, so "sum_over_batch_size" is the
+mean over queries. The kernels are in ``losses/ranking.hpp``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from . import _arrays, _core, _dask, _passes
+from ._arrays import REDUCTION_NONE
+from ._base import Loss
+
+_KIND_PAIRWISE, _KIND_SOFTMAX, _KIND_LAMBDA = 0, 1, 2
+
+
+class Queries:
+    """One call's items cut into queries: flat contiguous relevance and
+    scores, the query offsets (int64, queries + 1) and the scores' shape."""
+
+    def __init__(self, y_true: Any, y_pred: Any, group: Any) -> None:
+        s = _arrays.as_float(y_pred, "scores")
+        rel = _arrays.as_float(y_true, "relevance", s.dtype)
+        if rel.shape != s.shape:
+            raise ValueError(f"relevance has shape {rel.shape} but scores has shape {s.shape}; "
+                             "they must be the same (one relevance per scored item)")
+        self.shape = s.shape
+        self.dtype = s.dtype
+        if group is None:
+            if s.ndim == 1:
+                sizes = np.array([s.shape[0]] if s.shape[0] else [], np.int64)
+            elif s.ndim == 2:
+                sizes = np.full(s.shape[0], s.shape[1], np.int64)
+                if s.shape[1] == 0 and s.shape[0]:
+                    raise ValueError(f"scores of shape {s.shape} make queries of no item; "
+                                     "every query needs at least one item")
+            else:
+                raise ValueError(f"without group=, scores must be 1-D (one query) or 2-D (one "
+                                 f"query per row), got shape {s.shape}")
+        else:
+            if not (s.ndim == 1 or (s.ndim == 2 and s.shape[1] == 1)):
+                raise ValueError(f"with group=, scores must be (n,) or (n, 1): one score per "
+                                 f"item, the queries' items consecutive; got shape {s.shape}")
+            sizes = group_sizes(group, s.shape[0])
+        flat_rel = np.ascontiguousarray(rel).reshape(-1)
+        bad = flat_rel < 0
+        if np.any(bad):
+            i = int(np.argmax(bad))
+            raise ValueError(f"relevance must be >= 0 (graded relevance), got {flat_rel[i]} at "
+                             f"index {i}")
+        self.rel = flat_rel
+        self.scores = np.ascontiguousarray(s).reshape(-1)
+        self.offsets = np.zeros(sizes.shape[0] + 1, np.int64)
+        np.cumsum(sizes, out=self.offsets[1:])
+        self.n_queries = int(sizes.shape[0])
+
+
+def group_sizes(group: Any, n: int) -> np.ndarray:
+    """XGBoost/LightGBM group sizes as int64, checked: 1-D positive integers
+    summing to the number of items."""
+    if isinstance(group, (str, bytes)):
+        raise TypeError(f"group must be the sizes of the queries (integers), got {group!r}")
+    try:
+        g = np.asarray(group)
+    except Exception as e:  # noqa: BLE001 - ragged or otherwise not an array
+        raise TypeError(f"group must be a 1-D array of query sizes: {e}") from None
+    if g.dtype.kind == "b" or g.dtype.kind not in "iuf":
+        raise TypeError(f"group must hold the sizes of the queries as integers, got dtype "
+                        f"{g.dtype}")
+    if g.ndim != 1:
+        raise ValueError(f"group must be 1-D (one size per query), got shape {g.shape}")
+    if g.dtype.kind == "f":
+        whole = np.isfinite(g) & (g == np.round(g))
+        if not np.all(whole):
+            i = int(np.argmin(whole))
+            raise ValueError(f"group sizes must be integers, got {g[i]} at index {i}")
+    sizes = g.astype(np.int64)
+    nonpositive = sizes <= 0
+    if np.any(nonpositive):
+        i = int(np.argmax(nonpositive))
+        what = "an empty query" if sizes[i] == 0 else "a negative size"
+        raise ValueError(f"group sizes must be >= 1, got {sizes[i]} at index {i} ({what})")
+    total = int(sizes.sum())
+    if total != n:
+        raise ValueError(f"group sizes sum to {total} but there are {n} items; they must sum "
+                         "to the number of scores")
+    return sizes
+
+
+class RankingLoss(Loss):
+    """What the ranking losses share: inputs cut into queries by ``group``,
+    one loss per query, Keras's weights (one per query) and reductions."""
+
+    has_hessian = True
+    _kind = -1
+    _dask_refusal = ("its queries couple their items (pairs or a softmax over each query), "
+                     "so its value is not a sum over blocks")
+
+    def _option(self) -> int:
+        return 0
+
+    # -- the public methods, with group= -----------------------------------
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+                 group: Any = None) -> Any:
+        """Same as :meth:`forward`."""
+        return self.forward(y_true, y_pred, sample_weight, group=group)
+
+    def forward(self, y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+                group: Any = None) -> Any:
+        """The per-query losses, times ``sample_weight`` (one per query), reduced."""
+        value, _ = self._evaluate(y_true, y_pred, sample_weight, group, want_value=True,
+                                  want_grad=False)
+        return value
+
+    def backward(self, y_true: Any, y_pred: Any, sample_weight: Any = None,
+                 grad_output: Any = 1.0, out: Optional[np.ndarray] = None, *,
+                 group: Any = None) -> np.ndarray:
+        """d(forward)/d(scores) times ``grad_output`` (a scalar, or one value per
+        query with reduction "none"), shaped like ``scores``."""
+        _, grad = self._evaluate(y_true, y_pred, sample_weight, group, want_value=False,
+                                 want_grad=True, grad_output=grad_output, out=out)
+        return grad
+
+    def forward_backward(self, y_true: Any, y_pred: Any, sample_weight: Any = None,
+                         grad_output: Any = 1.0, out: Optional[np.ndarray] = None, *,
+                         group: Any = None) -> tuple[Any, np.ndarray]:
+        """(forward, backward) from one pass over each query."""
+        return self._evaluate(y_true, y_pred, sample_weight, group, want_value=True,
+                              want_grad=True, grad_output=grad_output, out=out)
+
+    def gradient_hessian(self, y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+                         group: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Gradient and Hessian diagonal of the sum of the per-query losses
+        (unreduced), each query's times its sample weight: what a boosting
+        objective returns."""
+        self._refuse_dask(y_true, y_pred, sample_weight)
+        q = Queries(y_true, y_pred, group)
+        coef = None
+        if sample_weight is not None:
+            coef = self._weighting(sample_weight, q, REDUCTION_NONE).per_sample_weights(
+                q.n_queries)
+        grad, hess = np.empty_like(q.scores), np.empty_like(q.scores)
+        _core.rank_loss(self._kind, q.rel, q.scores, q.offsets, self._option(), None, grad,
+                        hess, coef)
+        return grad.reshape(q.shape), hess.reshape(q.shape)
+
+    # -- the base class's hooks (group=None: the layout alone says the queries)
+    def _run(self, y_true: Any, y_pred: Any, sample_weight: Any, *, want_value: bool,
+             want_grad: bool, grad_output: Any = 1.0,
+             out: Optional[np.ndarray] = None) -> tuple[Any, Any]:
+        return self._evaluate(y_true, y_pred, sample_weight, None, want_value=want_value,
+                              want_grad=want_grad, grad_output=grad_output, out=out)
+
+    def _gradient_hessian(self, y_true: Any, y_pred: Any,
+                          sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
+        return self.gradient_hessian(y_true, y_pred, sample_weight)
+
+    # -- the pass -------------------------------------------------------------
+    def _refuse_dask(self, *values: Any) -> None:
+        if _dask.holds_dask(*values):
+            raise NotImplementedError(
+                f"{type(self).__name__} does not take dask arrays: {self._dask_refusal}; "
+                ".compute() its inputs (or pass NumPy arrays)")
+
+    def _weighting(self, sample_weight: Any, q: Queries, reduction: int) -> _passes.Weighting:
+        refusal = (f"sample_weight of shape {np.shape(sample_weight)} must hold one weight per "
+                   f"query ({q.n_queries} queries)")
+        try:
+            w = _passes.keras_weighting(sample_weight, (q.n_queries,), q.dtype, reduction)
+        except ValueError as e:
+            raise ValueError(f"{refusal}: {e}") from None
+        if w.broadcast_up or (w.weights is not None and w.weights.shape != (q.n_queries,)):
+            raise ValueError(refusal)
+        return w
+
+    def _evaluate(self, y_true: Any, y_pred: Any, sample_weight: Any, group: Any, *,
+                  want_value: bool, want_grad: bool, grad_output: Any = 1.0,
+                  out: Optional[np.ndarray] = None) -> tuple[Any, Any]:
+        self._refuse_dask(y_true, y_pred, sample_weight, grad_output)
+        q = Queries(y_true, y_pred, group)
+        if out is not None:
+            _arrays.check_out(out, q.shape, q.dtype,
+                              {"y_true": y_true, "y_pred": y_pred,
+                               "sample_weight": sample_weight})
+        w = self._weighting(sample_weight, q, _arrays.REDUCTIONS[self.reduction])
+        per_query = np.empty(q.n_queries) if want_value else None
+        grad = np.empty_like(q.scores) if want_grad else None
+        coef = w.coefficients(grad_output, q.n_queries, q.dtype) if want_grad else None
+        _core.rank_loss(self._kind, q.rel, q.scores, q.offsets, self._option(), per_query, grad,
+                        None, coef)
+        value = w.reduce(per_query, q.dtype) if per_query is not None else None
+        if grad is None:
+            return value, None
+        if out is not None:
+            _arrays.deliver((out,), (grad.reshape(q.shape),))
+            return value, out
+        return value, grad.reshape(q.shape)
+
+
+_COMMON = """
+    Notes
+    -----
+    Called ``loss(relevance, scores, sample_weight=None, group=None)``; the
+    other methods (``backward``, ``forward_backward``, ``gradient_hessian``)
+    take ``group=`` as a keyword too. ``group`` holds the sizes of the
+    queries, whose items are consecutive in ``relevance`` and ``scores`` (both
+    ``(n,)`` or ``(n, 1)``): integers >= 1 summing to n, XGBoost's and
+    LightGBM's ``group``. Without it a 1-D batch is one query and a 2-D
+    ``(queries, items)`` batch has one query per row. Relevance is graded
+    (any real >= 0; boosting libraries use integers).
+
+    Each query has one loss. ``sample_weight`` holds one weight per query
+    (XGBoost's weights for ranking); Keras's reductions then apply to the
+    per-query losses: "sum_over_batch_size" (the default) is the mean over
+    queries, "sum" their sum, "none" the per-query losses. ``backward``
+    returns d(forward)/d(scores) in ``scores``' shape and dtype;
+    ``gradient_hessian`` the gradient and Hessian diagonal of the sum of the
+    per-query losses (each times its weight), as boosting objectives use them.
+    float32 and float64 are computed natively, each query's sums in float64.
+    Queries run in parallel; the results are the same bits for every thread
+    count. A NaN relevance or score makes its query's loss and derivatives
+    NaN."""
+
+
+class PairwiseLogistic(RankingLoss):
+    __doc__ = """RankNet's pairwise logistic loss of each query, the objective of
+    XGBoost's ``rank:pairwise`` (without its pair sampling and normalisation)::
+
+        loss_q = sum_{i, j in q: rel_i > rel_j} log(1 + exp(-(s_i - s_j)))
+        dloss/ds_i = -sum_{j: rel_j < rel_i} sigmoid(s_j - s_i)
+                     + sum_{j: rel_j > rel_i} sigmoid(s_i - s_j)
+        d2loss/ds_i2 = sum over i's pairs of sigmoid(d) * (1 - sigmoid(d)),
+                       d = s_i - s_j
+
+    Every pair of items with different relevance counts once; a query with no
+    such pair has loss 0. XGBoost's ``rank:pairwise`` (top-k pairs covering
+    the query, normalisations off) takes these gradients with twice this
+    Hessian. The per-query loss is the sum over its pairs (the
+    RankNet objective whose derivatives boosting uses); TF-Ranking's
+    ``PairwiseLogisticLoss`` divides the sum over all pairs of the batch by
+    their number instead. Cost: O(size^2) per query.
+
+    Parameters
+    ----------
+    reduction, name
+        Keras's reductions of the per-query losses, and the name.
+    """ + _COMMON
+
+    _default_name = "pairwise_logistic"
+    _kind = _KIND_PAIRWISE
+
+    def __init__(self, reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+
+
+class SoftmaxListwise(RankingLoss):
+    __doc__ = """The softmax cross-entropy of each query (ListNet's top-one
+    loss, TF-Ranking's ``SoftmaxLoss``, optax's ``ranking_softmax_loss``)::
+
+        loss_q = -sum_{i in q} t_i * log softmax(s)_i,
+                 t = rel / sum(rel) (normalize_labels=True) or t = rel
+        dloss/ds_i = T * p_i - t_i,        p = softmax(s), T = sum_i t_i
+        d2loss/ds_i2 = T * p_i * (1 - p_i)
+
+    With ``normalize_labels=True`` (default, ListNet and TF-Ranking) the
+    relevances become a distribution over the query's items and a query whose
+    relevances are all 0 has loss 0; with False the relevances are used as
+    they are, as optax's ``ranking_softmax_loss`` does (its default
+    ``reduce_fn=jnp.mean`` is reduction "sum_over_batch_size" over rows).
+    Cost: O(size) per query.
+
+    Parameters
+    ----------
+    normalize_labels : bool
+        Divide each query's relevances by their sum (default True).
+    reduction, name
+        Keras's reductions of the per-query losses, and the name.
+    """ + _COMMON
+
+    _default_name = "softmax_listwise"
+    _kind = _KIND_SOFTMAX
+
+    def __init__(self, normalize_labels: bool = True,
+                 reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+        if not isinstance(normalize_labels, (bool, np.bool_)):
+            raise TypeError(f"normalize_labels must be a bool, got {normalize_labels!r}")
+        self.normalize_labels = bool(normalize_labels)
+
+    def _option(self) -> int:
+        return int(self.normalize_labels)
+
+
+class LambdaRankNDCG(RankingLoss):
+    __doc__ = """LambdaRank with NDCG weights (LambdaMART), the objective of
+    XGBoost's ``rank:ndcg`` and LightGBM's ``lambdarank``. Sort each query by
+    decreasing score (ties keep the input order): item i lands at place r_i
+    (0-based); with gain G_i = 2**rel_i - 1 and discount D(r) = 1/log2(2 + r),
+    each pair of items with rel_i > rel_j, one of them among the first k
+    places, weighs
+
+        w_ij = |G_i - G_j| * |D(r_i) - D(r_j)| / IDCG@k
+
+    (|delta NDCG_ij|, the change of the query's NDCG@k when i and j swap
+    places; IDCG@k is the DCG of the k most relevant items). The loss is the
+    smooth surrogate whose derivatives are LambdaMART's lambdas::
+
+        loss_q = sum_{pairs} w_ij * log(1 + exp(-(s_i - s_j)))
+        dloss/ds_i = sum over i's pairs of -/+ w_ij * sigmoid(-(s_hi - s_lo))
+        d2loss/ds_i2 = sum over i's pairs of w_ij * p * (1 - p),
+                       p = sigmoid(s_hi - s_lo)
+
+    The weights w_ij are held fixed: they depend on the ranking, which is
+    piecewise constant in the scores, so the gradient and Hessian are exactly
+    those of the surrogate at the current ranking (a boosting round sees the
+    new ranking in its next call). A query with no relevant item (IDCG = 0)
+    has loss 0.
+
+    With ``lambdarank_norm=False`` LightGBM's ``lambdarank`` takes exactly
+    these lambdas and Hessians (``ndcg_at`` is its
+    ``lambdarank_truncation_level``); XGBoost's ``rank:ndcg`` with
+    ``lambdarank_pair_method="topk"``, ``lambdarank_num_pair_per_sample=k``
+    and its normalisations off takes these lambdas with twice this Hessian
+    (its leaves are half as large). By default both libraries rescale each
+    query's lambdas (LightGBM by log2(1 + S)/S with S their absolute sum,
+    XGBoost likewise and by the score differences); fastloss returns the
+    plain derivatives of the surrogate. The discount of a place beyond k is
+    not truncated (as in both libraries). Cost: a sort and O(k * size) pairs
+    per query.
+
+    Parameters
+    ----------
+    ndcg_at : int or None
+        The truncation k of NDCG@k (LightGBM's
+        ``lambdarank_truncation_level``, XGBoost's
+        ``lambdarank_num_pair_per_sample`` with ``topk``); None (default) ranks
+        every item of the query.
+    reduction, name
+        Keras's reductions of the per-query losses, and the name.
+    """ + _COMMON
+
+    _default_name = "lambdarank_ndcg"
+    _kind = _KIND_LAMBDA
+
+    def __init__(self, ndcg_at: Optional[int] = None,
+                 reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+        if ndcg_at is not None:
+            if isinstance(ndcg_at, (bool, np.bool_)) or not isinstance(ndcg_at,
+                                                                       (int, np.integer)):
+                raise TypeError(f"ndcg_at must be an integer or None, got {ndcg_at!r}")
+            if ndcg_at < 1:
+                raise ValueError(f"ndcg_at must be >= 1 (or None for every place), got "
+                                 f"{ndcg_at}")
+            ndcg_at = int(ndcg_at)
+        self.ndcg_at = ndcg_at
+
+    def _option(self) -> int:
+        return 0 if self.ndcg_at is None else self.ndcg_at
+
+
+RANKING_LOSSES: tuple[type[Any], ...] = (PairwiseLogistic, SoftmaxListwise, LambdaRankNDCG)

@@ -1,0 +1,643 @@
+"""The ranking losses over query groups (PairwiseLogistic, SoftmaxListwise,
+LambdaRankNDCG): against float64 NumPy references written from the formulas,
+central differences of the references for the gradients and of the gradients
+for the Hessians (LambdaRank's |delta NDCG| weights held at the current
+ranking: the surrogate), per-query permutation invariance, Keras's weights and
+reductions over the per-query losses, the peers (optax's
+ranking_softmax_loss, PyTorch's logistic loss on pair differences), real
+XGBoost and LightGBM trainings against rank:ndcg and lambdarank, threads
+bitwise, float32, and bad input."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+import fastloss as fl
+
+RNG = np.random.default_rng(20261202)
+REDUCTIONS = ["sum_over_batch_size", "sum", "mean_with_sample_weight", "none"]
+
+
+# -- references (float64, plain loops over each query's pairs / items) ---------
+
+def offsets(sizes):
+    return np.concatenate(([0], np.cumsum(sizes))).astype(int)
+
+
+def places(s):
+    """0-based place of each item when sorted by decreasing score (ties by
+    input position)."""
+    order = sorted(range(len(s)), key=lambda i: (-s[i], i))
+    r = np.empty(len(s), int)
+    r[order] = np.arange(len(s))
+    return r
+
+
+def ndcg_weights(rel, rank_by, k):
+    """|delta NDCG@k| of every pair (i, j) of one query, from the ranking by
+    `rank_by`; 0 for pairs with neither item in the first k places."""
+    n = len(rel)
+    k = n if k is None else min(k, n)
+    gain = 2.0 ** rel - 1.0
+    ideal = np.sort(gain)[::-1][:k]
+    idcg = np.sum(ideal / np.log2(2.0 + np.arange(k)))
+    w = np.zeros((n, n))
+    if idcg <= 0:
+        return w
+    r = places(rank_by)
+    disc = 1.0 / np.log2(2.0 + r)
+    for i in range(n):
+        for j in range(n):
+            if min(r[i], r[j]) < k:
+                w[i, j] = abs(gain[i] - gain[j]) * abs(disc[i] - disc[j]) / idcg
+    return w
+
+
+def per_query_reference(kind, rel, s, sizes, *, k=None, normalize=True, rank_by=None):
+    """Each query's loss by the definition. kind: "pairwise", "softmax",
+    "lambda" (with the weights of the ranking by `rank_by`, default s)."""
+    rel = np.asarray(rel, np.float64).reshape(-1)
+    s = np.asarray(s, np.float64).reshape(-1)
+    rank_by = s if rank_by is None else np.asarray(rank_by, np.float64).reshape(-1)
+    out = []
+    off = offsets(sizes)
+    for q in range(len(sizes)):
+        r, x = rel[off[q]:off[q + 1]], s[off[q]:off[q + 1]]
+        if kind == "softmax":
+            if normalize and r.sum() == 0:
+                out.append(0.0)
+                continue
+            t = r / r.sum() if normalize else r
+            log_p = x - np.log(np.sum(np.exp(x)))
+            out.append(float(-np.sum(np.where(t != 0, t * log_p, 0.0))))
+            continue
+        w = (ndcg_weights(r, rank_by[off[q]:off[q + 1]], k) if kind == "lambda"
+             else np.ones((len(r), len(r))))
+        v = 0.0
+        for i in range(len(r)):
+            for j in range(len(r)):
+                if r[i] > r[j]:
+                    v += w[i, j] * np.log1p(np.exp(-(x[i] - x[j])))
+        out.append(v)
+    return np.array(out)
+
+
+def central_gradient(f, s, step=1e-6):
+    s = np.asarray(s, np.float64)
+    g = np.empty_like(s)
+    for i in range(s.size):
+        sp, sm = s.copy(), s.copy()
+        sp.flat[i] += step
+        sm.flat[i] -= step
+        g.flat[i] = (f(sp) - f(sm)) / (2 * step)
+    return g
+
+
+def keras_reduce(per_query, weight, reduction):
+    w = np.ones_like(per_query) if weight is None else np.asarray(weight, np.float64)
+    values = per_query * w
+    if reduction == "none":
+        return values
+    if reduction == "sum":
+        return values.sum()
+    if reduction == "mean_with_sample_weight":
+        return values.sum() / w.sum()
+    return values.sum() / per_query.size
+
+
+def batch(sizes, seed=0, levels=4):
+    """Relevance 0..levels-1 (with ties) and distinct scores."""
+    rng = np.random.default_rng(seed)
+    n = int(np.sum(sizes))
+    rel = rng.integers(0, levels, size=n).astype(np.float64)
+    s = rng.normal(size=n) + 1e-6 * np.arange(n)
+    return rel, s
+
+
+SIZES = [3, 1, 6, 4, 9, 2, 5]
+
+
+def make(kind, **params):
+    cls = {"pairwise": fl.PairwiseLogistic, "softmax": fl.SoftmaxListwise,
+           "lambda": fl.LambdaRankNDCG}[kind]
+    return cls(**params)
+
+
+def ref_params(kind, params):
+    return {"k": params.get("ndcg_at"), "normalize": params.get("normalize_labels", True)}
+
+
+CASES = [("pairwise", {}), ("softmax", {}), ("softmax", {"normalize_labels": False}),
+         ("lambda", {}), ("lambda", {"ndcg_at": 3})]
+CASE_IDS = [f"{k}-{p}" for k, p in CASES]
+
+
+# -- values, gradients, Hessians --------------------------------------------------
+
+@pytest.mark.parametrize("kind,params", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_values_match_the_reference(kind, params, reduction):
+    rel, s = batch(SIZES, 1)
+    w = RNG.uniform(0.2, 2.0, size=len(SIZES))
+    loss = make(kind, reduction=reduction, **params)
+    per_query = per_query_reference(kind, rel, s, SIZES, **ref_params(kind, params))
+    for weight in (None, w):
+        got = loss(rel, s, sample_weight=weight, group=SIZES)
+        np.testing.assert_allclose(got, keras_reduce(per_query, weight, reduction),
+                                   rtol=1e-12, atol=1e-14)
+    assert per_query.min() >= 0 and per_query.max() > 0  # the batch has real pairs
+
+
+@pytest.mark.parametrize("kind,params", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "none"])
+def test_gradient_is_central_differences_of_the_reference(kind, params, reduction):
+    rel, s = batch(SIZES, 2)
+    w = RNG.uniform(0.2, 2.0, size=len(SIZES))
+    go = RNG.uniform(0.5, 1.5, size=len(SIZES)) if reduction == "none" else 1.7
+    loss = make(kind, reduction=reduction, **params)
+
+    def f(x):  # the weights of LambdaRank stay those of the ranking by s
+        v = keras_reduce(per_query_reference(kind, rel, x, SIZES, rank_by=s,
+                                             **ref_params(kind, params)), w, reduction)
+        return float(np.sum(v * go))
+
+    expected = central_gradient(f, s)
+    got = loss.backward(rel, s, sample_weight=w, grad_output=go, group=SIZES)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
+    value, fused = loss.forward_backward(rel, s, sample_weight=w, grad_output=go, group=SIZES)
+    np.testing.assert_array_equal(fused, got)
+    np.testing.assert_array_equal(value, loss(rel, s, sample_weight=w, group=SIZES))
+
+
+@pytest.mark.parametrize("kind,params", CASES, ids=CASE_IDS)
+def test_hessian_is_central_differences_of_the_gradient(kind, params):
+    rel, s = batch(SIZES, 3)
+    w = RNG.uniform(0.2, 2.0, size=len(SIZES))
+    loss = make(kind, **params)
+    g, h = loss.gradient_hessian(rel, s, sample_weight=w, group=SIZES)
+    # the gradient of the unreduced weighted sum of the per-query losses
+    expected_g = central_gradient(
+        lambda x: float(np.sum(w * per_query_reference(kind, rel, x, SIZES, rank_by=s,
+                                                      **ref_params(kind, params)))), s)
+    np.testing.assert_allclose(g, expected_g, rtol=1e-6, atol=1e-8)
+    step = 1e-6
+    for i in range(s.size):  # a step this small keeps the ranking (scores are apart)
+        sp, sm = s.copy(), s.copy()
+        sp[i] += step
+        sm[i] -= step
+        gp, _ = loss.gradient_hessian(rel, sp, sample_weight=w, group=SIZES)
+        gm, _ = loss.gradient_hessian(rel, sm, sample_weight=w, group=SIZES)
+        np.testing.assert_allclose(h[i], (gp[i] - gm[i]) / (2 * step), rtol=1e-5, atol=1e-8)
+    assert np.all(h >= 0) and np.any(h > 0)
+    # the weights multiply each query's derivatives
+    g1, h1 = loss.gradient_hessian(rel, s, group=SIZES)
+    rows = np.repeat(w, SIZES)
+    np.testing.assert_allclose(g, g1 * rows, rtol=1e-15)
+    np.testing.assert_allclose(h, h1 * rows, rtol=1e-15)
+
+
+def test_lambdarank_lambdas_by_hand():
+    # two items, relevances 1 and 0, the relevant one ranked second: NDCG
+    # weight |1 - 0| * (1 - 1/log2(3)) / 1, lambda = -w * sigmoid(-(s0 - s1))
+    rel, s = np.array([1.0, 0.0]), np.array([-0.5, 0.5])
+    g, h = fl.LambdaRankNDCG().gradient_hessian(rel, s)
+    w = 1.0 - 1.0 / np.log2(3.0)
+    p = 1.0 / (1.0 + np.exp(-1.0))  # sigmoid(s1 - s0)
+    np.testing.assert_allclose(g, [-w * p, w * p], rtol=1e-15)
+    np.testing.assert_allclose(h, [w * p * (1 - p)] * 2, rtol=1e-15)
+    # truncation at 1 keeps the pair (the irrelevant item is in place 0) but
+    # IDCG@1 is still 1; a pair entirely below k is dropped
+    rel3, s3 = np.array([0.0, 1.0, 0.0]), np.array([2.0, 1.0, 0.0])
+    g1, _ = fl.LambdaRankNDCG(ndcg_at=1).gradient_hessian(rel3, s3)
+    assert g1[2] == 0.0 and g1[1] < 0 and g1[0] > 0
+
+
+@pytest.mark.parametrize("kind,params", CASES, ids=CASE_IDS)
+def test_permuting_items_within_queries(kind, params):
+    rel, s = batch(SIZES, 4)
+    loss = make(kind, reduction="none", **params)
+    off = offsets(SIZES)
+    perm = np.concatenate([off[q] + RNG.permutation(n) for q, n in enumerate(SIZES)])
+    v, g = loss.forward_backward(rel, s, group=SIZES)
+    vp, gp = loss.forward_backward(rel[perm], s[perm], group=SIZES)
+    np.testing.assert_allclose(vp, v, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(gp, g[perm], rtol=1e-12, atol=1e-15)
+    # permuting whole queries permutes their losses
+    order = RNG.permutation(len(SIZES))
+    items = np.concatenate([np.arange(off[q], off[q + 1]) for q in order])
+    vq = loss(rel[items], s[items], group=np.array(SIZES)[order])
+    np.testing.assert_array_equal(vq, v[order])
+
+
+@pytest.mark.parametrize("kind,params", CASES, ids=CASE_IDS)
+def test_two_dimensional_batches_are_one_query_per_row(kind, params):
+    rel, s = batch([6] * 5, 5)
+    loss = make(kind, reduction="none", **params)
+    v2, g2 = loss.forward_backward(rel.reshape(5, 6), s.reshape(5, 6))
+    v1, g1 = loss.forward_backward(rel, s, group=[6] * 5)
+    np.testing.assert_array_equal(v2, v1)
+    assert g2.shape == (5, 6)
+    np.testing.assert_array_equal(g2.reshape(-1), g1)
+    # a 1-D batch without group is one query; (n, 1) with group is (n,)
+    one = loss(rel[:6], s[:6])
+    np.testing.assert_array_equal(one, v1[:1])
+    g_col = loss.backward(rel[:, None], s[:, None], group=[6] * 5)
+    assert g_col.shape == (30, 1)
+    np.testing.assert_array_equal(g_col[:, 0], g1)
+
+
+def test_degenerate_queries():
+    # one item, all-equal relevance, all-zero relevance: loss 0, gradient 0
+    rel = np.array([2.0, 1.0, 1.0, 1.0, 0.0, 0.0])
+    s = np.array([0.3, 1.0, -1.0, 2.0, 0.5, -0.5])
+    for loss in (fl.PairwiseLogistic(reduction="none"), fl.LambdaRankNDCG(reduction="none"),
+                 fl.SoftmaxListwise(reduction="none")):
+        v, g = loss.forward_backward(rel, s, group=[1, 3, 2])
+        if isinstance(loss, fl.SoftmaxListwise):  # the 1-item and tied queries: loss 0,
+            np.testing.assert_allclose(v, [0.0, v[1], 0.0], atol=1e-15)  # grad p - 1/3
+            np.testing.assert_allclose(g[[0, 4, 5]], 0.0, atol=1e-15)
+        else:
+            np.testing.assert_array_equal(v, [0.0, 0.0, 0.0])
+            np.testing.assert_array_equal(g, np.zeros(6))
+    # an empty batch: 0 for reduced losses, empty gradients
+    for loss in (fl.PairwiseLogistic(), fl.SoftmaxListwise(), fl.LambdaRankNDCG()):
+        v, g = loss.forward_backward(np.zeros(0), np.zeros(0), group=[])
+        assert v == 0.0 and g.shape == (0,)
+
+
+def test_nan_stays_in_its_query():
+    rel, s = batch(SIZES, 6)
+    s[offsets(SIZES)[2]] = np.nan
+    for kind, params in CASES:
+        v, g = make(kind, reduction="none", **params).forward_backward(rel, s, group=SIZES)
+        off = offsets(SIZES)
+        assert np.isnan(v[2]) and np.all(np.isnan(g[off[2]:off[3]]))
+        assert np.all(np.isfinite(np.delete(v, 2)))
+        assert np.all(np.isfinite(np.delete(g, np.arange(off[2], off[3]))))
+
+
+# -- peers ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_softmax_against_optax(normalize):
+    optax = pytest.importorskip("optax")
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    rel, s = batch([7] * 6, 7)
+    rel, s = rel.reshape(6, 7), s.reshape(6, 7)
+    labels = rel / rel.sum(axis=1, keepdims=True) if normalize else rel
+
+    def peer(x):
+        return optax.losses.ranking_softmax_loss(x, labels)  # reduce_fn=jnp.mean
+
+    loss = fl.SoftmaxListwise(normalize_labels=normalize)
+    value, grad = loss.forward_backward(rel, s)
+    np.testing.assert_allclose(value, float(peer(s)), rtol=1e-12)
+    np.testing.assert_allclose(grad, np.asarray(jax.grad(peer)(s)), rtol=1e-10, atol=1e-14)
+    per_row = np.asarray(optax.losses.ranking_softmax_loss(s, labels, reduce_fn=None))
+    np.testing.assert_allclose(fl.SoftmaxListwise(normalize_labels=normalize,
+                                                  reduction="none")(rel, s), per_row, rtol=1e-12)
+
+
+def test_pairwise_is_pytorch_logistic_loss_on_pair_differences():
+    torch = pytest.importorskip("torch")
+    rel, s = batch(SIZES, 8)
+    st = torch.tensor(s, dtype=torch.float64, requires_grad=True)
+    off = offsets(SIZES)
+    total = 0
+    for q in range(len(SIZES)):
+        idx = np.arange(off[q], off[q + 1])
+        hi, lo = np.nonzero(rel[idx][:, None] > rel[idx][None, :])
+        if hi.size == 0:
+            continue
+        d = st[idx[hi]] - st[idx[lo]]
+        # log(1 + exp(-d)) is binary cross-entropy on the logit d with target 1
+        total = total + torch.nn.functional.binary_cross_entropy_with_logits(
+            d, torch.ones_like(d), reduction="sum")
+    (total / len(SIZES)).backward()
+    total = total.detach()
+    value, grad = fl.PairwiseLogistic().forward_backward(rel, s, group=SIZES)
+    np.testing.assert_allclose(value, total.item() / len(SIZES), rtol=1e-12)
+    np.testing.assert_allclose(grad, st.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
+# -- threads, dtypes, inputs -------------------------------------------------------
+
+@pytest.mark.parametrize("kind,params", CASES, ids=CASE_IDS)
+def test_threads_bitwise(kind, params):
+    rng = np.random.default_rng(9)
+    sizes = rng.integers(1, 60, size=3000)
+    rel, s = batch(sizes, 9)
+    loss = make(kind, reduction="none", **params)
+    with fl.num_threads(1):
+        v1, g1 = loss.forward_backward(rel, s, group=sizes)
+        gh1 = loss.gradient_hessian(rel, s, group=sizes)
+    with fl.num_threads(2):
+        v2, g2 = loss.forward_backward(rel, s, group=sizes)
+        gh2 = loss.gradient_hessian(rel, s, group=sizes)
+    np.testing.assert_array_equal(v1, v2)
+    np.testing.assert_array_equal(g1, g2)
+    np.testing.assert_array_equal(gh1[0], gh2[0])
+    np.testing.assert_array_equal(gh1[1], gh2[1])
+
+
+@pytest.mark.parametrize("kind,params", CASES, ids=CASE_IDS)
+def test_float32_is_computed_in_float32_with_float64_sums(kind, params):
+    rel, s = batch(SIZES, 10)
+    loss = make(kind, **params)
+    v64, g64 = loss.forward_backward(rel, s, group=SIZES)
+    v32, g32 = loss.forward_backward(rel.astype(np.float32), s.astype(np.float32),
+                                     group=SIZES)
+    assert np.asarray(v32).dtype == np.float32 and g32.dtype == np.float32
+    gh = loss.gradient_hessian(rel.astype(np.float32), s.astype(np.float32), group=SIZES)
+    assert gh[0].dtype == np.float32 and gh[1].dtype == np.float32
+    # float32 scores are rounded: compare against the float64 result at those scores
+    s32 = s.astype(np.float32).astype(np.float64)
+    v_ref, g_ref = loss.forward_backward(rel, s32, group=SIZES)
+    np.testing.assert_allclose(v32, v_ref, rtol=1e-6)
+    np.testing.assert_allclose(g32, g_ref, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(v64, v_ref, rtol=1e-5)
+
+
+def test_inputs_are_not_modified_and_out_receives_the_gradient():
+    rel, s = batch(SIZES, 11)
+    w = np.linspace(0.5, 1.5, len(SIZES))
+    copies = (rel.copy(), s.copy(), w.copy())
+    loss = fl.LambdaRankNDCG(ndcg_at=4)
+    expected = loss.backward(rel, s, w, group=SIZES)
+    out = np.empty_like(s)
+    got = loss.backward(rel, s, w, out=out, group=SIZES)
+    assert got is out
+    np.testing.assert_array_equal(out, expected)
+    for a, b in zip((rel, s, w), copies):
+        np.testing.assert_array_equal(a, b)
+    # in place into the scores
+    s2 = s.copy()
+    loss.backward(rel, s2, w, out=s2, group=SIZES)
+    np.testing.assert_array_equal(s2, expected)
+    # integer relevance and list inputs are converted
+    v = fl.PairwiseLogistic()(rel.astype(int).tolist(), s.tolist(), group=tuple(SIZES))
+    np.testing.assert_allclose(v, fl.PairwiseLogistic()(rel, s, group=SIZES), rtol=1e-15)
+
+
+def test_registry_names_pickle_and_config():
+    for name, cls in (("pairwise_logistic", fl.PairwiseLogistic),
+                      ("softmax_listwise", fl.SoftmaxListwise),
+                      ("lambdarank_ndcg", fl.LambdaRankNDCG)):
+        assert type(fl.get(name)) is cls and type(fl.get(cls.__name__)) is cls
+        assert name in fl.names()
+    loss = fl.LambdaRankNDCG(ndcg_at=5, reduction="sum")
+    twin = pickle.loads(pickle.dumps(loss))
+    assert twin.get_config() == loss.get_config() and repr(twin) == repr(loss)
+    assert repr(loss) == "LambdaRankNDCG(ndcg_at=5, reduction='sum')"
+    assert fl.SoftmaxListwise(normalize_labels=False).get_config()["normalize_labels"] is False
+    assert loss.has_hessian
+
+
+# -- bad input --------------------------------------------------------------------
+
+@pytest.mark.parametrize("group,exc,match", [
+    ([3, 2], ValueError, "group sizes sum to 5 but there are 6 items"),
+    ([3, 0, 3], ValueError, r"group sizes must be >= 1, got 0 at index 1 \(an empty query\)"),
+    ([7, -1], ValueError, r"got -1 at index 1 \(a negative size\)"),
+    ([3.0, 2.5, 0.5], ValueError, "group sizes must be integers, got 2.5 at index 1"),
+    ([True, True], TypeError, "as integers, got dtype bool"),
+    ("33", TypeError, "sizes of the queries"),
+    ([[3, 3]], ValueError, r"group must be 1-D \(one size per query\)"),
+    ([1, [2, 3]], TypeError, "group must be a 1-D array of query sizes"),
+])
+def test_bad_groups(group, exc, match):
+    rel, s = batch([6], 12)
+    for loss in (fl.PairwiseLogistic(), fl.SoftmaxListwise(), fl.LambdaRankNDCG()):
+        with pytest.raises(exc, match=match):
+            loss(rel, s, group=group)
+        with pytest.raises(exc, match=match):
+            loss.gradient_hessian(rel, s, group=group)
+    # whole floats are accepted as sizes
+    fl.PairwiseLogistic()(rel, s, group=np.array([2.0, 4.0]))
+
+
+def test_bad_inputs():
+    rel, s = batch(SIZES, 13)
+    loss = fl.LambdaRankNDCG()
+    bad = rel.copy()
+    bad[4] = -1.0
+    with pytest.raises(ValueError, match=r"relevance must be >= 0 .*got -1.0 at index 4"):
+        loss(bad, s, group=SIZES)
+    with pytest.raises(ValueError, match=r"relevance has shape \(29,\) but scores has "
+                                         r"shape \(30,\)"):
+        loss(rel[:-1], s, group=SIZES)
+    with pytest.raises(ValueError, match="without group=, scores must be 1-D"):
+        loss(np.zeros((2, 3, 4)), np.zeros((2, 3, 4)))
+    with pytest.raises(ValueError, match=r"with group=, scores must be \(n,\) or \(n, 1\)"):
+        loss(rel.reshape(5, 6), s.reshape(5, 6), group=[6] * 5)
+    with pytest.raises(ValueError, match=r"one weight per query \(7 queries\)"):
+        loss(rel, s, sample_weight=np.ones(30), group=SIZES)
+    with pytest.raises(ValueError, match=r"one weight per query"):
+        loss.gradient_hessian(rel, s, sample_weight=np.ones(3), group=SIZES)
+    with pytest.raises(TypeError):
+        loss(["a"] * 30, s, group=SIZES)
+    with pytest.raises(ValueError, match="ndcg_at must be >= 1"):
+        fl.LambdaRankNDCG(ndcg_at=0)
+    with pytest.raises(TypeError, match="ndcg_at must be an integer"):
+        fl.LambdaRankNDCG(ndcg_at=2.5)
+    with pytest.raises(TypeError, match="normalize_labels must be a bool"):
+        fl.SoftmaxListwise(normalize_labels="yes")
+    with pytest.raises(ValueError, match="read-only"):
+        out = np.empty_like(s)
+        out.flags.writeable = False
+        loss.backward(rel, s, out=out, group=SIZES)
+
+
+def test_dask_inputs_are_refused_with_the_reason():
+    da = pytest.importorskip("dask.array")
+    rel, s = batch(SIZES, 14)
+    with pytest.raises(NotImplementedError, match="LambdaRankNDCG does not take dask arrays: "
+                                                  "its queries couple their items"):
+        fl.LambdaRankNDCG()(da.from_array(rel), da.from_array(s), group=SIZES)
+    with pytest.raises(NotImplementedError, match="does not take dask arrays"):
+        fl.PairwiseLogistic().gradient_hessian(rel, da.from_array(s), group=SIZES)
+
+
+# -- boosting ---------------------------------------------------------------------
+
+def _newton_steps(leaf, g, h):
+    """Per leaf of one tree: -sum(g) / sum(h) over its rows, the Newton step
+    a boosting library's leaf takes (no regularisation)."""
+    return {int(v): -g[leaf == v].sum() / h[leaf == v].sum() for v in np.unique(leaf)}
+
+
+def _tree_data():
+    rng = np.random.default_rng(3)
+    sizes = np.array([7, 12, 5, 9, 10])
+    X = rng.normal(size=(sizes.sum(), 3))
+    rel = rng.integers(0, 4, size=sizes.sum()).astype(np.float64)
+    return X, rel, sizes, rng.normal(size=sizes.sum())
+
+
+@pytest.mark.parametrize("k", [None, 5])
+def test_lambdarank_leaves_are_lightgbm_lambdarank_leaves(k):
+    # one tree from distinct initial scores: LightGBM's leaf values are the
+    # Newton steps of its lambdas and Hessians; without lambdarank_norm they
+    # are fastloss's (to LightGBM's tabulated sigmoid and float32 gradients)
+    lgb = pytest.importorskip("lightgbm")
+    X, rel, sizes, init = _tree_data()
+    params = {"objective": "lambdarank", "lambdarank_norm": False, "learning_rate": 1.0,
+              "num_leaves": 8, "min_data_in_leaf": 1, "min_sum_hessian_in_leaf": 0.0,
+              "lambda_l2": 0.0, "verbose": -1, "num_threads": 1,
+              "lambdarank_truncation_level": k or 1000}
+    tree = lgb.train(params, lgb.Dataset(X, rel, group=sizes, init_score=init), 1)
+    leaf = tree.predict(X, pred_leaf=True).reshape(-1)
+    value = tree.predict(X, raw_score=True)
+    g, h = fl.LambdaRankNDCG(ndcg_at=k).gradient_hessian(rel, init, group=sizes)
+    steps = _newton_steps(leaf, g, h)
+    assert len(steps) >= 6
+    for v, step in steps.items():
+        np.testing.assert_allclose(value[leaf == v], step, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("loss,objective,k", [(fl.LambdaRankNDCG(), "rank:ndcg", 1000),
+                                              (fl.LambdaRankNDCG(ndcg_at=5), "rank:ndcg", 5),
+                                              (fl.PairwiseLogistic(), "rank:pairwise", 1000)])
+def test_leaves_are_xgboost_rank_leaves_with_its_doubled_hessian(loss, objective, k):
+    # XGBoost's rank objectives (top-k pairs, no normalisation) take the same
+    # lambdas with twice the Hessian: its leaves are half fastloss's Newton steps
+    # (float32 gradient sums: a leaf near 0 is compared to 1e-6 absolute)
+    xgb = pytest.importorskip("xgboost")
+    X, rel, sizes, init = _tree_data()
+    d = xgb.DMatrix(X, rel, group=sizes, base_margin=init)
+    params = {"objective": objective, "lambdarank_pair_method": "topk",
+              "lambdarank_num_pair_per_sample": k, "lambdarank_normalization": False,
+              "lambdarank_score_normalization": False, "eta": 1.0, "max_depth": 3,
+              "min_child_weight": 0, "reg_lambda": 0, "nthread": 1}
+    tree = xgb.train(params, d, num_boost_round=1)
+    leaf = tree.predict(d, pred_leaf=True).reshape(-1)
+    value = tree.predict(d, output_margin=True) - init
+    g, h = loss.gradient_hessian(rel, init, group=sizes)
+    steps = _newton_steps(leaf, g, h)
+    assert len(steps) >= 6
+    for v, step in steps.items():
+        np.testing.assert_allclose(value[leaf == v], 0.5 * step, rtol=1e-5, atol=1e-6)
+
+
+def ranking_data(queries=120, per_query=16, seed=0):
+    rng = np.random.default_rng(seed)
+    n = queries * per_query
+    X = rng.normal(size=(n, 5))
+    f = X[:, 0] + 0.6 * X[:, 1] - 0.4 * X[:, 2] * X[:, 3]
+    rel = np.digitize(f + 0.6 * rng.normal(size=n), [-0.5, 0.5, 1.2, 2.0]).astype(np.float64)
+    return X, rel, np.full(queries, per_query)
+
+
+def mean_ndcg(rel, scores, sizes, k=10):
+    off = offsets(sizes)
+    out = []
+    for q in range(len(sizes)):
+        r, x = rel[off[q]:off[q + 1]], scores[off[q]:off[q + 1]]
+        gain = 2.0 ** r - 1.0
+        kk = min(k, r.size)
+        disc = 1.0 / np.log2(2.0 + np.arange(kk))
+        idcg = np.sum(np.sort(gain)[::-1][:kk] * disc)
+        if idcg > 0:
+            out.append(np.sum(gain[np.argsort(-x, kind="stable")][:kk] * disc) / idcg)
+    return float(np.mean(out))
+
+
+def test_xgboost_lambdarank_objective_trains_like_rank_ndcg():
+    xgb = pytest.importorskip("xgboost")
+    X, rel, sizes = ranking_data()
+    Xt, relt, sizest = ranking_data(seed=1)
+    dtrain = xgb.DMatrix(X, label=rel, group=sizes)
+    dtest = xgb.DMatrix(Xt, label=relt, group=sizest)
+    params = {"max_depth": 3, "eta": 0.3, "nthread": 1, "seed": 0}
+    obj = fl.xgboost.objective(fl.LambdaRankNDCG())
+    ours = xgb.train(params, dtrain, num_boost_round=30, obj=obj)
+    theirs = xgb.train({**params, "objective": "rank:ndcg"}, dtrain, num_boost_round=30)
+    start = mean_ndcg(relt, np.zeros(relt.size) + 1e-9 * RNG.normal(size=relt.size), sizest)
+    ndcg_ours = mean_ndcg(relt, ours.predict(dtest, output_margin=True), sizest)
+    ndcg_theirs = mean_ndcg(relt, theirs.predict(dtest, output_margin=True), sizest)
+    assert ndcg_ours > start + 0.15
+    assert abs(ndcg_ours - ndcg_theirs) < 0.03, (ndcg_ours, ndcg_theirs)
+    print(f"XGBoost NDCG@10 on held-out queries: start {start:.4f}, fastloss "
+          f"{ndcg_ours:.4f}, rank:ndcg {ndcg_theirs:.4f}")
+    # the objective returns the loss's gradient and Hessian, per query weights included
+    w = np.linspace(0.5, 2.0, sizes.size)
+    dtrain.set_weight(w)
+    margin = RNG.normal(size=rel.size)
+    g, h = obj(margin, dtrain)
+    w = dtrain.get_weight()  # XGBoost keeps float32 weights
+    eg, eh = fl.LambdaRankNDCG().gradient_hessian(rel, margin, sample_weight=w, group=sizes)
+    np.testing.assert_array_equal(g, eg)
+    np.testing.assert_array_equal(h, eh)
+    # the metric: the mean per-query loss, weighted per query
+    name, value = fl.xgboost.metric(fl.PairwiseLogistic())(margin, dtrain)
+    per_query = fl.PairwiseLogistic(reduction="none")(rel, margin, group=sizes)
+    assert name == "pairwise_logistic"
+    np.testing.assert_allclose(value, np.average(per_query, weights=w), rtol=1e-12)
+    # pickles (xgboost.dask), and says what is missing without groups
+    assert pickle.loads(pickle.dumps(obj)).loss.get_config() == obj.loss.get_config()
+    with pytest.raises(ValueError, match="LambdaRankNDCG is a ranking loss: it needs the query"):
+        obj(margin, xgb.DMatrix(X, label=rel))
+
+
+@pytest.mark.parametrize("loss,builtin", [(fl.PairwiseLogistic(), "rank:pairwise"),
+                                          (fl.SoftmaxListwise(), None)])
+def test_xgboost_pairwise_and_listwise_objectives_train(loss, builtin):
+    xgb = pytest.importorskip("xgboost")
+    X, rel, sizes = ranking_data()
+    Xt, relt, sizest = ranking_data(seed=1)
+    dtrain = xgb.DMatrix(X, label=rel, group=sizes)
+    dtest = xgb.DMatrix(Xt, label=relt, group=sizest)
+    params = {"max_depth": 3, "eta": 0.3, "nthread": 1, "seed": 0}
+    ours = xgb.train(params, dtrain, num_boost_round=30, obj=fl.xgboost.objective(loss))
+    ndcg_ours = mean_ndcg(relt, ours.predict(dtest, output_margin=True), sizest)
+    assert ndcg_ours > 0.85  # from about 0.48 for random scores
+    if builtin is not None:
+        theirs = xgb.train({**params, "objective": builtin}, dtrain, num_boost_round=30)
+        ndcg_theirs = mean_ndcg(relt, theirs.predict(dtest, output_margin=True), sizest)
+        assert abs(ndcg_ours - ndcg_theirs) < 0.03, (ndcg_ours, ndcg_theirs)
+
+
+def test_lightgbm_lambdarank_objective_trains_like_lambdarank():
+    lgb = pytest.importorskip("lightgbm")
+    X, rel, sizes = ranking_data()
+    Xt, relt, sizest = ranking_data(seed=1)
+    params = {"num_leaves": 8, "learning_rate": 0.2, "num_threads": 1, "verbose": -1,
+              "min_data_in_leaf": 10, "seed": 0}
+    loss = fl.LambdaRankNDCG(ndcg_at=10)
+    ours = lgb.train({**params, "objective": fl.lightgbm.objective(loss)},
+                     lgb.Dataset(X, rel, group=sizes), num_boost_round=40)
+    theirs = lgb.train({**params, "objective": "lambdarank", "lambdarank_truncation_level": 10},
+                       lgb.Dataset(X, rel, group=sizes), num_boost_round=40)
+    ndcg_ours = mean_ndcg(relt, ours.predict(Xt, raw_score=True), sizest)
+    ndcg_theirs = mean_ndcg(relt, theirs.predict(Xt, raw_score=True), sizest)
+    assert ndcg_ours > 0.6
+    assert abs(ndcg_ours - ndcg_theirs) < 0.03, (ndcg_ours, ndcg_theirs)
+    print(f"LightGBM NDCG@10 on held-out queries: fastloss {ndcg_ours:.4f}, lambdarank "
+          f"{ndcg_theirs:.4f}")
+    # LGBMRanker passes the group to a four-parameter objective
+    ranker = lgb.LGBMRanker(objective=fl.lightgbm.sklearn_objective(loss), n_estimators=40,
+                            **{k: v for k, v in params.items() if k != "seed"}, random_state=0)
+    ranker.fit(X, rel, group=sizes)
+    np.testing.assert_allclose(ranker.predict(Xt, raw_score=True),
+                               ours.predict(Xt, raw_score=True), rtol=1e-10, atol=1e-12)
+    # row weights must be constant within each query; they become query weights
+    data = lgb.Dataset(X, rel, group=sizes, weight=np.repeat(np.arange(1.0, 121.0), 16),
+                       free_raw_data=False).construct()
+    margin = RNG.normal(size=rel.size)
+    g, _ = fl.lightgbm.objective(loss)(margin, data)
+    eg, _ = loss.gradient_hessian(rel, margin, sample_weight=np.arange(1.0, 121.0), group=sizes)
+    np.testing.assert_array_equal(g, eg)
+    w = np.ones(rel.size)
+    w[5] = 2.0
+    with pytest.raises(ValueError, match="row weights of a query must be equal"):
+        fl.lightgbm.sklearn_objective(loss)(rel, margin, w, sizes)
+
+
+def test_catboost_refuses_ranking_losses():
+    pytest.importorskip("catboost")
+    with pytest.raises(ValueError, match="LambdaRankNDCG is a ranking loss over query groups"):
+        fl.catboost.objective(fl.LambdaRankNDCG())
