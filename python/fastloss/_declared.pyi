@@ -235,6 +235,36 @@ class ZeroOneLoss(CompiledElementwiseLoss):
         name: Optional[str] = None,
     ) -> None: ...
 
+class SoftMargin(CompiledElementwiseLoss):
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+    ) -> None: ...
+
+class HingeEmbedding(CompiledElementwiseLoss):
+    margin: float
+    def __init__(
+        self,
+        margin: float = 1.0,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+    ) -> None: ...
+
+class Perceptron(CompiledElementwiseLoss):
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+    ) -> None: ...
+
+class Sparsemax(CompiledElementwiseLoss):
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+    ) -> None: ...
+
 class CategoricalCrossentropy(ClassAxisLoss):
     from_logits: bool
     label_smoothing: float
@@ -281,8 +311,12 @@ class CategoricalFocalCrossentropy(ClassAxisLoss):
     ) -> None: ...
 
 class KLDivergence(ClassAxisLoss):
+    log_input: bool
+    log_target: bool
     def __init__(
         self,
+        log_input: bool = False,
+        log_target: bool = False,
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
         axis: int = -1,
@@ -330,6 +364,43 @@ class SparseCategoricalZeroOneLoss(ClassAxisLoss):
         axis: int = -1,
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
+    ) -> None: ...
+
+class Dice(ClassAxisLoss):
+    ignore_class: Optional[float]
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: Union[int, tuple[int, ...], None] = None,
+        *,
+        ignore_class: Optional[float] = None,
+    ) -> None: ...
+
+class Tversky(ClassAxisLoss):
+    alpha: float
+    beta: float
+    ignore_class: Optional[float]
+    def __init__(
+        self,
+        alpha: float = 0.5,
+        beta: float = 0.5,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: Union[int, tuple[int, ...], None] = None,
+        *,
+        ignore_class: Optional[float] = None,
+    ) -> None: ...
+
+class Jaccard(ClassAxisLoss):
+    ignore_class: Optional[float]
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: Union[int, tuple[int, ...], None] = None,
+        *,
+        ignore_class: Optional[float] = None,
     ) -> None: ...
 
 class NLL(ClassAxisLoss):
@@ -488,6 +559,10 @@ def hinge(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 def squared_hinge(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 def exponential(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 def zero_one(y_true: ArrayLike, y_pred: ArrayLike, threshold: float = 0.5) -> Any: ...
+def soft_margin(y_true: ArrayLike, y_pred: ArrayLike) -> Any: ...
+def hinge_embedding(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 1.0) -> Any: ...
+def perceptron(y_true: ArrayLike, y_pred: ArrayLike) -> Any: ...
+def sparsemax(y_true: ArrayLike, y_pred: ArrayLike) -> Any: ...
 def categorical_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -521,7 +596,13 @@ def categorical_focal_crossentropy(
     label_smoothing: float = 0.0,
     axis: int = -1,
 ) -> Any: ...
-def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
+def kl_divergence(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    log_input: bool = False,
+    log_target: bool = False,
+    axis: int = -1,
+) -> Any: ...
 kld = kl_divergence
 kullback_leibler_divergence = kl_divergence
 def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
@@ -533,6 +614,29 @@ def sparse_categorical_zero_one(
     y_pred: ArrayLike,
     ignore_class: Optional[int] = None,
     axis: int = -1,
+) -> Any: ...
+def dice(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    axis: Union[int, tuple[int, ...], None] = None,
+    *,
+    ignore_class: Optional[float] = None,
+) -> Any: ...
+def tversky(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    alpha: float = 0.5,
+    beta: float = 0.5,
+    axis: Union[int, tuple[int, ...], None] = None,
+    *,
+    ignore_class: Optional[float] = None,
+) -> Any: ...
+def jaccard(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    axis: Union[int, tuple[int, ...], None] = None,
+    *,
+    ignore_class: Optional[float] = None,
 ) -> Any: ...
 def nll_loss(
     y_true: ArrayLike,
@@ -581,6 +685,7 @@ __all__ = [
     'CategoricalHinge',
     'CategoricalZeroOneLoss',
     'CosineSimilarity',
+    'Dice',
     'Entropy',
     'Expectile',
     'ExponentialLoss',
@@ -589,7 +694,9 @@ __all__ = [
     'GeneralizedCrossentropy',
     'HalfSquaredError',
     'Hinge',
+    'HingeEmbedding',
     'Huber',
+    'Jaccard',
     'KLDivergence',
     'LogCosh',
     'MeanAbsoluteError',
@@ -603,14 +710,18 @@ __all__ = [
     'MulticlassSparsemax',
     'NLL',
     'OneVsAllCrossentropy',
+    'Perceptron',
     'Pinball',
     'Poisson',
     'PolyLoss',
     'PseudoHuber',
     'SmoothL1',
+    'SoftMargin',
     'SparseCategoricalCrossentropy',
     'SparseCategoricalZeroOneLoss',
+    'Sparsemax',
     'SquaredHinge',
+    'Tversky',
     'Tweedie',
     'ZeroOneLoss',
     'asymmetric_linear',
@@ -622,6 +733,7 @@ __all__ = [
     'categorical_hinge',
     'categorical_zero_one',
     'cosine_similarity',
+    'dice',
     'entropy',
     'expectile',
     'exponential',
@@ -629,7 +741,9 @@ __all__ = [
     'gamma',
     'half_squared_error',
     'hinge',
+    'hinge_embedding',
     'huber',
+    'jaccard',
     'kl_divergence',
     'kld',
     'kullback_leibler_divergence',
@@ -650,15 +764,19 @@ __all__ = [
     'multilabel_soft_margin_loss',
     'nll_loss',
     'one_vs_all_crossentropy',
+    'perceptron',
     'pinball',
     'poisson',
     'poly_loss_cross_entropy',
     'pseudo_huber',
     'smooth_l1',
+    'soft_margin',
     'softmax_cross_entropy_with_logits',
     'sparse_categorical_crossentropy',
     'sparse_categorical_zero_one',
+    'sparsemax',
     'squared_hinge',
+    'tversky',
     'tweedie',
     'zero_one',
 ]
