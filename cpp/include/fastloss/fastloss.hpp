@@ -15,4 +15,5 @@
 #include "losses/classaxis.hpp"
 #include "losses/likelihood.hpp"
 #include "losses/models.hpp"
+#include "losses/sequence.hpp"
 #include "registry.hpp"
