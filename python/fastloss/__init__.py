@@ -27,6 +27,7 @@ from ._models import (
     gram_matrix_backward,
 )
 from ._registry import get, names
+from ._sequence import CTC
 from ._threads import get_num_threads, num_threads, set_num_threads
 
 __version__ = "0.1.0"
@@ -56,7 +57,7 @@ def build_info() -> dict[str, Any]:
 #: every per-sample function and alias).
 __all__ = [
     # losses
-    "ClassAxisLoss", "CompositeLoss", "ContentLoss", "CoxPH", "ElementwiseLoss",
+    "ClassAxisLoss", "CompositeLoss", "CTC", "ContentLoss", "CoxPH", "ElementwiseLoss",
     "GANDiscriminatorLoss", "GaussianNLL",
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
     # functions

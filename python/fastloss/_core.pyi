@@ -55,3 +55,9 @@ class _ClassAxisKernel:
 # Every struct of the registry is a kernel class: _core.<Struct>, an
 # _ElementwiseKernel or, for the names in CLASSAXIS_KERNELS, a _ClassAxisKernel.
 def __getattr__(name: str) -> type[_ElementwiseKernel]: ...
+
+# Sequence kernels (register_sequence.cpp)
+def ctc(log_probs: np.ndarray, labels: np.ndarray, input_lengths: np.ndarray,
+        label_lengths: np.ndarray, blank: int, from_logits: bool, zero_infinity: bool,
+        per_sample: Optional[np.ndarray], grad: Optional[np.ndarray],
+        coef: Optional[np.ndarray]) -> None: ...
