@@ -158,7 +158,8 @@ class CTC(MultiInputLoss):
 
     def _split(self, inputs: tuple[Any, ...], sample_weight: Any) -> tuple[tuple[Any, ...], Any]:
         if len(inputs) == 5 and sample_weight is None:
-            inputs, sample_weight = inputs[:4], inputs[4]
+            sample_weight = inputs[4]
+            inputs = tuple(inputs[:4])
         if len(inputs) != 4:
             raise TypeError(f"CTC takes 4 inputs ({', '.join(self._public)}) and an optional "
                             f"sample_weight, got {len(inputs)} positional arguments")

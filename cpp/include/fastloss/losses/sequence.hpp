@@ -46,7 +46,9 @@
 #include <vector>
 
 #include "../detail/driver.hpp"
+#include "../detail/isa.hpp"
 #include "../detail/threads.hpp"
+#include "../detail/vmath.hpp"
 
 namespace fastloss {
 
@@ -101,27 +103,36 @@ inline std::string ctc_argument_error(index_t T, index_t N, index_t C, const std
 
 namespace detail {
 
+// An empty asm statement: keeps GCC from turning the loop it sits in into
+// vector gathers.
+#if defined(__GNUC__)
+#define FASTLOSS_NO_VECTORIZE() __asm__ volatile("")
+#else
+#define FASTLOSS_NO_VECTORIZE() ((void)0)
+#endif
+
 inline constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-/// log(e^a + e^b), stable; -inf when both are -inf, NaN when either is NaN.
-inline double log_add(double a, double b) {
-  const double m = a > b ? a : b;
-  if (m == kNegInf) return a + b;  // -inf, or NaN (a NaN compares false above)
-  return m + std::log(std::exp(a - m) + std::exp(b - m));
+/// log(e^a + e^b + e^c), stable and branch-free (the loops over the states
+/// vectorise): the largest term is factored out, so two exponentials of
+/// non-positive arguments and one logarithm of a number in [1, 3]. -inf when
+/// all three are -inf, NaN when one is NaN (a NaN loses every comparison, and
+/// a + b + c carries it).
+FASTLOSS_INLINE double log_add3(double a, double b, double c) {
+  const double lo = a < b ? a : b, hi = a < b ? b : a;
+  const double m = hi > c ? hi : c;
+  const double mid = hi > c ? c : hi;
+  const double sum = 1.0 + vmath::exp_nonpositive(lo - m) + vmath::exp_nonpositive(mid - m);
+  const double out = m + vmath::log_positive(sum);
+  return m == kNegInf || m != m ? a + b + c : out;
 }
 
-/// log(e^a + e^b + e^c), stable, with log_add's conventions.
-inline double log_add(double a, double b, double c) {
-  double m = a > b ? a : b;
-  m = m > c ? m : c;
-  if (m == kNegInf) return a + b + c;
-  return m + std::log(std::exp(a - m) + std::exp(b - m) + std::exp(c - m));
-}
-
-/// Per-thread buffers of one sample: alpha (frames x states), two beta rows,
-/// the emissions-plus-beta row, the class occupancy row, the frames' log-sum-exp.
+/// Per-thread buffers of one sample, all float64: alpha (frames x padded
+/// states), beta and the next beta row, the emissions row, the skip mask,
+/// the occupancy of each state and of each class, the frames' log-sum-exp.
 struct CtcScratch {
-  std::vector<double> alpha, beta, beta_next, emit, occupancy, lse;
+  std::vector<double> alpha, beta, beta_prev, emit, skip, occ_state, occ_class, lse;
+  std::vector<std::int64_t> cls;  // the class of each state
 };
 
 inline CtcScratch& ctc_scratch() {
@@ -129,41 +140,77 @@ inline CtcScratch& ctc_scratch() {
   return s;
 }
 
+/// Two -inf cells before each alpha row and after each beta row: the
+/// transitions from s - 1 and s - 2 (alpha) and to s + 1 and s + 2 (beta) are
+/// then plain loads for every state, with no branch in the loops.
+inline constexpr index_t kPad = 2;
+
+/// One sample (see the top of this file). Instruction-set clones
+/// (FASTLOSS_DISPATCH): the loops over the states and classes are vector
+/// loops of vmath's exp and log.
 template <class T>
-void ctc_sample(const T* x, index_t T_max, index_t N, index_t C, const std::int64_t* label,
-                index_t n, index_t Tn, index_t Ln, const CtcOptions& options,
-                const CtcOutputs<T>& out) {
+FASTLOSS_DISPATCH void ctc_sample(const T* x, index_t T_max, index_t N, index_t C,
+                                  const std::int64_t* label, index_t n, index_t Tn, index_t Ln,
+                                  const CtcOptions& options, const CtcOutputs<T>& out) {
+  fastloss::with_fma_known([&]() FASTLOSS_LAMBDA_INLINE {
   const index_t states = 2 * Ln + 1;
+  const index_t width = states + 2 * kPad;  // a padded row
   const std::int64_t blank = options.blank;
   const T* row0 = x + n * C;  // frame t of this sample: row0 + t * N * C
   const index_t frame_stride = N * C;
-  auto ext = [&](index_t s) -> std::int64_t { return (s & 1) ? label[s >> 1] : blank; };
-  // a skip from s - 2 to s: s is a label that differs from the label before it
-  auto skips = [&](index_t s) { return s >= 2 && (s & 1) && label[s >> 1] != label[(s >> 1) - 1]; };
-
   CtcScratch& sc = ctc_scratch();
+  sc.cls.resize(static_cast<std::size_t>(states));
+  std::int64_t* cls = sc.cls.data();
+  for (index_t s = 0; s < states; ++s) cls[s] = (s & 1) ? label[s >> 1] : blank;
+  // skip[kPad + s] = 0 where s - 2 -> s is allowed (s a label unlike the one
+  // before it), -inf elsewhere and in the padding
+  sc.skip.assign(static_cast<std::size_t>(width), kNegInf);
+  for (index_t s = 3; s < states; s += 2)
+    if (label[s >> 1] != label[(s >> 1) - 1]) sc.skip[kPad + s] = 0.0;
+  const double* skip = sc.skip.data() + kPad;
+
   sc.lse.assign(static_cast<std::size_t>(Tn), 0.0);
   if (options.from_logits) {
     for (index_t t = 0; t < Tn; ++t) {
       const T* r = row0 + t * frame_stride;
       double m = kNegInf;
-      bool nan = false;
-      for (index_t c = 0; c < C; ++c) {
-        const double v = static_cast<double>(r[c]);
-        if (v != v) nan = true;
-        m = v > m ? v : m;
-      }
+      for (index_t c = 0; c < C; ++c) m = static_cast<double>(r[c]) > m ? static_cast<double>(r[c]) : m;
       double sum = 0.0;
-      if (std::isfinite(m)) {
-        for (index_t c = 0; c < C; ++c) sum += std::exp(static_cast<double>(r[c]) - m);
-        sc.lse[t] = nan ? std::nan("") : m + std::log(sum);
-      } else {
-        sc.lse[t] = nan ? std::nan("") : m;  // all -inf: every log-probability is NaN
-      }
+      FASTLOSS_SIMD
+      for (index_t c = 0; c < C; ++c) sum += vmath::exp_nonpositive(static_cast<double>(r[c]) - m);
+      // all -inf (or +inf) logits: NaN log-probabilities, as log_softmax gives
+      sc.lse[t] = std::isfinite(m) ? m + vmath::log_positive(sum) : std::nan("");
+      for (index_t c = 0; c < C; ++c)
+        if (r[c] != r[c]) sc.lse[t] = std::nan("");
     }
   }
-  auto logp = [&](index_t t, std::int64_t c) {
-    return static_cast<double>(row0[t * frame_stride + c]) - sc.lse[t];
+  // the emissions of frame t at every state, in the padded row emit
+  sc.emit.assign(static_cast<std::size_t>(width), kNegInf);
+  double* emit = sc.emit.data() + kPad;
+  // the frames of one sample lie N * C elements apart (a page or more for
+  // large batches), beyond the hardware prefetchers' reach: each frame's row
+  // is requested a few frames ahead of its use
+  auto prefetch = [&](index_t t) {
+#if defined(__GNUC__)
+    if (t < 0 || t >= Tn) return;
+    const char* p = reinterpret_cast<const char*>(row0 + t * frame_stride);
+    for (index_t b = 0; b < C * static_cast<index_t>(sizeof(T)); b += 64) __builtin_prefetch(p + b);
+#else
+    (void)t;
+#endif
+  };
+  constexpr index_t kAhead = 3;
+  auto emissions = [&](index_t t) {
+    const T* r = row0 + t * frame_stride;
+    const double shift = sc.lse[t];
+    const double e_blank = static_cast<double>(r[blank]) - shift;
+    for (index_t s = 0; s < states; s += 2) emit[s] = e_blank;
+    // scalar loads: vector gathers of 2L indices were slower (a fifth of the
+    // kernel's time on AMD Zen 4)
+    for (index_t j = 0; j < Ln; ++j) {
+      emit[2 * j + 1] = static_cast<double>(r[label[j]]) - shift;
+      FASTLOSS_NO_VECTORIZE();
+    }
   };
 
   // forward: log P
@@ -171,25 +218,25 @@ void ctc_sample(const T* x, index_t T_max, index_t N, index_t C, const std::int6
   if (Tn == 0) {
     log_p = Ln == 0 ? 0.0 : kNegInf;
   } else {
-    sc.alpha.assign(static_cast<std::size_t>(Tn * states), kNegInf);
-    double* a0 = sc.alpha.data();
-    a0[0] = logp(0, blank);
-    if (states > 1) a0[1] = logp(0, ext(1));
+    sc.alpha.assign(static_cast<std::size_t>(Tn * width), kNegInf);
+    double* a0 = sc.alpha.data() + kPad;
+    for (index_t t = 0; t < kAhead; ++t) prefetch(t);
+    emissions(0);
+    a0[0] = emit[0];
+    if (states > 1) a0[1] = emit[1];
     for (index_t t = 1; t < Tn; ++t) {
-      const double* prev = sc.alpha.data() + (t - 1) * states;
-      double* cur = sc.alpha.data() + t * states;
-      cur[0] = prev[0] + logp(t, blank);
-      for (index_t s = 1; s < states; ++s) {
-        const double sum = skips(s) ? log_add(prev[s], prev[s - 1], prev[s - 2])
-                                    : log_add(prev[s], prev[s - 1]);
-        cur[s] = sum + logp(t, ext(s));
-      }
+      const double* prev = sc.alpha.data() + (t - 1) * width + kPad;
+      double* cur = sc.alpha.data() + t * width + kPad;
+      prefetch(t + kAhead);
+      emissions(t);
+      FASTLOSS_SIMD
+      for (index_t s = 0; s < states; ++s)
+        cur[s] = log_add3(prev[s], prev[s - 1], prev[s - 2] + skip[s]) + emit[s];
     }
-    const double* last = sc.alpha.data() + (Tn - 1) * states;
-    log_p = states > 1 ? log_add(last[states - 1], last[states - 2]) : last[0];
+    const double* last = sc.alpha.data() + (Tn - 1) * width + kPad;
+    log_p = states > 1 ? log_add3(last[states - 1], last[states - 2], kNegInf) : last[0];
   }
-  const bool impossible = log_p == kNegInf;
-  const bool zeroed = impossible && options.zero_infinity;
+  const bool zeroed = log_p == kNegInf && options.zero_infinity;
   if (out.per_sample) out.per_sample[n] = zeroed ? 0.0 : -log_p;
   if (!out.grad) return;
 
@@ -206,43 +253,54 @@ void ctc_sample(const T* x, index_t T_max, index_t N, index_t C, const std::int6
 
   // backward: beta rows from the last frame down, each frame's gradient row
   // written as soon as its occupancy is known
-  sc.beta.assign(static_cast<std::size_t>(states), kNegInf);
-  sc.beta_next.assign(static_cast<std::size_t>(states), kNegInf);
-  sc.emit.assign(static_cast<std::size_t>(states), kNegInf);
-  sc.occupancy.assign(static_cast<std::size_t>(C), 0.0);
-  double* beta = sc.beta.data();
-  double* beta_prev = sc.beta_next.data();
-  double* emit = sc.emit.data();
-  double* occ = sc.occupancy.data();
+  sc.beta.assign(static_cast<std::size_t>(width), kNegInf);
+  sc.beta_prev.assign(static_cast<std::size_t>(width), kNegInf);
+  sc.occ_state.assign(static_cast<std::size_t>(states), 0.0);
+  sc.occ_class.assign(static_cast<std::size_t>(C), 0.0);
+  double* beta = sc.beta.data() + kPad;
+  double* beta_prev = sc.beta_prev.data() + kPad;
+  double* occ_state = sc.occ_state.data();
+  double* occ = sc.occ_class.data();
   beta[states - 1] = 0.0;
   if (states > 1) beta[states - 2] = 0.0;
   for (index_t t = Tn - 1;; --t) {
-    const double* a = sc.alpha.data() + t * states;
+    const double* a = sc.alpha.data() + t * width + kPad;
+    FASTLOSS_SIMD
+    for (index_t s = 0; s < states; ++s) occ_state[s] = vmath::exp(a[s] + beta[s] - log_p);
+    prefetch(t - kAhead);
+    // the blank states (even s) summed apart: a scatter of 2L + 1 adds into
+    // one class would wait on itself
+    double blank_total = 0.0;
+    for (index_t s = 0; s < states; s += 2) blank_total += occ_state[s];
     std::fill_n(occ, C, 0.0);
-    for (index_t s = 0; s < states; ++s) occ[ext(s)] += std::exp(a[s] + beta[s] - log_p);
+    for (index_t s = 1; s < states; s += 2) occ[cls[s]] += occ_state[s];
+    occ[blank] += blank_total;
     T* g = g0 + t * frame_stride;
     if (options.from_logits) {
-      double total = 0.0;
-      for (index_t c = 0; c < C; ++c) total += occ[c];
+      double total = blank_total;
+      for (index_t s = 1; s < states; s += 2) total += occ_state[s];
       const T* r = row0 + t * frame_stride;
+      const double shift = sc.lse[t];
+      FASTLOSS_SIMD
       for (index_t c = 0; c < C; ++c)
-        g[c] = static_cast<T>(coef * (std::exp(static_cast<double>(r[c]) - sc.lse[t]) * total -
-                                      occ[c]));
+        g[c] = static_cast<T>(
+            coef * (vmath::exp(static_cast<double>(r[c]) - shift) * total - occ[c]));
     } else {
+      FASTLOSS_SIMD
       for (index_t c = 0; c < C; ++c) g[c] = static_cast<T>(0.0 - coef * occ[c]);
     }
     if (t == 0) break;
-    for (index_t s = 0; s < states; ++s) emit[s] = beta[s] + logp(t, ext(s));
-    for (index_t s = 0; s < states; ++s) {
-      double b = emit[s];
-      if (s + 1 < states) {
-        b = (s + 2 < states && skips(s + 2)) ? log_add(b, emit[s + 1], emit[s + 2])
-                                             : log_add(b, emit[s + 1]);
-      }
-      beta_prev[s] = b;
-    }
+    // beta_{t-1}(s) = logsumexp over s' in {s, s+1, s+2 if s -> s+2 skips}
+    // of y_t(l'_s') + beta_t(s'); emit then holds y_t + beta_t (its padding stays -inf)
+    emissions(t);
+    FASTLOSS_SIMD
+    for (index_t s = 0; s < states; ++s) emit[s] += beta[s];
+    FASTLOSS_SIMD
+    for (index_t s = 0; s < states; ++s)
+      beta_prev[s] = log_add3(emit[s], emit[s + 1], emit[s + 2] + skip[s + 2]);
     std::swap(beta, beta_prev);
   }
+  });
 }
 
 }  // namespace detail
