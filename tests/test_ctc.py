@@ -441,3 +441,43 @@ def test_bad_parameters_and_calls():
         fl.CTC()(labels, x, il, ll, sample_weight=np.ones((2, 3)))
     with pytest.raises(ValueError, match="grad_output must be a scalar"):
         fl.CTC().backward(labels, x, il, ll, grad_output=np.ones(2))
+
+
+# -- the targets-first order: sums of losses and the autodiff adapters ---------
+
+def test_targets_first_order_is_the_same_call():
+    labels, x, il, ll = random_case(9, 3, 4, 3)
+    loss = fl.CTC(from_logits=True, reduction="none")
+    a = loss.forward_backward(labels, x, il, ll)
+    b = loss.forward_backward(labels, il, ll, x)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1][0], b[1][0])
+
+
+def test_torch_adapter_matches_autograd_through_log_softmax():
+    torch = pytest.importorskip("torch")
+    import fastloss.torch as fl_torch
+
+    labels, x, il, ll = random_case(14, 3, 5, 4, rng=np.random.default_rng(21))
+    xt = torch.tensor(x, requires_grad=True)
+    value = fl_torch.wrap(fl.CTC(from_logits=True))(torch.tensor(labels), torch.tensor(il),
+                                                      torch.tensor(ll), xt)
+    value.backward()
+    ref_x = torch.tensor(x, requires_grad=True)
+    ref = torch.nn.functional.ctc_loss(torch.log_softmax(ref_x, -1), torch.tensor(labels),
+                                       torch.tensor(il), torch.tensor(ll))
+    ref.backward()
+    np.testing.assert_allclose(value.detach().numpy(), ref.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(xt.grad.numpy(), ref_x.grad.numpy(), rtol=1e-9, atol=1e-14)
+
+
+def test_jax_adapter_gradient():
+    jax = pytest.importorskip("jax")
+    import fastloss.jax as fl_jax
+
+    labels, x, il, ll = random_case(10, 2, 4, 3, rng=np.random.default_rng(22))
+    xs = x.astype(np.float32)
+    f = fl_jax.wrap(fl.CTC(from_logits=True, reduction="sum"))
+    g = jax.grad(lambda z: f(labels, il, ll, z))(jax.numpy.asarray(xs))
+    (want,) = fl.CTC(from_logits=True, reduction="sum").backward(labels, xs, il, ll)
+    np.testing.assert_allclose(np.asarray(g), want, rtol=1e-6, atol=1e-7)

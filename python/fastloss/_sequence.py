@@ -84,9 +84,11 @@ class CTC(MultiInputLoss):
 
     ``backward`` returns ``(grad_log_probs,)``, of the shape and dtype of
     ``log_probs``. The recursion and every sum run in float64 in log space.
-    In a sum of losses (``0.5 * fl.CTC() + ...``) the targets come first and
-    the trained input last, as for every multi-input loss: the sum is called
-    ``(labels, input_lengths, label_lengths, log_probs)``.
+    The targets-first order of every multi-input loss, ``(labels,
+    input_lengths, label_lengths, log_probs)``, is accepted too (``log_probs``
+    is the one 3-D input, so the two orders cannot be confused): sums of
+    losses (``0.5 * fl.CTC() + ...``) and the autodiff adapters
+    (``fastloss.torch``, ``fastloss.jax``) are called that way.
 
     Reductions follow PyTorch: "sum_over_batch_size" (also "mean") is
     PyTorch's ``"mean"``: each sample's loss divided by ``max(label_length,
@@ -163,8 +165,12 @@ class CTC(MultiInputLoss):
         if len(inputs) != 4:
             raise TypeError(f"CTC takes 4 inputs ({', '.join(self._public)}) and an optional "
                             f"sample_weight, got {len(inputs)} positional arguments")
-        labels, log_probs, input_lengths, label_lengths = inputs
-        return (labels, input_lengths, label_lengths, log_probs), sample_weight
+        labels, second, third, fourth = inputs
+        # log_probs is the one 3-D input: the targets-first order of sums of
+        # losses and of the autodiff adapters is told apart from PyTorch's
+        if np.ndim(fourth) == 3 and np.ndim(second) != 3:
+            return (labels, second, third, fourth), sample_weight
+        return (labels, third, fourth, second), sample_weight
 
     def _prepare(self, args: tuple[Any, ...]) -> tuple[np.ndarray, ...]:
         """(log_probs (T, N, C) contiguous, labels (N, S), input_lengths (N,),
