@@ -128,10 +128,11 @@ FASTLOSS_INLINE double log_add3(double a, double b, double c) {
 }
 
 /// Per-thread buffers of one sample, all float64: alpha (frames x padded
-/// states), beta and the next beta row, the emissions row, the skip mask,
-/// the occupancy of each state and of each class, the frames' log-sum-exp.
+/// states), the emissions (frames x states), beta and the next beta row, the
+/// padded row of emissions plus beta, the skip mask, the occupancy of each
+/// state and of each class, the frames' log-sum-exp.
 struct CtcScratch {
-  std::vector<double> alpha, beta, beta_prev, emit, skip, occ_state, occ_class, lse;
+  std::vector<double> alpha, emission, beta, beta_prev, emit, skip, occ_state, occ_class, lse;
   std::vector<std::int64_t> cls;  // the class of each state
 };
 
@@ -184,34 +185,39 @@ FASTLOSS_DISPATCH void ctc_sample(const T* x, index_t T_max, index_t N, index_t 
         if (r[c] != r[c]) sc.lse[t] = std::nan("");
     }
   }
-  // the emissions of frame t at every state, in the padded row emit
-  sc.emit.assign(static_cast<std::size_t>(width), kNegInf);
-  double* emit = sc.emit.data() + kPad;
   // the frames of one sample lie N * C elements apart (a page or more for
   // large batches), beyond the hardware prefetchers' reach: each frame's row
   // is requested a few frames ahead of its use
   auto prefetch = [&](index_t t) {
 #if defined(__GNUC__)
-    if (t < 0 || t >= Tn) return;
+    if (t >= Tn) return;
     const char* p = reinterpret_cast<const char*>(row0 + t * frame_stride);
     for (index_t b = 0; b < C * static_cast<index_t>(sizeof(T)); b += 64) __builtin_prefetch(p + b);
 #else
     (void)t;
 #endif
   };
-  constexpr index_t kAhead = 3;
-  auto emissions = [&](index_t t) {
+  constexpr index_t kAhead = 4;
+  // y_t(l'_s) for every frame and state, gathered once before the recursions
+  // (scalar loads: vector gathers of 2L indices were no faster, and a vector
+  // loop reading a row just written by scalar stores stalls on forwarding)
+  sc.emission.resize(static_cast<std::size_t>(Tn * states));
+  for (index_t t = 0; t < std::min(kAhead, Tn); ++t) prefetch(t);
+  for (index_t t = 0; t < Tn; ++t) {
+    prefetch(t + kAhead);
     const T* r = row0 + t * frame_stride;
     const double shift = sc.lse[t];
+    double* e = sc.emission.data() + t * states;
     const double e_blank = static_cast<double>(r[blank]) - shift;
-    for (index_t s = 0; s < states; s += 2) emit[s] = e_blank;
-    // scalar loads: vector gathers of 2L indices were slower (a fifth of the
-    // kernel's time on AMD Zen 4)
+    for (index_t s = 0; s < states; s += 2) e[s] = e_blank;
     for (index_t j = 0; j < Ln; ++j) {
-      emit[2 * j + 1] = static_cast<double>(r[label[j]]) - shift;
+      e[2 * j + 1] = static_cast<double>(r[label[j]]) - shift;
       FASTLOSS_NO_VECTORIZE();
     }
-  };
+  }
+  // the padded row of y_t + beta_t (its padding stays -inf)
+  sc.emit.assign(static_cast<std::size_t>(width), kNegInf);
+  double* emit = sc.emit.data() + kPad;
 
   // forward: log P
   double log_p;
@@ -220,18 +226,15 @@ FASTLOSS_DISPATCH void ctc_sample(const T* x, index_t T_max, index_t N, index_t 
   } else {
     sc.alpha.assign(static_cast<std::size_t>(Tn * width), kNegInf);
     double* a0 = sc.alpha.data() + kPad;
-    for (index_t t = 0; t < kAhead; ++t) prefetch(t);
-    emissions(0);
-    a0[0] = emit[0];
-    if (states > 1) a0[1] = emit[1];
+    a0[0] = sc.emission[0];
+    if (states > 1) a0[1] = sc.emission[1];
     for (index_t t = 1; t < Tn; ++t) {
       const double* prev = sc.alpha.data() + (t - 1) * width + kPad;
       double* cur = sc.alpha.data() + t * width + kPad;
-      prefetch(t + kAhead);
-      emissions(t);
+      const double* e = sc.emission.data() + t * states;
       FASTLOSS_SIMD
       for (index_t s = 0; s < states; ++s)
-        cur[s] = log_add3(prev[s], prev[s - 1], prev[s - 2] + skip[s]) + emit[s];
+        cur[s] = log_add3(prev[s], prev[s - 1], prev[s - 2] + skip[s]) + e[s];
     }
     const double* last = sc.alpha.data() + (Tn - 1) * width + kPad;
     log_p = states > 1 ? log_add3(last[states - 1], last[states - 2], kNegInf) : last[0];
@@ -267,7 +270,6 @@ FASTLOSS_DISPATCH void ctc_sample(const T* x, index_t T_max, index_t N, index_t 
     const double* a = sc.alpha.data() + t * width + kPad;
     FASTLOSS_SIMD
     for (index_t s = 0; s < states; ++s) occ_state[s] = vmath::exp(a[s] + beta[s] - log_p);
-    prefetch(t - kAhead);
     // the blank states (even s) summed apart: a scatter of 2L + 1 adds into
     // one class would wait on itself
     double blank_total = 0.0;
@@ -291,10 +293,10 @@ FASTLOSS_DISPATCH void ctc_sample(const T* x, index_t T_max, index_t N, index_t 
     }
     if (t == 0) break;
     // beta_{t-1}(s) = logsumexp over s' in {s, s+1, s+2 if s -> s+2 skips}
-    // of y_t(l'_s') + beta_t(s'); emit then holds y_t + beta_t (its padding stays -inf)
-    emissions(t);
+    // of y_t(l'_s') + beta_t(s')
+    const double* e = sc.emission.data() + t * states;
     FASTLOSS_SIMD
-    for (index_t s = 0; s < states; ++s) emit[s] += beta[s];
+    for (index_t s = 0; s < states; ++s) emit[s] = e[s] + beta[s];
     FASTLOSS_SIMD
     for (index_t s = 0; s < states; ++s)
       beta_prev[s] = log_add3(emit[s], emit[s + 1], emit[s + 2] + skip[s + 2]);
