@@ -276,12 +276,13 @@ def test_keras_ctc_is_the_documented_recipe():
     y_true = rng.integers(1, C, size=(N, S))
     y_true[1, 2:] = 0  # Keras pads with 0 (its blank)
     y_pred = rng.normal(size=(N, T, C)).astype(np.float32)
+    args = (y_true, y_pred.transpose(1, 0, 2), np.full(N, T), (y_true != 0).sum(1))
     want = keras.losses.CTC()(y_true, y_pred)
-    loss = fl.CTC(from_logits=True, reduction="sum_over_batch_size")
-    ours = fl.CTC(from_logits=True, reduction="sum")(
-        y_true, y_pred.transpose(1, 0, 2), np.full(N, T), (y_true != 0).sum(1)) / N
+    ours = fl.CTC(from_logits=True, reduction="sum")(*args) / N
     np.testing.assert_allclose(ours, float(want), rtol=1e-5)
-    assert loss.reduction == "sum_over_batch_size"  # PyTorch's mean differs from Keras's
+    want_none = keras.losses.CTC(reduction=None)(y_true, y_pred)
+    ours_none = fl.CTC(from_logits=True, reduction="none")(*args)
+    np.testing.assert_allclose(ours_none, np.asarray(want_none), rtol=1e-5)
 
 
 # -- precision, threads, layouts ------------------------------------------------

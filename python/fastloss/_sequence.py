@@ -66,7 +66,7 @@ class CTC(MultiInputLoss):
     frames t >= input_lengths[n]). PyTorch's ``ctc_loss`` backward returns
     ``exp(log_probs) - gamma`` instead, which is the gradient with respect to
     the logits of a log-softmax that it assumes produced ``log_probs``
-    (pytorch issue 52241); fastloss returns that one with
+    (PyTorch issue 52241); fastloss returns that one with
     ``from_logits=True``, where ``log_probs`` holds unnormalised logits, a
     log-softmax over the classes is fused in and the gradient is
     ``softmax(logits) - gamma``.
@@ -110,9 +110,12 @@ class CTC(MultiInputLoss):
     Keras's ``keras.losses.CTC`` is the same loss with another calling
     convention: ``y_pred`` (N, T, C) logits with every input length T, blank
     0, the label lengths counted as the non-zero entries of ``y_true``, and
-    no division by the label length; it is
-    ``CTC(from_logits=True, reduction=...)(y_true, y_pred.transpose(1, 0, 2),
-    T, (y_true != 0).sum(1))`` with the gradient transposed back.
+    no division by the label length. Its per-sample losses are
+    ``CTC(from_logits=True, reduction="none")(y_true, y_pred.transpose(1, 0,
+    2), T, (y_true != 0).sum(1))`` (the gradient transposed back), and its
+    default reduction, their mean, is this call with ``reduction="sum"``
+    divided by N (fastloss's "sum_over_batch_size" divides each loss by its
+    label length first, as PyTorch's "mean" does).
 
     Parameters
     ----------
