@@ -130,9 +130,10 @@ FASTLOSS_INLINE double log_add3(double a, double b, double c) {
 /// Per-thread buffers of one sample, all float64: alpha (frames x padded
 /// states), the emissions (frames x states), beta and the next beta row, the
 /// padded row of emissions plus beta, the skip mask, the occupancy of each
-/// state and of each class, the frames' log-sum-exp.
+/// state and of each class, the frames' log-sum-exp and softmax (logits).
 struct CtcScratch {
-  std::vector<double> alpha, emission, beta, beta_prev, emit, skip, occ_state, occ_class, lse;
+  std::vector<double> alpha, emission, beta, beta_prev, emit, skip, occ_state, occ_class, lse,
+      softmax;
   std::vector<std::int64_t> cls;  // the class of each state
 };
 
@@ -170,21 +171,6 @@ FASTLOSS_DISPATCH void ctc_sample(const T* x, index_t T_max, index_t N, index_t 
     if (label[s >> 1] != label[(s >> 1) - 1]) sc.skip[kPad + s] = 0.0;
   const double* skip = sc.skip.data() + kPad;
 
-  sc.lse.assign(static_cast<std::size_t>(Tn), 0.0);
-  if (options.from_logits) {
-    for (index_t t = 0; t < Tn; ++t) {
-      const T* r = row0 + t * frame_stride;
-      double m = kNegInf;
-      for (index_t c = 0; c < C; ++c) m = static_cast<double>(r[c]) > m ? static_cast<double>(r[c]) : m;
-      double sum = 0.0;
-      FASTLOSS_SIMD
-      for (index_t c = 0; c < C; ++c) sum += vmath::exp_nonpositive(static_cast<double>(r[c]) - m);
-      // all -inf (or +inf) logits: NaN log-probabilities, as log_softmax gives
-      sc.lse[t] = std::isfinite(m) ? m + vmath::log_positive(sum) : std::nan("");
-      for (index_t c = 0; c < C; ++c)
-        if (r[c] != r[c]) sc.lse[t] = std::nan("");
-    }
-  }
   // the frames of one sample lie N * C elements apart (a page or more for
   // large batches), beyond the hardware prefetchers' reach: each frame's row
   // is requested a few frames ahead of its use
@@ -198,13 +184,34 @@ FASTLOSS_DISPATCH void ctc_sample(const T* x, index_t T_max, index_t N, index_t 
 #endif
   };
   constexpr index_t kAhead = 4;
+  for (index_t t = 0; t < std::min(kAhead, Tn); ++t) prefetch(t);
+  sc.lse.assign(static_cast<std::size_t>(Tn), 0.0);
+  if (options.from_logits) {
+    // log-sum-exp of each frame, and its softmax row kept for the gradient
+    sc.softmax.resize(static_cast<std::size_t>(Tn * C));
+    for (index_t t = 0; t < Tn; ++t) {
+      prefetch(t + kAhead);
+      const T* r = row0 + t * frame_stride;
+      double* sm = sc.softmax.data() + t * C;
+      double m = kNegInf;
+      for (index_t c = 0; c < C; ++c) m = static_cast<double>(r[c]) > m ? static_cast<double>(r[c]) : m;
+      FASTLOSS_SIMD
+      for (index_t c = 0; c < C; ++c) sm[c] = vmath::exp_nonpositive(static_cast<double>(r[c]) - m);
+      double sum = 0.0;
+      for (index_t c = 0; c < C; ++c) sum += sm[c];  // NaN when a logit is NaN or +inf
+      const double inv = 1.0 / sum;
+      FASTLOSS_SIMD
+      for (index_t c = 0; c < C; ++c) sm[c] *= inv;
+      // all -inf logits: NaN log-probabilities, as log_softmax gives
+      sc.lse[t] = m == kNegInf ? std::nan("") : m + vmath::log_positive(sum);
+    }
+  }
   // y_t(l'_s) for every frame and state, gathered once before the recursions
   // (scalar loads: vector gathers of 2L indices were no faster, and a vector
   // loop reading a row just written by scalar stores stalls on forwarding)
   sc.emission.resize(static_cast<std::size_t>(Tn * states));
-  for (index_t t = 0; t < std::min(kAhead, Tn); ++t) prefetch(t);
   for (index_t t = 0; t < Tn; ++t) {
-    prefetch(t + kAhead);
+    if (!options.from_logits) prefetch(t + kAhead);  // (with logits: read just above)
     const T* r = row0 + t * frame_stride;
     const double shift = sc.lse[t];
     double* e = sc.emission.data() + t * states;
@@ -281,12 +288,9 @@ FASTLOSS_DISPATCH void ctc_sample(const T* x, index_t T_max, index_t N, index_t 
     if (options.from_logits) {
       double total = blank_total;
       for (index_t s = 1; s < states; s += 2) total += occ_state[s];
-      const T* r = row0 + t * frame_stride;
-      const double shift = sc.lse[t];
+      const double* sm = sc.softmax.data() + t * C;
       FASTLOSS_SIMD
-      for (index_t c = 0; c < C; ++c)
-        g[c] = static_cast<T>(
-            coef * (vmath::exp(static_cast<double>(r[c]) - shift) * total - occ[c]));
+      for (index_t c = 0; c < C; ++c) g[c] = static_cast<T>(coef * (sm[c] * total - occ[c]));
     } else {
       FASTLOSS_SIMD
       for (index_t c = 0; c < C; ++c) g[c] = static_cast<T>(0.0 - coef * occ[c]);
