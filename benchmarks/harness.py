@@ -35,6 +35,7 @@ from frameworks import frameworks_table
 from numpy_baseline import BASELINES, sparse_ce_logits
 from ranking import ranking_table
 from segmentation import segmentation_table
+from sequence import ctc_table
 
 import fastloss as fl
 
@@ -820,6 +821,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="elements of the Dask table's arrays")
     parser.add_argument("--no-busy", action="store_true",
                         help="skip the busy-machine table (two spinning processes, ~1 minute)")
+    parser.add_argument("--no-sequence", action="store_true",
+                        help="skip the CTC table (against PyTorch's ctc_loss, a few seconds)")
     parser.add_argument("--out-dir", type=Path, default=None,
                         help="where RESULTS.md, results.json and throughput.png go "
                              "(default: benchmarks/, the folder of this harness)")
@@ -944,6 +947,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("Dask: a loss over a persisted array on a local cluster")
         dask_lines, dask_rows = dask_table(int(args.dask_elements))
 
+    seq_lines: list[str] = []
+    seq_rows: list[dict[str, Any]] = []
+    if not args.no_sequence:
+        print("sequences: CTC forward and backward against PyTorch")
+        seq_lines, seq_rows = ctc_table(runs=max(args.runs, 5), peers=not args.no_peers)
+
     png: Optional[Path] = None
     if not args.no_png:
         candidate = args.out_dir / "throughput.png"
@@ -975,12 +984,17 @@ def main(argv: Optional[list[str]] = None) -> int:
                 raw.append({"case": row["case"], "elements": None, "dtype": "float32",
                             "threads": fl.get_num_threads(), "impl": impl,
                             "median_s": row[impl]})
+    for row in seq_rows:
+        for impl in ("fastloss", "torch"):
+            if impl in row:
+                raw.append({"case": row["case"], "elements": None, "dtype": "float32",
+                            "threads": row["threads"], "impl": impl, "median_s": row[impl]})
     (args.out_dir / "results.json").write_text(json.dumps(raw, indent=1) + "\n",
                                                encoding="utf-8")
     _write_report(report, res, args, torch, sk, (load0, load1), elapsed, png)
     sections = (("Gradient boosting", boosting_lines), ("Ranking objectives", ranking_lines),
                 ("Busy machine", busy_lines), ("PyTorch and JAX", fw_lines),
-                ("Segmentation", seg_lines), ("Dask", dask_lines))
+                ("Segmentation", seg_lines), ("Sequences", seq_lines), ("Dask", dask_lines))
     with report.open("a", encoding="utf-8") as f:
         for title, lines in sections:
             if lines:

@@ -72,6 +72,7 @@ def _non_default_losses():
         fl.GANGeneratorLoss(from_logits=False, saturating=True),
         fl.ContentLoss(reduction="none"), fl.StyleLoss(layer_weights=[0.25, 0.75]),
         fl.TotalVariation(reduction="sum", name="tv"),
+        fl.CTC(blank=3, zero_infinity=True, from_logits=True, reduction="sum"),
         fl.ElementwiseLoss(_elementwise_value, _elementwise_gradient, _elementwise_hessian,
                            axis=0, name="half"),
         fl.ElementwiseLoss(_elementwise_value, _elementwise_gradient),
@@ -128,6 +129,10 @@ def _inputs(loss, key):
     if isinstance(loss, fl.GaussianNLL):
         return (rng.normal(size=(4, 3)), rng.normal(size=(4, 3)),
                 rng.uniform(0.1, 2.0, size=(4, 3)))
+    if isinstance(loss, fl.CTC):  # labels (N, S) in [1, 3), log_probs (T, N, C), two lengths
+        x = rng.normal(size=(6, 2, 4))
+        return (rng.integers(1, 3, size=(2, 3)), x - np.log(np.exp(x).sum(-1, keepdims=True)),
+                np.array([6, 5]), np.array([3, 2]))
     if isinstance(loss, fl.CoxPH):  # signed survival times, one score per sample
         return rng.uniform(-2.0, 2.0, size=8), rng.normal(size=8)
     p = rng.uniform(0.1, 0.9, size=(4, 3))

@@ -13,6 +13,7 @@ void register_elementwise(py::module_& m);
 void register_classaxis(py::module_& m);
 void register_models(py::module_& m);
 void register_ranking(py::module_& m);
+void register_sequence(py::module_& m);
 }
 
 namespace {
@@ -94,4 +95,5 @@ PYBIND11_MODULE(_core, m) {
   fastloss::bindings::register_classaxis(m);
   fastloss::bindings::register_models(m);
   fastloss::bindings::register_ranking(m);
+  fastloss::bindings::register_sequence(m);
 }

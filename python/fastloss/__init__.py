@@ -28,6 +28,7 @@ from ._models import (
 )
 from ._ranking import LambdaRankNDCG, PairwiseLogistic, SoftmaxListwise
 from ._registry import get, names
+from ._sequence import CTC
 from ._threads import get_num_threads, num_threads, set_num_threads
 
 #: Keras 3's class name of the generalized cross-entropy
@@ -60,8 +61,8 @@ def build_info() -> dict[str, Any]:
 #: every per-sample function and alias).
 __all__ = [
     # losses
-    "CategoricalGeneralizedCrossEntropy", "ClassAxisLoss", "CompositeLoss", "ContentLoss",
-    "CoxPH", "ElementwiseLoss",
+    "CategoricalGeneralizedCrossEntropy", "ClassAxisLoss", "CompositeLoss", "CTC",
+    "ContentLoss", "CoxPH", "ElementwiseLoss",
     "GANDiscriminatorLoss", "GaussianNLL",
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
     "LambdaRankNDCG", "PairwiseLogistic", "SoftmaxListwise",

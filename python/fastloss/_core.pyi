@@ -61,3 +61,9 @@ def __getattr__(name: str) -> type[_ElementwiseKernel]: ...
 def rank_loss(kind: int, relevance: np.ndarray, scores: np.ndarray, offsets: np.ndarray,
               option: int, per_query: Optional[np.ndarray], grad: Optional[np.ndarray],
               hess: Optional[np.ndarray], coef: Optional[np.ndarray]) -> None: ...
+
+# Sequence kernels (register_sequence.cpp)
+def ctc(log_probs: np.ndarray, labels: np.ndarray, input_lengths: np.ndarray,
+        label_lengths: np.ndarray, blank: int, from_logits: bool, zero_infinity: bool,
+        per_sample: Optional[np.ndarray], grad: Optional[np.ndarray],
+        coef: Optional[np.ndarray]) -> None: ...

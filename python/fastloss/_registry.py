@@ -15,6 +15,7 @@ from ._functions import PER_SAMPLE
 from ._likelihood import LIKELIHOOD_LOSSES
 from ._models import MODEL_LOSSES
 from ._ranking import RANKING_LOSSES
+from ._sequence import SEQUENCE_LOSSES
 
 #: Function name (Keras's where Keras has the loss) -> class: read from the
 #: per-sample functions' definitions (``_functions``), one per loss class.
@@ -37,11 +38,13 @@ CLASSES: dict[str, type[Loss]] = {
 }
 
 # The model losses (not (y_true, y_pred) pairs), the likelihood losses
-# (Gaussian NLL, Cox) and the ranking losses (over query groups): class names
-# and snake_case names.
+# (Gaussian NLL, Cox), the ranking losses (over query groups) and the sequence
+# losses (CTC): class names and snake_case names.
+_MULTI_INPUT: tuple[type[Combinable], ...] = (*MODEL_LOSSES, *LIKELIHOOD_LOSSES,
+                                              *RANKING_LOSSES, *SEQUENCE_LOSSES)
 MODEL_NAMES: dict[str, type[Combinable]] = {
-    **{cls.__name__: cls for cls in (*MODEL_LOSSES, *LIKELIHOOD_LOSSES, *RANKING_LOSSES)},
-    **{cls._default_name: cls for cls in (*MODEL_LOSSES, *LIKELIHOOD_LOSSES, *RANKING_LOSSES)},
+    **{cls.__name__: cls for cls in _MULTI_INPUT},
+    **{cls._default_name: cls for cls in _MULTI_INPUT},
 }
 
 _ALL_NAMES: dict[str, type[Combinable]] = {**CLASSES, **FUNCTION_NAMES, **ALIASES, **MODEL_NAMES}

@@ -17,4 +17,5 @@
 #include "losses/likelihood.hpp"
 #include "losses/models.hpp"
 #include "losses/ranking.hpp"
+#include "losses/sequence.hpp"
 #include "registry.hpp"
