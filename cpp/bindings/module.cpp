@@ -12,6 +12,7 @@ namespace fastloss::bindings {
 void register_elementwise(py::module_& m);
 void register_classaxis(py::module_& m);
 void register_models(py::module_& m);
+void register_embedding(py::module_& m);
 }
 
 namespace {
@@ -92,4 +93,5 @@ PYBIND11_MODULE(_core, m) {
   fastloss::bindings::register_elementwise(m);
   fastloss::bindings::register_classaxis(m);
   fastloss::bindings::register_models(m);
+  fastloss::bindings::register_embedding(m);
 }

@@ -13,6 +13,7 @@
 #include "detail/rows.hpp"
 #include "detail/threads.hpp"
 #include "losses/classaxis.hpp"
+#include "losses/embedding.hpp"
 #include "losses/likelihood.hpp"
 #include "losses/models.hpp"
 #include "registry.hpp"
