@@ -27,6 +27,7 @@ LAYERS = [
     "_declared",      # the losses of both families, declared in the C++ core
     "_models",        # model losses (built on the families)
     "_likelihood",    # Gaussian NLL and Cox (multi-input / coupled samples)
+    "_embedding",     # pair, triplet and metric-learning losses (multi-input)
     "_custom",        # composites and user-defined losses
     "_functions",     # Keras's per-sample functions
     "_registry",      # names -> losses

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from . import _declared
 from ._base import Combinable, Loss, deserialize
+from ._embedding import EMBEDDING_LOSSES
 from ._functions import PER_SAMPLE
 from ._likelihood import LIKELIHOOD_LOSSES
 from ._models import MODEL_LOSSES
@@ -36,10 +37,11 @@ CLASSES: dict[str, type[Loss]] = {
 }
 
 # The model losses (not (y_true, y_pred) pairs) and the likelihood losses
-# (Gaussian NLL, Cox): class names and snake_case names.
+# (Gaussian NLL, Cox) and the pair / metric-learning losses: class names and
+# snake_case names.
 MODEL_NAMES: dict[str, type[Combinable]] = {
-    **{cls.__name__: cls for cls in (*MODEL_LOSSES, *LIKELIHOOD_LOSSES)},
-    **{cls._default_name: cls for cls in (*MODEL_LOSSES, *LIKELIHOOD_LOSSES)},
+    **{cls.__name__: cls for cls in (*MODEL_LOSSES, *LIKELIHOOD_LOSSES, *EMBEDDING_LOSSES)},
+    **{cls._default_name: cls for cls in (*MODEL_LOSSES, *LIKELIHOOD_LOSSES, *EMBEDDING_LOSSES)},
 }
 
 _ALL_NAMES: dict[str, type[Combinable]] = {**CLASSES, **FUNCTION_NAMES, **ALIASES, **MODEL_NAMES}
