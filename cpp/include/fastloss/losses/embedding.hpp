@@ -76,7 +76,8 @@ void for_tasks(index_t tasks, const Body& body) {
 
 /// C[r][n] = sum_k A[r][k] B[k][n] for r < kMR, n < kNR: A row-major with
 /// leading dimension lda, B with ldb. Every output is one sequential sum over
-/// k, so its value does not depend on which block computed it.
+/// k, so its value does not depend on which block computed it; fused
+/// multiply-adds where the instruction-set clone has them.
 template <class T>
 FASTLOSS_INLINE void micro_kernel(const T* A, index_t lda, const T* B, index_t ldb, index_t K,
                                   T* C, index_t ldc) {
@@ -85,7 +86,7 @@ FASTLOSS_INLINE void micro_kernel(const T* A, index_t lda, const T* B, index_t l
     const T* b = B + k * ldb;
     for (index_t r = 0; r < kMR; ++r) {
       const T a = A[r * lda + k];
-      FASTLOSS_SIMD for (index_t n = 0; n < kNR; ++n) acc[r][n] += a * b[n];
+      FASTLOSS_SIMD for (index_t n = 0; n < kNR; ++n) acc[r][n] = vmath::detail::fmadd(a, b[n], acc[r][n]);
     }
   }
   for (index_t r = 0; r < kMR; ++r)
@@ -146,23 +147,32 @@ FASTLOSS_INLINE void accumulate_block(const Packed<T>& p, index_t J, const T* M,
     }
 }
 
+/// Independent float64 partial sums of a row segment (a fixed order: the same
+/// bits on every thread, and wide enough to keep a vector register busy).
+inline constexpr index_t kLanes = 8;
+
 /// Running log-sum-exp of a row over the column tiles: the maximum seen and
 /// the sum of exp(value - max), both float64.
 struct RunningLse {
   double max = -kInf, sum = 0.0;
-  /// Adds the values v[c] with keep[c] (masked ones are -inf).
+  /// Adds the kTile values v (masked ones are -inf).
   template <class T>
-  FASTLOSS_INLINE void add(const T* v, index_t n) {
+  FASTLOSS_INLINE void add(const T* v) {
     T m = -std::numeric_limits<T>::infinity();
-    for (index_t c = 0; c < n; ++c) m = v[c] > m ? v[c] : m;
+    for (index_t c = 0; c < kTile; ++c) m = v[c] > m ? v[c] : m;
     if (static_cast<double>(m) == -kInf) return;
     if (static_cast<double>(m) > max) {
       sum = max == -kInf ? 0.0 : sum * std::exp(max - static_cast<double>(m));
       max = static_cast<double>(m);
     }
     const T shift = static_cast<T>(max);
+    double lanes[kLanes] = {};
+    for (index_t c = 0; c < kTile; c += kLanes) {
+      FASTLOSS_SIMD for (index_t l = 0; l < kLanes; ++l)
+        lanes[l] += static_cast<double>(vmath::exp_nonpositive<T>(v[c + l] - shift));
+    }
     double s = 0.0;
-    FASTLOSS_SIMD for (index_t c = 0; c < n; ++c) s += static_cast<double>(vmath::exp_nonpositive<T>(v[c] - shift));
+    for (index_t l = 0; l < kLanes; ++l) s += lanes[l];
     sum += s;
   }
   double value() const { return max == -kInf ? -kInf : max + std::log(sum); }
@@ -372,14 +382,20 @@ inline std::vector<index_t> same_label_counts(const std::int64_t* labels, index_
 /// The state of one NT-Xent call shared by its sweeps.
 template <class T>
 struct NtxentState {
+  NtxentState(const Packed<T>& p, const std::int64_t* padded_labels, T inv_t)
+      : packed(p), labels(padded_labels), inv_temperature(inv_t) {}
   const Packed<T>& packed;
-  const std::int64_t* labels;
+  const std::int64_t* labels;      // (Bp,) padded, so that a tile reads within
   T inv_temperature;
   std::vector<double> log_neg;      // (B,) log sum over negatives of exp(s)
   std::vector<double> one_minus;    // (B,) sum over positives of 1 - sigma_ij
+  std::vector<index_t> positives;   // (B,) rows of the same label, itself excluded
   std::vector<index_t> pos_start;   // (B + 1,) offsets into stored, when kept
   std::vector<T> stored;            // the positive similarities in column order
   bool keep = false;
+  // for the gradient sweep, (Bp,) in the input precision, 0 beyond B:
+  std::vector<T> log_neg_t;         // log_neg (0 for a row without negatives)
+  std::vector<T> neg_coef_t;        // coef_i B_i / temperature
 };
 
 /// First sweep over one row tile: the running log-sum-exp of the negatives
@@ -402,9 +418,9 @@ FASTLOSS_DISPATCH void ntxent_statistics_tile(NtxentState<T>& st, index_t I) {
       const std::int64_t li = st.labels[i];
       const T* s = S.data() + r * kTile;
       const std::int64_t* lj = st.labels + J * kTile;
-      FASTLOSS_SIMD for (index_t c = 0; c < nc; ++c)
-        masked[c] = lj[c] != li ? s[c] * st.inv_temperature : ninf;
-      lse[r].add(masked, nc);
+      FASTLOSS_SIMD for (index_t c = 0; c < kTile; ++c)
+        masked[c] = c < nc && lj[c] != li ? s[c] * st.inv_temperature : ninf;
+      lse[r].add(masked);
       if (st.keep)
         for (index_t c = 0; c < nc; ++c)
           if (lj[c] == li && J * kTile + c != i) st.stored[cursor[r]++] = s[c] * st.inv_temperature;
@@ -454,7 +470,9 @@ FASTLOSS_DISPATCH void ntxent_positives_tile(NtxentState<T>& st, index_t I, doub
 
 /// Second sweep over one row tile: the gradient with respect to the unit
 /// vectors of the tile's rows, d/du_i = sum_j (C_ij + C_ji) u_j / temperature,
-/// where C_ij = coef_i d loss_i / d s_ij.
+/// where C_ij = coef_i d loss_i / d s_ij: coef_i B_i exp(s_ij - log_neg_i)
+/// for a negative j (one vectorised loop in the input precision), and
+/// -coef_i (1 - sigma_ij) for a positive (few; float64).
 template <class T>
 FASTLOSS_DISPATCH void ntxent_gradient_tile(const NtxentState<T>& st, index_t I,
                                             const double* coef, double* G) {
@@ -463,27 +481,36 @@ FASTLOSS_DISPATCH void ntxent_gradient_tile(const NtxentState<T>& st, index_t I,
   std::vector<T> S(static_cast<std::size_t>(kTile * kTile)), M(S.size());
   std::fill(G, G + kTile * p.Dp, 0.0);
   const double inv_t = static_cast<double>(st.inv_temperature);
-  // d loss_i / d s_ij: -(1 - sigma_ij) for a positive j, B_i p_ij for a negative
-  auto derivative = [&](index_t i, index_t j, double s) {
-    if (i == j) return 0.0;
+  auto positive = [&](index_t i, double s) {
     const double ln = st.log_neg[i];
-    const double c = coef ? coef[i] : 1.0;
-    if (st.labels[i] == st.labels[j]) return ln == -kInf ? 0.0 : -c * std::exp(ln - log_add_exp(ln, s));
-    return c * st.one_minus[i] * std::exp(s - ln);
+    return ln == -kInf ? 0.0 : -(coef ? coef[i] : 1.0) * std::exp(ln - log_add_exp(ln, s));
   };
   for (index_t J = 0; J < p.tiles; ++J) {
     similarity_block(p, I, J, S.data());
     const index_t nc = rows_in(J, B);
-    for (index_t r = 0; r < kTile; ++r)
-      for (index_t c = 0; c < kTile; ++c) {
-        double m = 0.0;
-        if (r < nr && c < nc) {
-          const index_t i = I * kTile + r, j = J * kTile + c;
-          const double s = static_cast<double>(S[r * kTile + c] * st.inv_temperature);
-          m = (derivative(i, j, s) + derivative(j, i, s)) * inv_t;
-        }
-        M[r * kTile + c] = static_cast<T>(m);
+    const T* ln_j = st.log_neg_t.data() + J * kTile;
+    const T* k_j = st.neg_coef_t.data() + J * kTile;
+    const std::int64_t* lab_j = st.labels + J * kTile;
+    for (index_t r = 0; r < kTile; ++r) {
+      const index_t i = I * kTile + r;
+      const T ln_i = st.log_neg_t[i], k_i = st.neg_coef_t[i];
+      const std::int64_t lab_i = st.labels[i];
+      const T* s = S.data() + r * kTile;
+      T* m = M.data() + r * kTile;
+      FASTLOSS_SIMD for (index_t c = 0; c < kTile; ++c) {
+        const T sc = s[c] * st.inv_temperature;
+        const T v = k_i * vmath::exp_nonpositive<T>(sc - ln_i) +
+                    k_j[c] * vmath::exp_nonpositive<T>(sc - ln_j[c]);
+        m[c] = r < nr && c < nc && lab_j[c] != lab_i ? v : T(0);
       }
+      if (r >= nr || st.positives[i] == 0) continue;
+      for (index_t c = 0; c < nc; ++c) {
+        const index_t j = J * kTile + c;
+        if (lab_j[c] != lab_i || j == i) continue;
+        const double sc = static_cast<double>(s[c] * st.inv_temperature);
+        m[c] = static_cast<T>((positive(i, sc) + positive(j, sc)) * inv_t);
+      }
+    }
     accumulate_block(p, J, M.data(), G);
   }
 }
@@ -511,17 +538,26 @@ void ntxent(const std::int64_t* labels, const T* x, index_t B, index_t D, double
     inv_norm[i] = 1.0 / std::sqrt(std::max(s, eps));
   }
   const detail::Packed<T> packed(x, B, D, inv_norm.data());
-  detail::NtxentState<T> st{packed, labels, static_cast<T>(1.0 / temperature), {}, {}, {}, {}, false};
+  std::vector<std::int64_t> labels_padded(static_cast<std::size_t>(packed.Bp), 0);
+  std::copy(labels, labels + B, labels_padded.begin());
+  detail::NtxentState<T> st(packed, labels_padded.data(), static_cast<T>(1.0 / temperature));
   st.log_neg.assign(static_cast<std::size_t>(B), 0.0);
   st.one_minus.assign(static_cast<std::size_t>(B), 0.0);
-  const std::vector<index_t> count = detail::same_label_counts(labels, B);
+  st.positives = detail::same_label_counts(labels, B);
   st.pos_start.assign(static_cast<std::size_t>(B + 1), 0);
-  for (index_t i = 0; i < B; ++i) st.pos_start[i + 1] = st.pos_start[i] + count[i];
+  for (index_t i = 0; i < B; ++i) st.pos_start[i + 1] = st.pos_start[i] + st.positives[i];
   st.keep = st.pos_start[B] <= kStoredPositivesPerRow * B;
   if (st.keep) st.stored.assign(static_cast<std::size_t>(st.pos_start[B]), T(0));
   detail::for_tasks(packed.tiles, [&](index_t I) { detail::ntxent_statistics_tile(st, I); });
   detail::for_tasks(packed.tiles, [&](index_t I) { detail::ntxent_positives_tile(st, I, out.per_row); });
   if (!out.grad) return;
+  st.log_neg_t.assign(static_cast<std::size_t>(packed.Bp), T(0));
+  st.neg_coef_t.assign(static_cast<std::size_t>(packed.Bp), T(0));
+  for (index_t i = 0; i < B; ++i) {
+    if (st.log_neg[i] == -detail::kInf) continue;  // no negatives: no such terms
+    st.log_neg_t[i] = static_cast<T>(st.log_neg[i]);
+    st.neg_coef_t[i] = static_cast<T>((out.coef ? out.coef[i] : 1.0) * st.one_minus[i] / temperature);
+  }
   detail::for_tasks(packed.tiles, [&](index_t I) {
     std::vector<double> G(static_cast<std::size_t>(kTile * packed.Dp));
     detail::ntxent_gradient_tile(st, I, out.coef, G.data());
@@ -582,16 +618,16 @@ FASTLOSS_DISPATCH void circle_statistics_tile(CircleState<T>& st, index_t I) {
     const index_t nc = rows_in(J, B);
     for (index_t r = 0; r < nr; ++r) {
       const index_t i = I * kTile + r;
-      for (index_t c = 0; c < nc; ++c) {
+      for (index_t c = 0; c < kTile; ++c) {
         const index_t j = J * kTile + c;
         const double d = std::max(1.0 - static_cast<double>(S[r * kTile + c]), 0.0);
-        const bool is_pos = circle_positive(st, i, j);
-        const bool is_neg = st.labels[i] != st.labels[j];
+        const bool is_pos = c < nc && circle_positive(st, i, j);
+        const bool is_neg = c < nc && st.labels[i] != st.labels[j];
         pos[c] = is_pos ? st.prm.positive(d) : -kInf;
         neg[c] = is_neg ? st.prm.negative(d) : -kInf;
       }
-      lp[r].add(pos, nc);
-      ln[r].add(neg, nc);
+      lp[r].add(pos);
+      ln[r].add(neg);
     }
   }
   for (index_t r = 0; r < nr; ++r) {
