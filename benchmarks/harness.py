@@ -31,6 +31,7 @@ import numpy as np
 from boosting import boosting_table
 from busy import busy_table
 from dask_cluster import dask_table
+from embedding import embedding_table
 from frameworks import frameworks_table
 from numpy_baseline import BASELINES, sparse_ce_logits
 
@@ -812,6 +813,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="skip the PyTorch / JAX table (fastloss.torch, fastloss.jax)")
     parser.add_argument("--no-dask", action="store_true",
                         help="skip the Dask table (4e8 elements on a local cluster, ~2 minutes)")
+    parser.add_argument("--no-embedding", action="store_true",
+                        help="skip the NT-Xent table (B = 4096 against PyTorch, ~1 minute)")
     parser.add_argument("--dask-elements", type=float, default=4e8,
                         help="elements of the Dask table's arrays")
     parser.add_argument("--no-busy", action="store_true",
@@ -925,6 +928,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not args.no_frameworks:
         print("PyTorch and JAX: fastloss.torch / fastloss.jax inside autograd and jit")
         fw_lines, fw_rows = frameworks_table(calls=max(args.runs, 7))
+    embedding_lines: list[str] = []
+    if not args.no_embedding:
+        print("NT-Xent: the tiled kernel against the PyTorch expression")
+        embedding_lines, _ = embedding_table()
     dask_lines: list[str] = []
     dask_rows: list[dict[str, Any]] = []
     if not args.no_dask:
@@ -966,7 +973,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                                                encoding="utf-8")
     _write_report(report, res, args, torch, sk, (load0, load1), elapsed, png)
     sections = (("Gradient boosting", boosting_lines), ("Busy machine", busy_lines),
-                ("PyTorch and JAX", fw_lines), ("Dask", dask_lines))
+                ("PyTorch and JAX", fw_lines), ("NT-Xent", embedding_lines),
+                ("Dask", dask_lines))
     with report.open("a", encoding="utf-8") as f:
         for title, lines in sections:
             if lines:
