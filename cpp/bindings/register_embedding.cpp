@@ -95,7 +95,8 @@ void cosine_embedding(const py::array& y, const py::array& x1, const py::array& 
 
 void triplet_margin(const py::array& anchor, const py::array& positive,
                     const py::array& negative, double margin, double p, bool swap, double eps,
-                    const py::object& per_row, const py::tuple& grads, const py::object& coef) {
+                    const py::object& per_row, const py::tuple& grads, const py::tuple& hess,
+                    const py::object& coef) {
   by_dtype(anchor, "anchor", [&](auto tag) {
     using T = decltype(tag);
     if (anchor.ndim() != 2) throw py::value_error("anchor: internal layout mismatch");
@@ -104,7 +105,7 @@ void triplet_margin(const py::array& anchor, const py::array& positive,
     const T* a = input<T>(anchor, rows, D, "anchor");
     const T* ps = input<T>(positive, rows, D, "positive");
     const T* ng = input<T>(negative, rows, D, "negative");
-    const auto out = row_outputs<T>(rows, D, per_row, grads, py::tuple(), coef);
+    const auto out = row_outputs<T>(rows, D, per_row, grads, hess, coef);
     py::gil_scoped_release release;
     embedding::triplet_margin(a, ps, ng, rows, D, margin, p, swap, eps, out);
   });
@@ -159,7 +160,7 @@ void register_embedding(py::module_& m) {
         py::arg("coef"));
   m.def("triplet_margin", &triplet_margin, py::arg("anchor"), py::arg("positive"),
         py::arg("negative"), py::arg("margin"), py::arg("p"), py::arg("swap"), py::arg("eps"),
-        py::arg("per_row"), py::arg("grads"), py::arg("coef"));
+        py::arg("per_row"), py::arg("grads"), py::arg("hess"), py::arg("coef"));
   m.def("ntxent", &ntxent, py::arg("labels"), py::arg("embeddings"), py::arg("temperature"),
         py::arg("per_row"), py::arg("grad"), py::arg("coef"));
   m.def("circle", &circle, py::arg("labels"), py::arg("embeddings"), py::arg("gamma"),

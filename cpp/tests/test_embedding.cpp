@@ -110,11 +110,13 @@ void triplet_margin(Harness& h) {
   for (double deg : {1.0, 2.0, 3.0})
     for (bool swap : {false, true}) {
       std::vector<double> per(rows), ga(a.size()), gp(a.size()), gn(a.size());
+      std::vector<std::vector<double>> hess(3, std::vector<double>(a.size()));
       emb::RowOutputs<double> out;
       out.per_row = per.data();
       out.grad[0] = ga.data();
       out.grad[1] = gp.data();
       out.grad[2] = gn.data();
+      for (int k = 0; k < 3; ++k) out.hess[k] = hess[k].data();
       auto total = [&] {
         std::vector<double> v(rows);
         emb::RowOutputs<double> o;
@@ -137,6 +139,18 @@ void triplet_margin(Harness& h) {
         h.check(close(ga[k], central(a, k, 1e-6, total), 1e-6, 1e-8), "triplet grad anchor");
         h.check(close(gp[k], central(p, k, 1e-6, total), 1e-6, 1e-8), "triplet grad positive");
         h.check(close(gn[k], central(n, k, 1e-6, total), 1e-6, 1e-8), "triplet grad negative");
+        std::vector<double>* inputs[3] = {&a, &p, &n};
+        for (int which = 0; which < 3; ++which) {
+          auto grad_k = [&] {
+            std::vector<std::vector<double>> g(3, std::vector<double>(a.size()));
+            emb::RowOutputs<double> o;
+            for (int m = 0; m < 3; ++m) o.grad[m] = g[m].data();
+            emb::triplet_margin(a.data(), p.data(), n.data(), rows, D, 1.0, deg, swap, 1e-6, o);
+            return g[which][k];
+          };
+          h.check(close(hess[which][k], central(*inputs[which], k, 1e-5, grad_k), 1e-5, 1e-7),
+                  "triplet hessian input " + std::to_string(which) + " p=" + num(deg));
+        }
       }
     }
 }

@@ -254,8 +254,7 @@ class TripletMargin(MultiInputLoss):
     _n_targets = 0
     _n_trained = 3
     _default_name = "triplet_margin"
-    _no_hessian_reason = ("it is not provided: the hinge of two p-norm distances couples "
-                          "the three inputs of a row, and only the gradient is computed.")
+    has_hessian = True
     _dask_refusal = "its three inputs are not yet taken blockwise"
 
     def __init__(self, margin: float = 1.0, p: float = 2, swap: bool = False, eps: float = 1e-6,
@@ -271,25 +270,44 @@ class TripletMargin(MultiInputLoss):
         self.swap = bool(swap)
         self.eps = _finite(eps, "eps")
 
-    def _evaluate(self, args: tuple[Any, ...], sample_weight: Any, *, want_value: bool,
-                  want_grad: bool, grad_output: Any) -> tuple[Any, Grads]:
+    def _prepare(self, args: tuple[Any, ...]) -> tuple[list[np.ndarray], tuple[int, ...]]:
         a = _arrays.as_float(args[0], "anchor")
         arrays = {"anchor": a, **{n: _arrays.as_float(x, n, a.dtype)
                                   for n, x in zip(self._inputs[1:], args[1:])}}
         shape = _same_shapes(arrays, 1)
-        rows = [_rows(x) for x in arrays.values()]
-        red = _PerImage(sample_weight, shape[:-1], a.dtype, self.reduction)
-        per_row = np.empty(rows[0].shape[0]) if want_value else None
+        return [_rows(x) for x in arrays.values()], shape
+
+    def _kernel(self, rows: list[np.ndarray], per_row: Optional[np.ndarray],
+                grads: tuple[np.ndarray, ...], hess: tuple[np.ndarray, ...],
+                coef: Optional[np.ndarray]) -> None:
+        _core.triplet_margin(rows[0], rows[1], rows[2], self.margin, self.p, self.swap, self.eps,
+                             per_row, grads, hess, coef)
+
+    def _evaluate(self, args: tuple[Any, ...], sample_weight: Any, *, want_value: bool,
+                  want_grad: bool, grad_output: Any) -> tuple[Any, Grads]:
+        rows, shape = self._prepare(args)
+        n = rows[0].shape[0]
+        red = _PerImage(sample_weight, shape[:-1], rows[0].dtype, self.reduction)
+        per_row = np.empty(n) if want_value else None
         grads = tuple(np.empty_like(r) for r in rows) if want_grad else ()
         coef = red.coefficients(grad_output) if want_grad else None
-        if coef is not None and coef.shape[0] != rows[0].shape[0]:
-            coef = np.broadcast_to(coef, (rows[0].shape[0],)).copy()
-        _core.triplet_margin(rows[0], rows[1], rows[2], self.margin, self.p, self.swap, self.eps,
-                             per_row, grads, coef)
+        if coef is not None and coef.shape[0] != n:
+            coef = np.broadcast_to(coef, (n,)).copy()
+        self._kernel(rows, per_row, grads, (), coef)
         value = red.value(per_row) if per_row is not None else None
         if not want_grad:
             return value, (None, None, None)
         return value, tuple(g.reshape(shape) for g in grads)
+
+    def _gradient_hessian(self, args: tuple[Any, ...],
+                          sample_weight: Any) -> tuple[Grads, Grads]:
+        rows, shape = self._prepare(args)
+        coef = _row_scale(sample_weight, shape[:-1], rows[0].dtype)
+        grads = tuple(np.empty_like(r) for r in rows)
+        hess = tuple(np.empty_like(r) for r in rows)
+        self._kernel(rows, None, grads, hess, coef)
+        return (tuple(g.reshape(shape) for g in grads),
+                tuple(h.reshape(shape) for h in hess))
 
 
 def _labels(labels: Any, n: int) -> np.ndarray:

@@ -299,13 +299,25 @@ inline double norm_derivative(double v, double norm, double p) {
   return sign * std::pow(std::fabs(v) / norm, p - 1.0);
 }
 
+/// d2 |v|_p / d v_d^2 = (p - 1) / |v| ((|v_d| / |v|)^(p-2) - (|v_d| / |v|)^(2p-2)):
+/// 0 for p = 1 (the norm is piecewise linear), (1 - v_d^2 / |v|^2) / |v| for
+/// p = 2; for 1 < p < 2 it is infinite where v_d = 0.
+inline double norm_second_derivative(double v, double norm, double p) {
+  if (norm == 0.0 || p == 1.0) return 0.0;
+  const double q = std::fabs(v) / norm;
+  if (p == 2.0) return (1.0 - q * q) / norm;
+  return (p - 1.0) / norm * (std::pow(q, p - 2.0) - std::pow(q, 2.0 * p - 2.0));
+}
+
 }  // namespace detail
 
 /// PyTorch's triplet_margin_loss of rows anchor[r], positive[r], negative[r]:
 ///   d(x, z) = |x - z + eps|_p,  d_neg = d(a, n), or min(d(a, n), d(p, n)) with swap,
 ///   loss = max(0, margin + d(a, p) - d_neg),
 /// with gradients for the three inputs (grad[0..2]) where the hinge's argument
-/// is >= 0 (PyTorch's clamp_min). Norms are float64.
+/// is >= 0 (PyTorch's clamp_min), and the diagonals of each row's Hessian with
+/// respect to each input (hess[0..2]; 0 where the hinge is flat). Norms are
+/// float64.
 template <class T>
 void triplet_margin(const T* anchor, const T* positive, const T* negative, index_t rows,
                     index_t D, double margin, double p, bool swap, double eps,
@@ -331,19 +343,28 @@ void triplet_margin(const T* anchor, const T* positive, const T* negative, index
       }
       const double z = margin + d_pos - d_neg;
       if (out.per_row) out.per_row[r] = z > 0 ? z : 0.0;
-      if (!out.grad[0] && !out.grad[1] && !out.grad[2]) continue;
+      if (!out.grad[0] && !out.grad[1] && !out.grad[2] && !out.hess[0] && !out.hess[1] &&
+          !out.hess[2])
+        continue;
       const double c = z >= 0 ? (out.coef ? out.coef[r] : 1.0) : 0.0;
       const T* n_from = swapped ? ps : a;  // d_neg = |n_from - negative + eps|
       for (index_t d = 0; d < D; ++d) {
-        const double gp = detail::norm_derivative(
-            static_cast<double>(a[d]) - static_cast<double>(ps[d]) + eps, d_pos, p);
-        const double gn = detail::norm_derivative(
-            static_cast<double>(n_from[d]) - static_cast<double>(ng[d]) + eps, d_neg, p);
+        const double vp = static_cast<double>(a[d]) - static_cast<double>(ps[d]) + eps;
+        const double vn = static_cast<double>(n_from[d]) - static_cast<double>(ng[d]) + eps;
+        const double gp = detail::norm_derivative(vp, d_pos, p);
+        const double gn = detail::norm_derivative(vn, d_neg, p);
         const double ga = swapped ? gp : gp - gn;
         const double gpos = swapped ? -gp - gn : -gp;
         if (out.grad[0]) out.grad[0][r * D + d] = static_cast<T>(c * ga);
         if (out.grad[1]) out.grad[1][r * D + d] = static_cast<T>(c * gpos);
         if (out.grad[2]) out.grad[2][r * D + d] = static_cast<T>(c * gn);
+        if (!out.hess[0] && !out.hess[1] && !out.hess[2]) continue;
+        // each distance's second derivative is the same for both of its inputs
+        const double hp = detail::norm_second_derivative(vp, d_pos, p);
+        const double hn = detail::norm_second_derivative(vn, d_neg, p);
+        if (out.hess[0]) out.hess[0][r * D + d] = static_cast<T>(c * (swapped ? hp : hp - hn));
+        if (out.hess[1]) out.hess[1][r * D + d] = static_cast<T>(c * (swapped ? hp - hn : hp));
+        if (out.hess[2]) out.hess[2][r * D + d] = static_cast<T>(-c * hn);
       }
     }
   });
