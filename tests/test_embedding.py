@@ -366,7 +366,7 @@ def test_ntxent_vs_optax(batch):
     np.testing.assert_allclose(grad, np.asarray(jgrad), rtol=2e-4, atol=2e-6)
 
 
-@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "none"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("remove_diagonal", [True, False])
 def test_circle_vs_keras(reduction, remove_diagonal, monkeypatch):
     monkeypatch.setenv("KERAS_BACKEND", "torch")
