@@ -16,7 +16,10 @@
 // dot products in the input precision (a register-blocked micro-kernel over
 // zero-padded, packed copies of the embeddings: a float32 input runs at
 // float32 SIMD speed); every row statistic (maxima, sums of exponentials,
-// losses) and the gradient's sum over column tiles are float64.
+// losses) and the gradient's sum over column tiles are float64. A block of
+// derivatives is formed in one vectorised loop per row: in the input
+// precision for NT-Xent (its exponents are at most 1 / temperature), in
+// float64 for Circle (its exponents reach gamma (1 + m)^2).
 //
 // Results are the same bits for every thread count: a row tile is computed
 // by one thread, its column tiles in a fixed order, and the blocks are cut
@@ -608,18 +611,19 @@ struct CircleParams {
   double negative(double d) const {
     return gamma * std::max(1.0 + margin - d, 0.0) * (1.0 - margin - d);
   }
-  double positive_slope(double d) const { return margin + d > 0 ? 2.0 * gamma * d : 0.0; }
-  double negative_slope(double d) const {
-    return 1.0 + margin - d > 0 ? -2.0 * gamma * (1.0 - d) : 0.0;
-  }
 };
 
 template <class T>
 struct CircleState {
+  CircleState(const Packed<T>& p, const std::int64_t* padded_labels, CircleParams params)
+      : packed(p), labels(padded_labels), prm(params) {}
   const Packed<T>& packed;
-  const std::int64_t* labels;
+  const std::int64_t* labels;  // (Bp,) padded, so that a tile reads within
   CircleParams prm;
   std::vector<double> lse_pos, lse_neg, coef;  // (B,) each
+  // for the gradient sweep, (Bp,): 0 beyond B and for -inf (a row without
+  // positives or negatives, whose coefficient is 0)
+  std::vector<double> lse_pos_p, lse_neg_p, coef_p;
 };
 
 template <class T>
@@ -657,36 +661,55 @@ FASTLOSS_DISPATCH void circle_statistics_tile(CircleState<T>& st, index_t I) {
   }
 }
 
+/// Second sweep over one row tile: d/dx_i = sum_j (C_ij + C_ji) x_j with
+/// C_ij = coef_i d loss_i / d s_ij, one vectorised loop per row of a block,
+/// in float64: the exponents reach gamma (1 + m)^2 (157 by default), where a
+/// float32 rounding would cost the derivatives 1e-5 of their size. A pair is
+/// a positive or a negative of both its rows, so both terms share the pair's
+/// exponent and slope.
 template <class T>
 FASTLOSS_DISPATCH void circle_gradient_tile(const CircleState<T>& st, index_t I, double* G) {
   const Packed<T>& p = st.packed;
   const index_t B = p.B, nr = rows_in(I, B);
   std::vector<T> S(static_cast<std::size_t>(kTile * kTile)), M(S.size());
   std::fill(G, G + kTile * p.Dp, 0.0);
-  // coef_i d loss_i / d s_ij (the row's coefficient already holds sigma(P_i + N_i))
-  auto derivative = [&](index_t i, index_t j, double s) {
-    const double k = st.coef[i];
-    if (k == 0.0 || 1.0 - s <= 0) return 0.0;  // d = max(1 - s, 0): flat beyond s = 1
-    const double d = 1.0 - s;
-    if (circle_positive(st, i, j))
-      return -k * std::exp(st.prm.positive(d) - st.lse_pos[i]) * st.prm.positive_slope(d);
-    if (st.labels[i] != st.labels[j])
-      return -k * std::exp(st.prm.negative(d) - st.lse_neg[i]) * st.prm.negative_slope(d);
-    return 0.0;
-  };
+  const double gamma = st.prm.gamma, m = st.prm.margin, two_gamma = 2 * st.prm.gamma;
+  const bool keep_diagonal = !st.prm.remove_diagonal;
   for (index_t J = 0; J < p.tiles; ++J) {
     similarity_block(p, I, J, S.data());
     const index_t nc = rows_in(J, B);
-    for (index_t r = 0; r < kTile; ++r)
-      for (index_t c = 0; c < kTile; ++c) {
-        double m = 0.0;
-        if (r < nr && c < nc) {
-          const index_t i = I * kTile + r, j = J * kTile + c;
-          const double s = static_cast<double>(S[r * kTile + c]);
-          m = derivative(i, j, s) + derivative(j, i, s);
-        }
-        M[r * kTile + c] = static_cast<T>(m);
+    const double* lp_j = st.lse_pos_p.data() + J * kTile;
+    const double* ln_j = st.lse_neg_p.data() + J * kTile;
+    const double* k_j = st.coef_p.data() + J * kTile;
+    const std::int64_t* lab_j = st.labels + J * kTile;
+    for (index_t r = 0; r < kTile; ++r) {
+      const index_t i = I * kTile + r;
+      const double lp_i = st.lse_pos_p[i], ln_i = st.lse_neg_p[i], k_i = st.coef_p[i];
+      const std::int64_t lab_i = st.labels[i];
+      const T* s = S.data() + r * kTile;
+      T* out = M.data() + r * kTile;
+      if (r >= nr) {
+        std::fill(out, out + kTile, T(0));
+        continue;
       }
+      const index_t self = i - J * kTile;  // the diagonal's column, when in this tile
+      FASTLOSS_SIMD for (index_t c = 0; c < kTile; ++c) {
+        const bool same = lab_j[c] == lab_i;
+        const bool pair = (c < nc) & (!same | keep_diagonal | (c != self));
+        // d = max(1 - s, 0); beyond s = 1 the loss is flat in s
+        const double sc = static_cast<double>(s[c]);
+        const double d = sc < 1.0 ? 1.0 - sc : 0.0;
+        const double wp = m + d > 0.0 ? m + d : 0.0, wn = 1.0 + m - d > 0.0 ? 1.0 + m - d : 0.0;
+        const double expo = same ? -gamma * wp * (m - d) : gamma * wn * (1.0 - m - d);
+        const double slope = same ? (m + d > 0.0 ? two_gamma * d : 0.0)
+                                  : (1.0 + m - d > 0.0 ? -two_gamma * (1.0 - d) : 0.0);
+        // every exponent of a pair is at most its rows' log-sum-exp (masked lanes aside)
+        const double weight =
+            k_i * vmath::exp_nonpositive<double>(expo - (same ? lp_i : ln_i)) +
+            k_j[c] * vmath::exp_nonpositive<double>(expo - (same ? lp_j[c] : ln_j[c]));
+        out[c] = static_cast<T>(pair & (sc < 1.0) ? -weight * slope : 0.0);
+      }
+    }
     accumulate_block(p, J, M.data(), G);
   }
 }
@@ -706,7 +729,9 @@ void circle(const std::int64_t* labels, const T* x, index_t B, index_t D, double
             double margin, bool remove_diagonal, const BatchOutputs<T>& out) {
   if (B <= 0) return;
   const detail::Packed<T> packed(x, B, D, nullptr);
-  detail::CircleState<T> st{packed, labels, {gamma, margin, remove_diagonal}, {}, {}, {}};
+  std::vector<std::int64_t> labels_padded(static_cast<std::size_t>(packed.Bp), 0);
+  std::copy(labels, labels + B, labels_padded.begin());
+  detail::CircleState<T> st(packed, labels_padded.data(), {gamma, margin, remove_diagonal});
   st.lse_pos.assign(static_cast<std::size_t>(B), 0.0);
   st.lse_neg.assign(static_cast<std::size_t>(B), 0.0);
   detail::for_tasks(packed.tiles, [&](index_t I) { detail::circle_statistics_tile(st, I); });
@@ -717,6 +742,15 @@ void circle(const std::int64_t* labels, const T* x, index_t B, index_t D, double
     st.coef[i] = z == -detail::kInf ? 0.0 : (out.coef ? out.coef[i] : 1.0) * detail::sigmoid(z);
   }
   if (!out.grad) return;
+  auto finite_or_zero = [](double v) { return v == -detail::kInf ? 0.0 : v; };
+  st.lse_pos_p.assign(static_cast<std::size_t>(packed.Bp), 0.0);
+  st.lse_neg_p.assign(static_cast<std::size_t>(packed.Bp), 0.0);
+  st.coef_p.assign(static_cast<std::size_t>(packed.Bp), 0.0);
+  for (index_t i = 0; i < B; ++i) {
+    st.lse_pos_p[i] = finite_or_zero(st.lse_pos[i]);
+    st.lse_neg_p[i] = finite_or_zero(st.lse_neg[i]);
+    st.coef_p[i] = st.coef[i];
+  }
   detail::for_tasks(packed.tiles, [&](index_t I) {
     std::vector<double> G(static_cast<std::size_t>(kTile * packed.Dp));
     detail::circle_gradient_tile(st, I, G.data());
