@@ -29,6 +29,7 @@ LAYERS = [
     "_likelihood",    # Gaussian NLL and Cox (multi-input / coupled samples)
     "_ranking",       # ranking losses over query groups
     "_sequence",      # CTC (four inputs, a recursion over each sample's frames)
+    "_embedding",     # pair, triplet and metric-learning losses (multi-input)
     "_custom",        # composites and user-defined losses
     "_functions",     # Keras's per-sample functions
     "_registry",      # names -> losses

@@ -14,6 +14,7 @@ void register_classaxis(py::module_& m);
 void register_models(py::module_& m);
 void register_ranking(py::module_& m);
 void register_sequence(py::module_& m);
+void register_embedding(py::module_& m);
 }
 
 namespace {
@@ -96,4 +97,5 @@ PYBIND11_MODULE(_core, m) {
   fastloss::bindings::register_models(m);
   fastloss::bindings::register_ranking(m);
   fastloss::bindings::register_sequence(m);
+  fastloss::bindings::register_embedding(m);
 }

@@ -15,6 +15,7 @@ from ._base import Loss, deserialize, serialize
 from ._classaxis import ClassAxisLoss
 from ._custom import CompositeLoss, ElementwiseLoss
 from ._declared import *  # noqa: F403 - the declared losses and their functions (_declared.pyi)
+from ._embedding import Circle, CosineEmbedding, MarginRanking, NTXent, TripletMargin
 from ._likelihood import CoxPH, GaussianNLL
 from ._models import (
     ContentLoss,
@@ -66,6 +67,7 @@ __all__ = [
     "GANDiscriminatorLoss", "GaussianNLL",
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
     "LambdaRankNDCG", "PairwiseLogistic", "SoftmaxListwise",
+    "Circle", "CosineEmbedding", "MarginRanking", "NTXent", "TripletMargin",
     # functions
     "build_info", "deserialize", "get", "get_num_threads", "gram_matrix",
     "gram_matrix_backward", "names", "num_threads", "serialize", "set_num_threads",

@@ -67,3 +67,21 @@ def ctc(log_probs: np.ndarray, labels: np.ndarray, input_lengths: np.ndarray,
         label_lengths: np.ndarray, blank: int, from_logits: bool, zero_infinity: bool,
         per_sample: Optional[np.ndarray], grad: Optional[np.ndarray],
         coef: Optional[np.ndarray]) -> None: ...
+
+# Pair, triplet and metric-learning kernels (register_embedding.cpp)
+def margin_ranking(y: np.ndarray, x1: np.ndarray, x2: np.ndarray, margin: float,
+                   per_element: Optional[np.ndarray], g1: Optional[np.ndarray],
+                   g2: Optional[np.ndarray], coef: Optional[np.ndarray]) -> None: ...
+def cosine_embedding(y: np.ndarray, x1: np.ndarray, x2: np.ndarray, margin: float,
+                     per_row: Optional[np.ndarray], grads: tuple[np.ndarray, ...],
+                     hess: tuple[np.ndarray, ...], coef: Optional[np.ndarray]) -> None: ...
+def triplet_margin(anchor: np.ndarray, positive: np.ndarray, negative: np.ndarray,
+                   margin: float, p: float, swap: bool, eps: float,
+                   per_row: Optional[np.ndarray], grads: tuple[np.ndarray, ...],
+                   hess: tuple[np.ndarray, ...], coef: Optional[np.ndarray]) -> None: ...
+def ntxent(labels: np.ndarray, embeddings: np.ndarray, temperature: float,
+           per_row: Optional[np.ndarray], grad: Optional[np.ndarray],
+           coef: Optional[np.ndarray]) -> None: ...
+def circle(labels: np.ndarray, embeddings: np.ndarray, gamma: float, margin: float,
+           remove_diagonal: bool, per_row: Optional[np.ndarray], grad: Optional[np.ndarray],
+           coef: Optional[np.ndarray]) -> None: ...

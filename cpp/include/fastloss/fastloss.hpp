@@ -14,6 +14,7 @@
 #include "detail/threads.hpp"
 #include "losses/classaxis.hpp"
 #include "losses/multiclass.hpp"
+#include "losses/embedding.hpp"
 #include "losses/likelihood.hpp"
 #include "losses/models.hpp"
 #include "losses/ranking.hpp"
