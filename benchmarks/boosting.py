@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
-from busy import median_call
+from timing import median_call
 
 import fastloss as fl
 

@@ -21,6 +21,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 from numpy_baseline import BASELINES, sparse_ce_logits
+from timing import median_call
 
 import fastloss as fl
 
@@ -30,17 +31,6 @@ _SPIN = "import time\nend = time.time() + {seconds}\nwhile time.time() < end:\n 
 def _spinners(count: int, seconds: float) -> list[subprocess.Popen[bytes]]:
     code = _SPIN.format(seconds=seconds)
     return [subprocess.Popen([sys.executable, "-c", code]) for _ in range(count)]
-
-
-def median_call(fn: Callable[[], Any], calls: int) -> float:
-    """Median seconds of `calls` single calls of fn, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 Call = Callable[[], Any]

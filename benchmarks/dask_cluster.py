@@ -15,27 +15,17 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
-import statistics
-import time
 from collections.abc import Sequence
 from typing import Any, Callable, Optional
 
 import numpy as np
+from timing import median_call
 
 import fastloss as fl
 
 
 def _compute(fn: Callable[..., Any], *inputs: Any) -> Any:
     return fn(*inputs).compute()
-
-
-def _median_seconds(fn: Callable[[], Any], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def dask_table(n: int = 4 * 10**8, chunk: int = 2**24, workers: int = 2, threads: int = 1,
@@ -65,10 +55,12 @@ def dask_table(n: int = 4 * 10**8, chunk: int = 2**24, workers: int = 2, threads
         for name, loss, expression in cases:
             # y_true, y_pred 1-D: one sample, whose mean runs over every block
             _compute(loss, y_true, y_pred)  # the workers import fastloss once
-            ours = _median_seconds(functools.partial(_compute, loss, y_true, y_pred), runs)
-            theirs = _median_seconds(functools.partial(_compute, expression, y_true, y_pred),
-                                     runs)
-            memory = (_median_seconds(functools.partial(loss, *local), runs)
+            # no warm-up calls: each one computes the whole array
+            ours = median_call(functools.partial(_compute, loss, y_true, y_pred), runs,
+                               warm=False)
+            theirs = median_call(functools.partial(_compute, expression, y_true, y_pred),
+                                 runs, warm=False)
+            memory = (median_call(functools.partial(loss, *local), runs, warm=False)
                       if local is not None else float("nan"))
             value = float(loss(y_true, y_pred).compute())
             check = float(expression(y_true, y_pred).compute())

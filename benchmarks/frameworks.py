@@ -22,10 +22,10 @@ calls :func:`frameworks_table`. Nothing here asserts a timing.
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any, Callable
 
 import numpy as np
+from timing import paired_medians
 
 import fastloss as fl
 
@@ -35,20 +35,6 @@ CLASSES = 32768
 BATCH = 512
 BCE_ELEMENTS = 10**7
 EMBEDDING = (8192, 128)  # vocabulary, width
-
-
-def paired_medians(ours: Call, theirs: Call, calls: int) -> tuple[float, float]:
-    """Median seconds of each of two calls, alternating, after a warm-up of each."""
-    ours()
-    theirs()
-    t_ours: list[float] = []
-    t_theirs: list[float] = []
-    for _ in range(calls):
-        for fn, times in ((ours, t_ours), (theirs, t_theirs)):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-    return float(np.median(t_ours)), float(np.median(t_theirs))
 
 
 # -- PyTorch ---------------------------------------------------------------------------

@@ -15,24 +15,13 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import statistics
-import time
 from collections.abc import Sequence
 from typing import Any, Callable, Optional
 
 import numpy as np
+from timing import median_call
 
 import fastloss as fl
-
-
-def _median_seconds(fn: Callable[[], Any], runs: int) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _label_sets(rng: np.random.Generator, rows: int, classes: int) -> np.ndarray:
@@ -120,16 +109,16 @@ def multiclass_table(rows: int = 100_000, classes: int = 10, runs: int = 7,
         for name, loss, t, p in cases:
             call = functools.partial(loss.forward_backward, t, p)
             fl.set_num_threads(1)
-            one = _median_seconds(call, runs)
+            one = median_call(call, runs)
             fl.set_num_threads(cores)
-            many = _median_seconds(call, runs)
+            many = median_call(call, runs)
             value = float(loss(t, p))
             peer, peer_name = _torch_case(name, t, p), "PyTorch"
             if peer is None:
                 peer, peer_name = _optax_case(name, t, p), "optax"
             theirs = diff = float("nan")
             if peer is not None:
-                theirs = _median_seconds(peer, runs)
+                theirs = median_call(peer, runs)
                 diff = abs(value - peer()) / max(abs(value), 1e-30)
             else:
                 peer_name = "-"

@@ -6,22 +6,12 @@ written in Python). `python benchmarks/ranking.py` prints the table;
 
 from __future__ import annotations
 
-import time
 from typing import Any, Callable
 
 import numpy as np
+from timing import median_call
 
 import fastloss as fl
-
-
-def _median(fn: Callable[[], Any], calls: int) -> float:
-    fn()
-    times = []
-    for _ in range(calls):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -97,7 +87,7 @@ def ranking_table(queries: int = 2000, per_query: int = 50, calls: int = 7,
     raw = []
     for name, loss, numpy_fn in cases:
         ours_fn = lambda loss=loss: loss.gradient_hessian(rel, s, group=sizes)  # noqa: E731
-        t_ours, t_np = _median(ours_fn, calls), _median(numpy_fn, calls)
+        t_ours, t_np = median_call(ours_fn, calls), median_call(numpy_fn, calls)
         (g, h), (eg, eh) = ours_fn(), numpy_fn()
         diff = max(float(np.max(np.abs(g - eg))), float(np.max(np.abs(h - eh))))
         lines.append(f"| {name} | {t_ours * 1e3:.2f} ms | {t_np * 1e3:.2f} ms | "

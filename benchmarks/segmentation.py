@@ -14,25 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
+from timing import paired_medians
 
 import fastloss as fl
-
-
-def _paired(ours: Callable[[], Any], theirs: Callable[[], Any], runs: int) -> tuple[float, float]:
-    ours()
-    theirs()
-    a: list[float] = []
-    b: list[float] = []
-    for _ in range(runs):
-        for fn, times in ((ours, a), (theirs, b)):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-    return float(np.median(a)), float(np.median(b))
 
 
 def segmentation_table(shape: tuple[int, ...] = (64, 256, 256, 4), runs: int = 7,
@@ -70,7 +57,7 @@ def segmentation_table(shape: tuple[int, ...] = (64, 256, 256, 4), runs: int = 7
             pt.grad = None
             theirs(tt, pt).backward()
 
-        a, b = _paired(run_ours, run_theirs, runs)
+        a, b = paired_medians(run_ours, run_theirs, runs)
         run_ours()
         run_theirs()
         assert pt.grad is not None

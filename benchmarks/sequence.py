@@ -8,24 +8,13 @@ tensor (reduction "mean" in both), on 1 and 2 threads, median of several runs.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from typing import Any, Callable, Optional
 
 import numpy as np
+from timing import median_call
 
 import fastloss as fl
-
-
-def _median_seconds(fn: Callable[[], Any], runs: int,
-                    clock: Callable[[], float] = time.perf_counter) -> float:
-    fn()  # warm-up: buffers, the pool's threads
-    times = []
-    for _ in range(runs):
-        start = clock()
-        fn()
-        times.append(clock() - start)
-    return statistics.median(times)
 
 
 def _case(T: int, N: int, C: int, S: int) -> tuple[np.ndarray, ...]:
@@ -71,18 +60,18 @@ def ctc_table(runs: int = 7, T: int = 200, N: int = 32, C: int = 64, S: int = 30
     try:
         for n_threads in threads:
             with fl.num_threads(n_threads):
-                ours = _median_seconds(ours_call, runs)
+                ours = median_call(ours_call, runs)
                 # on one thread the calling thread's CPU time as well: a figure
                 # that other processes on a busy machine do not inflate
-                ours_cpu = (_median_seconds(ours_call, runs, time.thread_time)
+                ours_cpu = (median_call(ours_call, runs, time.thread_time)
                             if n_threads == 1 else float("nan"))
             row: dict[str, Any] = {"case": f"CTC fwd+bwd T={T} N={N} C={C} S={S}",
                                    "threads": n_threads, "fastloss": ours,
                                    "fastloss_cpu": ours_cpu}
             if peer is not None:
                 torch.set_num_threads(n_threads)
-                row["torch"] = _median_seconds(peer, runs)
-                row["torch_cpu"] = (_median_seconds(peer, runs, time.thread_time)
+                row["torch"] = median_call(peer, runs)
+                row["torch_cpu"] = (median_call(peer, runs, time.thread_time)
                                     if n_threads == 1 else float("nan"))
                 row["rel_diff"] = abs(theirs - ours_value) / theirs
             rows.append(row)

@@ -263,22 +263,12 @@ def per_element_reduce(per_element, sample_weight=None, reduction="sum_over_batc
     """keras_reduce for a loss whose samples are its elements (PyTorch's
     elementwise losses): no mean over an axis; weights of lower rank weigh the
     leading axes (a (N,) weight weighs the rows of (N, D) inputs)."""
+    from support import keras_reduce as reduce_samples
+
     values = np.asarray(per_element, dtype=np.float64)
     sw = None
     if sample_weight is not None:
         sw = np.asarray(sample_weight, dtype=np.float64)
         if 0 < sw.ndim < values.ndim:
             sw = sw.reshape(sw.shape + (1,) * (values.ndim - sw.ndim))
-        values = values * sw
-    if reduction in (None, "none"):
-        return values
-    if values.size == 0:
-        return 0.0
-    total = np.sum(values)
-    if reduction == "sum":
-        return total
-    # Keras's mean_with_sample_weight divides by the weights as given (before
-    # they broadcast), as it does for every loss
-    divisor = np.sum(sw) if reduction == "mean_with_sample_weight" and sw is not None \
-        else values.size
-    return 0.0 if divisor == 0 else total / divisor
+    return reduce_samples(values, sw, reduction)

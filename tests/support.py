@@ -43,3 +43,20 @@ def check_lazy_adapter(adapter: str, library: str, extra: str) -> None:
     assert f"fastloss.{adapter} needs {library}" in out.stdout
     assert f"pip install 'fastloss[{extra}]'" in out.stdout
 
+
+def keras_reduce(per_sample, sample_weight, reduction):
+    """Per-sample (or per-image) float64 losses -> what a Keras 3 loss returns."""
+    v = np.asarray(per_sample, dtype=np.float64)
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    if sw is not None:
+        v = v * sw
+    if reduction in (None, "none"):
+        return v
+    if v.size == 0:
+        return 0.0  # divide_no_nan
+    total = np.sum(v)
+    if reduction == "sum" or v.ndim == 0:  # Keras leaves a scalar unreduced
+        return total
+    divisor = np.sum(sw) if (reduction == "mean_with_sample_weight" and sw is not None) \
+        else v.size
+    return 0.0 if divisor == 0 else total / divisor

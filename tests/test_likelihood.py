@@ -13,6 +13,8 @@ import pytest
 
 import fastloss as fl
 
+from support import keras_reduce
+
 RNG = np.random.default_rng(20261202)
 REDUCTIONS = ["sum_over_batch_size", "sum", "mean_with_sample_weight", "none"]
 
@@ -26,18 +28,6 @@ def gaussian_elements(y, mean, var, full, eps):
     r = np.asarray(mean, np.float64) - np.asarray(y, np.float64)
     out = 0.5 * (np.log(v) + r * r / v)
     return out + (0.5 * math.log(2 * math.pi) if full else 0.0)
-
-
-def keras_reduce(per_sample, weight, reduction):
-    w = np.ones_like(per_sample) if weight is None else np.asarray(weight, np.float64)
-    values = per_sample * w
-    if reduction == "none":
-        return values
-    if reduction == "sum":
-        return values.sum()
-    if reduction == "mean_with_sample_weight":
-        return values.sum() / w.sum()
-    return values.sum() / per_sample.size
 
 
 def cox_reference(t, z, coef=None):

@@ -17,7 +17,7 @@ import pytest
 
 import fastloss as fl
 
-from support import DTYPES, REDUCTIONS, rng_for
+from support import DTYPES, REDUCTIONS, keras_reduce, rng_for
 
 EPS = 1e-7  # keras.backend.epsilon(): Keras clips probabilities to [EPS, 1 - EPS]
 H = 1e-4  # central-difference step
@@ -62,24 +62,6 @@ def bce_hess(t, p, from_logits):
         s = sigmoid(p)
         return s * (1.0 - s)
     return t / p**2 + (1.0 - t) / (1.0 - p) ** 2
-
-
-def keras_reduce(per_sample, sample_weight, reduction):
-    """Per-sample (or per-image) float64 losses -> what a Keras 3 loss returns."""
-    v = _f64(per_sample)
-    sw = None if sample_weight is None else _f64(sample_weight)
-    if sw is not None:
-        v = v * sw
-    if reduction in (None, "none"):
-        return v
-    if v.size == 0:
-        return 0.0  # divide_no_nan
-    total = np.sum(v)
-    if reduction == "sum" or v.ndim == 0:  # Keras leaves a scalar unreduced
-        return total
-    divisor = np.sum(sw) if (reduction == "mean_with_sample_weight" and sw is not None) \
-        else v.size
-    return 0.0 if divisor == 0 else total / divisor
 
 
 def reduction_coefficients(shape, sample_weight, reduction, grad_output):

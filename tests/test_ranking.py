@@ -17,6 +17,8 @@ import pytest
 
 import fastloss as fl
 
+from support import keras_reduce
+
 RNG = np.random.default_rng(20261202)
 REDUCTIONS = ["sum_over_batch_size", "sum", "mean_with_sample_weight", "none"]
 
@@ -94,18 +96,6 @@ def central_gradient(f, s, step=1e-6):
         sm.flat[i] -= step
         g.flat[i] = (f(sp) - f(sm)) / (2 * step)
     return g
-
-
-def keras_reduce(per_query, weight, reduction):
-    w = np.ones_like(per_query) if weight is None else np.asarray(weight, np.float64)
-    values = per_query * w
-    if reduction == "none":
-        return values
-    if reduction == "sum":
-        return values.sum()
-    if reduction == "mean_with_sample_weight":
-        return values.sum() / w.sum()
-    return values.sum() / per_query.size
 
 
 def batch(sizes, seed=0, levels=4):
