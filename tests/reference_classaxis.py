@@ -96,8 +96,8 @@ def kl_divergence(t, p, log_input=False, log_target=False, axis=-1):
     t, p = _last(np.broadcast_to(t, p.shape), axis), _last(p, axis)
     if log_input:
         # PyTorch's kl_div(input=p, target=t): nothing clipped, 0 log 0 = 0
-        if log_target:
-            return np.sum(np.exp(t) * (t - p), axis=-1)
+        if log_target:  # a log-target of -inf is a zero probability: it contributes 0
+            return np.sum(np.where(t == -np.inf, 0.0, np.exp(t) * (t - p)), axis=-1)
         with np.errstate(divide="ignore", invalid="ignore"):
             term = np.where(t == 0, 0.0 * p, t * (np.log(t) - p))
         return np.sum(term, axis=-1)
@@ -220,6 +220,13 @@ def _label_rows(labels, p, axis):
     return labels, p, onehot
 
 
+def _at_label(x, labels):
+    """Each row's entry at its label (the others are not read: a NaN or an
+    infinity elsewhere in the row does not reach a loss that only reads x_y)."""
+    idx = np.clip(np.asarray(labels), 0, x.shape[-1] - 1)[..., None]
+    return np.take_along_axis(x, idx, axis=-1)[..., 0]
+
+
 def _weights_of(labels, C, class_weight):
     w = np.ones(C) if class_weight is None else np.asarray(class_weight, np.float64)
     return w[np.clip(labels, 0, C - 1)]
@@ -229,14 +236,14 @@ def nll_loss(labels, p, ignore_class=None, class_weight=None, axis=-1):
     labels, p, onehot = _label_rows(labels, p, axis)
     valid = np.ones(labels.shape, bool) if ignore_class is None else labels != ignore_class
     wy = _weights_of(labels, p.shape[-1], class_weight)
-    return np.where(valid, -wy * np.sum(onehot * p, axis=-1), 0.0)
+    return np.where(valid, -wy * _at_label(p, labels), 0.0)
 
 
 def multi_margin_loss(labels, scores, /, p=1.0, margin=1.0, class_weight=None, axis=-1):
     # positional-only inputs: the exponent is called p, as in PyTorch
     labels, x, onehot = _label_rows(labels, scores, axis)
     C = x.shape[-1]
-    xy = np.sum(onehot * x, axis=-1, keepdims=True)
+    xy = _at_label(x, labels)[..., None]
     h = np.maximum(margin - xy + x, 0.0) ** p
     wy = _weights_of(labels, C, class_weight)
     return wy * np.sum(np.where(onehot == 1, 0.0, h), axis=-1) / C
@@ -269,7 +276,7 @@ def multilabel_soft_margin_loss(t, p, class_weight=None, axis=-1):
 
 def multiclass_perceptron_loss(labels, p, axis=-1):
     labels, x, onehot = _label_rows(labels, p, axis)
-    return np.max(x, axis=-1) - np.sum(onehot * x, axis=-1)
+    return np.max(x, axis=-1) - _at_label(x, labels)
 
 
 def poly_loss_cross_entropy(t, p, epsilon=2.0, axis=-1):
@@ -295,15 +302,15 @@ def multiclass_sparsemax_loss(labels, p, axis=-1):
     q = sparsemax(x)
     tau = np.max(x - q, axis=-1, where=q > 0, initial=-np.inf)
     sq = np.sum(np.where(q > 0, x**2 - tau[..., None] ** 2, 0.0), axis=-1)
-    return -np.sum(onehot * x, axis=-1) + 0.5 * sq + 0.5
+    return -_at_label(x, labels) + 0.5 * sq + 0.5
 
 
 def categorical_generalized_cross_entropy(labels, p, q=0.5, axis=-1):
     labels, x, onehot = _label_rows(labels, p, axis)
-    py = np.sum(onehot * x, axis=-1)
+    py = _at_label(x, labels)
     return (1 - py**q) / q
 
 
 def one_vs_all_crossentropy(labels, p, axis=-1):
     labels, z, onehot = _label_rows(labels, p, axis)
-    return np.sum(np.logaddexp(0.0, z) - onehot * z, axis=-1)
+    return np.sum(np.logaddexp(0.0, z) - np.where(onehot == 1, z, 0.0), axis=-1)

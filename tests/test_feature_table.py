@@ -15,7 +15,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 def _table_rows() -> list[list[str]]:
     text = README.read_text(encoding="utf-8")
     section = text.split("## Every loss beside its peers", 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("| ")]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    assert set(rows[1]) <= set("|-: "), "the header's rule"
     header, rows = rows[0], rows[2:]  # the header, its rule, then the losses
     assert [c.strip() for c in header.strip("|").split("|")] == [
         "fastloss", "Keras 3", "PyTorch", "optax", "scikit-learn", "XGBoost", "LightGBM",

@@ -133,6 +133,14 @@ def _inputs(loss, key):
         x = rng.normal(size=(6, 2, 4))
         return (rng.integers(1, 3, size=(2, 3)), x - np.log(np.exp(x).sum(-1, keepdims=True)),
                 np.array([6, 5]), np.array([3, 2]))
+    if isinstance(loss, (fl.MarginRanking, fl.CosineEmbedding)):  # y = +-1, two inputs
+        y_shape = (4, 3) if isinstance(loss, fl.MarginRanking) else (4,)
+        return (rng.choice([-1.0, 1.0], size=y_shape), rng.normal(size=(4, 3)),
+                rng.normal(size=(4, 3)))
+    if isinstance(loss, fl.TripletMargin):  # anchor, positive, negative
+        return tuple(rng.normal(size=(4, 3)) for _ in range(3))
+    if isinstance(loss, (fl.NTXent, fl.Circle)):  # group labels, one embeddings array
+        return np.array([0, 0, 1, 1]), rng.normal(size=(4, 3))
     if isinstance(loss, fl.CoxPH):  # signed survival times, one score per sample
         return rng.uniform(-2.0, 2.0, size=8), rng.normal(size=8)
     p = rng.uniform(0.1, 0.9, size=(4, 3))

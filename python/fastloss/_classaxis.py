@@ -130,7 +130,8 @@ def label_sets(y_true: Any, y_pred: Any, axis: int) -> np.ndarray:
     if lab.dtype.kind == "b" or lab.dtype.kind not in "iuf":
         raise TypeError(f"y_true must contain integer class ids (the targets up to the "
                         f"first -1), got dtype {lab.dtype}")
-    pred_shape = tuple(np.shape(y_pred))
+    yp = _arrays.as_float(y_pred, "y_pred")  # a TypeError naming y_pred if not numeric
+    pred_shape = yp.shape
     given = lab
     try:  # a row of targets may be shared (broadcast) by several samples
         lab = np.broadcast_to(lab, pred_shape)
@@ -157,7 +158,7 @@ def label_sets(y_true: Any, y_pred: Any, axis: int) -> np.ndarray:
         raise ValueError(f"y_true: class id {value!r} at index {where} is not an integer "
                          f"in [0, {classes}) (y_pred has {classes} classes; a row's targets "
                          f"end at its first -1)")
-    dtype = _arrays.as_float(y_pred, "y_pred").dtype
+    dtype = yp.dtype
     return np.broadcast_to(given.astype(dtype, copy=False), pred_shape)
 
 

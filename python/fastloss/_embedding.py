@@ -257,7 +257,7 @@ class TripletMargin(MultiInputLoss):
     has_hessian = True
     _dask_refusal = "its three inputs are not yet taken blockwise"
 
-    def __init__(self, margin: float = 1.0, p: float = 2, swap: bool = False, eps: float = 1e-6,
+    def __init__(self, margin: float = 1.0, p: float = 2.0, swap: bool = False, eps: float = 1e-6,
                  reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
         super().__init__(reduction=reduction, name=name)

@@ -315,7 +315,8 @@ struct MultiLabelSoftMargin {
       "sum_c w_c (-t_c log sigmoid(x_c) - (1 - t_c) log sigmoid(-x_c)) / C,  x = y_pred "
       "the logits, t = y_true in [0, 1], w the class weights (1 without)",
       "w_k (sigmoid(x_k) - t_k) / C", "w_k s_k (1 - s_k) / C,  s = sigmoid(x)",
-      "Computed as w (softplus(x) - t x) / C, finite for every finite logit. Targets are "
+      "Computed as w (t softplus(-x) + (1 - t) softplus(x)) / C: finite for every finite "
+      "logit, +inf at an infinite logit whose target differs from its sign. Targets are "
       "usually 0 or 1; soft targets in [0, 1] work as well. \"sum_over_batch_size\" is "
       "PyTorch's reduction=\"mean\". Classes run along ``axis`` (the last by default).",
       "", Domain::Logits, Kink::None,
@@ -347,7 +348,11 @@ struct MultiLabelSoftMargin {
         const T x = r.pred[k], t = r.target[k];
         const T w = weight(k);
         const math::Logistic<T> lg(x);
-        value.add(l, static_cast<double>(w) * static_cast<double>(lg.softplus(x) - t * x));
+        // t softplus(-x) + (1 - t) softplus(x): the limit at a saturated logit (an
+        // infinite x gives inf, or 0 for the matching target), where softplus(x) - t x
+        // would meet inf - inf
+        value.add(l, static_cast<double>(w) *
+                         static_cast<double>(t * lg.softplus(-x) + (T(1) - t) * lg.softplus(x)));
         const T s = lg.sigmoid(x);
         const T c = r.coef * w * inv;
         if constexpr ((W & kHess) != 0) r.hess[k] = c * (s * (T(1) - s));
@@ -451,20 +456,30 @@ struct PolyLoss {
       shift.add(l, t != T(0) ? static_cast<double>(t) * (md - static_cast<double>(z)) : 0.0);
     });
     const double S = sum_e.total(), A = sum_t.total(), P = sum_te.total() / S;
+    const T inv = static_cast<T>(1.0 / S);
+    // optax's sum_c t_c (1 - p_c), summed in class order in the pass that
+    // forms p (A - P is the same number but meets inf - inf at an infinite target)
+    double miss = 0.0;
     if constexpr ((W & kGrad) != 0) {
-      const T inv = static_cast<T>(1.0 / S), At = static_cast<T>(A), Pt = static_cast<T>(P);
+      const T At = static_cast<T>(A), Pt = static_cast<T>(P);
       const T eps = static_cast<T>(epsilon), c = r.coef;
       for (index_t k = 0; k < n; ++k) {
         const T t = r.target[k];
         const T p = math::exp_nonpositive(r.pred[k] - m) * inv;
+        if constexpr ((W & kValue) != 0) miss += static_cast<double>(t * (T(1) - p));
         const T poly = eps * p * (t - Pt);
         if constexpr ((W & kHess) != 0) {
           r.hess[k] = c * (At * p * (T(1) - p) - poly * (T(1) - T(2) * p));
         }
         r.grad[k] = c * (At * p - t - poly);
       }
+    } else if constexpr ((W & kValue) != 0) {
+      for (index_t k = 0; k < n; ++k) {
+        const T p = math::exp_nonpositive(r.pred[k] - m) * inv;
+        miss += static_cast<double>(r.target[k] * (T(1) - p));
+      }
     }
-    return A * math::log(S) + shift.total() + epsilon * (A - P);
+    return A * math::log(S) + shift.total() + epsilon * miss;
   }
 };
 
@@ -591,7 +606,14 @@ struct GeneralizedCrossentropy {
     zero_row<W>(r);  // after the read: grad may be y_pred itself
     if (label < 0) return 0.0;
     const index_t y = static_cast<index_t>(label);
-    const double pq1 = std::pow(py, q - 1.0);
+    // a negative "probability" has no real power: NaN, as NumPy's power gives
+    // (std::pow(-inf, q) would be +inf)
+    const double pq1 = py < 0.0 ? std::numeric_limits<double>::quiet_NaN() : std::pow(py, q - 1.0);
+    if (py < 0.0) {
+      if constexpr ((W & kGrad) != 0) r.grad[y] = static_cast<T>(pq1);
+      if constexpr ((W & kHess) != 0) r.hess[y] = static_cast<T>(pq1);
+      return pq1;
+    }
     if constexpr ((W & kGrad) != 0) r.grad[y] = r.coef * static_cast<T>(-pq1);
     if constexpr ((W & kHess) != 0) r.hess[y] = r.coef * static_cast<T>((1.0 - q) * pq1 / py);
     return (1.0 - std::pow(py, q)) / q;
