@@ -302,7 +302,9 @@ def multiclass_sparsemax_loss(labels, p, axis=-1):
     q = sparsemax(x)
     tau = np.max(x - q, axis=-1, where=q > 0, initial=-np.inf)
     sq = np.sum(np.where(q > 0, x**2 - tau[..., None] ** 2, 0.0), axis=-1)
-    return -_at_label(x, labels) + 0.5 * sq + 0.5
+    value = -_at_label(x, labels) + 0.5 * sq + 0.5
+    # documented: a NaN or a +inf in a row makes its projection undefined: NaN
+    return np.where(np.any(np.isnan(x) | (x == np.inf), axis=-1), np.nan, value)
 
 
 def categorical_generalized_cross_entropy(labels, p, q=0.5, axis=-1):

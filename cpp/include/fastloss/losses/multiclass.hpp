@@ -657,7 +657,9 @@ struct OneVsAllCrossentropy {
       const T z = r.pred[k];
       const T t = k == y ? T(1) : T(0);
       const math::Logistic<T> lg(z);
-      value.add(l, static_cast<double>(lg.softplus(z) - t * z));
+      // the label's term is softplus(-z): an infinite score elsewhere in the row gives
+      // its limit (inf, or 0), where softplus(z) - t z would meet 0 * inf
+      value.add(l, static_cast<double>(k == y ? lg.softplus(-z) : lg.softplus(z)));
       const T s = lg.sigmoid(z);
       if constexpr ((W & kHess) != 0) r.hess[k] = r.coef * (s * (T(1) - s));
       if constexpr ((W & kGrad) != 0) r.grad[k] = r.coef * (s - t);
