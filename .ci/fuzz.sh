@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bounded fuzz run of the Python API (issue #7): atheris over fuzz/fuzz_api.py
+# Bounded fuzz run of the Python API: atheris over fuzz/fuzz_api.py
 # for FUZZ_SECONDS (default 60). Needs fastloss importable and `pip install
 # atheris`. Exit status is non-zero when the fuzzer finds a crash; the input is
 # left as crash-* in FUZZ_ARTIFACTS (default .ci/fuzz-artifacts/).

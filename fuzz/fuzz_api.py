@@ -1,4 +1,5 @@
-"""Atheris fuzz target for fastloss's Python API (issue #7).
+"""Atheris fuzz target for fastloss's Python API: bad input must raise a
+clear exception, never crash.
 
 Each input picks a loss class (every class of the registry) with fuzzed
 constructor parameters, one of the four methods, arrays of fuzzed shape, dtype,

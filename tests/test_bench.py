@@ -1,4 +1,4 @@
-"""Smoke test of the benchmark harness (issue #5), which lives in benchmarks/ and not in
+"""Smoke test of the benchmark harness, which lives in benchmarks/ and not in
 the installed package: it runs and writes its tables, its bandwidth floor writes exactly
 b - a, and the package holds no harness, baselines or test hooks.
 

@@ -1,4 +1,4 @@
-"""The gradient-boosting objectives (API.md §6) against their peers: scikit-learn's
+"""The gradient-boosting objectives against their peers: scikit-learn's
 loss module (HalfPoissonLoss, HalfGammaLoss, HalfTweedieLoss on raw scores, and the
 deviances of sklearn.metrics), PyTorch's poisson_nll_loss (log_input True and
 False), and float64 formulas written out here for Fair and Expectile (LightGBM's
@@ -301,8 +301,8 @@ def test_log_input_survives_config_pickle_and_repr(make):
 
 
 def test_a_string_for_the_flag_is_refused():
-    """Keras's Poisson takes reduction first; here log_input comes first (API.md §6),
-    so a Keras-style positional reduction must not silently turn the flag on."""
+    """Keras's Poisson takes reduction first; here log_input comes first (its place in
+    the constructor), so a Keras-style positional reduction must not silently turn the flag on."""
     with pytest.raises(TypeError, match="Poisson: log_input must be a bool, got 'sum'"):
         fl.Poisson("sum")
     with pytest.raises(TypeError, match="Tweedie: log_input must be a bool"):

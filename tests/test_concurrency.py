@@ -1,4 +1,4 @@
-"""Threads (issue #7): many Python threads calling losses at once get the
+"""Threads: many Python threads calling losses at once get the
 results of serial calls bit for bit (the GIL is released in the kernels, so
 the calls really overlap), and calls from inside a user's own thread pool, with
 the kernels themselves threaded, neither deadlock nor change a bit."""

@@ -1,4 +1,4 @@
-"""Custom losses (API.md section 2, "custom" row): weighted sums built by
+"""Custom losses: weighted sums built by
 arithmetic (``0.7 * a + 0.3 * b``), whose four methods must be the weighted
 sums of the terms', and user-defined elementwise losses from NumPy callables,
 which must behave exactly as the built-in losses they reimplement."""

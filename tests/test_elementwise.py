@@ -409,8 +409,8 @@ def test_nan_and_inf_propagate():
     assert np.isnan(fl.ZeroOneLoss()([[1.0]], [[np.nan]]))
 
 
-def test_seeds_cost_profit_loss_pushes_predictions_up():
-    # seed 002: with COST=1, PROFIT=99 the best constant prediction is the 99% quantile
+def test_tutorials_cost_profit_loss_pushes_predictions_up():
+    # the yogurt-sales tutorial: with COST=1, PROFIT=99 the best constant prediction is the 99% quantile
     rng = np.random.default_rng(0)
     y = rng.uniform(0, 1, size=(2000, 1))
     loss = fl.AsymmetricLinear(overestimate_cost=1, underestimate_cost=99)

@@ -1,4 +1,4 @@
-"""Memory (issue #7): no leak over 10^5 calls, no gradient-sized temporary
+"""Memory: no leak over 10^5 calls, no gradient-sized temporary
 when out= is given, and element counts beyond 2**31 indexed with 64-bit
 integers (checked on an overlapping strided view that needs little memory)."""
 

@@ -1,4 +1,4 @@
-"""The model losses (API.md section 1, "models" row of section 2): the GAN
+"""The model losses: the GAN
 discriminator and generator losses, the Gram matrix, and Gatys's content and
 style losses with total variation. Each is tested through its four methods at
 float32 and float64 against a float64 NumPy reference written here from the

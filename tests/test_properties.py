@@ -1,4 +1,4 @@
-"""Property tests (Hypothesis, issue #7): random shapes, memory layouts (steps,
+"""Property tests (Hypothesis): random shapes, memory layouts (steps,
 negative steps, transposes, with NaN in the gaps so that a wrong stride cannot
 go unseen), dtypes, reductions, weights and values including extremes, against
 the float64 references of tests/reference.py and tests/reference_classaxis.py.

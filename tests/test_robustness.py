@@ -1,4 +1,4 @@
-"""Bad input, generated over the registry (issue #7): every loss class and all
+"""Bad input, generated over the registry: every loss class and all
 four methods get mismatched shapes, non-numeric data, bad labels, bad
 parameters, badly shaped sample_weight / grad_output, bad out= arrays, 0-d and
 empty inputs and non-finite values. Each raises a clear ValueError/TypeError

@@ -1,4 +1,5 @@
-"""The Loss base class: the four methods every loss has (API.md §1)."""
+"""The Loss base class: the four methods every loss has (forward, backward,
+forward_backward, gradient_hessian)."""
 
 from __future__ import annotations
 

@@ -384,7 +384,7 @@ class OneInputLoss(ClassAxisLoss):
     _inputs: ClassVar[tuple[str, ...]] = ("y_pred",)
 
     # One input: the four methods take y_pred alone, and backward returns one
-    # gradient per trained input (API.md §1), here (grad,).
+    # gradient per trained input, as the multi-input losses do, here (grad,).
     def __call__(self, y_pred: Any, sample_weight: Any = None) -> Any:  # type: ignore[override]
         """Same as :meth:`forward`."""
         return self.forward(y_pred, sample_weight)

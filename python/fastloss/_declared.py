@@ -160,6 +160,8 @@ def _make_class(kernel: str, info: dict[str, Any]) -> type[CompiledElementwiseLo
     cls = type(info["cls"], (CompiledElementwiseLoss,), {
         "__init__": init, "_kernel_params": _kernel_params, "_kernel_name": kernel,
         "_default_name": info["default_name"], "_no_hessian_reason": info["no_hessian"],
+        # the class answers as its instances do (each instance sets it again from its kernel)
+        "has_hessian": bool(info["has_hessian"]),
         "_per_element": info["axis"] == "elementwise",
         "__module__": _PUBLIC, "__qualname__": info["cls"],
     })
@@ -296,6 +298,9 @@ def _make_row_class(kernel: str, info: dict[str, Any]) -> type[ClassAxisLoss]:
     namespace: dict[str, Any] = {
         "__init__": init, "_make_kernel": _make_kernel, "_kernel_name": kernel,
         "_default_name": info["default_name"], "_input": info["input"],
+        # the class answers for its default parameters (MultiMargin: p=1 has none);
+        # each instance sets it again from its kernel
+        "has_hessian": bool(info["has_hessian"]),
         "_warn_single_class": info["warn_single_class"], "_axes": info["axis"] == "axes",
         "_targets": info["targets"], "_class_weighted_mean": info["class_weighted_mean"],
         "_per_class_params": tuple(p["name"] for p in params

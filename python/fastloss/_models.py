@@ -3,7 +3,7 @@ style-transfer losses (Gram matrix, content, style) with total variation.
 
 Their inputs are not a (y_true, y_pred) pair, so they share a small base,
 :class:`MultiInputLoss`: targets first, what is being trained last, and
-``backward`` returns one gradient per trained input (API.md section 1).
+``backward`` returns one gradient per trained input.
 The arithmetic sits in compiled kernels: the binary cross-entropy kernel for
 the GAN losses, the half-squared-error kernel for the content loss, and the
 Gram and total-variation kernels of ``losses/models.hpp``.

@@ -53,7 +53,7 @@ struct BinaryCrossentropy {
       "-(t log pc + (1 - t) log(1 - pc)),  pc = clip(p, 1e-7, 1 - 1e-7); "
       "from logits z: (1 - t) z + softplus(-z)",
       "-t / pc + (1 - t) / (1 - pc), 0 where clipped; from logits: sigmoid(z) - t",
-      "t / pc**2 + (1 - t) / (1 - pc)**2, 0 where clipped; from logits: s (1 - s)",
+      "t / pc**2 + (1 - t) / (1 - pc)**2, 0 where clipped; from logits: s (1 - s),  s = sigmoid(z)",
       "The probability path clips exactly as Keras does and then takes plain logs (Keras's "
       "torch, JAX and NumPy backends; the TensorFlow backend also adds 1e-7 inside the logs). "
       "The logits path is finite for logits of any size.",

@@ -1,4 +1,4 @@
-// The gradient-boosting objectives (API.md §6) as elementwise losses: the
+// The gradient-boosting objectives (XGBoost, LightGBM, CatBoost) as elementwise losses: the
 // log-link losses (Poisson, Gamma, Tweedie) on the mean or, with
 // log_input=True, on z = log(mean), the raw score a boosting library hands its
 // objective; and the robust regression objectives Fair and Expectile. Same

@@ -717,7 +717,7 @@ struct Entropy {
       "-(log p_k + 1); from logits z: -s_k (log s_k + H), s = softmax(z), H the entropy",
       "-1 / p_k; from logits: -s_k ((1 - 2 s_k)(log s_k + H) + 1 - s_k)",
       "Called with y_pred alone: ``Entropy()(probs)``; ``backward`` returns "
-      "``(grad,)``, one gradient per input (API.md). Probabilities are used as given "
+      "``(grad,)``, one gradient per input. Probabilities are used as given "
       "(no renormalisation, no clipping): at p = 0 the gradient is +inf and negative "
       "entries give NaN, as NumPy's log does. Minimise it to sharpen predictions, "
       "or subtract it (entropy bonus) to keep them spread.",
