@@ -8,6 +8,7 @@ still computes and prints everything, and says that its plot was skipped.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -47,7 +48,8 @@ def plot_or_skip(draw: Callable[[Any], Any], out: Path, filename: str) -> Option
     out.mkdir(parents=True, exist_ok=True)
     path = out / filename
     fig.savefig(path, dpi=100)
-    plt.close(fig)
+    if "sphinx_gallery" not in sys.modules:  # the documentation's gallery shows it
+        plt.close(fig)
     print(f"plot saved: {path}")
     return path
 

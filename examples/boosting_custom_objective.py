@@ -1,4 +1,5 @@
 """Custom boosting objectives in one line: a Tweedie claims model and a focal-loss classifier.
+===========================================================================================
 
 Two models an insurance or fraud team trains with gradient boosting, each with a fastloss
 loss as the objective, in XGBoost and in LightGBM:
@@ -25,7 +26,6 @@ Needs ``pip install "fastloss[boosting]"``.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from typing import Any, Optional
 
@@ -162,4 +162,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1,4 +1,5 @@
 """Cross-entropy over a dataset larger than memory: Dask arrays on a local cluster.
+================================================================================
 
 The logits of a 10-class classifier on 200 million samples (8 GB of float32, generated
 block by block, never held at once) are evaluated on a local Dask cluster: the mean
@@ -21,7 +22,9 @@ from typing import Any, Optional
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# the folder of this script (the documentation's gallery runs it there, without __file__)
+sys.path.insert(0, str(Path(__file__).resolve().parent if "__file__" in globals()
+                       else Path.cwd()))
 from _common import parse_args, plot_or_skip  # noqa: E402
 
 import fastloss as fl  # noqa: E402

@@ -1,4 +1,5 @@
 """Digits: cross-entropy classifies, mean squared error on the class number does not.
+==================================================================================
 
 The experiment of the tutorial “梯度下降法(9) -- 損失函數”: a handwritten-digit
 classifier trained with

@@ -1,4 +1,5 @@
 """A tiny GAN in NumPy learns a 1-D Gaussian from samples.
+=======================================================
 
 The GAN of the tutorial “梯度下降法(9) -- 損失函數”: a generator G turns noise
 into samples, a discriminator D scores

@@ -1,4 +1,5 @@
 """Loss gallery: every elementwise loss of fastloss and its gradient, in one figure.
+=================================================================================
 
 Like the tutorials' figures (the Huber / MAE / MSE comparison of
 “用 Keras 解释深度学习中损失函数的类型”, the loss curves of
@@ -118,6 +119,29 @@ def curve(entry: Entry, y_true: float, x: np.ndarray) -> tuple[np.ndarray, np.nd
     return np.asarray(value), grad[:, 0]
 
 
+def hessian(entry: Entry, y_true: float, x: np.ndarray) -> Optional[np.ndarray]:
+    """The Hessian diagonal along ``x`` (None for a loss without one)."""
+    if not entry.loss.has_hessian:
+        return None
+    y_pred = entry.axis.to_pred(np.asarray(x, dtype=np.float64), y_true)[:, None]
+    _, hess = entry.loss.gradient_hessian(np.full_like(y_pred, y_true), y_pred)
+    return hess[:, 0]
+
+
+def broken(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x and y with a NaN at each jump, so that a step of a piecewise curve (a
+    gradient at a kink, a piecewise-constant Hessian) is drawn as a step and not as
+    a vertical line: a jump is a change between neighbours far larger than the
+    changes beside it."""
+    dy = np.abs(np.diff(y))
+    jumps = []
+    for i, d in enumerate(dy):
+        around = np.concatenate([dy[max(0, i - 3):i], dy[i + 1:i + 4]])
+        if np.isfinite(d) and d > 1e-9 and d > 20 * np.nanmax(around, initial=0.0) + 1e-12:
+            jumps.append(i + 1)
+    return np.insert(x, jumps, np.nan), np.insert(y, jumps, np.nan)
+
+
 def central_difference(entry: Entry, y_true: float, x: np.ndarray) -> np.ndarray:
     """d loss / d y_pred from fastloss's values alone, to check its gradient."""
     y_pred = entry.axis.to_pred(np.asarray(x, dtype=np.float64), y_true)[:, None]
@@ -156,8 +180,11 @@ def draw(gallery: list[Entry], n_points: int) -> Any:
             x = np.linspace(entry.axis.lo, entry.axis.hi, n_points)
             for y_true in entry.y_trues:
                 value, grad = curve(entry, y_true, x)
-                ax.plot(x, value, color=colors[y_true], lw=1.6)
-                ax.plot(x, grad, color=colors[y_true], lw=1.2, ls="--")
+                ax.plot(*broken(x, value), color=colors[y_true], lw=1.6)
+                ax.plot(*broken(x, grad), color=colors[y_true], lw=1.2, ls="--")
+                hess = hessian(entry, y_true, x)
+                if hess is not None:
+                    ax.plot(*broken(x, hess), color=colors[y_true], lw=1.0, ls=":")
             ax.axhline(0.0, color="0.6", lw=0.6)
             ax.set_title(entry.label, fontsize=9)
             ax.set_xlabel(entry.axis.label, fontsize=8)
@@ -165,14 +192,16 @@ def draw(gallery: list[Entry], n_points: int) -> Any:
             if entry.axis.ylim is not None:
                 ax.set_ylim(*entry.axis.ylim)
         key, *unused = axes[len(gallery):]
-        for style, text in (("-", "loss"), ("--", "d loss / d y_pred")):
+        for style, text in (("-", "loss"), ("--", "d loss / d y_pred"),
+                            (":", "Hessian (where defined)")):
             key.plot([], [], color="k", ls=style, label=text)
         key.plot([], [], color="tab:blue", label="y_true = 1  (regression: t = 2)")
         key.plot([], [], color="tab:orange", label="y_true = 0")
         key.legend(loc="center", fontsize=10, frameon=False)
         for ax in (key, *unused):
             ax.axis("off")
-        fig.suptitle("fastloss: elementwise losses (solid) and their gradients (dashed)")
+        fig.suptitle("fastloss: elementwise losses (solid), their gradients (dashed) and "
+                     "Hessians (dotted)")
         fig.tight_layout(rect=(0.0, 0.0, 1.0, 0.98))
         return fig
 

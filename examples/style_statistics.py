@@ -1,4 +1,5 @@
 """Style statistics: optimise an image's pixels until its Gram matrices match a texture's.
+=======================================================================================
 
 The style transfer of the tutorial “梯度下降法(9) -- 損失函數” (Gatys et al.,
 "A Neural Algorithm of Artistic Style"):
@@ -162,13 +163,17 @@ def draw(content: np.ndarray, texture: np.ndarray, result: np.ndarray, log: Log)
             ax.imshow(img, interpolation="nearest")
             ax.set(title=title, xticks=[], yticks=[])
         ax = axes[3]
-        ax.semilogy(log.trace, label="total")
-        ax.semilogy(log.step, np.multiply(log.style, BETA), "o-", label=f"{BETA:g} x style")
-        ax.semilogy(log.step[1:], np.multiply(log.content[1:], ALPHA), "o-",
-                    label=f"{ALPHA:g} x content")  # 0 at step 0: off a log scale
-        ax.semilogy(log.step, np.multiply(log.tv, TV_WEIGHT), "o-",
-                    label=f"{TV_WEIGHT:g} x TV")
-        ax.set(xlabel="Adam step", title="weighted losses (log scale)")
+        ax.plot(log.trace, label="total")
+        ax.plot(log.step, np.multiply(log.style, BETA), "o-", label=f"{BETA:g} x style")
+        ax.plot(log.step, np.multiply(log.content, ALPHA), "o-", label=f"{ALPHA:g} x content")
+        ax.plot(log.step, np.multiply(log.tv, TV_WEIGHT), "o-", label=f"{TV_WEIGHT:g} x TV")
+        # symmetric log: logarithmic above the smallest positive value drawn, linear
+        # below it, so the content loss's 0 at step 0 (the start is the content image)
+        # is on the plot
+        drawn = np.concatenate([log.trace, np.multiply(log.style, BETA),
+                                np.multiply(log.content, ALPHA), np.multiply(log.tv, TV_WEIGHT)])
+        ax.set_yscale("symlog", linthresh=float(drawn[drawn > 0].min()))
+        ax.set(xlabel="Adam step", title="weighted losses (symmetric log scale)")
         ax.legend(fontsize=8)
         fig.tight_layout()
         return fig

@@ -1,4 +1,5 @@
 """PyTorch on the CPU: the same model trained with fastloss.torch and with F.cross_entropy.
+========================================================================================
 
 A small classifier for scikit-learn's bundled 8x8 digits (64 -> 64, ReLU -> 10) is
 trained twice from the same initial weights, with the same batches and Adam: once with

@@ -1,4 +1,5 @@
 """Yogurt sales: a cost/profit loss makes a model lean to the cheaper mistake.
+===========================================================================
 
 The tutorials' example (“Day 71 損失函數” and
 “TensorFlow2.0入门学习笔记(7)——损失函数”): daily yogurt sales are

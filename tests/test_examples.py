@@ -31,7 +31,7 @@ TIMEOUT_S = 180
 #: Examples every test run knows about; files found in examples/ are added to these.
 KNOWN_EXAMPLES = ("yogurt_sales.py", "digits_mse_vs_ce.py", "loss_gallery.py", "gan_1d.py",
                   "style_statistics.py", "boosting_custom_objective.py", "dask_huge_eval.py",
-                  "torch_cpu_training.py")
+                  "torch_cpu_training.py", "loss_landscape.py")
 #: Optional packages an example cannot run without (import names).
 REQUIRES = {"digits_mse_vs_ce.py": ("sklearn",),
             "boosting_custom_objective.py": ("xgboost", "lightgbm"),
@@ -359,3 +359,32 @@ def test_torch_cpu_training(tmp_path: Path) -> None:
     gap = re.search(r"^largest difference between the two training curves: (\S+)$", stdout,
                     re.MULTILINE)
     assert gap is not None and float(gap.group(1)) < 1e-4, stdout
+
+
+# --------------------------------------------------------------------------------------
+# loss_landscape.py: one batched call per landscape, the MSE bowl's bottom at least squares
+
+def test_loss_landscape(tmp_path: Path) -> None:
+    stdout = run_example("loss_landscape.py", tmp_path)
+    check_plot(stdout, tmp_path / "loss_landscape.png")
+    grid = re.search(r"^(\d+) x \1 grid of \(w, b\), (\d+) samples: predictions \((\d+), "
+                     r"(\d+)\) per call$", stdout, re.MULTILINE)
+    assert grid is not None, stdout
+    n, samples = int(grid.group(1)), int(grid.group(2))
+    assert (int(grid.group(3)), int(grid.group(4))) == (n * n, samples)  # one call per grid
+    minima = {m.group(1): (float(m.group(3)), float(m.group(4))) for m in re.finditer(
+        r"^(mean squared error|binary cross-entropy \(logits\)): grid minimum (\S+) at "
+        r"w = (\S+), b = (\S+)$", stdout, re.MULTILINE)}
+    assert len(minima) == 2, stdout
+    fit = re.search(r"^least squares: w = (\S+), b = (\S+); grid step (\S+) in w, (\S+) in b$",
+                    stdout, re.MULTILINE)
+    assert fit is not None, stdout
+    # the squared error's grid minimum is the grid point nearest the least-squares line
+    w, b = minima["mean squared error"]
+    assert abs(w - float(fit.group(1))) <= float(fit.group(3)) / 2 + 1e-3, stdout
+    assert abs(b - float(fit.group(2))) <= float(fit.group(4)) / 2 + 1e-3, stdout
+    # the labels were drawn from sigmoid(3 x - 1): the cross-entropy's minimum is near it
+    w, b = minima["binary cross-entropy (logits)"]
+    assert abs(w - 3.0) < 1.0 and abs(b + 1.0) < 0.7, stdout
+    gap = re.search(r"one call per grid point: (\S+)$", stdout, re.MULTILINE)
+    assert gap is not None and float(gap.group(1)) <= 1e-12, stdout
