@@ -9,7 +9,7 @@ and as a 3-D surface, for a regression (mean squared error) and for a classifier
 Each landscape is ONE fastloss call. The predictions of every grid point on every
 sample form a ``(grid points, samples)`` array; the samples are the last axis, so
 ``reduction="none"`` gives one loss per grid point, the mean over its samples, as
-Keras's per-sample losses are:
+Keras's per-sample losses are::
 
     P = W.reshape(-1, 1) * x + B.reshape(-1, 1)                 # (G, N)
     landscape = fl.MeanSquaredError(reduction="none")(Y, P)     # (G,)

@@ -410,7 +410,8 @@ def test_nan_and_inf_propagate():
 
 
 def test_tutorials_cost_profit_loss_pushes_predictions_up():
-    # the yogurt-sales tutorial: with COST=1, PROFIT=99 the best constant prediction is the 99% quantile
+    # the yogurt-sales tutorial: with COST=1, PROFIT=99 the best constant prediction is
+    # the 99% quantile
     rng = np.random.default_rng(0)
     y = rng.uniform(0, 1, size=(2000, 1))
     loss = fl.AsymmetricLinear(overestimate_cost=1, underestimate_cost=99)

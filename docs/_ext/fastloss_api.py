@@ -215,6 +215,10 @@ def _convert(tokens: list[str]) -> str:
     text = re.sub(r"\\text\{([^{}]*)\}(?:\s*(?:\\text\{([^{}]*)\}))+",
                   lambda m: _join_text(m.group(0)), text)
     text = re.sub(r"\\text\{([^{}]*)\}", r"\\text{ \1 }", text)
+    # a comma or colon before prose is punctuation, not a separator of arguments
+    text = re.sub(r"\s*([,:])\s*\\text\{", r"\1\\quad\\text{", text)
+    text = re.sub(r"\\text\{ ([^{}]*) \}\s*:", r"\\text{ \1}\\colon ", text)
+    text = re.sub(r"(\\text\{[^{}]*\})\s*([A-Za-z])\s*:", r"\1 \2\\colon ", text)
     return re.sub(r" {2,}", " ", text).strip()
 
 
@@ -347,11 +351,11 @@ def _model_probes(fl: Any) -> dict[str, Callable[[], Probe]]:
         "ContentLoss": lambda: Probe(
             fl.ContentLoss(reduction="sum"),
             lambda x: ((style, with_first(style, x, (0, 0, 0))), {}), _grid(-2, 3),
-            "one generated feature (the content's is %.2f)" % style[0, 0, 0], element=(0, 0, 0)),
+            f"one generated feature (the content's is {style[0, 0, 0]:.2f})", element=(0, 0, 0)),
         "StyleLoss": lambda: Probe(
             fl.StyleLoss(reduction="sum"),
             lambda x: ((style, with_first(style, x, (0, 0, 0))), {}), _grid(-2, 3),
-            "one generated feature (the style image's is %.2f)" % style[0, 0, 0],
+            f"one generated feature (the style image's is {style[0, 0, 0]:.2f})",
             element=(0, 0, 0)),
         "TotalVariation": lambda: Probe(
             fl.TotalVariation(reduction="sum"),
@@ -522,7 +526,7 @@ def rst_safe(lines: list[str]) -> list[str]:
     """rst_safe_line over the lines outside literal blocks (the indented lines
     after a line ending in ``::``) and outside tables."""
     out, literal_indent = [], None
-    for i, line in enumerate(lines):
+    for line in lines:
         stripped = line.strip()
         indent = len(line) - len(line.lstrip())
         if literal_indent is not None:
