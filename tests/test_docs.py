@@ -191,3 +191,17 @@ def test_built_feature_table_is_readmes() -> None:
     html = (site / "feature-table.html").read_text(encoding="utf-8")
     _, rows = api.feature_table()
     assert html.count("<tr") >= len(rows)
+
+
+def test_has_hessian_on_the_class_is_the_default_instances() -> None:
+    """The pages (and users) read ``has_hessian`` on the class: it must say what an
+    instance with the default parameters says, for every loss of the registry."""
+    for name in sorted(public_losses()):
+        cls = getattr(fl, name)
+        try:
+            instance = cls()
+        except TypeError:  # a loss with required parameters: nothing to compare
+            continue
+        assert bool(cls.has_hessian) == bool(instance.has_hessian), name
+    assert fl.BinaryCrossentropy.has_hessian and fl.MeanSquaredError.has_hessian
+    assert not fl.MeanAbsoluteError.has_hessian  # piecewise linear: no second derivative
