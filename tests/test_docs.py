@@ -205,3 +205,11 @@ def test_has_hessian_on_the_class_is_the_default_instances() -> None:
         assert bool(cls.has_hessian) == bool(instance.has_hessian), name
     assert fl.BinaryCrossentropy.has_hessian and fl.MeanSquaredError.has_hessian
     assert not fl.MeanAbsoluteError.has_hessian  # piecewise linear: no second derivative
+
+
+def test_every_loss_class_has_its_own_docstring() -> None:
+    """The reference part of each page is the class's docstring: a class body that
+    builds its text by concatenation must assign ``__doc__``, or the class has none."""
+    for name in sorted(public_losses()):
+        doc = getattr(fl, name).__dict__.get("__doc__")
+        assert doc and len(doc.split()) > 5, f"{name} has no docstring of its own"

@@ -491,7 +491,6 @@ def draw(probe: Probe, path: Path, title: str) -> None:
                                     ("C0", "C1", "C2")):
         ax.set_title(label, fontsize=10)
         ax.grid(alpha=0.3)
-        ax.set_xlabel(probe.xlabel, fontsize=8)
         ax.tick_params(labelsize=8)
         if y is None:
             ax.text(0.5, 0.5, "not defined\n(gradient_hessian raises)", ha="center",
@@ -504,6 +503,7 @@ def draw(probe: Probe, path: Path, title: str) -> None:
             ax.set_ylim(lo - pad, hi + pad)
         ax.plot(*broken(probe.grid, y), color=colour, lw=1.6)
     fig.suptitle(title, fontsize=10)
+    fig.supxlabel(probe.xlabel, fontsize=9)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=80)
     plt.close(fig)
@@ -556,7 +556,8 @@ def _prose(text: str) -> str:
 
 def _summary(cls: type, info: Optional[dict[str, Any]]) -> str:
     """The first paragraph of the loss's summary, as one line ending in a full stop."""
-    text = info["summary"] if info else (inspect.getdoc(cls) or "").split("\n\n")[0]
+    own = cls.__dict__.get("__doc__") or inspect.getdoc(cls) or ""
+    text = info["summary"] if info else inspect.cleandoc(own).split("\n\n")[0]
     text = " ".join(text.split())
     if text.endswith("::"):
         text = text[:-2].rstrip() + ":"
@@ -613,14 +614,15 @@ def loss_page(entry: LossEntry, figure: Optional[str]) -> str:
             for eq in to_latex(text):
                 lines += [".. math::", "", "   " + eq, ""]
             lines += ["As written in the declaration: ``" + text.replace("``", "\"") + "``", ""]
-        params = info["params"]
+        from fastloss import _declared
+
+        params = (_declared.parameters(info) if entry.kind == "elementwise"
+                  else _declared.row_parameters(info))
         if params:
             lines += ["Parameters", "----------", "", ".. list-table::", "   :header-rows: 1",
                       "   :widths: 18 12 70", "", "   * - name", "     - default", "     - meaning"]
             for p in params:
-                default = ("None" if p["type"] in ("per_class", "ignored_label", "ignored_value")
-                           else repr(bool(p["default"])) if p["type"] == "bool"
-                           else repr(float(p["default"])))
+                default = repr(p["default"])
                 doc = _prose(p["doc"])
                 if p.get("range") and p["type"] == "float":
                     doc += f" Must {p['range']}."

@@ -136,7 +136,7 @@ class _Pairwise(MultiInputLoss):
 
 
 class MarginRanking(_Pairwise):
-    """PyTorch's ``margin_ranking_loss``, elementwise::
+    __doc__ = """PyTorch's ``margin_ranking_loss``, elementwise::
 
         loss = max(0, -y * (x1 - x2) + margin),   y = 1 or -1
         dloss/dx1 = -y,  dloss/dx2 = y   where -y * (x1 - x2) + margin >= 0, else 0
@@ -178,7 +178,7 @@ class MarginRanking(_Pairwise):
 
 
 class CosineEmbedding(_Pairwise):
-    """PyTorch's ``cosine_embedding_loss``, one loss per row::
+    __doc__ = """PyTorch's ``cosine_embedding_loss``, one loss per row::
 
         cos = <x1, x2> / sqrt((|x1|**2 + 1e-12) * (|x2|**2 + 1e-12))
         loss = 1 - cos                 for y = 1
@@ -221,7 +221,7 @@ class CosineEmbedding(_Pairwise):
 
 
 class TripletMargin(MultiInputLoss):
-    """PyTorch's ``triplet_margin_loss`` (Balntas et al. 2016), one loss per row::
+    __doc__ = """PyTorch's ``triplet_margin_loss`` (Balntas et al. 2016), one loss per row::
 
         d(x, z) = | x - z + eps |_p          (PyTorch's pairwise_distance)
         d_neg = d(anchor, negative),  or min(d_neg, d(positive, negative)) with swap
@@ -347,7 +347,7 @@ _BATCH_DASK = ("each row's loss depends on every row of the batch, so its value 
 
 
 class NTXent(MultiInputLoss):
-    """optax's ``ntxent``, the normalized temperature-scaled cross-entropy of
+    __doc__ = """optax's ``ntxent``, the normalized temperature-scaled cross-entropy of
     SimCLR (Chen et al. 2020), over one batch of embeddings with integer group
     labels::
 
@@ -419,7 +419,7 @@ class NTXent(MultiInputLoss):
 
 
 class Circle(MultiInputLoss):
-    """Keras 3's ``Circle`` loss (Sun et al. 2020, "Circle Loss") over one batch
+    __doc__ = """Keras 3's ``Circle`` loss (Sun et al. 2020, "Circle Loss") over one batch
     of embeddings with integer labels::
 
         d_ij = max(1 - <x_i, x_j>, 0)

@@ -34,7 +34,7 @@ def _check_eps(eps: Any) -> float:
 
 
 class GaussianNLL(MultiInputLoss):
-    """The Gaussian negative log-likelihood, as PyTorch's ``gaussian_nll_loss``::
+    __doc__ = """The Gaussian negative log-likelihood, as PyTorch's ``gaussian_nll_loss``::
 
         loss = 0.5 * (log(v) + (mean - y)**2 / v)  [+ 0.5 * log(2 pi) if full],
                v = max(var, eps)

@@ -24,10 +24,13 @@ from ._declared import BinaryCrossentropy, HalfSquaredError
 
 Grads = tuple[Any, ...]
 
+# Appended to a class docstring after its 4-space indented text, so its
+# continuation lines carry that indentation too (else help() and the
+# documentation read the sections that follow as misplaced).
 _MULTI_METHODS = """\
 Methods: ``loss(*inputs, sample_weight=None)`` (= ``forward``), ``backward`` (a tuple:
-one gradient per trained input), ``forward_backward`` and ``gradient_hessian``.
-``sample_weight`` may also be passed as the last positional argument."""
+    one gradient per trained input), ``forward_backward`` and ``gradient_hessian``.
+    ``sample_weight`` may also be passed as the last positional argument."""
 
 
 class MultiInputLoss(Combinable):

@@ -48,7 +48,7 @@ def _check_bool(value: Any, what: str) -> bool:
 
 
 class CTC(MultiInputLoss):
-    """The connectionist temporal classification loss (Graves et al., 2006),
+    __doc__ = """The connectionist temporal classification loss (Graves et al., 2006),
     with the semantics of PyTorch's ``torch.nn.functional.ctc_loss``::
 
         loss_n = -log sum_{alignments a of labels[n, :label_lengths[n]]
