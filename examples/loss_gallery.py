@@ -3,9 +3,11 @@
 
 Like the tutorials' figures (the Huber / MAE / MSE comparison of
 “用 Keras 解释深度学习中损失函数的类型”, the loss curves of
-“智能之门：神经网络和深度学习入门”), each panel shows one loss (solid) and its
-derivative with
-respect to the prediction (dashed), both computed by fastloss:
+“智能之门：神经网络和深度学习入门”), each panel shows one loss (solid), its
+derivative with respect to the prediction (dashed) and, where the loss has one, its
+second derivative (dotted, from ``gradient_hessian``), all computed by fastloss. A
+jump (the gradient at a kink, a piecewise-constant Hessian) is drawn as a gap, not
+as a vertical line:
 
 * regression losses over the error e = p - t, with the target t = 2 fixed
   (MAPE, MSLE and Poisson need a positive target);
