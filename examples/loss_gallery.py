@@ -134,12 +134,14 @@ def broken(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """x and y with a NaN at each jump, so that a step of a piecewise curve (a
     gradient at a kink, a piecewise-constant Hessian) is drawn as a step and not as
     a vertical line: a jump is a change between neighbours far larger than the
-    changes beside it."""
+    typical (median) change beside it; a jump through a value at the kink itself
+    (sign(0) = 0) is two such changes."""
     dy = np.abs(np.diff(y))
     jumps = []
     for i, d in enumerate(dy):
         around = np.concatenate([dy[max(0, i - 3):i], dy[i + 1:i + 4]])
-        if np.isfinite(d) and d > 1e-9 and d > 20 * np.nanmax(around, initial=0.0) + 1e-12:
+        typical = float(np.nanmedian(around)) if around.size else 0.0
+        if np.isfinite(d) and d > 1e-9 and d > 20 * typical + 1e-12:
             jumps.append(i + 1)
     return np.insert(x, jumps, np.nan), np.insert(y, jumps, np.nan)
 

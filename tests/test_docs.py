@@ -148,6 +148,13 @@ def test_jumps_are_broken_not_drawn() -> None:
     assert np.isnan(by).sum() == 1 and np.isnan(bx[np.isnan(by)]).all()
     smooth = x ** 2
     assert not np.isnan(api.broken(x, smooth)[1]).any()
+    steep = np.tanh(20 * x)  # steep but continuous: drawn whole
+    assert not np.isnan(api.broken(x, steep)[1]).any()
+    # sign(0) = 0: the jump passes through the kink's own value; no drawn segment
+    # may join the two sides
+    _, by = api.broken(x, np.sign(x))
+    segments = np.split(by, np.flatnonzero(np.isnan(by)))
+    assert all(np.ptp(seg[np.isfinite(seg)]) < 1e-12 for seg in segments if np.isfinite(seg).any())
 
 
 # -- the built site -------------------------------------------------------------------

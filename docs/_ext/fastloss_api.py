@@ -462,7 +462,8 @@ def curves(probe: Probe) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
 def broken(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """x and y with a NaN inserted at each jump, so that a step is drawn as a
     step, not as a vertical line: a jump is a change between neighbours that is
-    far larger than the largest change of its neighbours."""
+    far larger than the typical (median) change beside it; a jump through a value
+    at the kink itself (sign(0) = 0) is two such changes."""
     dy = np.abs(np.diff(y))
     finite = dy[np.isfinite(dy)]
     if finite.size == 0:
@@ -472,7 +473,7 @@ def broken(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for i, d in enumerate(dy):
         around = np.concatenate([dy[max(0, i - 3):i], dy[i + 1:i + 4]])
         around = around[np.isfinite(around)]
-        base = around.max() if around.size else 0.0
+        base = float(np.median(around)) if around.size else 0.0  # a typical step
         if np.isfinite(d) and d > 1e-9 * max(scale, 1.0) and d > 20 * base + 1e-12 * scale:
             jumps.append(i + 1)
     return np.insert(x, jumps, np.nan), np.insert(y, jumps, np.nan)
