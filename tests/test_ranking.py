@@ -12,6 +12,7 @@ input."""
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 
 import numpy as np
@@ -714,34 +715,50 @@ def test_lambdarank_map_weights_by_hand():
         assert v == 0.0 and np.all(g0 == 0.0)
 
 
-def test_xendcg_draws_its_gammas_from_its_seeded_generator():
+def _xendcg_gammas(seed, rel, s, sizes):
+    h = hashlib.blake2b(digest_size=8)
+    for part in (np.asarray(s, np.float64), np.asarray(rel, np.float64),
+                 offsets(sizes).astype(np.int64)):
+        h.update(part.tobytes())
+    key = int.from_bytes(h.digest(), "little")
+    return np.random.default_rng([seed, key]).random(len(s))
+
+
+def test_xendcg_draws_its_gammas_from_its_seed_and_the_inputs():
     rel, s = batch(SIZES, 20)
     loss = fl.XENDCG(seed=7, reduction="none")
-    rng = np.random.default_rng(7)
-    for _ in range(3):  # each call draws one gamma per item, in the items' order
-        gamma = rng.random(s.size)
-        v, g = loss.forward_backward(rel, s, group=SIZES)
-        off = offsets(SIZES)
+    off = offsets(SIZES)
+    seen = []
+    for step in range(3):  # new scores (a boosting iteration), new gammas
+        x = s + 0.1 * step
+        gamma = _xendcg_gammas(7, rel, x, SIZES)
+        seen.append(gamma)
+        v, g = loss.forward_backward(rel, x, group=SIZES)
         expected_v = [per_query_reference("softmax", 2.0 ** rel[off[q]:off[q + 1]]
-                                          - gamma[off[q]:off[q + 1]], s[off[q]:off[q + 1]],
+                                          - gamma[off[q]:off[q + 1]], x[off[q]:off[q + 1]],
                                           [SIZES[q]])[0] for q in range(len(SIZES))]
-        np.testing.assert_allclose(v, expected_v, rtol=1e-12)
+        np.testing.assert_allclose(v, expected_v, rtol=1e-12, atol=1e-15)  # 1-item query: 0
         t = 2.0 ** rel - gamma
-        p = np.concatenate([np.exp(s[a:b]) / np.exp(s[a:b]).sum()
+        p = np.concatenate([np.exp(x[a:b]) / np.exp(x[a:b]).sum()
                             for a, b in zip(off[:-1], off[1:])])
         tn = np.concatenate([t[a:b] / t[a:b].sum() for a, b in zip(off[:-1], off[1:])])
         np.testing.assert_allclose(g, p - tn, rtol=1e-10, atol=1e-15)  # one call, one draw
-    # the same seed, the same sequence; new calls, new gammas; a copy (pickle,
-    # config) starts again from the seed
-    a, b = fl.XENDCG(seed=3), fl.XENDCG(seed=3)
-    ga, _ = a.gradient_hessian(rel, s, group=SIZES)
-    gb, _ = b.gradient_hessian(rel, s, group=SIZES)
-    np.testing.assert_array_equal(ga, gb)
-    twin = pickle.loads(pickle.dumps(a))
-    ga2, _ = a.gradient_hessian(rel, s, group=SIZES)
-    assert not np.array_equal(ga, ga2)
-    np.testing.assert_array_equal(twin.gradient_hessian(rel, s, group=SIZES)[0], ga)
-    assert a.get_config()["seed"] == 3 and repr(fl.XENDCG(seed=3)) == "XENDCG(seed=3)"
+        # the same inputs, the same gammas: the loss is a function of its inputs
+        np.testing.assert_array_equal(loss(rel, x, group=SIZES), v)
+    assert not np.array_equal(seen[0], seen[1])
+    assert 0.4 < np.mean(np.concatenate(seen)) < 0.6
+    # another seed, other gammas; float32 inputs of the same values draw the same
+    ga, _ = fl.XENDCG(seed=3).gradient_hessian(rel, s, group=SIZES)
+    gb, _ = fl.XENDCG(seed=4).gradient_hessian(rel, s, group=SIZES)
+    assert not np.array_equal(ga, gb)
+    s32 = s.astype(np.float32)
+    v32 = fl.XENDCG(seed=3, reduction="none")(rel.astype(np.float32), s32, group=SIZES)
+    v64 = fl.XENDCG(seed=3, reduction="none")(rel, s32.astype(np.float64), group=SIZES)
+    np.testing.assert_allclose(v32, v64, rtol=1e-6)
+    # seed=None draws a seed once, which the config keeps
+    fresh = fl.XENDCG(seed=None)
+    assert isinstance(fresh.seed, int) and fresh.seed >= 0
+    assert repr(fresh) == f"XENDCG(seed={fresh.seed})"
     # the draws do not depend on the thread count
     sizes = np.random.default_rng(2).integers(1, 60, size=3000)
     rel2, s2 = batch(sizes, 21)
@@ -802,6 +819,8 @@ def test_new_losses_bad_input():
         fl.XENDCG(gamma="half")
     with pytest.raises(TypeError, match="seed must be an integer"):
         fl.XENDCG(seed=1.5)
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        fl.XENDCG(seed=-1)
     with pytest.raises(ValueError, match=r"relevance must be >= 0"):
         fl.XENDCG()(rel - 1.0, s)
     # QueryRMSE's targets are any reals; its groups are checked as the others'

@@ -19,6 +19,7 @@ mean over queries. The kernels are in ``losses/ranking.hpp``.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Optional
 
 import numpy as np
@@ -460,6 +461,16 @@ class LambdaRankMAP(RankingLoss):
         return 0 if self.top_k is None else self.top_k
 
 
+def _gammas(seed: int, q: Queries) -> np.ndarray:
+    """XENDCG's gammas of one call: uniform in [0, 1), one per item, from the
+    seed and a hash of the call's inputs."""
+    h = hashlib.blake2b(digest_size=8)
+    for part in (q.scores.astype(np.float64), q.rel.astype(np.float64), q.offsets):
+        h.update(np.ascontiguousarray(part).tobytes())
+    key = int.from_bytes(h.digest(), "little")
+    return np.random.default_rng([seed, key]).random(q.rel.shape[0])
+
+
 class XENDCG(RankingLoss):
     __doc__ = """The cross-entropy NDCG surrogate (XE-NDCG, Bruch, Zoghi, Bendersky and
     Najork, "An Alternative Cross Entropy Loss for Learning-to-Rank", 2019),
@@ -471,16 +482,17 @@ class XENDCG(RankingLoss):
         loss_q = -sum_{i in q} t_i * log p_i
         dloss/ds_i = p_i - t_i,    d2loss/ds_i2 = p_i * (1 - p_i)
 
-    (the exact derivatives; a one-item query has loss 0). The gammas make the
-    loss random: forward, backward, forward_backward and gradient_hessian
-    each draw new gammas from the loss's own generator,
-    ``numpy.random.default_rng(seed)``, so one call's value and gradient
-    share their gammas and a boosting round (one gradient_hessian call)
-    draws fresh ones, as LightGBM does each iteration. The draws depend on
-    the seed and on the order of the calls only, not on the thread count; a
-    copy (pickle, ``get_config``) starts again from the seed.
-    ``gamma=`` fixes every gamma_i to one value instead (``gamma=0.5`` is
-    their mean): the loss is then deterministic.
+    (the exact derivatives; a one-item query has loss 0).
+
+    The gammas are random but a function of the call's inputs: they are
+    drawn, in the items' order, from ``numpy.random.default_rng([seed,
+    h])`` with h a 64-bit BLAKE2b hash of the scores (as float64), the
+    relevance and the query sizes. So one call's value and gradient share
+    their gammas, the same inputs give the same loss (the loss is a pure
+    function, its copies agree, and the results do not depend on the thread
+    count), and each boosting iteration, whose scores are new, draws fresh
+    gammas, as LightGBM does every iteration. ``gamma=`` fixes every
+    gamma_i to one value instead (``gamma=0.5`` is their mean).
 
     LightGBM draws its gammas from its own generator (so a training cannot
     match it bit for bit) and adds to the gradient p - t the second- and
@@ -491,9 +503,9 @@ class XENDCG(RankingLoss):
 
     Parameters
     ----------
-    seed : int, numpy Generator or None
-        The generator of the gammas (``numpy.random.default_rng(seed)``);
-        None seeds it from the operating system.
+    seed : int or None
+        The seed of the gammas (an integer >= 0, default 0); None draws one
+        from the operating system at construction (the config then holds it).
     gamma : float or None
         A fixed gamma in [0, 1) for every item (None, the default, draws
         them).
@@ -504,13 +516,16 @@ class XENDCG(RankingLoss):
     _default_name = "xendcg"
     _kind = _KIND_SOFTMAX
 
-    def __init__(self, seed: Any = None, gamma: Optional[float] = None,
+    def __init__(self, seed: Optional[int] = 0, gamma: Optional[float] = None,
                  reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
         super().__init__(reduction=reduction, name=name)
-        if isinstance(seed, (bool, np.bool_)) or not (
-                seed is None or isinstance(seed, (int, np.integer, np.random.Generator))):
-            raise TypeError(f"seed must be an integer, a numpy Generator or None, got {seed!r}")
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed must be an integer >= 0 or None, got {seed!r}")
+        if seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
         if gamma is not None:
             if isinstance(gamma, (bool, np.bool_)) or not isinstance(gamma, (int, float,
                                                                               np.floating)):
@@ -519,9 +534,8 @@ class XENDCG(RankingLoss):
                 raise ValueError(f"gamma must be in [0, 1) (targets 2**rel - gamma stay "
                                  f"positive), got {gamma}")
             gamma = float(gamma)
-        self.seed = seed
+        self.seed = int(seed)
         self.gamma = gamma
-        self._rng = np.random.default_rng(seed)
 
     def _option(self) -> int:
         return 1  # the targets divided by their sum
@@ -529,7 +543,7 @@ class XENDCG(RankingLoss):
     def _targets(self, q: Queries) -> np.ndarray:
         rel = q.rel.astype(np.float64)
         if self.gamma is None:
-            gamma: Any = self._rng.random(rel.shape[0])
+            gamma: Any = _gammas(self.seed, q)
         else:
             gamma = self.gamma
         return np.ascontiguousarray(np.exp2(rel) - gamma, dtype=q.dtype)
