@@ -975,3 +975,55 @@ def test_pairwise_logistic_is_catboost_pair_logit_and_pair_logit_pairwise(tmp_pa
         peer = model.eval_metrics(pool, ["PairLogit"], tmp_dir=str(tmp_path))["PairLogit"][-1]
         value = fl.PairwiseLogistic(reduction="sum")(rel, raw, group=sizes) / pairs
         np.testing.assert_allclose(value, peer, rtol=1e-12)
+
+
+def _catboost_one_tree(cb, loss_function, X, rel, sizes, init):
+    """One CatBoost tree from the scores `init`: plain boosting, one Newton
+    step per leaf, no regularisation or randomness; its leaf of each row and
+    the tree's value there."""
+    pool = cb.Pool(X, rel, group_id=np.repeat(np.arange(sizes.size), sizes), baseline=init)
+    model = cb.CatBoost({"loss_function": loss_function, "iterations": 1, "learning_rate": 1.0,
+                         "depth": 2, "l2_leaf_reg": 0, "leaf_estimation_method": "Newton",
+                         "leaf_estimation_iterations": 1, "boosting_type": "Plain",
+                         "bootstrap_type": "No", "random_strength": 0,
+                         "boost_from_average": False, "thread_count": 1, "verbose": False,
+                         "allow_writing_files": False})
+    model.fit(pool)
+    value = model.predict(pool, prediction_type="RawFormulaVal") - init
+    return model.calc_leaf_indexes(pool).reshape(-1), value
+
+
+@pytest.mark.parametrize("levels,loss_function", [
+    (4, "LambdaMart:metric=NDCG;type=Exp;norm=false"),
+    (2, "LambdaMart:metric=NDCG;norm=false"),  # binary relevance: its linear gain is 2**rel - 1
+])
+def test_lambdarank_ndcg_leaves_are_catboost_lambdamart_leaves(levels, loss_function):
+    # CatBoost's LambdaMart with NDCG (exponential gain, its normalisation
+    # off) takes fastloss's lambdas and Hessians: its Newton leaves are
+    # fastloss's Newton steps
+    cb = pytest.importorskip("catboost")
+    X, rel, sizes, init = _tree_data()
+    rel = np.minimum(rel, levels - 1)
+    leaf, value = _catboost_one_tree(cb, loss_function, X, rel, sizes, init)
+    g, h = fl.LambdaRankNDCG().gradient_hessian(rel, init, group=sizes)
+    steps = _newton_steps(leaf, g, h)
+    assert len(steps) >= 3
+    for v, step in steps.items():
+        np.testing.assert_allclose(value[leaf == v], step, rtol=1e-5, atol=1e-6)
+
+
+def test_pairwise_leaves_are_catboost_pair_logit_leaves_up_to_one_shift():
+    # CatBoost's PairLogit leaves are fastloss's Newton steps shifted by one
+    # constant for the whole tree (a shift that changes no pair's difference)
+    cb = pytest.importorskip("catboost")
+    X, rel, sizes, init = _tree_data()
+    leaf, value = _catboost_one_tree(cb, "PairLogit", X, rel, sizes, init)
+    g, h = fl.PairwiseLogistic().gradient_hessian(rel, init, group=sizes)
+    steps = _newton_steps(leaf, g, h)
+    assert len(steps) >= 3
+    # (CatBoost keeps the baseline in float32: the rows of a leaf agree to 1e-6)
+    shifts = np.array([value[leaf == v].mean() - step for v, step in steps.items()])
+    spread = np.array([np.ptp(value[leaf == v]) for v in steps])
+    np.testing.assert_allclose(spread, 0.0, atol=1e-6)
+    np.testing.assert_allclose(shifts, shifts[0], rtol=0, atol=1e-5)
+    assert np.ptp([s for s in steps.values()]) > 1.0  # the leaves differ a lot

@@ -276,7 +276,11 @@ class PairwiseLogistic(RankingLoss):
     Hessian. The per-query loss is the sum over its pairs (the
     RankNet objective whose derivatives boosting uses); TF-Ranking's
     ``PairwiseLogisticLoss`` divides the sum over all pairs of the batch by
-    their number instead. Cost: O(size^2) per query.
+    their number instead. CatBoost's ``PairLogit`` and ``PairLogitPairwise``
+    (the same loss, another tree search) are the mean of these pair losses
+    over the pairs; CatBoost's ``PairLogit`` leaves are the Newton steps of
+    these derivatives up to one shift of the whole tree. Cost: O(size^2) per
+    query.
 
     Parameters
     ----------
@@ -364,7 +368,10 @@ class LambdaRankNDCG(RankingLoss):
     (its leaves are half as large). By default both libraries rescale each
     query's lambdas (LightGBM by log2(1 + S)/S with S their absolute sum,
     XGBoost likewise and by the score differences); fastloss returns the
-    plain derivatives of the surrogate. The discount of a place beyond k is
+    plain derivatives of the surrogate. CatBoost's
+    ``LambdaMart:metric=NDCG;type=Exp;norm=false`` takes exactly these
+    lambdas and Hessians (its default gain ``type=Base`` is rel itself, the
+    same for binary relevance). The discount of a place beyond k is
     not truncated (as in both libraries). Cost: a sort and O(k * size) pairs
     per query.
 
