@@ -89,7 +89,7 @@ def map_weights(rel, rank_by, k):
 
 
 def per_query_reference(kind, rel, s, sizes, *, k=None, normalize=True, rank_by=None,
-                        gamma=0.5):
+                        gamma=0.5, xgboost_normalization=False):
     """Each query's loss by the definition. kind: "pairwise", "softmax",
     "lambda" / "map" (with the weights of the ranking by `rank_by`, default
     s), "xendcg" (targets 2**rel - gamma), "qrmse" (rel is the target)."""
@@ -120,12 +120,20 @@ def per_query_reference(kind, rel, s, sizes, *, k=None, normalize=True, rank_by=
             w = map_weights(r, rank_by[off[q]:off[q + 1]], k)
         else:
             w = np.ones((len(r), len(r)))
+        factor = 1.0
+        if xgboost_normalization:  # XGBoost's, at the ranking scores (held fixed)
+            b = rank_by[off[q]:off[q + 1]]
+            if b.max() != b.min():
+                w = w / (np.abs(b[:, None] - b[None, :]) + 0.01)
+            lambdas = 2.0 * sum(w[i, j] / (1.0 + np.exp(b[i] - b[j]))
+                                for i in range(len(r)) for j in range(len(r)) if r[i] > r[j])
+            factor = np.log2(1.0 + lambdas) / lambdas if lambdas > 0 else 1.0
         v = 0.0
         for i in range(len(r)):
             for j in range(len(r)):
                 if r[i] > r[j]:
                     v += w[i, j] * np.log1p(np.exp(-(x[i] - x[j])))
-        out.append(v)
+        out.append(factor * v)
     return np.array(out)
 
 
@@ -165,15 +173,17 @@ def make(kind, **params):
 def ref_params(kind, params):
     k = params.get("ndcg_at") if kind == "lambda" else params.get("top_k", 32)
     return {"k": k, "normalize": params.get("normalize_labels", True),
-            "gamma": params.get("gamma", 0.5)}
+            "gamma": params.get("gamma", 0.5),
+            "xgboost_normalization": params.get("xgboost_normalization", False)}
 
 
 # XENDCG with its gammas fixed (gamma=) is deterministic: the formula's test;
 # its random draws are tested on their own below
 CASES = [("pairwise", {}), ("softmax", {}), ("softmax", {"normalize_labels": False}),
          ("lambda", {}), ("lambda", {"ndcg_at": 3}), ("map", {}), ("map", {"top_k": 3}),
-         ("map", {"top_k": None}), ("xendcg", {"gamma": 0.5}), ("xendcg", {"gamma": 0.0}),
-         ("qrmse", {})]
+         ("map", {"top_k": None}), ("map", {"xgboost_normalization": True}),
+         ("lambda", {"ndcg_at": 4, "xgboost_normalization": True}), ("xendcg", {"gamma": 0.5}),
+         ("xendcg", {"gamma": 0.0}), ("qrmse", {})]
 CASE_IDS = [f"{k}-{p}" for k, p in CASES]
 
 
@@ -221,9 +231,12 @@ def test_hessian_is_central_differences_of_the_gradient(kind, params):
     loss = make(kind, **params)
     g, h = loss.gradient_hessian(rel, s, sample_weight=w, group=SIZES)
     # the gradient of the unreduced weighted sum of the per-query losses
+    # (QueryRMSE is quadratic: central differences are exact at any step, and a
+    # larger one keeps their rounding small)
     expected_g = central_gradient(
         lambda x: float(np.sum(w * per_query_reference(kind, rel, x, SIZES, rank_by=s,
-                                                      **ref_params(kind, params)))), s)
+                                                      **ref_params(kind, params)))), s,
+        step=1e-3 if kind == "qrmse" else 1e-6)
     np.testing.assert_allclose(g, expected_g, rtol=1e-6, atol=1e-8)
     step = 1e-6
     for i in range(s.size):  # a step this small keeps the ranking (scores are apart)
@@ -233,6 +246,17 @@ def test_hessian_is_central_differences_of_the_gradient(kind, params):
         gp, _ = loss.gradient_hessian(rel, sp, sample_weight=w, group=SIZES)
         gm, _ = loss.gradient_hessian(rel, sm, sample_weight=w, group=SIZES)
         exact = (gp[i] - gm[i]) / (2 * step)
+        if params.get("xgboost_normalization"):
+            # XGBoost's factors move with the scores: the Hessian is the
+            # surrogate's with them held at s, second differences of the reference
+            def f(x):
+                return float(np.sum(w * per_query_reference(kind, rel, x, SIZES, rank_by=s,
+                                                            **ref_params(kind, params))))
+            e = np.zeros_like(s)
+            e[i] = 1e-4
+            exact = (f(s + e) - 2 * f(s) + f(s - e)) / 1e-8
+            np.testing.assert_allclose(h[i], exact, rtol=1e-5, atol=1e-6)
+            continue
         if kind == "qrmse":  # CatBoost's Hessian 1 (times the weight); exactly 1 - 1/size
             q = int(np.searchsorted(offsets(SIZES), i, side="right")) - 1
             np.testing.assert_allclose(exact, w[q] * (1.0 - 1.0 / SIZES[q]), rtol=1e-5)
@@ -1027,3 +1051,39 @@ def test_pairwise_leaves_are_catboost_pair_logit_leaves_up_to_one_shift():
     np.testing.assert_allclose(spread, 0.0, atol=1e-6)
     np.testing.assert_allclose(shifts, shifts[0], rtol=0, atol=1e-5)
     assert np.ptp([s for s in steps.values()]) > 1.0  # the leaves differ a lot
+
+
+@pytest.mark.parametrize("objective,make_loss,binary", [
+    ("rank:map", lambda: fl.LambdaRankMAP(xgboost_normalization=True), True),
+    ("rank:ndcg", lambda: fl.LambdaRankNDCG(ndcg_at=32, xgboost_normalization=True), False),
+])
+def test_leaves_are_xgboost_default_rank_leaves_with_xgboost_normalization(objective,
+                                                                             make_loss, binary):
+    # XGBoost's defaults (top 32 pairs, both normalisations on): its leaves are
+    # half the Newton steps of the normalised lambdas (its Hessian is doubled)
+    xgb = pytest.importorskip("xgboost")
+    X, rel, sizes, init = _tree_data()
+    if binary:
+        rel = (rel >= 2).astype(np.float64)
+    d = xgb.DMatrix(X, rel, group=sizes, base_margin=init)
+    params = {"objective": objective, "eta": 1.0, "max_depth": 3, "min_child_weight": 0,
+              "reg_lambda": 0, "nthread": 1}
+    tree = xgb.train(params, d, num_boost_round=1)
+    leaf = tree.predict(d, pred_leaf=True).reshape(-1)
+    value = tree.predict(d, output_margin=True) - init
+    loss = make_loss()
+    g, h = loss.gradient_hessian(rel, init, group=sizes)
+    steps = _newton_steps(leaf, g, h)
+    assert len(steps) >= 6
+    for v, step in steps.items():
+        np.testing.assert_allclose(value[leaf == v], 0.5 * step, rtol=1e-5, atol=1e-6)
+    # the normalisations change the leaves: the plain surrogate's differ
+    plain = type(loss)(**{**loss.get_config(), "xgboost_normalization": False})
+    g0, h0 = plain.gradient_hessian(rel, init, group=sizes)
+    assert not np.allclose(list(_newton_steps(leaf, g0, h0).values()), list(steps.values()),
+                           rtol=1e-3)
+    # value and gradient: the normalised surrogate with its factors held fixed
+    rel_q, s_q = rel[:sizes[0]], init[:sizes[0]]
+    v_q, g_q = loss.forward_backward(rel_q, s_q)
+    np.testing.assert_allclose(g_q, loss.gradient_hessian(rel_q, s_q)[0], rtol=1e-15)
+    assert v_q > 0

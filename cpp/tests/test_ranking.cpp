@@ -159,8 +159,8 @@ void run(int kind, const std::vector<T>& rel, const std::vector<T>& s,
   out.coef = coef;
   if (kind == 0) ranking::pairwise_logistic(rel.data(), s.data(), offsets.data(), Q, out);
   if (kind == 1) ranking::softmax_listwise(rel.data(), s.data(), offsets.data(), Q, true, out);
-  if (kind == 2) ranking::lambdarank_ndcg(rel.data(), s.data(), offsets.data(), Q, k, out);
-  if (kind == 3) ranking::lambdarank_map(rel.data(), s.data(), offsets.data(), Q, k, out);
+  if (kind == 2) ranking::lambdarank_ndcg(rel.data(), s.data(), offsets.data(), Q, k, false, out);
+  if (kind == 3) ranking::lambdarank_map(rel.data(), s.data(), offsets.data(), Q, k, false, out);
   if (kind == 4) ranking::query_rmse(rel.data(), s.data(), offsets.data(), Q, out);
 }
 
@@ -265,13 +265,23 @@ void lambdarank_map(Harness& h) {
   out.per_query = loss.data();
   out.grad = grad.data();
   out.hess = hess.data();
-  ranking::lambdarank_map(rel.data(), s.data(), off.data(), 1, 0, out);
+  ranking::lambdarank_map(rel.data(), s.data(), off.data(), 1, 0, false, out);
   const double p = 1.0 / (1.0 + std::exp(-2.0));  // sigmoid(s_0 - s_1)
   h.check(close(loss[0], 0.5 * std::log(1.0 + std::exp(2.0)), 1e-14), "map by hand: loss");
   h.check(close(grad[1], -0.5 * p, 1e-14) && close(grad[0], 0.5 * p, 1e-14), "map by hand: grad");
+  // XGBoost's normalisations: w / (|s_0 - s_1| + 0.01), then times
+  // log2(1 + S) / S with S = 2 w p
+  ranking::lambdarank_map(rel.data(), s.data(), off.data(), 1, 0, true, out);
+  const double wn = 0.5 / (2.0 + 0.01), total = 2.0 * wn * p;
+  const double norm = std::log2(1.0 + total) / total;
+  h.check(close(grad[1], -wn * p * norm, 1e-14) && close(grad[0], wn * p * norm, 1e-14),
+          "map normalised: grad");
+  h.check(close(hess[0], wn * p * (1 - p) * norm, 1e-14), "map normalised: hess");
+  h.check(close(loss[0], norm * wn * std::log(1.0 + std::exp(2.0)), 1e-14),
+          "map normalised: loss");
   // no relevant item: loss and derivatives 0
   const std::vector<double> zero{0, 0};
-  ranking::lambdarank_map(zero.data(), s.data(), off.data(), 1, 0, out);
+  ranking::lambdarank_map(zero.data(), s.data(), off.data(), 1, 0, false, out);
   h.check(loss[0] == 0 && grad[0] == 0 && hess[1] == 0, "map without a relevant item");
 }
 void query_rmse(Harness& h) { check_kind(h, 4, 0, "query_rmse"); }

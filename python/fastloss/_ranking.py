@@ -130,6 +130,10 @@ class RankingLoss(Loss):
         """What the kernel receives as the relevance (XENDCG draws its targets)."""
         return q.rel
 
+    def _normalize(self) -> bool:
+        """Whether the kernel applies XGBoost's normalisations of the lambdas."""
+        return False
+
     def _queries(self, y_true: Any, y_pred: Any, group: Any) -> Queries:
         return Queries(y_true, y_pred, group, self._labels)
 
@@ -175,7 +179,7 @@ class RankingLoss(Loss):
                 q.n_queries)
         grad, hess = np.empty_like(q.scores), np.empty_like(q.scores)
         _core.rank_loss(self._kind, self._targets(q), q.scores, q.offsets, self._option(), None,
-                        grad, hess, coef)
+                        grad, hess, coef, self._normalize())
         return grad.reshape(q.shape), hess.reshape(q.shape)
 
     # -- the base class's hooks (group=None: the layout alone says the queries)
@@ -221,7 +225,7 @@ class RankingLoss(Loss):
         grad = np.empty_like(q.scores) if want_grad else None
         coef = w.coefficients(grad_output, q.n_queries, q.dtype) if want_grad else None
         _core.rank_loss(self._kind, self._targets(q), q.scores, q.offsets, self._option(),
-                        per_query, grad, None, coef)
+                        per_query, grad, None, coef, self._normalize())
         value = w.reduce(per_query, q.dtype) if per_query is not None else None
         if grad is None:
             return value, None
@@ -368,7 +372,9 @@ class LambdaRankNDCG(RankingLoss):
     (its leaves are half as large). By default both libraries rescale each
     query's lambdas (LightGBM by log2(1 + S)/S with S their absolute sum,
     XGBoost likewise and by the score differences); fastloss returns the
-    plain derivatives of the surrogate. CatBoost's
+    plain derivatives of the surrogate, or with ``xgboost_normalization=True``
+    XGBoost's rescaled ones (``rank:ndcg`` with its defaults and
+    ``ndcg_at=32``: its top 32 pairs and NDCG@32). CatBoost's
     ``LambdaMart:metric=NDCG;type=Exp;norm=false`` takes exactly these
     lambdas and Hessians (its default gain ``type=Base`` is rel itself, the
     same for binary relevance). The discount of a place beyond k is
@@ -382,6 +388,14 @@ class LambdaRankNDCG(RankingLoss):
         ``lambdarank_truncation_level``, XGBoost's
         ``lambdarank_num_pair_per_sample`` with ``topk``); None (default) ranks
         every item of the query.
+    xgboost_normalization : bool
+        Apply XGBoost's default normalisations (``lambdarank_normalization``
+        and ``lambdarank_score_normalization``, both on by default there):
+        each weight w_ij divided by |s_i - s_j| + 0.01 (unless the query's
+        scores are all equal), then the query's loss and derivatives times
+        log2(1 + S) / S, S = 2 * sum over its pairs of w_ij * sigmoid(-(s_hi -
+        s_lo)); the factors are held fixed like the weights. Default False:
+        the plain surrogate.
     reduction, name
         Keras's reductions of the per-query losses, and the name.
     """ + _COMMON
@@ -389,14 +403,24 @@ class LambdaRankNDCG(RankingLoss):
     _default_name = "lambdarank_ndcg"
     _kind = _KIND_LAMBDA
 
-    def __init__(self, ndcg_at: Optional[int] = None,
+    def __init__(self, ndcg_at: Optional[int] = None, xgboost_normalization: bool = False,
                  reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
         super().__init__(reduction=reduction, name=name)
         self.ndcg_at = _places(ndcg_at, "ndcg_at")
+        self.xgboost_normalization = _flag(xgboost_normalization, "xgboost_normalization")
 
     def _option(self) -> int:
         return 0 if self.ndcg_at is None else self.ndcg_at
+
+    def _normalize(self) -> bool:
+        return self.xgboost_normalization
+
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
 
 
 def _places(value: Any, name: str) -> Optional[int]:
@@ -439,8 +463,9 @@ class LambdaRankMAP(RankingLoss):
     off (``lambdarank_normalization=False``,
     ``lambdarank_score_normalization=False``); by default it also divides
     each weight by |s_i - s_j| + 0.01 and rescales each query's lambdas by
-    log2(1 + S)/S (S twice their absolute sum). fastloss returns the plain
-    derivatives of the surrogate. XGBoost refuses relevance other than 0 and
+    log2(1 + S)/S (S twice their absolute sum): ``xgboost_normalization=True``
+    does the same, so that XGBoost's default ``rank:map`` takes these lambdas
+    with twice this Hessian. XGBoost refuses relevance other than 0 and
     1 for MAP, and so does this class. Cost: a sort and O(top_k * size) pairs
     per query.
 
@@ -450,6 +475,14 @@ class LambdaRankMAP(RankingLoss):
         Only pairs with an item among the first ``top_k`` places count
         (XGBoost's ``lambdarank_num_pair_per_sample`` with ``topk``); None
         takes every pair. Default 32, XGBoost's.
+    xgboost_normalization : bool
+        Apply XGBoost's default normalisations (``lambdarank_normalization``
+        and ``lambdarank_score_normalization``, both on by default there):
+        each weight w_ij divided by |s_i - s_j| + 0.01 (unless the query's
+        scores are all equal), then the query's loss and derivatives times
+        log2(1 + S) / S, S = 2 * sum over its pairs of w_ij * sigmoid(-(s_hi -
+        s_lo)); the factors are held fixed like the weights. Default False:
+        the plain surrogate.
     reduction, name
         Keras's reductions of the per-query losses, and the name.
     """ + _COMMON.replace(_GRADED, "Relevance is 0 or 1.")
@@ -458,14 +491,18 @@ class LambdaRankMAP(RankingLoss):
     _kind = _KIND_MAP
     _labels = "binary"
 
-    def __init__(self, top_k: Optional[int] = 32,
+    def __init__(self, top_k: Optional[int] = 32, xgboost_normalization: bool = False,
                  reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
         super().__init__(reduction=reduction, name=name)
         self.top_k = _places(top_k, "top_k")
+        self.xgboost_normalization = _flag(xgboost_normalization, "xgboost_normalization")
 
     def _option(self) -> int:
         return 0 if self.top_k is None else self.top_k
+
+    def _normalize(self) -> bool:
+        return self.xgboost_normalization
 
 
 def _gammas(seed: int, q: Queries) -> np.ndarray:

@@ -153,6 +153,8 @@ struct PairInputs {
   const double* x = nullptr;
   const double* y = nullptr;
   double scale = 0.0;
+  /// XGBoost's score normalisation: each weight divided by |s_i - s_j| + 0.01.
+  bool by_difference = false;
 };
 
 /// The logistic loss of every pair (a, c), a < c, a < k, of one query's
@@ -165,12 +167,15 @@ struct PairInputs {
 /// s_lo)), Hessian w p (1 - p) for both. Adds into g and h (working order);
 /// returns the sum of the pair losses when kValue. Each row of pairs is one
 /// branch-free loop (vmath's exp and log1p), so it vectorises; its sums run
-/// in a fixed order.
+/// in a fixed order. With in.by_difference each weight is divided by
+/// |s_hi - s_lo| + 0.01 (XGBoost's lambdarank_score_normalization). Adds the
+/// sum over the pairs of w p into *lambda_sum when it is not null.
 template <int kWeight, bool kValue>
 FASTLOSS_DISPATCH double pair_sweep(const double* rel, const double* s, PairInputs in, index_t n,
                                     index_t k, double* g, double* h, double* row_g,
-                                    double* row_h, double* row_v) {
+                                    double* row_h, double* row_v, double* lambda_sum) {
   double value = 0.0;
+  const bool by_difference = in.by_difference;
   const double* x = in.x;
   const double* y = in.y;
   const double scale = in.scale;
@@ -197,6 +202,7 @@ FASTLOSS_DISPATCH double pair_sweep(const double* rel, const double* s, PairInpu
         w = sign * sign * std::fabs(sign > 0.0 ? down : up) * scale;
       }
       const double d = sign * (sa - sc[j]);  // s_hi - s_lo (0 for a tie, whose w is 0)
+      if (kWeight != kPlain) w = by_difference ? w / (std::fabs(d) + 0.01) : w;
       const double e = vmath::exp_nonpositive(-std::fabs(d));
       const double inv = 1.0 / (1.0 + e);
       const double p = d >= 0.0 ? e * inv : inv;  // sigmoid(-d)
@@ -215,6 +221,10 @@ FASTLOSS_DISPATCH double pair_sweep(const double* rel, const double* s, PairInpu
     g[a] -= ordered_sum(row_g, m);
     h[a] += ordered_sum(row_h, m);
     if (kValue) value += ordered_sum(row_v, m);
+    if (lambda_sum) {
+      for (index_t j = 0; j < m; ++j) row_v[j] = std::fabs(row_g[j]);  // w p of each pair
+      *lambda_sum += ordered_sum(row_v, m);
+    }
   }
   return value;
 }
@@ -277,20 +287,27 @@ void rank_by_scores(const T* rel, const T* s, index_t n, QueryScratch& w) {
 
 /// Runs a pair sweep over the ranked items (rank_by_scores first) and
 /// writes its derivatives back in input order into g and h; returns the loss.
+/// With normalize, XGBoost's default normalisations: each weight divided by
+/// |s_i - s_j| + 0.01 (unless the query's scores are all equal), then the
+/// loss and derivatives times log2(1 + S) / S, S = 2 sum over pairs of w p.
 template <class Sweep>
-double ranked_sweep(Sweep sweep, PairInputs in, index_t n, index_t k, double* g, double* h,
-                    QueryScratch& w) {
+double ranked_sweep(Sweep sweep, PairInputs in, bool normalize, index_t n, index_t k, double* g,
+                    double* h, QueryScratch& w) {
   w.ranked_g.assign(static_cast<std::size_t>(n), 0.0);
   w.ranked_h.assign(static_cast<std::size_t>(n), 0.0);
   double* gr = w.ranked_g.data();
   double* hr = w.ranked_h.data();
-  const double v = sweep(w.rel.data(), w.s.data(), in, n, k, gr, hr, w.row_g.data(),
-                         w.row_h.data(), w.row_v.data());
+  in.by_difference = normalize && n > 0 && w.s[0] != w.s[n - 1];
+  double lambdas = 0.0;
+  double v = sweep(w.rel.data(), w.s.data(), in, n, k, gr, hr, w.row_g.data(), w.row_h.data(),
+                   w.row_v.data(), normalize ? &lambdas : nullptr);
+  const double total = 2.0 * lambdas;
+  const double norm = normalize && total > 0.0 ? std::log2(1.0 + total) / total : 1.0;
   for (index_t r = 0; r < n; ++r) {
-    g[w.order[r]] = gr[r];
-    h[w.order[r]] = hr[r];
+    g[w.order[r]] = gr[r] * norm;
+    h[w.order[r]] = hr[r] * norm;
   }
-  return v;
+  return v * norm;
 }
 
 /// Whether a query holds a NaN relevance or score; if so its loss and
@@ -325,7 +342,7 @@ void pairwise_logistic(const T* rel, const T* s, const index_t* offsets, index_t
     auto sweep = value ? detail::pair_sweep<detail::kPlain, true>
                        : detail::pair_sweep<detail::kPlain, false>;
     return sweep(w.rel.data(), w.s.data(), detail::PairInputs{}, n, n, g, h, w.row_g.data(),
-                 w.row_h.data(), w.row_v.data());
+                 w.row_h.data(), w.row_v.data(), nullptr);
   });
 }
 
@@ -353,13 +370,14 @@ void softmax_listwise(const T* rel, const T* s, const index_t* offsets, index_t 
 ///   w_ij = |G_i - G_j| * |D(r_i) - D(r_j)| / IDCG@k,
 ///   loss_q = sum_{rel_i > rel_j, min(r_i, r_j) < k} w_ij log(1 + exp(-(s_i - s_j))),
 /// with the w_ij held fixed in the derivatives (LightGBM's and XGBoost's
-/// lambdas and Hessians, without their normalisations). IDCG@k is the DCG of
+/// lambdas and Hessians; normalize: with XGBoost's default normalisations,
+/// see ranked_sweep). IDCG@k is the DCG of
 /// the k best items by relevance; k = ndcg_at, or the query's size when
 /// ndcg_at <= 0. A query whose IDCG is 0 (no relevant item) has loss 0, and
 /// a NaN score or relevance makes its loss and derivatives NaN.
 template <class T>
 void lambdarank_ndcg(const T* rel, const T* s, const index_t* offsets, index_t Q,
-                     index_t ndcg_at, const RankOutputs<T>& out) {
+                     index_t ndcg_at, bool normalize, const RankOutputs<T>& out) {
   const bool value = out.per_query != nullptr;
   // D(r) for every place of the longest query, once per call
   index_t longest = 0;
@@ -382,8 +400,8 @@ void lambdarank_ndcg(const T* rel, const T* s, const index_t* offsets, index_t Q
     for (index_t r = 0; r < n; ++r) w.gain[r] = std::exp2(w.rel[r]) - 1.0;
     auto sweep = value ? detail::pair_sweep<detail::kNdcg, true>
                        : detail::pair_sweep<detail::kNdcg, false>;
-    return detail::ranked_sweep(sweep, detail::PairInputs{w.gain.data(), disc, 1.0 / idcg}, n, k,
-                                g, h, w);
+    return detail::ranked_sweep(sweep, detail::PairInputs{w.gain.data(), disc, 1.0 / idcg},
+                                normalize, n, k, g, h, w);
   });
 }
 
@@ -394,12 +412,12 @@ void lambdarank_ndcg(const T* rel, const T* s, const index_t* offsets, index_t Q
 /// relevant items:
 ///   w_ij = |AP after i and j swap places - AP|,
 ///   loss_q = sum_{rel_i > rel_j, min(r_i, r_j) < k} w_ij log(1 + exp(-(s_i - s_j))),
-/// with the w_ij held fixed in the derivatives (XGBoost's lambdas, without
-/// its normalisations). k = top_k, or the query's size when top_k <= 0. A
+/// with the w_ij held fixed in the derivatives (XGBoost's lambdas; normalize:
+/// with its default normalisations, see ranked_sweep). k = top_k, or the query's size when top_k <= 0. A
 /// query with no relevant item has loss 0; a NaN makes its query NaN.
 template <class T>
 void lambdarank_map(const T* rel, const T* s, const index_t* offsets, index_t Q, index_t top_k,
-                    const RankOutputs<T>& out) {
+                    bool normalize, const RankOutputs<T>& out) {
   const bool value = out.per_query != nullptr;
   detail::over_queries(offsets, Q, out, [&](index_t b, index_t n, double* g, double* h,
                                             detail::QueryScratch& w) {
@@ -419,8 +437,9 @@ void lambdarank_map(const T* rel, const T* s, const index_t* offsets, index_t Q,
     if (!(found > 0.0)) return 0.0;
     auto sweep = value ? detail::pair_sweep<detail::kMap, true>
                        : detail::pair_sweep<detail::kMap, false>;
-    return detail::ranked_sweep(sweep, detail::PairInputs{w.gain.data(), w.acc.data(), 1.0 / found},
-                                n, k, g, h, w);
+    return detail::ranked_sweep(sweep,
+                                detail::PairInputs{w.gain.data(), w.acc.data(), 1.0 / found},
+                                normalize, n, k, g, h, w);
   });
 }
 
