@@ -88,6 +88,23 @@ def map_weights(rel, rank_by, k):
     return w
 
 
+def query_crossentropy_reference(t, a, alpha):
+    """CatBoost's QueryCrossEntropy of one query, its shift by bisection."""
+    def logloss(z):
+        return float(np.sum(np.logaddexp(0.0, z) - t * z))
+    v = (1 - alpha) * logloss(a)
+    if t.sum() <= 0 or t.sum() >= t.size:
+        return v
+    lo, hi = -60.0, 60.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if np.sum(1.0 / (1.0 + np.exp(-(a + mid)))) > t.sum():
+            hi = mid
+        else:
+            lo = mid
+    return v + alpha * logloss(a + 0.5 * (lo + hi))
+
+
 def per_query_reference(kind, rel, s, sizes, *, k=None, normalize=True, rank_by=None,
                         gamma=0.5, xgboost_normalization=False):
     """Each query's loss by the definition. kind: "pairwise", "softmax",
@@ -103,6 +120,9 @@ def per_query_reference(kind, rel, s, sizes, *, k=None, normalize=True, rank_by=
         if kind == "qrmse":
             c = (x - r) - np.mean(x - r)
             out.append(0.5 * float(np.sum(c * c)))
+            continue
+        if kind == "qce":
+            out.append(query_crossentropy_reference(r, x, 0.95))
             continue
         if kind == "xendcg":
             r = 2.0 ** r - gamma
@@ -156,6 +176,8 @@ def batch(sizes, seed=0, kind=None, levels=4):
     rel = rng.integers(0, 2 if kind == "map" else levels, size=n).astype(np.float64)
     if kind == "qrmse":
         rel = rng.normal(size=n) * 2.0
+    if kind == "qce":  # click-like 0/1 targets, a few fractional
+        rel = np.where(rng.random(n) < 0.2, rng.random(n), rng.integers(0, 2, size=n))
     s = rng.normal(size=n) + 1e-6 * np.arange(n)
     return rel, s
 
@@ -166,7 +188,7 @@ SIZES = [3, 1, 6, 4, 9, 2, 5]
 def make(kind, **params):
     cls = {"pairwise": fl.PairwiseLogistic, "softmax": fl.SoftmaxListwise,
            "lambda": fl.LambdaRankNDCG, "map": fl.LambdaRankMAP, "xendcg": fl.XENDCG,
-           "qrmse": fl.QueryRMSE}[kind]
+           "qrmse": fl.QueryRMSE, "qce": fl.QueryCrossentropy}[kind]
     return cls(**params)
 
 
@@ -183,7 +205,7 @@ CASES = [("pairwise", {}), ("softmax", {}), ("softmax", {"normalize_labels": Fal
          ("lambda", {}), ("lambda", {"ndcg_at": 3}), ("map", {}), ("map", {"top_k": 3}),
          ("map", {"top_k": None}), ("map", {"xgboost_normalization": True}),
          ("lambda", {"ndcg_at": 4, "xgboost_normalization": True}), ("xendcg", {"gamma": 0.5}),
-         ("xendcg", {"gamma": 0.0}), ("qrmse", {})]
+         ("xendcg", {"gamma": 0.0}), ("qrmse", {}), ("qce", {})]
 CASE_IDS = [f"{k}-{p}" for k, p in CASES]
 
 
@@ -861,7 +883,8 @@ def test_new_losses_bad_input():
 
 def test_new_losses_registry_names_and_config():
     for name, cls in (("lambdarank_map", fl.LambdaRankMAP), ("xendcg", fl.XENDCG),
-                      ("query_rmse", fl.QueryRMSE)):
+                      ("query_rmse", fl.QueryRMSE),
+                      ("query_crossentropy", fl.QueryCrossentropy)):
         assert type(fl.get(name)) is cls and type(fl.get(cls.__name__)) is cls
     loss = fl.LambdaRankMAP(top_k=None, reduction="sum")
     assert repr(loss) == "LambdaRankMAP(top_k=None, reduction='sum')"
@@ -1087,3 +1110,36 @@ def test_leaves_are_xgboost_default_rank_leaves_with_xgboost_normalization(objec
     v_q, g_q = loss.forward_backward(rel_q, s_q)
     np.testing.assert_allclose(g_q, loss.gradient_hessian(rel_q, s_q)[0], rtol=1e-15)
     assert v_q > 0
+
+
+def test_query_crossentropy_is_catboost_query_cross_entropy_metric():
+    pytest.importorskip("catboost")
+    from catboost.utils import eval_metric
+    rng = np.random.default_rng(31)
+    sizes = np.array([4, 6, 3, 5, 7, 2, 9])
+    t = rng.integers(0, 2, size=sizes.sum()).astype(np.float64)
+    t[:4], t[4:10] = 0.0, 1.0  # a query of 0s and one of 1s: no finite shift
+    t[10:13] = [0.25, 0.75, 1.0]  # fractional targets
+    s = rng.normal(size=sizes.sum())
+    gid = np.repeat(np.arange(sizes.size), sizes)
+    (peer,) = eval_metric(t, s, "QueryCrossEntropy", group_id=gid)
+    total = fl.QueryCrossentropy(reduction="sum")(t, s, group=sizes)
+    np.testing.assert_allclose(total / t.size, peer, rtol=1e-8)  # CatBoost's own shift search
+    for alpha in (0.5, 0.0):
+        (peer_a,) = eval_metric(t, s, f"QueryCrossEntropy:alpha={alpha}", group_id=gid)
+        total_a = fl.QueryCrossentropy(alpha=alpha, reduction="sum")(t, s, group=sizes)
+        np.testing.assert_allclose(total_a / t.size, peer_a, rtol=1e-8)
+    # the shifted term is invariant to a shift of the query's scores; alpha=1 is that term
+    shifted = s + np.repeat(rng.normal(size=sizes.size), sizes)
+    one = fl.QueryCrossentropy(alpha=1.0, reduction="none")
+    np.testing.assert_allclose(one(t, shifted, group=sizes), one(t, s, group=sizes),
+                               rtol=1e-9, atol=1e-12)
+    # bad targets and alpha
+    with pytest.raises(ValueError, match=r"targets must be probabilities in \[0, 1\], got 1.5"):
+        fl.QueryCrossentropy()(np.full(3, 1.5), np.zeros(3))
+    with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\]"):
+        fl.QueryCrossentropy(alpha=1.5)
+    with pytest.raises(TypeError, match="alpha must be a float"):
+        fl.QueryCrossentropy(alpha="0.5")
+    with pytest.raises(ValueError, match="group sizes sum to 5 but there are 6 items"):
+        fl.QueryCrossentropy()(np.zeros(6), np.zeros(6), group=[3, 2])

@@ -286,6 +286,79 @@ void lambdarank_map(Harness& h) {
 }
 void query_rmse(Harness& h) { check_kind(h, 4, 0, "query_rmse"); }
 
+/// QueryCrossEntropy of one query by its definition, the shift by bisection.
+double qce_reference(const std::vector<double>& t, const std::vector<double>& a, double alpha) {
+  auto ll = [](double tv, double z) { return std::log(1.0 + std::exp(z)) - tv * z; };
+  double total = 0.0, v = 0.0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    total += t[i];
+    v += (1.0 - alpha) * ll(t[i], a[i]);
+  }
+  if (total <= 0.0 || total >= double(t.size())) return v;
+  double lo = -60.0, hi = 60.0;
+  for (int it = 0; it < 200; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    double f = -total;
+    for (double x : a) f += 1.0 / (1.0 + std::exp(-(x + mid)));
+    (f > 0 ? hi : lo) = mid;
+  }
+  for (std::size_t i = 0; i < t.size(); ++i) v += alpha * ll(t[i], a[i] + 0.5 * (lo + hi));
+  return v;
+}
+
+void query_crossentropy(Harness& h) {
+  Rng rng(5);
+  std::vector<double> t, a;
+  std::vector<index_t> off{0};
+  for (int q = 0; q < 8; ++q) {
+    const index_t n = 1 + static_cast<index_t>(rng.uniform(0.0, 6.0));
+    for (index_t i = 0; i < n; ++i) {
+      // query 0 all 0, query 1 all 1, query 2 fractional targets, the rest 0/1
+      t.push_back(q == 0 ? 0.0 : q == 1 ? 1.0 : q == 2 ? rng.uniform(0.0, 1.0)
+                                                      : std::floor(rng.uniform(0.0, 2.0)));
+      a.push_back(rng.uniform(-3.0, 3.0));
+    }
+    off.push_back(static_cast<index_t>(a.size()));
+  }
+  const index_t Q = static_cast<index_t>(off.size()) - 1;
+  const double alpha = 0.95;
+  auto run_qce = [&](const std::vector<double>& x, std::vector<double>& loss,
+                     std::vector<double>& grad, std::vector<double>& hess) {
+    loss.assign(static_cast<std::size_t>(Q), 0.0);
+    grad.assign(x.size(), 0.0);
+    hess.assign(x.size(), 0.0);
+    ranking::RankOutputs<double> out;
+    out.per_query = loss.data();
+    out.grad = grad.data();
+    out.hess = hess.data();
+    ranking::query_crossentropy(t.data(), x.data(), off.data(), Q, alpha, out);
+  };
+  std::vector<double> loss, grad, hess;
+  run_qce(a, loss, grad, hess);
+  for (index_t q = 0; q < Q; ++q) {
+    const std::vector<double> tq(t.begin() + off[q], t.begin() + off[q + 1]);
+    const std::vector<double> aq(a.begin() + off[q], a.begin() + off[q + 1]);
+    h.check(close(loss[q], qce_reference(tq, aq, alpha), 1e-12, 1e-14),
+            "qce loss of query " + std::to_string(q));
+  }
+  const double step = 1e-5;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto ap = a, am = a;
+    ap[i] += step;
+    am[i] -= step;
+    std::vector<double> lp, gp, hp, lm, gm, hm;
+    run_qce(ap, lp, gp, hp);
+    run_qce(am, lm, gm, hm);
+    h.check(close(grad[i], (total(lp) - total(lm)) / (2 * step), 1e-6, 1e-9),
+            "qce grad " + std::to_string(i));
+    h.check(close(hess[i], (gp[i] - gm[i]) / (2 * step), 1e-6, 1e-9),
+            "qce hess " + std::to_string(i));
+  }
+  // the all-0 and all-1 queries: the shifted term is 0
+  h.check(close(grad[0], (1 - alpha) * (1.0 / (1.0 + std::exp(-a[0]))), 1e-14),
+          "qce all-0 query");
+}
+
 void threads(Harness& h) {
   // thousands of queries: many tiles, the same bits for 1 and 2 threads
   const Batch b = make_batch(99, 30000);
@@ -314,5 +387,6 @@ int main(int argc, char** argv) {
                      {"lambdarank", lambdarank},
                      {"lambdarank_map", lambdarank_map},
                      {"query_rmse", query_rmse},
+                     {"query_crossentropy", query_crossentropy},
                      {"threads", threads}});
 }

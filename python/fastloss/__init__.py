@@ -32,6 +32,7 @@ from ._ranking import (
     LambdaRankMAP,
     LambdaRankNDCG,
     PairwiseLogistic,
+    QueryCrossentropy,
     QueryRMSE,
     SoftmaxListwise,
 )
@@ -73,7 +74,8 @@ __all__ = [
     "ContentLoss", "CoxPH", "ElementwiseLoss",
     "GANDiscriminatorLoss", "GaussianNLL",
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
-    "LambdaRankMAP", "LambdaRankNDCG", "PairwiseLogistic", "QueryRMSE", "SoftmaxListwise",
+    "LambdaRankMAP", "LambdaRankNDCG", "PairwiseLogistic", "QueryCrossentropy", "QueryRMSE",
+    "SoftmaxListwise",
     "XENDCG",
     "Circle", "CosineEmbedding", "MarginRanking", "NTXent", "TripletMargin",
     # functions

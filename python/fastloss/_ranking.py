@@ -29,6 +29,7 @@ from ._arrays import REDUCTION_NONE
 from ._base import Loss
 
 _KIND_PAIRWISE, _KIND_SOFTMAX, _KIND_LAMBDA, _KIND_MAP, _KIND_QUERY_RMSE = 0, 1, 2, 3, 4
+_KIND_QUERY_CROSSENTROPY = 5
 
 
 class Queries:
@@ -65,6 +66,12 @@ class Queries:
             if np.any(bad):
                 i = int(np.argmax(bad))
                 raise ValueError(f"relevance must be >= 0 (graded relevance), got {flat_rel[i]} "
+                                 f"at index {i}")
+        elif labels == "probability":
+            bad = ~((flat_rel >= 0) & (flat_rel <= 1)) & ~np.isnan(flat_rel)
+            if np.any(bad):
+                i = int(np.argmax(bad))
+                raise ValueError(f"targets must be probabilities in [0, 1], got {flat_rel[i]} "
                                  f"at index {i}")
         elif labels == "binary":
             bad = (flat_rel != 0) & (flat_rel != 1) & ~np.isnan(flat_rel)
@@ -134,6 +141,10 @@ class RankingLoss(Loss):
         """Whether the kernel applies XGBoost's normalisations of the lambdas."""
         return False
 
+    def _param(self) -> float:
+        """The kernel's real parameter (QueryCrossentropy's alpha)."""
+        return 0.0
+
     def _queries(self, y_true: Any, y_pred: Any, group: Any) -> Queries:
         return Queries(y_true, y_pred, group, self._labels)
 
@@ -179,7 +190,7 @@ class RankingLoss(Loss):
                 q.n_queries)
         grad, hess = np.empty_like(q.scores), np.empty_like(q.scores)
         _core.rank_loss(self._kind, self._targets(q), q.scores, q.offsets, self._option(), None,
-                        grad, hess, coef, self._normalize())
+                        grad, hess, coef, self._normalize(), self._param())
         return grad.reshape(q.shape), hess.reshape(q.shape)
 
     # -- the base class's hooks (group=None: the layout alone says the queries)
@@ -225,7 +236,7 @@ class RankingLoss(Loss):
         grad = np.empty_like(q.scores) if want_grad else None
         coef = w.coefficients(grad_output, q.n_queries, q.dtype) if want_grad else None
         _core.rank_loss(self._kind, self._targets(q), q.scores, q.offsets, self._option(),
-                        per_query, grad, None, coef, self._normalize())
+                        per_query, grad, None, coef, self._normalize(), self._param())
         value = w.reduce(per_query, q.dtype) if per_query is not None else None
         if grad is None:
             return value, None
@@ -623,5 +634,53 @@ class QueryRMSE(RankingLoss):
         super().__init__(reduction=reduction, name=name)
 
 
+class QueryCrossentropy(RankingLoss):
+    __doc__ = """CatBoost's ``QueryCrossEntropy``: the log loss mixed with the log loss
+    after a shift of each query's scores. With l(t, z) = log(1 + exp(z)) -
+    t * z (binary cross-entropy of target t in [0, 1] at logit z) and beta_q
+    the shift that makes the query's mean probability its mean target,
+    sum_{i in q} sigmoid(s_i + beta_q) = sum_{i in q} t_i::
+
+        loss_q = (1 - alpha) * sum_i l(t_i, s_i) + alpha * sum_i l(t_i, s_i + beta_q)
+        dloss/ds_i = (1 - alpha) * (sigmoid(s_i) - t_i) + alpha * (p_i - t_i),
+                     p = sigmoid(s + beta_q)
+        d2loss/ds_i2 = (1 - alpha) * sigmoid'(s_i) + alpha * d_i * (1 - d_i / sum_j d_j),
+                       d = p * (1 - p)
+
+    beta_q moves with the scores, but its derivative drops out of the
+    gradient (it minimises the shifted term); the Hessian is the exact
+    diagonal. A query whose targets are all 0 or all 1 has beta_q = -/+
+    infinity and its shifted term is 0. beta_q is found per query by Newton
+    steps inside a bracket, in float64. CatBoost's metric ``QueryCrossEntropy``
+    is the sum of the per-query losses over the number of items (reduction
+    "sum" divided by n); CatBoost trains this objective on GPU only (its
+    Hessian there is not compared). Cost: O(size) per Newton step per query.
+
+    Parameters
+    ----------
+    alpha : float
+        The weight of the shifted term, in [0, 1] (CatBoost's default 0.95).
+    reduction, name
+        Keras's reductions of the per-query losses, and the name.
+    """ + _COMMON.replace(_GRADED, "The targets are probabilities in [0, 1].")
+
+    _default_name = "query_crossentropy"
+    _kind = _KIND_QUERY_CROSSENTROPY
+    _labels = "probability"
+
+    def __init__(self, alpha: float = 0.95, reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+        if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float,
+                                                                          np.floating)):
+            raise TypeError(f"alpha must be a float in [0, 1], got {alpha!r}")
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        self.alpha = float(alpha)
+
+    def _param(self) -> float:
+        return self.alpha
+
+
 RANKING_LOSSES: tuple[type[Any], ...] = (PairwiseLogistic, SoftmaxListwise, LambdaRankNDCG,
-                                         LambdaRankMAP, XENDCG, QueryRMSE)
+                                         LambdaRankMAP, XENDCG, QueryRMSE, QueryCrossentropy)

@@ -17,7 +17,9 @@
 // * LambdaRank-MAP (XGBoost's rank:map): the same with |delta AP_ij|, the
 //   change of the query's average precision when i and j swap places;
 // * QueryRMSE (CatBoost): half the squared error of s - t after each query's
-//   mean offset.
+//   mean offset;
+// * QueryCrossEntropy (CatBoost): the log loss mixed with the log loss after
+//   each query's shift that matches its mean probability to its mean target.
 //
 // (LightGBM's rank_xendcg is the softmax loss on random targets drawn by
 // the Python layer.)
@@ -466,6 +468,76 @@ void query_rmse(const T* target, const T* s, const index_t* offsets, index_t Q,
       sq[i] = c * c;
     }
     return 0.5 * detail::ordered_sum(sq, n);
+  });
+}
+
+/// CatBoost's QueryCrossEntropy of each query: with l(t, z) = log(1 + e^z) - t z
+/// (the log loss of a logit z) and beta_q the shift that makes the query's
+/// mean probability its mean target (sum_i sigmoid(a_i + beta_q) = sum_i t_i),
+///   loss_q = (1 - alpha) sum_i l(t_i, a_i) + alpha sum_i l(t_i, a_i + beta_q),
+///   d/da_i = (1 - alpha)(sigmoid(a_i) - t_i) + alpha (p_i - t_i),  p = sigmoid(a + beta),
+///   d2/da_i2 = (1 - alpha) s'(a_i) + alpha d_i (1 - d_i / sum_j d_j),  d = p (1 - p)
+/// (beta moves with a; its derivative drops out of the gradient). A query whose
+/// targets are all 0 or all 1 has beta = -/+infinity: its shifted term and
+/// derivatives are 0. beta is found by Newton steps kept inside a bracket.
+template <class T>
+void query_crossentropy(const T* target, const T* s, const index_t* offsets, index_t Q,
+                        double alpha, const RankOutputs<T>& out) {
+  detail::over_queries(offsets, Q, out, [&](index_t b, index_t n, double* g, double* h,
+                                            detail::QueryScratch& w) {
+    if (detail::nan_query(target + b, s + b, n, g, h)) return std::nan("");
+    detail::gather(target + b, s + b, nullptr, n, w);
+    const double* tq = w.rel.data();
+    const double* a = w.s.data();
+    double* terms = w.row_v.data();
+    auto logloss = [](double tv, double z) {
+      return (z > 0.0 ? z : 0.0) + std::log1p(std::exp(-std::fabs(z))) - tv * z;
+    };
+    for (index_t i = 0; i < n; ++i) {
+      const double p = detail::sigmoid(a[i]);
+      terms[i] = (1.0 - alpha) * logloss(tq[i], a[i]);
+      g[i] = (1.0 - alpha) * (p - tq[i]);
+      h[i] = (1.0 - alpha) * p * (1.0 - p);
+    }
+    double value = detail::ordered_sum(terms, n);
+    const double total = detail::ordered_sum(tq, n);
+    if (!(total > 0.0) || !(total < static_cast<double>(n))) return value;
+    // the shift: sum_i sigmoid(a_i + beta) = total, inside [lo, hi]
+    double amin = a[0], amax = a[0];
+    for (index_t i = 1; i < n; ++i) {
+      amin = std::min(amin, a[i]);
+      amax = std::max(amax, a[i]);
+    }
+    const double mean = total / static_cast<double>(n);
+    const double logit = std::log(mean) - std::log1p(-mean);
+    double lo = logit - amax, hi = logit - amin, beta = 0.5 * (lo + hi);
+    double* d = w.row_h.data();
+    for (int it = 0; it < 200; ++it) {
+      for (index_t i = 0; i < n; ++i) {
+        const double p = detail::sigmoid(a[i] + beta);
+        terms[i] = p;
+        d[i] = p * (1.0 - p);
+      }
+      const double f = detail::ordered_sum(terms, n) - total;
+      const double slope = detail::ordered_sum(d, n);
+      if (f == 0.0) break;
+      if (f > 0.0) hi = beta; else lo = beta;
+      double next = slope > 0.0 ? beta - f / slope : 0.5 * (lo + hi);
+      if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+      if (next == beta || hi - lo <= 1e-15 * std::max(1.0, std::fabs(beta))) break;
+      beta = next;
+    }
+    double dsum = 0.0;
+    for (index_t i = 0; i < n; ++i) {
+      const double z = a[i] + beta, p = detail::sigmoid(z);
+      d[i] = p * (1.0 - p);
+      terms[i] = alpha * logloss(tq[i], z);
+      g[i] += alpha * (p - tq[i]);
+    }
+    dsum = detail::ordered_sum(d, n);
+    for (index_t i = 0; i < n; ++i)
+      h[i] += dsum > 0.0 ? alpha * d[i] * (1.0 - d[i] / dsum) : 0.0;
+    return value + detail::ordered_sum(terms, n);
   });
 }
 
