@@ -81,6 +81,27 @@ def numpy_query_rmse(t: np.ndarray, s: np.ndarray, sizes: np.ndarray,
     return (r - r.mean(axis=1, keepdims=True)).reshape(-1), np.ones_like(s)
 
 
+def numpy_query_crossentropy(t: np.ndarray, s: np.ndarray, sizes: np.ndarray,
+                             alpha: float = 0.95, steps: int = 30,
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """QueryCrossEntropy, queries of equal size as one (Q, L) array, every
+    query's shift by the same number of Newton steps."""
+    x = s.reshape(len(sizes), -1)
+    y = t.reshape(x.shape)
+    total = y.sum(axis=1, keepdims=True)
+    beta = np.zeros_like(total)
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(x + beta)))
+        slope = np.maximum((p * (1 - p)).sum(axis=1, keepdims=True), 1e-300)
+        beta = beta - (p.sum(axis=1, keepdims=True) - total) / slope
+    p0 = 1.0 / (1.0 + np.exp(-x))
+    p = 1.0 / (1.0 + np.exp(-(x + beta)))
+    d = p * (1 - p)
+    g = (1 - alpha) * (p0 - y) + alpha * (p - y)
+    h = (1 - alpha) * p0 * (1 - p0) + alpha * d * (1 - d / d.sum(axis=1, keepdims=True))
+    return g.reshape(-1), h.reshape(-1)
+
+
 def numpy_softmax(rel: np.ndarray, s: np.ndarray, sizes: np.ndarray,
                   ) -> tuple[np.ndarray, np.ndarray]:
     """ListNet with normalised labels, queries of equal size as one (Q, L) array."""
@@ -104,6 +125,8 @@ def ranking_table(queries: int = 2000, per_query: int = 50, calls: int = 7,
     binary = (rel >= 3).astype(np.float64)
     target = rng.normal(size=n)
     s = rng.normal(size=n)
+    clicks = (rng.random(n) < 0.3).astype(np.float64)
+    clicks[:per_query] = 0.0  # a query without a click (no finite shift)
     cases = [
         ("PairwiseLogistic", fl.PairwiseLogistic(), rel, lambda: numpy_pairwise(rel, s, sizes)),
         ("SoftmaxListwise", fl.SoftmaxListwise(), rel, lambda: numpy_softmax(rel, s, sizes)),
@@ -114,6 +137,8 @@ def ranking_table(queries: int = 2000, per_query: int = 50, calls: int = 7,
         ("XENDCG (gamma=0.5)", fl.XENDCG(gamma=0.5), rel,
          lambda: numpy_softmax(2.0 ** rel - 0.5, s, sizes)),
         ("QueryRMSE", fl.QueryRMSE(), target, lambda: numpy_query_rmse(target, s, sizes)),
+        ("QueryCrossentropy", fl.QueryCrossentropy(), clicks,
+         lambda: numpy_query_crossentropy(clicks, s, sizes)),
     ]
     lines = [f"One gradient_hessian call over {queries:,} queries of {per_query} items "
              f"({n:,} rows, float64), {fl.get_num_threads()} thread(s), median of {calls}, "

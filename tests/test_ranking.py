@@ -1143,3 +1143,38 @@ def test_query_crossentropy_is_catboost_query_cross_entropy_metric():
         fl.QueryCrossentropy(alpha="0.5")
     with pytest.raises(ValueError, match="group sizes sum to 5 but there are 6 items"):
         fl.QueryCrossentropy()(np.zeros(6), np.zeros(6), group=[3, 2])
+
+
+def test_query_crossentropy_objective_trains():
+    # CatBoost trains QueryCrossEntropy on GPU only: fastloss's trains in
+    # LightGBM on click-like data whose queries have their own click rates,
+    # scored on held-out queries by CatBoost's QueryCrossEntropy metric
+    # against LightGBM's plain binary log loss (which cannot use the shift)
+    lgb = pytest.importorskip("lightgbm")
+    pytest.importorskip("catboost")
+    from catboost.utils import eval_metric
+
+    def data(seed):
+        rng = np.random.default_rng(seed)
+        sizes = rng.integers(4, 16, size=200)
+        X = rng.normal(size=(sizes.sum(), 4))
+        level = np.repeat(rng.normal(size=sizes.size) * 2.0, sizes)  # a query's own rate
+        p = 1.0 / (1.0 + np.exp(-(level + 1.5 * X[:, 0] - X[:, 1])))
+        return X, (rng.random(sizes.sum()) < p).astype(np.float64), sizes
+
+    X, y, sizes = data(0)
+    Xt, yt, sizest = data(1)
+    gid = np.repeat(np.arange(sizest.size), sizest)
+    params = {"num_leaves": 8, "learning_rate": 0.1, "num_threads": 1, "verbose": -1, "seed": 0}
+    ours = lgb.train({**params, "objective": fl.lightgbm.objective(fl.QueryCrossentropy())},
+                     lgb.Dataset(X, y, group=sizes), num_boost_round=60)
+    plain = lgb.train({**params, "objective": "binary"}, lgb.Dataset(X, y), num_boost_round=60)
+    (start,) = eval_metric(yt, np.zeros(yt.size), "QueryCrossEntropy", group_id=gid)
+    (qce_ours,) = eval_metric(yt, ours.predict(Xt, raw_score=True), "QueryCrossEntropy",
+                              group_id=gid)
+    (qce_plain,) = eval_metric(yt, plain.predict(Xt, raw_score=True), "QueryCrossEntropy",
+                               group_id=gid)
+    print(f"QueryCrossEntropy on held-out queries: start {start:.4f}, fastloss in LightGBM "
+          f"{qce_ours:.4f}, LightGBM binary {qce_plain:.4f}")
+    assert qce_ours < start - 0.05
+    assert qce_ours < qce_plain
