@@ -52,6 +52,56 @@ def ndcg_weights(r: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.abs(gain[:, None] - gain[None, :]) * np.abs(disc[:, None] - disc[None, :]) / idcg
 
 
+def map_weights(r: np.ndarray, x: np.ndarray, top_k: int = 32) -> np.ndarray:
+    """|delta AP| of every pair from prefix counts of the ranked relevances,
+    pairs with an item among the first top_k places."""
+    n = r.size
+    order = np.argsort(-x, kind="stable")
+    place = np.empty(n, np.int64)
+    place[order] = np.arange(n)
+    ranked = r[order]
+    found = np.cumsum(ranked)
+    acc = np.cumsum(ranked / np.arange(1.0, n + 1))
+    if found[-1] <= 0:
+        return np.zeros((n, n))
+    a = np.minimum(place[:, None], place[None, :])
+    c = np.maximum(place[:, None], place[None, :])
+    between = acc[np.maximum(c - 1, 0)] - acc[a]
+    up = found[c] / (c + 1) - (found[a] + 1) / (a + 1) - between
+    down = found[a] / (a + 1) - found[c] / (c + 1) + between
+    w = np.where(ranked[a] > ranked[c], np.abs(down), np.abs(up)) / found[-1]
+    return w * (a < top_k)
+
+
+def numpy_query_rmse(t: np.ndarray, s: np.ndarray, sizes: np.ndarray,
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """QueryRMSE, queries of equal size as one (Q, L) array: the centred
+    residuals and CatBoost's Hessian 1."""
+    r = (s - t).reshape(len(sizes), -1)
+    return (r - r.mean(axis=1, keepdims=True)).reshape(-1), np.ones_like(s)
+
+
+def numpy_query_crossentropy(t: np.ndarray, s: np.ndarray, sizes: np.ndarray,
+                             alpha: float = 0.95, steps: int = 30,
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """QueryCrossEntropy, queries of equal size as one (Q, L) array, every
+    query's shift by the same number of Newton steps."""
+    x = s.reshape(len(sizes), -1)
+    y = t.reshape(x.shape)
+    total = y.sum(axis=1, keepdims=True)
+    beta = np.zeros_like(total)
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(x + beta)))
+        slope = np.maximum((p * (1 - p)).sum(axis=1, keepdims=True), 1e-300)
+        beta = beta - (p.sum(axis=1, keepdims=True) - total) / slope
+    p0 = 1.0 / (1.0 + np.exp(-x))
+    p = 1.0 / (1.0 + np.exp(-(x + beta)))
+    d = p * (1 - p)
+    g = (1 - alpha) * (p0 - y) + alpha * (p - y)
+    h = (1 - alpha) * p0 * (1 - p0) + alpha * d * (1 - d / d.sum(axis=1, keepdims=True))
+    return g.reshape(-1), h.reshape(-1)
+
+
 def numpy_softmax(rel: np.ndarray, s: np.ndarray, sizes: np.ndarray,
                   ) -> tuple[np.ndarray, np.ndarray]:
     """ListNet with normalised labels, queries of equal size as one (Q, L) array."""
@@ -72,12 +122,23 @@ def ranking_table(queries: int = 2000, per_query: int = 50, calls: int = 7,
     sizes = np.full(queries, per_query)
     n = queries * per_query
     rel = rng.integers(0, 5, size=n).astype(np.float64)
+    binary = (rel >= 3).astype(np.float64)
+    target = rng.normal(size=n)
     s = rng.normal(size=n)
+    clicks = (rng.random(n) < 0.3).astype(np.float64)
+    clicks[:per_query] = 0.0  # a query without a click (no finite shift)
     cases = [
-        ("PairwiseLogistic", fl.PairwiseLogistic(), lambda: numpy_pairwise(rel, s, sizes)),
-        ("SoftmaxListwise", fl.SoftmaxListwise(), lambda: numpy_softmax(rel, s, sizes)),
-        ("LambdaRankNDCG", fl.LambdaRankNDCG(),
+        ("PairwiseLogistic", fl.PairwiseLogistic(), rel, lambda: numpy_pairwise(rel, s, sizes)),
+        ("SoftmaxListwise", fl.SoftmaxListwise(), rel, lambda: numpy_softmax(rel, s, sizes)),
+        ("LambdaRankNDCG", fl.LambdaRankNDCG(), rel,
          lambda: numpy_pairwise(rel, s, sizes, ndcg_weights)),
+        ("LambdaRankMAP", fl.LambdaRankMAP(), binary,
+         lambda: numpy_pairwise(binary, s, sizes, map_weights)),
+        ("XENDCG (gamma=0.5)", fl.XENDCG(gamma=0.5), rel,
+         lambda: numpy_softmax(2.0 ** rel - 0.5, s, sizes)),
+        ("QueryRMSE", fl.QueryRMSE(), target, lambda: numpy_query_rmse(target, s, sizes)),
+        ("QueryCrossentropy", fl.QueryCrossentropy(), clicks,
+         lambda: numpy_query_crossentropy(clicks, s, sizes)),
     ]
     lines = [f"One gradient_hessian call over {queries:,} queries of {per_query} items "
              f"({n:,} rows, float64), {fl.get_num_threads()} thread(s), median of {calls}, "
@@ -85,8 +146,9 @@ def ranking_table(queries: int = 2000, per_query: int = 50, calls: int = 7,
              "| objective | fastloss | NumPy | NumPy / fastloss | max abs diff |",
              "|---|---:|---:|---:|---:|"]
     raw = []
-    for name, loss, numpy_fn in cases:
-        ours_fn = lambda loss=loss: loss.gradient_hessian(rel, s, group=sizes)  # noqa: E731
+    for name, loss, labels, numpy_fn in cases:
+        ours_fn = lambda loss=loss, y=labels: loss.gradient_hessian(  # noqa: E731
+            y, s, group=sizes)
         t_ours, t_np = median_call(ours_fn, calls), median_call(numpy_fn, calls)
         (g, h), (eg, eh) = ours_fn(), numpy_fn()
         diff = max(float(np.max(np.abs(g - eg))), float(np.max(np.abs(h - eh))))

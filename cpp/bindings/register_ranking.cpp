@@ -1,5 +1,6 @@
 // Binds the ranking kernels of losses/ranking.hpp (pairwise logistic,
-// softmax listwise, LambdaRank-NDCG over query groups) as one function. The
+// softmax listwise, LambdaRank-NDCG and -MAP, QueryRMSE over query groups)
+// as one function. The
 // Python layer (fastloss/_ranking.py) checks user input, turns group sizes
 // into offsets and makes arrays C-contiguous; this file checks the internal
 // contract, converts and releases the GIL.
@@ -31,12 +32,16 @@ T* flat_out(const py::object& o, index_t n, const char* what) {
 }
 
 /// Which loss: 0 pairwise logistic, 1 softmax listwise (option: normalise the
-/// labels), 2 LambdaRank-NDCG (option: the truncation k, <= 0 for none).
+/// labels), 2 LambdaRank-NDCG (option: the truncation k, <= 0 for none),
+/// 3 LambdaRank-MAP (option: the pairs' top k, <= 0 for none), 4 QueryRMSE;
+/// 5 QueryCrossEntropy (param: alpha); normalize: XGBoost's default
+/// normalisations of the LambdaRank lambdas.
 template <class T>
 void rank_typed(int kind, const py::array& rel, const py::array& scores,
                 const py::array& offsets, std::int64_t option, const py::object& per_query,
-                const py::object& grad, const py::object& hess, const py::object& coef) {
-  if (kind < 0 || kind > 2) throw py::value_error("rank_loss: unknown kind " + std::to_string(kind));
+                const py::object& grad, const py::object& hess, const py::object& coef,
+                bool normalize, double param) {
+  if (kind < 0 || kind > 5) throw py::value_error("rank_loss: unknown kind " + std::to_string(kind));
   const index_t n = static_cast<index_t>(scores.size());
   const T* r = flat_in<T>(rel, n, "relevance");
   const T* s = flat_in<T>(scores, n, "scores");
@@ -56,7 +61,12 @@ void rank_typed(int kind, const py::array& rel, const py::array& scores,
   switch (kind) {
     case 0: return ranking::pairwise_logistic(r, s, off, Q, out);
     case 1: return ranking::softmax_listwise(r, s, off, Q, option != 0, out);
-    default: return ranking::lambdarank_ndcg(r, s, off, Q, static_cast<index_t>(option), out);
+    case 2:
+      return ranking::lambdarank_ndcg(r, s, off, Q, static_cast<index_t>(option), normalize, out);
+    case 3:
+      return ranking::lambdarank_map(r, s, off, Q, static_cast<index_t>(option), normalize, out);
+    case 4: return ranking::query_rmse(r, s, off, Q, out);
+    default: return ranking::query_crossentropy(r, s, off, Q, param, out);
   }
 }
 
@@ -67,17 +77,18 @@ void register_ranking(py::module_& m) {
       "rank_loss",
       [](int kind, const py::array& rel, const py::array& scores, const py::array& offsets,
          std::int64_t option, const py::object& per_query, const py::object& grad,
-         const py::object& hess, const py::object& coef) {
+         const py::object& hess, const py::object& coef, bool normalize, double param) {
         if (has_dtype<float>(scores))
-          return rank_typed<float>(kind, rel, scores, offsets, option, per_query, grad, hess, coef);
+          return rank_typed<float>(kind, rel, scores, offsets, option, per_query, grad, hess, coef,
+                                   normalize, param);
         if (has_dtype<double>(scores))
           return rank_typed<double>(kind, rel, scores, offsets, option, per_query, grad, hess,
-                                    coef);
+                                    coef, normalize, param);
         throw py::type_error("scores: expected float32 or float64");
       },
       py::arg("kind"), py::arg("relevance"), py::arg("scores"), py::arg("offsets"),
       py::arg("option"), py::arg("per_query"), py::arg("grad"), py::arg("hess"),
-      py::arg("coef"));
+      py::arg("coef"), py::arg("normalize") = false, py::arg("param") = 0.0);
 }
 
 }  // namespace fastloss::bindings

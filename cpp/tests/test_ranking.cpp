@@ -26,13 +26,13 @@ struct Batch {
   std::vector<index_t> offsets{0};
 };
 
-Batch make_batch(std::uint64_t seed, int queries) {
+Batch make_batch(std::uint64_t seed, int queries, double levels = 4.0) {
   Rng rng(seed);
   Batch b;
   for (int q = 0; q < queries; ++q) {
     const index_t n = q == 3 ? 40 : 1 + static_cast<index_t>(rng.uniform(0.0, 7.0));
     for (index_t i = 0; i < n; ++i) {
-      b.rel.push_back(std::floor(rng.uniform(0.0, 4.0)));
+      b.rel.push_back(std::floor(rng.uniform(0.0, levels)));
       b.s.push_back(rng.uniform(-2.0, 2.0) + 1e-7 * static_cast<double>(b.s.size()));
     }
     b.offsets.push_back(static_cast<index_t>(b.s.size()));
@@ -74,15 +74,55 @@ std::vector<double> ndcg_weights(const std::vector<double>& rel, const std::vect
   return w;
 }
 
+/// Average precision of binary relevances listed in ranked order.
+double average_precision(const std::vector<double>& ranked) {
+  double found = 0.0, sum = 0.0;
+  for (std::size_t r = 0; r < ranked.size(); ++r) {
+    if (ranked[r] > 0) {
+      found += 1.0;
+      sum += found / double(r + 1);
+    }
+  }
+  return found > 0 ? sum / found : 0.0;
+}
+
+/// |delta AP| of every pair (i, j) of query [b, b + n) by swapping their
+/// places in the ranking by `s` and recomputing AP; 0 outside the first k.
+std::vector<double> map_weights(const std::vector<double>& rel, const std::vector<double>& s,
+                                index_t b, index_t n, index_t k) {
+  if (k <= 0) k = n;
+  const auto r = places(s, b, n);
+  std::vector<double> ranked(static_cast<std::size_t>(n));
+  for (index_t i = 0; i < n; ++i) ranked[r[i]] = rel[b + i];
+  const double ap = average_precision(ranked);
+  std::vector<double> w(static_cast<std::size_t>(n * n), 0.0);
+  for (index_t i = 0; i < n; ++i)
+    for (index_t j = 0; j < n; ++j) {
+      if (std::min(r[i], r[j]) >= k) continue;
+      auto swapped = ranked;
+      std::swap(swapped[r[i]], swapped[r[j]]);
+      w[i * n + j] = std::fabs(average_precision(swapped) - ap);
+    }
+  return w;
+}
+
 /// Reference loss of each query: kind 0 pairwise, 1 softmax (normalised
-/// labels), 2 LambdaRank with the weights of the ranking by `rank_by`.
+/// labels), 2 LambdaRank-NDCG and 3 LambdaRank-MAP with the weights of the
+/// ranking by `rank_by`, 4 QueryRMSE (rel is the target).
 std::vector<double> reference(int kind, const Batch& b, const std::vector<double>& s,
                               const std::vector<double>& rank_by, index_t k) {
   std::vector<double> loss;
   for (std::size_t q = 0; q + 1 < b.offsets.size(); ++q) {
     const index_t begin = b.offsets[q], n = b.offsets[q + 1] - begin;
     double v = 0.0;
-    if (kind == 1) {
+    if (kind == 4) {
+      double mean = 0.0;
+      for (index_t i = 0; i < n; ++i) mean += (s[begin + i] - b.rel[begin + i]) / double(n);
+      for (index_t i = 0; i < n; ++i) {
+        const double c = s[begin + i] - b.rel[begin + i] - mean;
+        v += 0.5 * c * c;
+      }
+    } else if (kind == 1) {
       double z = 0.0, total = 0.0;
       for (index_t i = 0; i < n; ++i) {
         z += std::exp(s[begin + i]);
@@ -91,8 +131,9 @@ std::vector<double> reference(int kind, const Batch& b, const std::vector<double
       if (total > 0)
         for (index_t i = 0; i < n; ++i) v -= b.rel[begin + i] / total * (s[begin + i] - std::log(z));
     } else {
-      const auto w = kind == 2 ? ndcg_weights(b.rel, rank_by, begin, n, k)
-                               : std::vector<double>(static_cast<std::size_t>(n * n), 1.0);
+      const auto w = kind == 2   ? ndcg_weights(b.rel, rank_by, begin, n, k)
+                     : kind == 3 ? map_weights(b.rel, rank_by, begin, n, k)
+                                 : std::vector<double>(static_cast<std::size_t>(n * n), 1.0);
       for (index_t i = 0; i < n; ++i)
         for (index_t j = 0; j < n; ++j)
           if (b.rel[begin + i] > b.rel[begin + j])
@@ -118,7 +159,9 @@ void run(int kind, const std::vector<T>& rel, const std::vector<T>& s,
   out.coef = coef;
   if (kind == 0) ranking::pairwise_logistic(rel.data(), s.data(), offsets.data(), Q, out);
   if (kind == 1) ranking::softmax_listwise(rel.data(), s.data(), offsets.data(), Q, true, out);
-  if (kind == 2) ranking::lambdarank_ndcg(rel.data(), s.data(), offsets.data(), Q, k, out);
+  if (kind == 2) ranking::lambdarank_ndcg(rel.data(), s.data(), offsets.data(), Q, k, false, out);
+  if (kind == 3) ranking::lambdarank_map(rel.data(), s.data(), offsets.data(), Q, k, false, out);
+  if (kind == 4) ranking::query_rmse(rel.data(), s.data(), offsets.data(), Q, out);
 }
 
 double total(const std::vector<double>& v) {
@@ -128,7 +171,7 @@ double total(const std::vector<double>& v) {
 }
 
 void check_kind(Harness& h, int kind, index_t k, const std::string& name) {
-  const Batch b = make_batch(7 + static_cast<std::uint64_t>(kind), 12);
+  const Batch b = make_batch(7 + static_cast<std::uint64_t>(kind), 12, kind == 3 ? 2.0 : 4.0);
   std::vector<double> loss, grad, hess;
   run(kind, b.rel, b.s, b.offsets, k, loss, grad, hess);
   const auto ref = reference(kind, b, b.s, b.s, k);
@@ -147,8 +190,16 @@ void check_kind(Harness& h, int kind, index_t k, const std::string& name) {
     run(kind, b.rel, sp, b.offsets, k, l2, gp, h2);
     run(kind, b.rel, sm, b.offsets, k, l2, gm, h2);
     // a step this small does not change the ranking (scores are >= 1e-7 apart)
-    h.check(close(hess[i], (gp[i] - gm[i]) / (2 * step), 1e-6, 1e-8),
-            name + " hess " + std::to_string(i));
+    const double fd2 = (gp[i] - gm[i]) / (2 * step);
+    if (kind == 4) {  // CatBoost's Hessian 1; the exact diagonal is 1 - 1/size
+      index_t q = 0;
+      while (b.offsets[q + 1] <= static_cast<index_t>(i)) ++q;
+      const double size = double(b.offsets[q + 1] - b.offsets[q]);
+      h.check(hess[i] == 1.0 && close(fd2, 1.0 - 1.0 / size, 1e-6, 1e-8),
+              name + " hess " + std::to_string(i));
+    } else {
+      h.check(close(hess[i], fd2, 1e-6, 1e-8), name + " hess " + std::to_string(i));
+    }
   }
   // the coefficient of each query scales its derivatives
   std::vector<double> coef(b.offsets.size() - 1);
@@ -203,10 +254,115 @@ void lambdarank(Harness& h) {
   check_kind(h, 2, 3, "lambdarank@3");
 }
 
+void lambdarank_map(Harness& h) {
+  check_kind(h, 3, 0, "lambdarank_map");
+  check_kind(h, 3, 3, "lambdarank_map@3");
+  // by hand: ranked relevances 0, 1 (AP 1/2); swapping gives AP 1, w = 1/2
+  const std::vector<double> rel{0, 1}, s{1.0, -1.0};
+  const std::vector<index_t> off{0, 2};
+  std::vector<double> loss(1), grad(2), hess(2);
+  ranking::RankOutputs<double> out;
+  out.per_query = loss.data();
+  out.grad = grad.data();
+  out.hess = hess.data();
+  ranking::lambdarank_map(rel.data(), s.data(), off.data(), 1, 0, false, out);
+  const double p = 1.0 / (1.0 + std::exp(-2.0));  // sigmoid(s_0 - s_1)
+  h.check(close(loss[0], 0.5 * std::log(1.0 + std::exp(2.0)), 1e-14), "map by hand: loss");
+  h.check(close(grad[1], -0.5 * p, 1e-14) && close(grad[0], 0.5 * p, 1e-14), "map by hand: grad");
+  // XGBoost's normalisations: w / (|s_0 - s_1| + 0.01), then times
+  // log2(1 + S) / S with S = 2 w p
+  ranking::lambdarank_map(rel.data(), s.data(), off.data(), 1, 0, true, out);
+  const double wn = 0.5 / (2.0 + 0.01), total = 2.0 * wn * p;
+  const double norm = std::log2(1.0 + total) / total;
+  h.check(close(grad[1], -wn * p * norm, 1e-14) && close(grad[0], wn * p * norm, 1e-14),
+          "map normalised: grad");
+  h.check(close(hess[0], wn * p * (1 - p) * norm, 1e-14), "map normalised: hess");
+  h.check(close(loss[0], norm * wn * std::log(1.0 + std::exp(2.0)), 1e-14),
+          "map normalised: loss");
+  // no relevant item: loss and derivatives 0
+  const std::vector<double> zero{0, 0};
+  ranking::lambdarank_map(zero.data(), s.data(), off.data(), 1, 0, false, out);
+  h.check(loss[0] == 0 && grad[0] == 0 && hess[1] == 0, "map without a relevant item");
+}
+void query_rmse(Harness& h) { check_kind(h, 4, 0, "query_rmse"); }
+
+/// QueryCrossEntropy of one query by its definition, the shift by bisection.
+double qce_reference(const std::vector<double>& t, const std::vector<double>& a, double alpha) {
+  auto ll = [](double tv, double z) { return std::log(1.0 + std::exp(z)) - tv * z; };
+  double total = 0.0, v = 0.0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    total += t[i];
+    v += (1.0 - alpha) * ll(t[i], a[i]);
+  }
+  if (total <= 0.0 || total >= double(t.size())) return v;
+  double lo = -60.0, hi = 60.0;
+  for (int it = 0; it < 200; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    double f = -total;
+    for (double x : a) f += 1.0 / (1.0 + std::exp(-(x + mid)));
+    (f > 0 ? hi : lo) = mid;
+  }
+  for (std::size_t i = 0; i < t.size(); ++i) v += alpha * ll(t[i], a[i] + 0.5 * (lo + hi));
+  return v;
+}
+
+void query_crossentropy(Harness& h) {
+  Rng rng(5);
+  std::vector<double> t, a;
+  std::vector<index_t> off{0};
+  for (int q = 0; q < 8; ++q) {
+    const index_t n = 1 + static_cast<index_t>(rng.uniform(0.0, 6.0));
+    for (index_t i = 0; i < n; ++i) {
+      // query 0 all 0, query 1 all 1, query 2 fractional targets, the rest 0/1
+      t.push_back(q == 0 ? 0.0 : q == 1 ? 1.0 : q == 2 ? rng.uniform(0.0, 1.0)
+                                                      : std::floor(rng.uniform(0.0, 2.0)));
+      a.push_back(rng.uniform(-3.0, 3.0));
+    }
+    off.push_back(static_cast<index_t>(a.size()));
+  }
+  const index_t Q = static_cast<index_t>(off.size()) - 1;
+  const double alpha = 0.95;
+  auto run_qce = [&](const std::vector<double>& x, std::vector<double>& loss,
+                     std::vector<double>& grad, std::vector<double>& hess) {
+    loss.assign(static_cast<std::size_t>(Q), 0.0);
+    grad.assign(x.size(), 0.0);
+    hess.assign(x.size(), 0.0);
+    ranking::RankOutputs<double> out;
+    out.per_query = loss.data();
+    out.grad = grad.data();
+    out.hess = hess.data();
+    ranking::query_crossentropy(t.data(), x.data(), off.data(), Q, alpha, out);
+  };
+  std::vector<double> loss, grad, hess;
+  run_qce(a, loss, grad, hess);
+  for (index_t q = 0; q < Q; ++q) {
+    const std::vector<double> tq(t.begin() + off[q], t.begin() + off[q + 1]);
+    const std::vector<double> aq(a.begin() + off[q], a.begin() + off[q + 1]);
+    h.check(close(loss[q], qce_reference(tq, aq, alpha), 1e-12, 1e-14),
+            "qce loss of query " + std::to_string(q));
+  }
+  const double step = 1e-5;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto ap = a, am = a;
+    ap[i] += step;
+    am[i] -= step;
+    std::vector<double> lp, gp, hp, lm, gm, hm;
+    run_qce(ap, lp, gp, hp);
+    run_qce(am, lm, gm, hm);
+    h.check(close(grad[i], (total(lp) - total(lm)) / (2 * step), 1e-6, 1e-9),
+            "qce grad " + std::to_string(i));
+    h.check(close(hess[i], (gp[i] - gm[i]) / (2 * step), 1e-6, 1e-9),
+            "qce hess " + std::to_string(i));
+  }
+  // the all-0 and all-1 queries: the shifted term is 0
+  h.check(close(grad[0], (1 - alpha) * (1.0 / (1.0 + std::exp(-a[0]))), 1e-14),
+          "qce all-0 query");
+}
+
 void threads(Harness& h) {
   // thousands of queries: many tiles, the same bits for 1 and 2 threads
   const Batch b = make_batch(99, 30000);
-  for (int kind = 0; kind < 3; ++kind) {
+  for (int kind = 0; kind < 5; ++kind) {
     std::vector<double> l1, g1, h1, l2, g2, h2;
     set_num_threads(1);
     run(kind, b.rel, b.s, b.offsets, 5, l1, g1, h1);
@@ -229,5 +385,8 @@ int main(int argc, char** argv) {
                     {{"pairwise", pairwise},
                      {"softmax", softmax},
                      {"lambdarank", lambdarank},
+                     {"lambdarank_map", lambdarank_map},
+                     {"query_rmse", query_rmse},
+                     {"query_crossentropy", query_crossentropy},
                      {"threads", threads}});
 }

@@ -27,7 +27,15 @@ from ._models import (
     gram_matrix,
     gram_matrix_backward,
 )
-from ._ranking import LambdaRankNDCG, PairwiseLogistic, SoftmaxListwise
+from ._ranking import (
+    XENDCG,
+    LambdaRankMAP,
+    LambdaRankNDCG,
+    PairwiseLogistic,
+    QueryCrossentropy,
+    QueryRMSE,
+    SoftmaxListwise,
+)
 from ._registry import get, names
 from ._sequence import CTC
 from ._threads import get_num_threads, num_threads, set_num_threads
@@ -66,7 +74,9 @@ __all__ = [
     "ContentLoss", "CoxPH", "ElementwiseLoss",
     "GANDiscriminatorLoss", "GaussianNLL",
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
-    "LambdaRankNDCG", "PairwiseLogistic", "SoftmaxListwise",
+    "LambdaRankMAP", "LambdaRankNDCG", "PairwiseLogistic", "QueryCrossentropy", "QueryRMSE",
+    "SoftmaxListwise",
+    "XENDCG",
     "Circle", "CosineEmbedding", "MarginRanking", "NTXent", "TripletMargin",
     # functions
     "build_info", "deserialize", "get", "get_num_threads", "gram_matrix",

@@ -60,7 +60,8 @@ def __getattr__(name: str) -> type[_ElementwiseKernel]: ...
 # Ranking kernels over query groups (register_ranking.cpp)
 def rank_loss(kind: int, relevance: np.ndarray, scores: np.ndarray, offsets: np.ndarray,
               option: int, per_query: Optional[np.ndarray], grad: Optional[np.ndarray],
-              hess: Optional[np.ndarray], coef: Optional[np.ndarray]) -> None: ...
+              hess: Optional[np.ndarray], coef: Optional[np.ndarray],
+              normalize: bool = False, param: float = 0.0) -> None: ...
 
 # Sequence kernels (register_sequence.cpp)
 def ctc(log_probs: np.ndarray, labels: np.ndarray, input_lengths: np.ndarray,

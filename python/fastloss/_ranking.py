@@ -19,6 +19,7 @@ mean over queries. The kernels are in ``losses/ranking.hpp``.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Optional
 
 import numpy as np
@@ -27,14 +28,15 @@ from . import _arrays, _core, _dask, _passes
 from ._arrays import REDUCTION_NONE
 from ._base import Loss
 
-_KIND_PAIRWISE, _KIND_SOFTMAX, _KIND_LAMBDA = 0, 1, 2
+_KIND_PAIRWISE, _KIND_SOFTMAX, _KIND_LAMBDA, _KIND_MAP, _KIND_QUERY_RMSE = 0, 1, 2, 3, 4
+_KIND_QUERY_CROSSENTROPY = 5
 
 
 class Queries:
     """One call's items cut into queries: flat contiguous relevance and
     scores, the query offsets (int64, queries + 1) and the scores' shape."""
 
-    def __init__(self, y_true: Any, y_pred: Any, group: Any) -> None:
+    def __init__(self, y_true: Any, y_pred: Any, group: Any, labels: str = "graded") -> None:
         s = _arrays.as_float(y_pred, "scores")
         rel = _arrays.as_float(y_true, "relevance", s.dtype)
         if rel.shape != s.shape:
@@ -59,11 +61,24 @@ class Queries:
                                  f"item, the queries' items consecutive; got shape {s.shape}")
             sizes = group_sizes(group, s.shape[0])
         flat_rel = np.ascontiguousarray(rel).reshape(-1)
-        bad = flat_rel < 0
-        if np.any(bad):
-            i = int(np.argmax(bad))
-            raise ValueError(f"relevance must be >= 0 (graded relevance), got {flat_rel[i]} at "
-                             f"index {i}")
+        if labels == "graded":
+            bad = flat_rel < 0
+            if np.any(bad):
+                i = int(np.argmax(bad))
+                raise ValueError(f"relevance must be >= 0 (graded relevance), got {flat_rel[i]} "
+                                 f"at index {i}")
+        elif labels == "probability":
+            bad = ~((flat_rel >= 0) & (flat_rel <= 1)) & ~np.isnan(flat_rel)
+            if np.any(bad):
+                i = int(np.argmax(bad))
+                raise ValueError(f"targets must be probabilities in [0, 1], got {flat_rel[i]} "
+                                 f"at index {i}")
+        elif labels == "binary":
+            bad = (flat_rel != 0) & (flat_rel != 1) & ~np.isnan(flat_rel)
+            if np.any(bad):
+                i = int(np.argmax(bad))
+                raise ValueError(f"relevance must be 0 or 1 (binary relevance, as average "
+                                 f"precision needs), got {flat_rel[i]} at index {i}")
         self.rel = flat_rel
         self.scores = np.ascontiguousarray(s).reshape(-1)
         self.offsets = np.zeros(sizes.shape[0] + 1, np.int64)
@@ -109,11 +124,29 @@ class RankingLoss(Loss):
 
     has_hessian = True
     _kind = -1
+    #: What the relevance holds: "graded" (>= 0), "binary" (0 or 1) or "real"
+    #: (any target, for the regression-like QueryRMSE).
+    _labels = "graded"
     _dask_refusal = ("its queries couple their items (pairs or a softmax over each query), "
                      "so its value is not a sum over blocks")
 
     def _option(self) -> int:
         return 0
+
+    def _targets(self, q: Queries) -> np.ndarray:
+        """What the kernel receives as the relevance (XENDCG draws its targets)."""
+        return q.rel
+
+    def _normalize(self) -> bool:
+        """Whether the kernel applies XGBoost's normalisations of the lambdas."""
+        return False
+
+    def _param(self) -> float:
+        """The kernel's real parameter (QueryCrossentropy's alpha)."""
+        return 0.0
+
+    def _queries(self, y_true: Any, y_pred: Any, group: Any) -> Queries:
+        return Queries(y_true, y_pred, group, self._labels)
 
     # -- the public methods, with group= -----------------------------------
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None, *,
@@ -150,14 +183,14 @@ class RankingLoss(Loss):
         (unreduced), each query's times its sample weight: what a boosting
         objective returns."""
         self._refuse_dask(y_true, y_pred, sample_weight)
-        q = Queries(y_true, y_pred, group)
+        q = self._queries(y_true, y_pred, group)
         coef = None
         if sample_weight is not None:
             coef = self._weighting(sample_weight, q, REDUCTION_NONE).per_sample_weights(
                 q.n_queries)
         grad, hess = np.empty_like(q.scores), np.empty_like(q.scores)
-        _core.rank_loss(self._kind, q.rel, q.scores, q.offsets, self._option(), None, grad,
-                        hess, coef)
+        _core.rank_loss(self._kind, self._targets(q), q.scores, q.offsets, self._option(), None,
+                        grad, hess, coef, self._normalize(), self._param())
         return grad.reshape(q.shape), hess.reshape(q.shape)
 
     # -- the base class's hooks (group=None: the layout alone says the queries)
@@ -193,7 +226,7 @@ class RankingLoss(Loss):
                   want_value: bool, want_grad: bool, grad_output: Any = 1.0,
                   out: Optional[np.ndarray] = None) -> tuple[Any, Any]:
         self._refuse_dask(y_true, y_pred, sample_weight, grad_output)
-        q = Queries(y_true, y_pred, group)
+        q = self._queries(y_true, y_pred, group)
         if out is not None:
             _arrays.check_out(out, q.shape, q.dtype,
                               {"y_true": y_true, "y_pred": y_pred,
@@ -202,8 +235,8 @@ class RankingLoss(Loss):
         per_query = np.empty(q.n_queries) if want_value else None
         grad = np.empty_like(q.scores) if want_grad else None
         coef = w.coefficients(grad_output, q.n_queries, q.dtype) if want_grad else None
-        _core.rank_loss(self._kind, q.rel, q.scores, q.offsets, self._option(), per_query, grad,
-                        None, coef)
+        _core.rank_loss(self._kind, self._targets(q), q.scores, q.offsets, self._option(),
+                        per_query, grad, None, coef, self._normalize(), self._param())
         value = w.reduce(per_query, q.dtype) if per_query is not None else None
         if grad is None:
             return value, None
@@ -238,6 +271,10 @@ _COMMON = """
     NaN."""
 
 
+#: The sentence of _COMMON on the relevance, replaced where it differs.
+_GRADED = "Relevance is graded\n    (any real >= 0; boosting libraries use integers)."
+
+
 class PairwiseLogistic(RankingLoss):
     __doc__ = """RankNet's pairwise logistic loss of each query, the objective of
     XGBoost's ``rank:pairwise`` (without its pair sampling and normalisation)::
@@ -254,7 +291,11 @@ class PairwiseLogistic(RankingLoss):
     Hessian. The per-query loss is the sum over its pairs (the
     RankNet objective whose derivatives boosting uses); TF-Ranking's
     ``PairwiseLogisticLoss`` divides the sum over all pairs of the batch by
-    their number instead. Cost: O(size^2) per query.
+    their number instead. CatBoost's ``PairLogit`` and ``PairLogitPairwise``
+    (the same loss, another tree search) are the mean of these pair losses
+    over the pairs; CatBoost's ``PairLogit`` leaves are the Newton steps of
+    these derivatives up to one shift of the whole tree. Cost: O(size^2) per
+    query.
 
     Parameters
     ----------
@@ -342,7 +383,12 @@ class LambdaRankNDCG(RankingLoss):
     (its leaves are half as large). By default both libraries rescale each
     query's lambdas (LightGBM by log2(1 + S)/S with S their absolute sum,
     XGBoost likewise and by the score differences); fastloss returns the
-    plain derivatives of the surrogate. The discount of a place beyond k is
+    plain derivatives of the surrogate, or with ``xgboost_normalization=True``
+    XGBoost's rescaled ones (``rank:ndcg`` with its defaults and
+    ``ndcg_at=32``: its top 32 pairs and NDCG@32). CatBoost's
+    ``LambdaMart:metric=NDCG;type=Exp;norm=false`` takes exactly these
+    lambdas and Hessians (its default gain ``type=Base`` is rel itself, the
+    same for binary relevance). The discount of a place beyond k is
     not truncated (as in both libraries). Cost: a sort and O(k * size) pairs
     per query.
 
@@ -353,6 +399,14 @@ class LambdaRankNDCG(RankingLoss):
         ``lambdarank_truncation_level``, XGBoost's
         ``lambdarank_num_pair_per_sample`` with ``topk``); None (default) ranks
         every item of the query.
+    xgboost_normalization : bool
+        Apply XGBoost's default normalisations (``lambdarank_normalization``
+        and ``lambdarank_score_normalization``, both on by default there):
+        each weight w_ij divided by |s_i - s_j| + 0.01 (unless the query's
+        scores are all equal), then the query's loss and derivatives times
+        log2(1 + S) / S, S = 2 * sum over its pairs of w_ij * sigmoid(-(s_hi -
+        s_lo)); the factors are held fixed like the weights. Default False:
+        the plain surrogate.
     reduction, name
         Keras's reductions of the per-query losses, and the name.
     """ + _COMMON
@@ -360,22 +414,273 @@ class LambdaRankNDCG(RankingLoss):
     _default_name = "lambdarank_ndcg"
     _kind = _KIND_LAMBDA
 
-    def __init__(self, ndcg_at: Optional[int] = None,
+    def __init__(self, ndcg_at: Optional[int] = None, xgboost_normalization: bool = False,
                  reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
         super().__init__(reduction=reduction, name=name)
-        if ndcg_at is not None:
-            if isinstance(ndcg_at, (bool, np.bool_)) or not isinstance(ndcg_at,
-                                                                       (int, np.integer)):
-                raise TypeError(f"ndcg_at must be an integer or None, got {ndcg_at!r}")
-            if ndcg_at < 1:
-                raise ValueError(f"ndcg_at must be >= 1 (or None for every place), got "
-                                 f"{ndcg_at}")
-            ndcg_at = int(ndcg_at)
-        self.ndcg_at = ndcg_at
+        self.ndcg_at = _places(ndcg_at, "ndcg_at")
+        self.xgboost_normalization = _flag(xgboost_normalization, "xgboost_normalization")
 
     def _option(self) -> int:
         return 0 if self.ndcg_at is None else self.ndcg_at
 
+    def _normalize(self) -> bool:
+        return self.xgboost_normalization
 
-RANKING_LOSSES: tuple[type[Any], ...] = (PairwiseLogistic, SoftmaxListwise, LambdaRankNDCG)
+
+def _flag(value: Any, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def _places(value: Any, name: str) -> Optional[int]:
+    """A truncation: None, or an integer >= 1."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer or None, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1 (or None for every place), got {value}")
+    return int(value)
+
+
+class LambdaRankMAP(RankingLoss):
+    __doc__ = """LambdaRank with average-precision weights, the objective of
+    XGBoost's ``rank:map``. Relevance is binary (0 or 1). Sort each query by
+    decreasing score (ties keep the input order); its average precision is
+    AP = (1/R) * sum over the relevant places r (0-based) of
+    (relevant items in places 0..r) / (r + 1), R its number of relevant
+    items. Each pair of items with rel_i = 1, rel_j = 0, one of them among
+    the first ``top_k`` places, weighs
+
+        w_ij = |delta AP_ij|
+
+    the change of the query's AP when i and j swap places (all of the list
+    counts; ``top_k`` only chooses the pairs). The loss is the smooth
+    surrogate whose derivatives are the LambdaRank lambdas::
+
+        loss_q = sum_{pairs} w_ij * log(1 + exp(-(s_i - s_j)))
+        dloss/ds_i = sum over i's pairs of -/+ w_ij * sigmoid(-(s_hi - s_lo))
+        d2loss/ds_i2 = sum over i's pairs of w_ij * p * (1 - p),
+                       p = sigmoid(s_hi - s_lo)
+
+    with the weights held fixed at the current ranking, as in
+    :class:`LambdaRankNDCG`. A query with no relevant item has loss 0.
+
+    XGBoost's ``rank:map`` (``lambdarank_pair_method="topk"``, its default,
+    with ``lambdarank_num_pair_per_sample`` = ``top_k``, default 32 as here)
+    takes these lambdas with twice this Hessian once its normalisations are
+    off (``lambdarank_normalization=False``,
+    ``lambdarank_score_normalization=False``); by default it also divides
+    each weight by |s_i - s_j| + 0.01 and rescales each query's lambdas by
+    log2(1 + S)/S (S twice their absolute sum): ``xgboost_normalization=True``
+    does the same, so that XGBoost's default ``rank:map`` takes these lambdas
+    with twice this Hessian. XGBoost refuses relevance other than 0 and
+    1 for MAP, and so does this class. Cost: a sort and O(top_k * size) pairs
+    per query.
+
+    Parameters
+    ----------
+    top_k : int or None
+        Only pairs with an item among the first ``top_k`` places count
+        (XGBoost's ``lambdarank_num_pair_per_sample`` with ``topk``); None
+        takes every pair. Default 32, XGBoost's.
+    xgboost_normalization : bool
+        Apply XGBoost's default normalisations (``lambdarank_normalization``
+        and ``lambdarank_score_normalization``, both on by default there):
+        each weight w_ij divided by |s_i - s_j| + 0.01 (unless the query's
+        scores are all equal), then the query's loss and derivatives times
+        log2(1 + S) / S, S = 2 * sum over its pairs of w_ij * sigmoid(-(s_hi -
+        s_lo)); the factors are held fixed like the weights. Default False:
+        the plain surrogate.
+    reduction, name
+        Keras's reductions of the per-query losses, and the name.
+    """ + _COMMON.replace(_GRADED, "Relevance is 0 or 1.")
+
+    _default_name = "lambdarank_map"
+    _kind = _KIND_MAP
+    _labels = "binary"
+
+    def __init__(self, top_k: Optional[int] = 32, xgboost_normalization: bool = False,
+                 reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+        self.top_k = _places(top_k, "top_k")
+        self.xgboost_normalization = _flag(xgboost_normalization, "xgboost_normalization")
+
+    def _option(self) -> int:
+        return 0 if self.top_k is None else self.top_k
+
+    def _normalize(self) -> bool:
+        return self.xgboost_normalization
+
+
+def _gammas(seed: int, q: Queries) -> np.ndarray:
+    """XENDCG's gammas of one call: uniform in [0, 1), one per item, from the
+    seed and a hash of the call's inputs."""
+    h = hashlib.blake2b(digest_size=8)
+    for part in (q.scores.astype(np.float64), q.rel.astype(np.float64), q.offsets):
+        h.update(np.ascontiguousarray(part).tobytes())
+    key = int.from_bytes(h.digest(), "little")
+    return np.random.default_rng([seed, key]).random(q.rel.shape[0])
+
+
+class XENDCG(RankingLoss):
+    __doc__ = """The cross-entropy NDCG surrogate (XE-NDCG, Bruch, Zoghi, Bendersky and
+    Najork, "An Alternative Cross Entropy Loss for Learning-to-Rank", 2019),
+    the objective of LightGBM's ``rank_xendcg``. Each call draws one gamma_i
+    uniform in [0, 1) per item and takes the softmax cross-entropy of each
+    query against the targets phi_i = 2**rel_i - gamma_i::
+
+        t_i = phi_i / sum_{j in q} phi_j,    p = softmax(s) over the query
+        loss_q = -sum_{i in q} t_i * log p_i
+        dloss/ds_i = p_i - t_i,    d2loss/ds_i2 = p_i * (1 - p_i)
+
+    (the exact derivatives; a one-item query has loss 0).
+
+    The gammas are random but a function of the call's inputs: they are
+    drawn, in the items' order, from ``numpy.random.default_rng([seed,
+    h])`` with h a 64-bit BLAKE2b hash of the scores (as float64), the
+    relevance and the query sizes. So one call's value and gradient share
+    their gammas, the same inputs give the same loss (the loss is a pure
+    function, its copies agree, and the results do not depend on the thread
+    count), and each boosting iteration, whose scores are new, draws fresh
+    gammas, as LightGBM does every iteration. ``gamma=`` fixes every
+    gamma_i to one value instead (``gamma=0.5`` is their mean).
+
+    LightGBM draws its gammas from its own generator (so a training cannot
+    match it bit for bit) and adds to the gradient p - t the second- and
+    third-order terms of its approximation (p_i * sum_j (p_j - t_j)/(1 - p_j)
+    and the next); fastloss returns the exact derivatives of the loss. It
+    does not cast the relevance to an integer as LightGBM does before
+    2**rel. Cost: O(size) per query.
+
+    Parameters
+    ----------
+    seed : int or None
+        The seed of the gammas (an integer >= 0, default 0); None draws one
+        from the operating system at construction (the config then holds it).
+    gamma : float or None
+        A fixed gamma in [0, 1) for every item (None, the default, draws
+        them).
+    reduction, name
+        Keras's reductions of the per-query losses, and the name.
+    """ + _COMMON
+
+    _default_name = "xendcg"
+    _kind = _KIND_SOFTMAX
+
+    def __init__(self, seed: Optional[int] = 0, gamma: Optional[float] = None,
+                 reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed must be an integer >= 0 or None, got {seed!r}")
+        if seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
+        if gamma is not None:
+            if isinstance(gamma, (bool, np.bool_)) or not isinstance(gamma, (int, float,
+                                                                              np.floating)):
+                raise TypeError(f"gamma must be a float in [0, 1) or None, got {gamma!r}")
+            if not 0.0 <= gamma < 1.0:
+                raise ValueError(f"gamma must be in [0, 1) (targets 2**rel - gamma stay "
+                                 f"positive), got {gamma}")
+            gamma = float(gamma)
+        self.seed = int(seed)
+        self.gamma = gamma
+
+    def _option(self) -> int:
+        return 1  # the targets divided by their sum
+
+    def _targets(self, q: Queries) -> np.ndarray:
+        rel = q.rel.astype(np.float64)
+        if self.gamma is None:
+            gamma: Any = _gammas(self.seed, q)
+        else:
+            gamma = self.gamma
+        return np.ascontiguousarray(np.exp2(rel) - gamma, dtype=q.dtype)
+
+
+class QueryRMSE(RankingLoss):
+    __doc__ = """CatBoost's ``QueryRMSE``: the squared error after each query's mean
+    offset. With residuals r_i = s_i - t_i (score minus target) and m_q
+    their mean over the query::
+
+        loss_q = 1/2 * sum_{i in q} (r_i - m_q)**2
+        dloss/ds_i = r_i - m_q           (the derivative through m_q is 0)
+        Hessian 1 per item, CatBoost's
+
+    The exact second derivative is 1 - 1/size (m_q moves with s_i);
+    ``gradient_hessian`` returns CatBoost's 1, a bound whose Newton steps
+    are those of CatBoost's leaves. CatBoost's metric ``QueryRMSE`` is
+    sqrt(2 * sum_q loss_q / n) (reduction "sum", n items). The targets are any
+    real numbers (not relevances). Cost: O(size) per query.
+
+    Parameters
+    ----------
+    reduction, name
+        Keras's reductions of the per-query losses, and the name.
+    """ + _COMMON.replace(_GRADED, "The targets are any reals.")
+
+    _default_name = "query_rmse"
+    _kind = _KIND_QUERY_RMSE
+    _labels = "real"
+
+    def __init__(self, reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+
+
+class QueryCrossentropy(RankingLoss):
+    __doc__ = """CatBoost's ``QueryCrossEntropy``: the log loss mixed with the log loss
+    after a shift of each query's scores. With l(t, z) = log(1 + exp(z)) -
+    t * z (binary cross-entropy of target t in [0, 1] at logit z) and beta_q
+    the shift that makes the query's mean probability its mean target,
+    sum_{i in q} sigmoid(s_i + beta_q) = sum_{i in q} t_i::
+
+        loss_q = (1 - alpha) * sum_i l(t_i, s_i) + alpha * sum_i l(t_i, s_i + beta_q)
+        dloss/ds_i = (1 - alpha) * (sigmoid(s_i) - t_i) + alpha * (p_i - t_i),
+                     p = sigmoid(s + beta_q)
+        d2loss/ds_i2 = (1 - alpha) * sigmoid'(s_i) + alpha * d_i * (1 - d_i / sum_j d_j),
+                       d = p * (1 - p)
+
+    beta_q moves with the scores, but its derivative drops out of the
+    gradient (it minimises the shifted term); the Hessian is the exact
+    diagonal. A query whose targets are all 0 or all 1 has beta_q = -/+
+    infinity and its shifted term is 0. beta_q is found per query by Newton
+    steps inside a bracket, in float64. CatBoost's metric ``QueryCrossEntropy``
+    is the sum of the per-query losses over the number of items (reduction
+    "sum" divided by n); CatBoost trains this objective on GPU only (its
+    Hessian there is not compared). Cost: O(size) per Newton step per query.
+
+    Parameters
+    ----------
+    alpha : float
+        The weight of the shifted term, in [0, 1] (CatBoost's default 0.95).
+    reduction, name
+        Keras's reductions of the per-query losses, and the name.
+    """ + _COMMON.replace(_GRADED, "The targets are probabilities in [0, 1].")
+
+    _default_name = "query_crossentropy"
+    _kind = _KIND_QUERY_CROSSENTROPY
+    _labels = "probability"
+
+    def __init__(self, alpha: float = 0.95, reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+        if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float,
+                                                                          np.floating)):
+            raise TypeError(f"alpha must be a float in [0, 1], got {alpha!r}")
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        self.alpha = float(alpha)
+
+    def _param(self) -> float:
+        return self.alpha
+
+
+RANKING_LOSSES: tuple[type[Any], ...] = (PairwiseLogistic, SoftmaxListwise, LambdaRankNDCG,
+                                         LambdaRankMAP, XENDCG, QueryRMSE, QueryCrossentropy)

@@ -1,4 +1,4 @@
-// Kernels of three learning-to-rank losses over query groups: a batch of N
+// Kernels of the learning-to-rank losses over query groups: a batch of N
 // items is cut into queries by offsets (query q holds items
 // [offsets[q], offsets[q+1])), each query has its own loss, and the items of
 // one query are coupled (pairs of items, or a softmax over the query):
@@ -13,7 +13,16 @@
 //   change of the query's NDCG when items i and j swap their places in the
 //   ranking by the current scores. The weights are held fixed (they are not
 //   differentiated), so the gradient and Hessian are those of this smooth
-//   surrogate: the LambdaMART lambdas.
+//   surrogate: the LambdaMART lambdas;
+// * LambdaRank-MAP (XGBoost's rank:map): the same with |delta AP_ij|, the
+//   change of the query's average precision when i and j swap places;
+// * QueryRMSE (CatBoost): half the squared error of s - t after each query's
+//   mean offset;
+// * QueryCrossEntropy (CatBoost): the log loss mixed with the log loss after
+//   each query's shift that matches its mean probability to its mean target.
+//
+// (LightGBM's rank_xendcg is the softmax loss on random targets drawn by
+// the Python layer.)
 //
 // Every query is computed by one thread, in float64, from its own items only,
 // so the results are the same bits for every thread count; queries are
@@ -87,7 +96,7 @@ inline std::vector<index_t> query_tiles(const index_t* offsets, index_t Q) {
 /// Per-thread float64 scratch of one query: its derivatives, and the pair
 /// sweep's rows (reused across queries and calls).
 struct QueryScratch {
-  std::vector<double> g, h, rel, s, gain, row_g, row_h, row_v, ranked_g, ranked_h;
+  std::vector<double> g, h, rel, s, gain, acc, row_g, row_h, row_v, ranked_g, ranked_h;
   std::vector<index_t> order;
 };
 
@@ -135,33 +144,67 @@ inline double ordered_sum(const double* x, index_t n) {
   return (a0 + a1) + (a2 + a3);
 }
 
+/// How pair_sweep weighs a pair: 1 (RankNet), |delta NDCG| or |delta AP|.
+enum PairWeight { kPlain = 0, kNdcg = 1, kMap = 2 };
+
+/// The per-pair inputs of a weighting, in working (ranked) order: for
+/// kNdcg x = gain, y = discount of the place, scale = 1 / IDCG@k; for kMap
+/// x = the number of relevant items in places 0..r, y = sum over places
+/// 0..r of rel / (place + 1), scale = 1 / (number of relevant items).
+struct PairInputs {
+  const double* x = nullptr;
+  const double* y = nullptr;
+  double scale = 0.0;
+  /// XGBoost's score normalisation: each weight divided by |s_i - s_j| + 0.01.
+  bool by_difference = false;
+};
+
 /// The logistic loss of every pair (a, c), a < c, a < k, of one query's
-/// items in working order (rel, s; for NDCG weights also gain and disc),
-/// each pair weighed by w_ac: 1 for different relevances (kNdcg false), else
-/// |gain_a - gain_c| * (disc_a - disc_c) * inv_idcg. The higher-relevance
-/// item of a pair is "hi": loss w log(1 + exp(-(s_hi - s_lo))), gradient
-/// -w p for hi and +w p for lo with p = sigmoid(-(s_hi - s_lo)), Hessian
-/// w p (1 - p) for both. Adds into g and h (working order); returns the sum
-/// of the pair losses when kValue. Each row of pairs is one branch-free loop
-/// (vmath's exp and log1p), so it vectorises; its sums run in a fixed order.
-template <bool kNdcg, bool kValue>
-FASTLOSS_DISPATCH double pair_sweep(const double* rel, const double* s, const double* gain,
-                                    const double* disc, double inv_idcg, index_t n, index_t k,
-                                    double* g, double* h, double* row_g, double* row_h,
-                                    double* row_v) {
+/// items in working order (rel, s), each pair of different relevances
+/// weighed by w_ac: 1 (kPlain); |gain_a - gain_c| * (disc_a - disc_c) *
+/// inv_idcg (kNdcg); |delta AP_ac|, the change of the query's average
+/// precision when the items in places a and c swap (kMap, binary relevance).
+/// The higher-relevance item of a pair is "hi": loss w log(1 + exp(-(s_hi -
+/// s_lo))), gradient -w p for hi and +w p for lo with p = sigmoid(-(s_hi -
+/// s_lo)), Hessian w p (1 - p) for both. Adds into g and h (working order);
+/// returns the sum of the pair losses when kValue. Each row of pairs is one
+/// branch-free loop (vmath's exp and log1p), so it vectorises; its sums run
+/// in a fixed order. With in.by_difference each weight is divided by
+/// |s_hi - s_lo| + 0.01 (XGBoost's lambdarank_score_normalization). Adds the
+/// sum over the pairs of w p into *lambda_sum when it is not null.
+template <int kWeight, bool kValue>
+FASTLOSS_DISPATCH double pair_sweep(const double* rel, const double* s, PairInputs in, index_t n,
+                                    index_t k, double* g, double* h, double* row_g,
+                                    double* row_h, double* row_v, double* lambda_sum) {
   double value = 0.0;
+  const bool by_difference = in.by_difference;
+  const double* x = in.x;
+  const double* y = in.y;
+  const double scale = in.scale;
   for (index_t a = 0; a < k && a < n; ++a) {
     const double ra = rel[a], sa = s[a];
-    const double ga = kNdcg ? gain[a] : 0.0, da = kNdcg ? disc[a] : 0.0;
+    const double xa = kWeight != kPlain ? x[a] : 0.0, ya = kWeight != kPlain ? y[a] : 0.0;
+    const double inv_ra = 1.0 / static_cast<double>(a + 1);
     const index_t m = n - a - 1;
     const double* rc = rel + a + 1;
     const double* sc = s + a + 1;
     FASTLOSS_SIMD
     for (index_t j = 0; j < m; ++j) {
       const double sign = ra > rc[j] ? 1.0 : (ra < rc[j] ? -1.0 : 0.0);
-      const double w = kNdcg ? std::fabs(ga - gain[a + 1 + j]) * (da - disc[a + 1 + j]) * inv_idcg
-                             : sign * sign;
+      double w = sign * sign;
+      if (kWeight == kNdcg) {
+        w = std::fabs(xa - x[a + 1 + j]) * (ya - y[a + 1 + j]) * scale;
+      } else if (kWeight == kMap) {
+        // places a < c = a + 1 + j; n_a, n_c relevant items down to each, and
+        // between them sum rel / (place + 1) = y[c - 1] - y[a]
+        const double inv_rc = 1.0 / static_cast<double>(a + 2 + j);
+        const double between = y[a + j] - ya;
+        const double up = x[a + 1 + j] * inv_rc - (xa + 1.0) * inv_ra - between;  // c relevant
+        const double down = xa * inv_ra - x[a + 1 + j] * inv_rc + between;        // a relevant
+        w = sign * sign * std::fabs(sign > 0.0 ? down : up) * scale;
+      }
       const double d = sign * (sa - sc[j]);  // s_hi - s_lo (0 for a tie, whose w is 0)
+      if (kWeight != kPlain) w = by_difference ? w / (std::fabs(d) + 0.01) : w;
       const double e = vmath::exp_nonpositive(-std::fabs(d));
       const double inv = 1.0 / (1.0 + e);
       const double p = d >= 0.0 ? e * inv : inv;  // sigmoid(-d)
@@ -180,6 +223,10 @@ FASTLOSS_DISPATCH double pair_sweep(const double* rel, const double* s, const do
     g[a] -= ordered_sum(row_g, m);
     h[a] += ordered_sum(row_h, m);
     if (kValue) value += ordered_sum(row_v, m);
+    if (lambda_sum) {
+      for (index_t j = 0; j < m; ++j) row_v[j] = std::fabs(row_g[j]);  // w p of each pair
+      *lambda_sum += ordered_sum(row_v, m);
+    }
   }
   return value;
 }
@@ -229,6 +276,42 @@ void gather(const T* rel, const T* s, const index_t* order, index_t n, QueryScra
   w.row_v.resize(rows);
 }
 
+/// The query's items as float64 sorted by decreasing score (stable: ties
+/// keep the input order); w.order[r] is the input index of place r.
+template <class T>
+void rank_by_scores(const T* rel, const T* s, index_t n, QueryScratch& w) {
+  w.order.resize(static_cast<std::size_t>(n));
+  std::iota(w.order.begin(), w.order.end(), index_t(0));
+  std::stable_sort(w.order.begin(), w.order.end(),
+                   [s](index_t x, index_t y) { return s[x] > s[y]; });
+  gather(rel, s, w.order.data(), n, w);
+}
+
+/// Runs a pair sweep over the ranked items (rank_by_scores first) and
+/// writes its derivatives back in input order into g and h; returns the loss.
+/// With normalize, XGBoost's default normalisations: each weight divided by
+/// |s_i - s_j| + 0.01 (unless the query's scores are all equal), then the
+/// loss and derivatives times log2(1 + S) / S, S = 2 sum over pairs of w p.
+template <class Sweep>
+double ranked_sweep(Sweep sweep, PairInputs in, bool normalize, index_t n, index_t k, double* g,
+                    double* h, QueryScratch& w) {
+  w.ranked_g.assign(static_cast<std::size_t>(n), 0.0);
+  w.ranked_h.assign(static_cast<std::size_t>(n), 0.0);
+  double* gr = w.ranked_g.data();
+  double* hr = w.ranked_h.data();
+  in.by_difference = normalize && n > 0 && w.s[0] != w.s[n - 1];
+  double lambdas = 0.0;
+  double v = sweep(w.rel.data(), w.s.data(), in, n, k, gr, hr, w.row_g.data(), w.row_h.data(),
+                   w.row_v.data(), normalize ? &lambdas : nullptr);
+  const double total = 2.0 * lambdas;
+  const double norm = normalize && total > 0.0 ? std::log2(1.0 + total) / total : 1.0;
+  for (index_t r = 0; r < n; ++r) {
+    g[w.order[r]] = gr[r] * norm;
+    h[w.order[r]] = hr[r] * norm;
+  }
+  return v * norm;
+}
+
 /// Whether a query holds a NaN relevance or score; if so its loss and
 /// derivatives are NaN (filled here), as NumPy would propagate them.
 template <class T>
@@ -258,9 +341,10 @@ void pairwise_logistic(const T* rel, const T* s, const index_t* offsets, index_t
                                             detail::QueryScratch& w) {
     if (detail::nan_query(rel + b, s + b, n, g, h)) return std::nan("");
     detail::gather(rel + b, s + b, nullptr, n, w);
-    auto sweep = value ? detail::pair_sweep<false, true> : detail::pair_sweep<false, false>;
-    return sweep(w.rel.data(), w.s.data(), nullptr, nullptr, 0.0, n, n, g, h, w.row_g.data(),
-                 w.row_h.data(), w.row_v.data());
+    auto sweep = value ? detail::pair_sweep<detail::kPlain, true>
+                       : detail::pair_sweep<detail::kPlain, false>;
+    return sweep(w.rel.data(), w.s.data(), detail::PairInputs{}, n, n, g, h, w.row_g.data(),
+                 w.row_h.data(), w.row_v.data(), nullptr);
   });
 }
 
@@ -288,13 +372,14 @@ void softmax_listwise(const T* rel, const T* s, const index_t* offsets, index_t 
 ///   w_ij = |G_i - G_j| * |D(r_i) - D(r_j)| / IDCG@k,
 ///   loss_q = sum_{rel_i > rel_j, min(r_i, r_j) < k} w_ij log(1 + exp(-(s_i - s_j))),
 /// with the w_ij held fixed in the derivatives (LightGBM's and XGBoost's
-/// lambdas and Hessians, without their normalisations). IDCG@k is the DCG of
+/// lambdas and Hessians; normalize: with XGBoost's default normalisations,
+/// see ranked_sweep). IDCG@k is the DCG of
 /// the k best items by relevance; k = ndcg_at, or the query's size when
 /// ndcg_at <= 0. A query whose IDCG is 0 (no relevant item) has loss 0, and
 /// a NaN score or relevance makes its loss and derivatives NaN.
 template <class T>
 void lambdarank_ndcg(const T* rel, const T* s, const index_t* offsets, index_t Q,
-                     index_t ndcg_at, const RankOutputs<T>& out) {
+                     index_t ndcg_at, bool normalize, const RankOutputs<T>& out) {
   const bool value = out.per_query != nullptr;
   // D(r) for every place of the longest query, once per call
   index_t longest = 0;
@@ -313,27 +398,146 @@ void lambdarank_ndcg(const T* rel, const T* s, const index_t* offsets, index_t Q
     double idcg = 0.0;
     for (index_t r = 0; r < k; ++r) idcg += w.gain[r] * disc[r];
     if (!(idcg > 0.0)) return 0.0;
-    // the ranking by the scores (stable: ties keep the input order)
-    w.order.resize(static_cast<std::size_t>(n));
-    std::iota(w.order.begin(), w.order.end(), index_t(0));
-    const T* sq = s + b;
-    std::stable_sort(w.order.begin(), w.order.end(),
-                     [sq](index_t x, index_t y) { return sq[x] > sq[y]; });
-    detail::gather(rel + b, s + b, w.order.data(), n, w);
+    detail::rank_by_scores(rel + b, s + b, n, w);
     for (index_t r = 0; r < n; ++r) w.gain[r] = std::exp2(w.rel[r]) - 1.0;
-    // derivatives in ranked order, then back to the input order
-    w.ranked_g.assign(static_cast<std::size_t>(n), 0.0);
-    w.ranked_h.assign(static_cast<std::size_t>(n), 0.0);
-    double* gr = w.ranked_g.data();
-    double* hr = w.ranked_h.data();
-    auto sweep = value ? detail::pair_sweep<true, true> : detail::pair_sweep<true, false>;
-    const double v = sweep(w.rel.data(), w.s.data(), w.gain.data(), disc, 1.0 / idcg, n, k, gr,
-                           hr, w.row_g.data(), w.row_h.data(), w.row_v.data());
+    auto sweep = value ? detail::pair_sweep<detail::kNdcg, true>
+                       : detail::pair_sweep<detail::kNdcg, false>;
+    return detail::ranked_sweep(sweep, detail::PairInputs{w.gain.data(), disc, 1.0 / idcg},
+                                normalize, n, k, g, h, w);
+  });
+}
+
+/// LambdaRank with average-precision weights (XGBoost's rank:map) of each
+/// query, binary relevance (0 or 1). With the query sorted by decreasing
+/// score (ties by position in the input) and AP = (1/R) sum over relevant
+/// places r of (relevant items in places 0..r) / (r + 1), R the number of
+/// relevant items:
+///   w_ij = |AP after i and j swap places - AP|,
+///   loss_q = sum_{rel_i > rel_j, min(r_i, r_j) < k} w_ij log(1 + exp(-(s_i - s_j))),
+/// with the w_ij held fixed in the derivatives (XGBoost's lambdas; normalize:
+/// with its default normalisations, see ranked_sweep). k = top_k, or the query's size when top_k <= 0. A
+/// query with no relevant item has loss 0; a NaN makes its query NaN.
+template <class T>
+void lambdarank_map(const T* rel, const T* s, const index_t* offsets, index_t Q, index_t top_k,
+                    bool normalize, const RankOutputs<T>& out) {
+  const bool value = out.per_query != nullptr;
+  detail::over_queries(offsets, Q, out, [&](index_t b, index_t n, double* g, double* h,
+                                            detail::QueryScratch& w) {
+    if (detail::nan_query(rel + b, s + b, n, g, h)) return std::nan("");
+    const index_t k = top_k > 0 ? std::min(top_k, n) : n;
+    detail::rank_by_scores(rel + b, s + b, n, w);
+    // relevant items down to each place, and the running sum of rel / (place + 1)
+    w.gain.resize(static_cast<std::size_t>(n));
+    w.acc.resize(static_cast<std::size_t>(n));
+    double found = 0.0, acc = 0.0;
     for (index_t r = 0; r < n; ++r) {
-      g[w.order[r]] = gr[r];
-      h[w.order[r]] = hr[r];
+      found += w.rel[r];
+      acc += w.rel[r] / static_cast<double>(r + 1);
+      w.gain[r] = found;
+      w.acc[r] = acc;
     }
-    return v;
+    if (!(found > 0.0)) return 0.0;
+    auto sweep = value ? detail::pair_sweep<detail::kMap, true>
+                       : detail::pair_sweep<detail::kMap, false>;
+    return detail::ranked_sweep(sweep,
+                                detail::PairInputs{w.gain.data(), w.acc.data(), 1.0 / found},
+                                normalize, n, k, g, h, w);
+  });
+}
+
+/// CatBoost's QueryRMSE of each query: the squared error after the query's
+/// mean offset, with r_i = s_i - t_i and m_q = mean_{i in q} r_i:
+///   loss_q = 1/2 sum_{i in q} (r_i - m_q)^2,   d/ds_i = r_i - m_q,
+///   Hessian 1 (CatBoost's; the exact diagonal is 1 - 1/size).
+/// The derivative through m_q vanishes (the centred residuals sum to 0).
+template <class T>
+void query_rmse(const T* target, const T* s, const index_t* offsets, index_t Q,
+                const RankOutputs<T>& out) {
+  detail::over_queries(offsets, Q, out, [&](index_t b, index_t n, double* g, double* h,
+                                            detail::QueryScratch& w) {
+    if (detail::nan_query(target + b, s + b, n, g, h)) return std::nan("");
+    detail::gather(target + b, s + b, nullptr, n, w);
+    double* r = w.row_g.data();
+    double* sq = w.row_v.data();
+    for (index_t i = 0; i < n; ++i) r[i] = w.s[i] - w.rel[i];
+    const double mean = detail::ordered_sum(r, n) / static_cast<double>(n);
+    for (index_t i = 0; i < n; ++i) {
+      const double c = r[i] - mean;
+      g[i] = c;
+      h[i] = 1.0;
+      sq[i] = c * c;
+    }
+    return 0.5 * detail::ordered_sum(sq, n);
+  });
+}
+
+/// CatBoost's QueryCrossEntropy of each query: with l(t, z) = log(1 + e^z) - t z
+/// (the log loss of a logit z) and beta_q the shift that makes the query's
+/// mean probability its mean target (sum_i sigmoid(a_i + beta_q) = sum_i t_i),
+///   loss_q = (1 - alpha) sum_i l(t_i, a_i) + alpha sum_i l(t_i, a_i + beta_q),
+///   d/da_i = (1 - alpha)(sigmoid(a_i) - t_i) + alpha (p_i - t_i),  p = sigmoid(a + beta),
+///   d2/da_i2 = (1 - alpha) s'(a_i) + alpha d_i (1 - d_i / sum_j d_j),  d = p (1 - p)
+/// (beta moves with a; its derivative drops out of the gradient). A query whose
+/// targets are all 0 or all 1 has beta = -/+infinity: its shifted term and
+/// derivatives are 0. beta is found by Newton steps kept inside a bracket.
+template <class T>
+void query_crossentropy(const T* target, const T* s, const index_t* offsets, index_t Q,
+                        double alpha, const RankOutputs<T>& out) {
+  detail::over_queries(offsets, Q, out, [&](index_t b, index_t n, double* g, double* h,
+                                            detail::QueryScratch& w) {
+    if (detail::nan_query(target + b, s + b, n, g, h)) return std::nan("");
+    detail::gather(target + b, s + b, nullptr, n, w);
+    const double* tq = w.rel.data();
+    const double* a = w.s.data();
+    double* terms = w.row_v.data();
+    auto logloss = [](double tv, double z) {
+      return (z > 0.0 ? z : 0.0) + std::log1p(std::exp(-std::fabs(z))) - tv * z;
+    };
+    for (index_t i = 0; i < n; ++i) {
+      const double p = detail::sigmoid(a[i]);
+      terms[i] = (1.0 - alpha) * logloss(tq[i], a[i]);
+      g[i] = (1.0 - alpha) * (p - tq[i]);
+      h[i] = (1.0 - alpha) * p * (1.0 - p);
+    }
+    double value = detail::ordered_sum(terms, n);
+    const double total = detail::ordered_sum(tq, n);
+    if (!(total > 0.0) || !(total < static_cast<double>(n))) return value;
+    // the shift: sum_i sigmoid(a_i + beta) = total, inside [lo, hi]
+    double amin = a[0], amax = a[0];
+    for (index_t i = 1; i < n; ++i) {
+      amin = std::min(amin, a[i]);
+      amax = std::max(amax, a[i]);
+    }
+    const double mean = total / static_cast<double>(n);
+    const double logit = std::log(mean) - std::log1p(-mean);
+    double lo = logit - amax, hi = logit - amin, beta = 0.5 * (lo + hi);
+    double* d = w.row_h.data();
+    for (int it = 0; it < 200; ++it) {
+      for (index_t i = 0; i < n; ++i) {
+        const double p = detail::sigmoid(a[i] + beta);
+        terms[i] = p;
+        d[i] = p * (1.0 - p);
+      }
+      const double f = detail::ordered_sum(terms, n) - total;
+      const double slope = detail::ordered_sum(d, n);
+      if (f == 0.0) break;
+      if (f > 0.0) hi = beta; else lo = beta;
+      double next = slope > 0.0 ? beta - f / slope : 0.5 * (lo + hi);
+      if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+      if (next == beta || hi - lo <= 1e-15 * std::max(1.0, std::fabs(beta))) break;
+      beta = next;
+    }
+    double dsum = 0.0;
+    for (index_t i = 0; i < n; ++i) {
+      const double z = a[i] + beta, p = detail::sigmoid(z);
+      d[i] = p * (1.0 - p);
+      terms[i] = alpha * logloss(tq[i], z);
+      g[i] += alpha * (p - tq[i]);
+    }
+    dsum = detail::ordered_sum(d, n);
+    for (index_t i = 0; i < n; ++i)
+      h[i] += dsum > 0.0 ? alpha * d[i] * (1.0 - d[i] / dsum) : 0.0;
+    return value + detail::ordered_sum(terms, n);
   });
 }
 
