@@ -645,3 +645,14 @@ def test_generalized_dice_errors_and_config():
     assert pickle.loads(pickle.dumps(loss)).get_config() == loss.get_config()
     assert type(fl.get("multiclass_generalized_dice_loss")) is fl.MulticlassGeneralizedDice
     assert type(fl.get("MulticlassGeneralizedDice")) is fl.MulticlassGeneralizedDice
+
+
+def test_batch_coupled_losses_refuse_dask_inputs_with_the_reason():
+    da = pytest.importorskip("dask.array")
+    t, z = _segmentation(rng_for("gdice-dask"), (4, 3, 3))
+    with pytest.raises(NotImplementedError, match="class weights come from the targets of the "
+                                                  "whole batch"):
+        fl.MulticlassGeneralizedDice()(da.from_array(t, chunks=2), da.from_array(z, chunks=2))
+    a = da.from_array(z[:, 0], chunks=2)
+    with pytest.raises(NotImplementedError, match="three inputs are not yet taken blockwise"):
+        fl.TripletMarginWithDistance("cosine")(a, a, a)
