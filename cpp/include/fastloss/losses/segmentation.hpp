@@ -186,7 +186,8 @@ struct Jaccard {
 /// only, so dloss_b/dp_sc = w_c (0.5 N / E² - t_sc / E) / C', then through
 /// the softmax, dz_k = p_k (g_k - Σ_c p_c g_c). Every sum runs in float64;
 /// pixels are cut into tiles by the shape alone and the tiles' sums are added
-/// in tile order, so every thread count gives the same bits.
+/// in tile order, so every thread count gives the same bits (the softmax's
+/// exponentials are in the input precision).
 template <class T>
 void multiclass_generalized_dice(const T* target, const T* pred, index_t B, index_t S,
                                  index_t C, double smooth, bool apply_softmax,
@@ -198,21 +199,24 @@ void multiclass_generalized_dice(const T* target, const T* pred, index_t B, inde
   const index_t tiles = B * per_b;
   const std::size_t C3 = 3 * static_cast<std::size_t>(C);
   std::vector<double> sums(static_cast<std::size_t>(tiles) * C3, 0.0);
-  // the probabilities of pixel s of row x into q (C doubles)
+  // the probabilities of one pixel's classes x into q (C doubles): the
+  // exponentials in the input precision (vmath's, shifted by the maximum, as
+  // the class-axis softmax losses), their sum in double
   auto probabilities = [&](const T* x, double* q) {
     if (!apply_softmax) {
       for (index_t c = 0; c < C; ++c) q[c] = static_cast<double>(x[c]);
     } else if (C == 1) {
-      q[0] = 1.0 / (1.0 + std::exp(-static_cast<double>(x[0])));
+      q[0] = static_cast<double>(math::Logistic<T>(x[0]).sigmoid(x[0]));
     } else {
-      double m = -std::numeric_limits<double>::infinity();
-      for (index_t c = 0; c < C; ++c) m = std::max(m, static_cast<double>(x[c]));
+      T m = x[0];
+      for (index_t c = 1; c < C; ++c) m = x[c] > m || m != m ? x[c] : m;
       double total = 0.0;
       for (index_t c = 0; c < C; ++c) {
-        q[c] = std::exp(static_cast<double>(x[c]) - m);
+        q[c] = static_cast<double>(math::exp_nonpositive(x[c] - m));
         total += q[c];
       }
-      for (index_t c = 0; c < C; ++c) q[c] /= total;
+      const double inv = 1.0 / total;
+      for (index_t c = 0; c < C; ++c) q[c] *= inv;
     }
   };
   auto scratch = [C]() {
