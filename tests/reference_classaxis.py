@@ -316,3 +316,34 @@ def categorical_generalized_cross_entropy(labels, p, q=0.5, axis=-1):
 def one_vs_all_crossentropy(labels, p, axis=-1):
     labels, z, onehot = _label_rows(labels, p, axis)
     return np.sum(np.logaddexp(0.0, z) - np.where(onehot == 1, z, 0.0), axis=-1)
+
+
+# --- optax's multiclass hinge, generalized KL divergence and cosine distance
+
+
+def multiclass_hinge_loss(labels, p, margin=1.0, axis=-1):
+    """Crammer and Singer: max_c (x_c + margin [c != y]) - x_y."""
+    labels, x, onehot = _label_rows(labels, p, axis)
+    return np.max(x + margin * (1.0 - onehot), axis=-1) - _at_label(x, labels)
+
+
+def generalized_kl_divergence(t, p, log_input=True, axis=-1):
+    """sum t (log t - z) + exp(z) - t, z = y_pred (log_input) or log y_pred;
+    a zero target's term is exp(z)."""
+    t, y = _f(t, p)
+    t, y = _last(np.broadcast_to(t, y.shape), axis), _last(y, axis)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = y if log_input else np.log(y)
+        q = np.exp(z) if log_input else y
+        term = np.where(t == 0, q, t * (np.log(np.where(t == 0, 1.0, t)) - z) + q - t)
+    return np.sum(term, axis=-1)
+
+
+def cosine_distance(t, p, epsilon=0.0, axis=-1):
+    """1 - cosine similarity, each squared norm floored at epsilon (optax)."""
+    t, p = _f(t, p)
+    t, p = _last(np.broadcast_to(t, p.shape), axis), _last(p, axis)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nt = np.sqrt(np.maximum(np.sum(t * t, axis=-1), epsilon))
+        n_p = np.sqrt(np.maximum(np.sum(p * p, axis=-1), epsilon))
+        return 1.0 - np.sum(t * p, axis=-1) / (nt * n_p)

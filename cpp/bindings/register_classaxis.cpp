@@ -142,9 +142,53 @@ void bind_declared(py::module_& m, const char* struct_name) {
   bind_init(cls, std::make_index_sequence<static_cast<std::size_t>(n_struct_params<Loss>())>{});
 }
 
+/// A C-contiguous array of T with `n` elements (any shape), for the
+/// multiclass generalized Dice kernel.
+template <class T>
+const T* flat_in(const py::array& a, index_t n, const char* what) {
+  if (!has_dtype<T>(a) || !(a.flags() & py::array::c_style) || static_cast<index_t>(a.size()) != n)
+    throw py::value_error(std::string(what) + ": internal layout mismatch");
+  return static_cast<const T*>(a.data());
+}
+
+template <class T>
+T* flat_out(const py::object& o, index_t n, const char* what) {
+  if (o.is_none()) return nullptr;
+  auto a = py::reinterpret_borrow<py::array>(o);
+  flat_in<T>(a, n, what);
+  if (!a.writeable()) throw py::value_error(std::string(what) + " is read-only");
+  return static_cast<T*>(a.mutable_data());
+}
+
+/// optax's multiclass generalized Dice loss over (B, S, C) C-contiguous
+/// targets and predictions of one float type (segmentation.hpp).
+void multiclass_generalized_dice(const py::array& y_true, const py::array& y_pred, index_t B,
+                                 index_t S, index_t C, double smooth, bool apply_softmax,
+                                 bool ignore_background, const py::object& per_sample,
+                                 const py::object& grad, const py::object& coef) {
+  by_float_type(y_pred, [&](auto type) {
+    using T = decltype(type);
+    const index_t n = B * S * C;
+    const T* t = flat_in<T>(y_true, n, "y_true");
+    const T* p = flat_in<T>(y_pred, n, "y_pred");
+    double* v = flat_out<double>(per_sample, B, "per_sample");
+    T* g = flat_out<T>(grad, n, "grad");
+    const double* c = coef.is_none()
+                          ? nullptr
+                          : flat_in<double>(py::reinterpret_borrow<py::array>(coef), B, "coef");
+    py::gil_scoped_release release;
+    fastloss::multiclass_generalized_dice(t, p, B, S, C, smooth, apply_softmax,
+                                          ignore_background, v, g, c);
+  });
+}
+
 }  // namespace
 
 void register_classaxis(py::module_& m) {
+  m.def("multiclass_generalized_dice", &multiclass_generalized_dice, py::arg("y_true"),
+        py::arg("y_pred"), py::arg("batch"), py::arg("pixels"), py::arg("classes"),
+        py::arg("smooth"), py::arg("apply_softmax"), py::arg("ignore_background"),
+        py::arg("per_sample"), py::arg("grad"), py::arg("coef"));
 #define FASTLOSS_BIND_ROWS(S) bind_declared<S>(m, #S);
   FASTLOSS_CLASSAXIS_LOSSES(FASTLOSS_BIND_ROWS)
 #undef FASTLOSS_BIND_ROWS

@@ -96,7 +96,10 @@ void cosine_embedding(const py::array& y, const py::array& x1, const py::array& 
 void triplet_margin(const py::array& anchor, const py::array& positive,
                     const py::array& negative, double margin, double p, bool swap, double eps,
                     const py::object& per_row, const py::tuple& grads, const py::tuple& hess,
-                    const py::object& coef) {
+                    const py::object& coef, int distance) {
+  if (distance < 0 || distance > static_cast<int>(embedding::Distance::Cosine))
+    throw py::value_error("triplet_margin: unknown distance " + std::to_string(distance));
+  const embedding::DistanceSpec dist{static_cast<embedding::Distance>(distance), p, eps};
   by_dtype(anchor, "anchor", [&](auto tag) {
     using T = decltype(tag);
     if (anchor.ndim() != 2) throw py::value_error("anchor: internal layout mismatch");
@@ -107,7 +110,7 @@ void triplet_margin(const py::array& anchor, const py::array& positive,
     const T* ng = input<T>(negative, rows, D, "negative");
     const auto out = row_outputs<T>(rows, D, per_row, grads, hess, coef);
     py::gil_scoped_release release;
-    embedding::triplet_margin(a, ps, ng, rows, D, margin, p, swap, eps, out);
+    embedding::triplet_margin(a, ps, ng, rows, D, margin, dist, swap, out);
   });
 }
 
@@ -160,7 +163,8 @@ void register_embedding(py::module_& m) {
         py::arg("coef"));
   m.def("triplet_margin", &triplet_margin, py::arg("anchor"), py::arg("positive"),
         py::arg("negative"), py::arg("margin"), py::arg("p"), py::arg("swap"), py::arg("eps"),
-        py::arg("per_row"), py::arg("grads"), py::arg("hess"), py::arg("coef"));
+        py::arg("per_row"), py::arg("grads"), py::arg("hess"), py::arg("coef"),
+        py::arg("distance") = 0);
   m.def("ntxent", &ntxent, py::arg("labels"), py::arg("embeddings"), py::arg("temperature"),
         py::arg("per_row"), py::arg("grad"), py::arg("coef"));
   m.def("circle", &circle, py::arg("labels"), py::arg("embeddings"), py::arg("gamma"),

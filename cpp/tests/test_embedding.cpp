@@ -155,6 +155,70 @@ void triplet_margin(Harness& h) {
     }
 }
 
+/// The squared-norm and cosine distances of the triplet kernel: values
+/// against direct loops, the three gradients and Hessian diagonals against
+/// central differences of the kernel's own values and gradients.
+void triplet_distances(Harness& h) {
+  const index_t rows = 6, D = 5;
+  auto a = random_values(rows * D, 15), p = random_values(rows * D, 16),
+       n = random_values(rows * D, 17);
+  const double margin = 6.0;  // every hinge sloped
+  for (auto kind : {emb::Distance::SquaredNorm, emb::Distance::Cosine})
+    for (bool swap : {false, true}) {
+      const emb::DistanceSpec spec{kind, 2.0, kind == emb::Distance::Cosine ? 1e-8 : 1e-6};
+      const std::string what = std::string(kind == emb::Distance::Cosine ? "cosine" : "squared") +
+                               (swap ? " swap" : "");
+      auto call = [&](double* per, std::vector<std::vector<double>>* g,
+                      std::vector<std::vector<double>>* hs) {
+        emb::RowOutputs<double> o;
+        o.per_row = per;
+        for (int m = 0; m < 3; ++m) {
+          if (g) o.grad[m] = (*g)[m].data();
+          if (hs) o.hess[m] = (*hs)[m].data();
+        }
+        emb::triplet_margin(a.data(), p.data(), n.data(), rows, D, margin, spec, swap, o);
+      };
+      auto dist = [&](const std::vector<double>& x, const std::vector<double>& z, index_t r) {
+        double xz = 0, xx = 0, zz = 0, sq = 0;
+        for (index_t d = 0; d < D; ++d) {
+          const double u = x[r * D + d], v = z[r * D + d], e = u - v + 1e-6;
+          xz += u * v;
+          xx += u * u;
+          zz += v * v;
+          sq += e * e;
+        }
+        return kind == emb::Distance::Cosine ? 1.0 - xz / (std::sqrt(xx) * std::sqrt(zz)) : sq;
+      };
+      std::vector<double> per(rows);
+      std::vector<std::vector<double>> g(3, std::vector<double>(a.size())), hs = g;
+      call(per.data(), &g, &hs);
+      for (index_t r = 0; r < rows; ++r) {
+        double dn = dist(a, n, r);
+        if (swap) dn = std::min(dn, dist(p, n, r));
+        h.check(close(per[r], std::max(0.0, margin + dist(a, p, r) - dn), 1e-13),
+                what + " value row " + std::to_string(r));
+      }
+      auto total = [&] {
+        std::vector<double> v(rows);
+        call(v.data(), nullptr, nullptr);
+        return sum(v);
+      };
+      std::vector<double>* inputs[3] = {&a, &p, &n};
+      for (int which = 0; which < 3; ++which)
+        for (std::size_t k = 0; k < a.size(); ++k) {
+          h.check(close(g[which][k], central(*inputs[which], k, 1e-6, total), 1e-6, 1e-8),
+                  what + " grad input " + std::to_string(which));
+          auto grad_k = [&] {
+            std::vector<std::vector<double>> gg(3, std::vector<double>(a.size()));
+            call(nullptr, &gg, nullptr);
+            return gg[which][k];
+          };
+          h.check(close(hs[which][k], central(*inputs[which], k, 1e-5, grad_k), 1e-5, 1e-7),
+                  what + " hessian input " + std::to_string(which));
+        }
+    }
+}
+
 /// optax's ntxent per anchor from the whole similarity matrix.
 std::vector<double> ntxent_reference(const std::vector<std::int64_t>& lab, const std::vector<double>& x,
                                      index_t B, index_t D, double t) {
@@ -316,6 +380,7 @@ int main(int argc, char** argv) {
                     {{"margin_ranking", margin_ranking},
                      {"cosine_embedding", cosine_embedding},
                      {"triplet_margin", triplet_margin},
+                     {"triplet_distances", triplet_distances},
                      {"ntxent", ntxent},
                      {"circle", circle},
                      {"threads", threads}});

@@ -12,10 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 from . import _core, _declared
 from ._base import Loss, deserialize, serialize
-from ._classaxis import ClassAxisLoss
+from ._classaxis import ClassAxisLoss, MulticlassGeneralizedDice
 from ._custom import CompositeLoss, ElementwiseLoss
 from ._declared import *  # noqa: F403 - the declared losses and their functions (_declared.pyi)
-from ._embedding import Circle, CosineEmbedding, MarginRanking, NTXent, TripletMargin
+from ._embedding import (
+    Circle,
+    CosineEmbedding,
+    MarginRanking,
+    NTXent,
+    TripletMargin,
+    TripletMarginWithDistance,
+)
 from ._likelihood import CoxPH, GaussianNLL
 from ._models import (
     ContentLoss,
@@ -42,6 +49,8 @@ from ._threads import get_num_threads, num_threads, set_num_threads
 
 #: Keras 3's class name of the generalized cross-entropy
 CategoricalGeneralizedCrossEntropy = GeneralizedCrossentropy  # noqa: F405
+#: optax's former name of the generalized KL divergence (convex_kl_divergence)
+ConvexKLDivergence = GeneralizedKLDivergence  # noqa: F405
 
 __version__ = "0.1.0"
 
@@ -78,6 +87,7 @@ __all__ = [
     "SoftmaxListwise",
     "XENDCG",
     "Circle", "CosineEmbedding", "MarginRanking", "NTXent", "TripletMargin",
+    "TripletMarginWithDistance", "ConvexKLDivergence", "MulticlassGeneralizedDice",
     # functions
     "build_info", "deserialize", "get", "get_num_threads", "gram_matrix",
     "gram_matrix_backward", "names", "num_threads", "serialize", "set_num_threads",

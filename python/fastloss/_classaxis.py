@@ -447,3 +447,120 @@ def document_rows(cls: type, summary: str, formula: str, gradient: str, hessian:
                   params: str, notes: str, input_kind: str) -> None:
     document(cls, summary, HEADERS[input_kind], formula, gradient, hessian,
              hessian_note="  (diagonal)", params=params, notes=notes, methods=METHODS)
+
+
+class MulticlassGeneralizedDice(Loss):
+    """optax's ``multiclass_generalized_dice_loss`` (Sudre et al. 2017, the
+    generalised Dice overlap): a Dice loss per sample and class, weighted by the
+    inverse squared class volume of the whole batch::
+
+        p = softmax(y_pred) over the last (class) axis   (sigmoid for one class)
+        I, P, T = sum over the spatial axes of p * t, p, t      (per sample b, class c)
+        dice_bc = 1 - (I + smooth) / ((P + T) / 2 + smooth)
+        f_c = sum of t over the batch and the spatial axes
+        w_c = 1 / (f_c**2 + 1e-7), normalised so that sum_c w_c = C
+        loss_b = mean over the classes c of w_c * dice_bc
+
+    Inputs are ``(B, ..., C)``: a batch, any spatial axes, the classes last
+    (``(B, C)`` has no spatial axis: each sample's sums are its own values),
+    copied when they are not C-contiguous. The
+    mean over the batch ("sum_over_batch_size", the default) is optax's value;
+    ``reduction="none"`` gives ``loss_b`` and ``sample_weight`` weighs samples as
+    Keras does. The weights depend on the targets only, so the gradient is that
+    of the weighted Dice terms through the softmax; as in optax they couple the
+    samples of a call (one call is one batch).
+
+    Parameters
+    ----------
+    smooth : float, default 1.0
+        Added to the numerator and the denominator of every Dice ratio (optax's
+        smooth), >= 0.
+    apply_softmax : bool, default True
+        Whether y_pred holds logits (softmax over the classes, a sigmoid for a
+        single class) rather than probabilities. With False, as optax, each
+        pixel's probabilities must sum to 1 (a ValueError names the range found).
+    ignore_background : bool, default False
+        Leave class 0 out of the mean (it still counts in the weights'
+        normalisation, as in optax).
+    reduction, name
+        Keras's reductions of the per-sample losses, and the name.
+
+    Notes
+    -----
+    Float32 and float64 inputs; the sums, the softmax and the gradient are
+    computed in float64 (optax computes the weights in the input precision).
+    There is no Hessian: the Dice ratios couple every pixel of a class, so the
+    diagonal of the Hessian is not the curvature a Newton step could use and is
+    not provided."""
+
+    _default_name = "multiclass_generalized_dice_loss"
+    has_hessian = False
+    _no_hessian_reason = ("the Dice ratios couple every pixel of a sample's class through their "
+                          "sums (and the softmax couples the classes), so no per-element "
+                          "Hessian diagonal is provided.")
+    _dask_refusal = ("its class weights come from the targets of the whole batch, so its value "
+                     "is not a sum over blocks")
+
+    def __init__(self, smooth: float = 1.0, apply_softmax: bool = True,
+                 ignore_background: bool = False,
+                 reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+        self.smooth = _arrays.real_param(smooth, "smooth")
+        if not (math.isfinite(self.smooth) and self.smooth >= 0):
+            raise ValueError(f"MulticlassGeneralizedDice: smooth must be finite and >= 0, got "
+                             f"{smooth!r}")
+        for what, v in (("apply_softmax", apply_softmax), ("ignore_background", ignore_background)):
+            if not isinstance(v, (bool, np.bool_)):
+                raise TypeError(f"MulticlassGeneralizedDice: {what} must be a bool, got {v!r}")
+        self.apply_softmax = bool(apply_softmax)
+        self.ignore_background = bool(ignore_background)
+
+    def _pair(self, y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray, int, int, int]:
+        z = _arrays.as_float(y_pred, "y_pred")
+        t = _arrays.as_float(y_true, "y_true", z.dtype)
+        if t.shape != z.shape:
+            raise ValueError(f"y_true has shape {t.shape} but y_pred has shape {z.shape}; "
+                             f"MulticlassGeneralizedDice takes one-hot targets of y_pred's shape")
+        if z.ndim < 2 or z.shape[-1] == 0:
+            raise ValueError(f"MulticlassGeneralizedDice takes (batch, ..., classes) arrays with "
+                             f"at least one class, got shape {z.shape}")
+        B, C = z.shape[0], z.shape[-1]
+        S = math.prod(z.shape[1:-1])
+        if not self.apply_softmax and z.size:
+            sums = np.sum(z, axis=-1, dtype=np.float64)
+            if not np.allclose(sums, 1.0, rtol=1e-5):
+                raise ValueError(
+                    "with apply_softmax=False, y_pred must hold probabilities that sum to 1 "
+                    f"over the class axis (optax's check); their sums range over "
+                    f"[{np.min(sums):.6f}, {np.max(sums):.6f}]")
+        return np.ascontiguousarray(t), np.ascontiguousarray(z), B, S, C
+
+    def _run(self, y_true: Any, y_pred: Any, sample_weight: Any, *, want_value: bool,
+             want_grad: bool, grad_output: Any = 1.0,
+             out: Optional[np.ndarray] = None) -> tuple[Any, Any]:
+        t, z, B, S, C = self._pair(y_true, y_pred)
+        if out is not None:
+            _arrays.check_out(out, z.shape, z.dtype,
+                              {"y_true": y_true, "y_pred": y_pred,
+                               "sample_weight": sample_weight})
+        n = B
+        w = _passes.keras_weighting(sample_weight, (n,), z.dtype,
+                                    _arrays.REDUCTIONS[self.reduction])
+        per_sample = np.empty(n) if want_value else None
+        grad = np.empty(z.shape, z.dtype) if want_grad else None
+        coef = w.coefficients(grad_output, n, z.dtype) if want_grad else None
+        if coef is not None and coef.shape[0] != n:
+            coef = np.broadcast_to(coef, (n,)).copy()
+        _core.multiclass_generalized_dice(t, z, B, S, C, self.smooth, self.apply_softmax,
+                                          self.ignore_background, per_sample, grad, coef)
+        value = w.reduce(per_sample, z.dtype) if per_sample is not None else None
+        if grad is None:
+            return value, None
+        if out is not None:
+            _arrays.deliver((out,), (grad,))
+            return value, out
+        return value, grad
+
+
+SEGMENTATION_LOSSES: tuple[type[Loss], ...] = (MulticlassGeneralizedDice,)

@@ -79,10 +79,18 @@ def cosine_embedding(y: np.ndarray, x1: np.ndarray, x2: np.ndarray, margin: floa
 def triplet_margin(anchor: np.ndarray, positive: np.ndarray, negative: np.ndarray,
                    margin: float, p: float, swap: bool, eps: float,
                    per_row: Optional[np.ndarray], grads: tuple[np.ndarray, ...],
-                   hess: tuple[np.ndarray, ...], coef: Optional[np.ndarray]) -> None: ...
+                   hess: tuple[np.ndarray, ...], coef: Optional[np.ndarray],
+                   distance: int = 0) -> None: ...
 def ntxent(labels: np.ndarray, embeddings: np.ndarray, temperature: float,
            per_row: Optional[np.ndarray], grad: Optional[np.ndarray],
            coef: Optional[np.ndarray]) -> None: ...
 def circle(labels: np.ndarray, embeddings: np.ndarray, gamma: float, margin: float,
            remove_diagonal: bool, per_row: Optional[np.ndarray], grad: Optional[np.ndarray],
            coef: Optional[np.ndarray]) -> None: ...
+
+# optax's multiclass generalized Dice loss (register_classaxis.cpp, segmentation.hpp)
+def multiclass_generalized_dice(y_true: np.ndarray, y_pred: np.ndarray, batch: int, pixels: int,
+                                classes: int, smooth: float, apply_softmax: bool,
+                                ignore_background: bool, per_sample: Optional[np.ndarray],
+                                grad: Optional[np.ndarray],
+                                coef: Optional[np.ndarray]) -> None: ...

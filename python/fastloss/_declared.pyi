@@ -491,6 +491,36 @@ class OneVsAllCrossentropy(ClassAxisLoss):
         axis: int = -1,
     ) -> None: ...
 
+class MulticlassHinge(ClassAxisLoss):
+    margin: float
+    def __init__(
+        self,
+        margin: float = 1.0,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class GeneralizedKLDivergence(ClassAxisLoss):
+    log_input: bool
+    def __init__(
+        self,
+        log_input: bool = True,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class CosineDistance(ClassAxisLoss):
+    epsilon: float
+    def __init__(
+        self,
+        epsilon: float = 0.0,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
 def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 mse = mean_squared_error
 def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
@@ -675,6 +705,25 @@ def categorical_generalized_cross_entropy(
     axis: int = -1,
 ) -> Any: ...
 def one_vs_all_crossentropy(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
+def multiclass_hinge_loss(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    margin: float = 1.0,
+    axis: int = -1,
+) -> Any: ...
+def generalized_kl_divergence(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    log_input: bool = True,
+    axis: int = -1,
+) -> Any: ...
+convex_kl_divergence = generalized_kl_divergence
+def cosine_distance(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    epsilon: float = 0.0,
+    axis: int = -1,
+) -> Any: ...
 
 __all__ = [
     'AsymmetricLinear',
@@ -684,6 +733,7 @@ __all__ = [
     'CategoricalFocalCrossentropy',
     'CategoricalHinge',
     'CategoricalZeroOneLoss',
+    'CosineDistance',
     'CosineSimilarity',
     'Dice',
     'Entropy',
@@ -692,6 +742,7 @@ __all__ = [
     'Fair',
     'Gamma',
     'GeneralizedCrossentropy',
+    'GeneralizedKLDivergence',
     'HalfSquaredError',
     'Hinge',
     'HingeEmbedding',
@@ -707,6 +758,7 @@ __all__ = [
     'MultiLabelMargin',
     'MultiLabelSoftMargin',
     'MultiMargin',
+    'MulticlassHinge',
     'MulticlassSparsemax',
     'NLL',
     'OneVsAllCrossentropy',
@@ -732,6 +784,8 @@ __all__ = [
     'categorical_generalized_cross_entropy',
     'categorical_hinge',
     'categorical_zero_one',
+    'convex_kl_divergence',
+    'cosine_distance',
     'cosine_similarity',
     'dice',
     'entropy',
@@ -739,6 +793,7 @@ __all__ = [
     'exponential',
     'fair',
     'gamma',
+    'generalized_kl_divergence',
     'half_squared_error',
     'hinge',
     'hinge_embedding',
@@ -758,6 +813,7 @@ __all__ = [
     'mse',
     'msle',
     'multi_margin_loss',
+    'multiclass_hinge_loss',
     'multiclass_perceptron_loss',
     'multiclass_sparsemax_loss',
     'multilabel_margin_loss',

@@ -5,7 +5,8 @@
   ``margin_ranking_loss`` and ``cosine_embedding_loss``: a ±1 target and two
   trained inputs;
 * :class:`TripletMargin`, PyTorch's ``triplet_margin_loss``: anchor, positive
-  and negative embeddings, all three trained;
+  and negative embeddings, all three trained; :class:`TripletMarginWithDistance`,
+  PyTorch's ``triplet_margin_with_distance_loss`` under a named distance;
 * :class:`NTXent` (optax's ``ntxent``) and :class:`Circle` (Keras 3's
   ``Circle``): integer group labels and one batch of embeddings, each row's
   loss depending on its similarity to every other row.
@@ -310,6 +311,98 @@ class TripletMargin(MultiInputLoss):
                 tuple(h.reshape(shape) for h in hess))
 
 
+#: TripletMarginWithDistance's distances: name -> (kernel code, p, eps).
+_DISTANCES: dict[str, tuple[int, float, float]] = {
+    "euclidean": (0, 2.0, 1e-6),          # PyTorch's pairwise_distance, its default
+    "manhattan": (0, 1.0, 1e-6),          # pairwise_distance(x, z, p=1)
+    "squared_euclidean": (1, 2.0, 1e-6),  # pairwise_distance(x, z) ** 2
+    "cosine": (2, 2.0, 1e-8),             # 1 - cosine_similarity(x, z)
+}
+
+
+class TripletMarginWithDistance(TripletMargin):
+    """PyTorch's ``TripletMarginWithDistanceLoss`` under a named distance, one
+    loss per row::
+
+        d_neg = d(anchor, negative),  or min(d_neg, d(positive, negative)) with swap
+        loss = max(0, margin + d(anchor, positive) - d_neg)
+
+    with ``distance`` one of
+
+    * ``"euclidean"`` (the default, PyTorch's default ``pairwise_distance``):
+      ``d(x, z) = |x - z + 1e-6|_2``;
+    * ``"manhattan"``: ``|x - z + 1e-6|_1``, ``pairwise_distance(x, z, p=1)``;
+    * ``"squared_euclidean"``: ``|x - z + 1e-6|_2 ** 2``, the square of the
+      default distance;
+    * ``"cosine"``: ``1 - cosine_similarity(x, z)``, PyTorch's cosine similarity
+      with each norm floored at 1e-8 (the alternative PyTorch's documentation
+      shows).
+
+    PyTorch takes any Python callable as ``distance_function``; the compiled
+    kernels differentiate their own distances only, so a callable is refused
+    with a TypeError that names the distances to pass instead (``None`` is
+    PyTorch's default, ``"euclidean"``). Called ``loss(anchor, positive,
+    negative)``, three arrays of one shape (N, D) (or (D,), or any (..., D));
+    ``backward`` returns ``(grad_anchor, grad_positive, grad_negative)``. The
+    gradient at the hinge (argument exactly 0) is taken on the sloped side, as
+    PyTorch's clamp_min does; "sum_over_batch_size" is PyTorch's ``"mean"``,
+    "none" its ``"none"``. :class:`TripletMargin` is the same loss under
+    ``|x - z + eps|_p`` for any p and eps.
+
+    Parameters
+    ----------
+    distance : str, default "euclidean"
+        ``"euclidean"``, ``"manhattan"``, ``"squared_euclidean"`` or ``"cosine"``.
+    margin : float, default 1.0
+        Must be > 0, as PyTorch requires.
+    swap : bool, default False
+        The distance swap of Balntas et al.: the negative's distance is the
+        smaller of its distances to the anchor and to the positive.
+    reduction, name
+        Keras's reductions of the per-row losses, and the name.
+
+    Notes
+    -----
+    """ + _MULTI_METHODS
+
+    _default_name = "triplet_margin_with_distance"
+
+    def __init__(self, distance: Optional[str] = "euclidean", margin: float = 1.0,
+                 swap: bool = False, reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        names = ", ".join(repr(n) for n in _DISTANCES)
+        if distance is None:
+            distance = "euclidean"  # PyTorch's distance_function=None
+        if callable(distance):
+            raise TypeError(
+                f"TripletMarginWithDistance: distance must be the name of a distance, got the "
+                f"callable {distance!r}; the compiled kernels cannot differentiate a Python "
+                f"function. Pass one of {names} ('euclidean' is PyTorch's default "
+                f"pairwise_distance, 'cosine' is 1 - cosine_similarity), or compute a custom "
+                f"distance in PyTorch itself.")
+        if not isinstance(distance, str):
+            raise TypeError(f"TripletMarginWithDistance: distance must be one of {names}, "
+                            f"got {distance!r}")
+        if distance not in _DISTANCES:
+            raise ValueError(f"TripletMarginWithDistance: unknown distance {distance!r}; "
+                             f"pass one of {names}")
+        margin = _finite(margin, "margin")
+        if margin <= 0:
+            raise ValueError(f"TripletMarginWithDistance: margin must be > 0 (as PyTorch "
+                             f"requires), got {margin!r}")
+        code, p, eps = _DISTANCES[distance]
+        super().__init__(margin=margin, p=p, swap=swap, eps=eps, reduction=reduction,
+                         name=name)
+        self.distance = distance
+        self._distance_code = code
+
+    def _kernel(self, rows: list[np.ndarray], per_row: Optional[np.ndarray],
+                grads: tuple[np.ndarray, ...], hess: tuple[np.ndarray, ...],
+                coef: Optional[np.ndarray]) -> None:
+        _core.triplet_margin(rows[0], rows[1], rows[2], self.margin, self.p, self.swap, self.eps,
+                             per_row, grads, hess, coef, self._distance_code)
+
+
 def _labels(labels: Any, n: int) -> np.ndarray:
     """Integer group labels, one per row, as a flat int64 array."""
     lab = np.asarray(labels)
@@ -493,4 +586,4 @@ class Circle(MultiInputLoss):
 
 
 EMBEDDING_LOSSES: tuple[type[MultiInputLoss], ...] = (
-    MarginRanking, CosineEmbedding, TripletMargin, NTXent, Circle)
+    MarginRanking, CosineEmbedding, TripletMargin, TripletMarginWithDistance, NTXent, Circle)

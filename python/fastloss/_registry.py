@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from . import _declared
 from ._base import Combinable, Loss, deserialize
+from ._classaxis import SEGMENTATION_LOSSES
 from ._embedding import EMBEDDING_LOSSES
 from ._functions import PER_SAMPLE
 from ._likelihood import LIKELIHOOD_LOSSES
@@ -40,11 +41,11 @@ CLASSES: dict[str, type[Loss]] = {
 
 # The model losses (not (y_true, y_pred) pairs), the likelihood losses
 # (Gaussian NLL, Cox), the ranking losses (over query groups), the sequence
-# losses (CTC) and the pair / metric-learning losses: class names and
-# snake_case names.
+# losses (CTC), the pair / metric-learning losses and the segmentation losses
+# with kernels of their own: class names and snake_case names.
 _MULTI_INPUT: tuple[type[Combinable], ...] = (*MODEL_LOSSES, *LIKELIHOOD_LOSSES,
                                               *RANKING_LOSSES, *SEQUENCE_LOSSES,
-                                              *EMBEDDING_LOSSES)
+                                              *EMBEDDING_LOSSES, *SEGMENTATION_LOSSES)
 MODEL_NAMES: dict[str, type[Combinable]] = {
     **{cls.__name__: cls for cls in _MULTI_INPUT},
     **{cls._default_name: cls for cls in _MULTI_INPUT},

@@ -65,4 +65,7 @@
   X(PolyLoss)                        \
   X(MulticlassSparsemax)             \
   X(GeneralizedCrossentropy)         \
-  X(OneVsAllCrossentropy)
+  X(OneVsAllCrossentropy)            \
+  X(MulticlassHinge)                 \
+  X(GeneralizedKLDivergence)         \
+  X(CosineDistance)

@@ -593,6 +593,84 @@ struct KLDivergence {
   }
 };
 
+/// optax's generalized_kl_divergence (the Bregman divergence of x log x - x,
+/// for unnormalised distributions): with z = y_pred the log-predictions,
+///   L = Σ t (log t - z) + e^z - t,  dL/dz = e^z - t,  d2L/dz2 = e^z;
+/// with log_input=False, y_pred = q the predictions themselves,
+///   L = Σ t (log t - log q) + q - t,  dL/dq = 1 - t / q,  d2L/dq2 = t / q².
+/// A zero target contributes e^z (q): optax's where(t == 0, 0, log t).
+struct GeneralizedKLDivergence {
+  static constexpr const char* kName = "generalized_kl_divergence";
+  static constexpr bool kHasHessian = true;
+  static constexpr RowInput kInput = RowInput::Dense;
+  static constexpr LossInfo kInfo = {
+      "GeneralizedKLDivergence", "generalized_kl_divergence", "generalized_kl_divergence",
+      "convex_kl_divergence ConvexKLDivergence generalized_kld",
+      "convex_kl_divergence", AxisArg::Last,
+      "Generalized Kullback-Leibler divergence (optax ``generalized_kl_divergence``, "
+      "formerly ``convex_kl_divergence``): the KL divergence of unnormalised "
+      "distributions.",
+      "sum_c t_c (log t_c - z_c) + exp(z_c) - t_c,  z = y_pred the log-predictions, "
+      "t = y_true (0 log 0 = 0); log_input=False: z_c = log p_c, p = y_pred",
+      "exp(z_k) - t_k; log_input=False: 1 - t_k / p_k",
+      "exp(z_k); log_input=False: t_k / p_k**2",
+      "optax's semantics and calling convention turned to fastloss's (y_true first): "
+      "y_pred holds log-predictions by default, as optax's log_predictions (it is not "
+      "normalised: any real is fine). Nothing is clipped: a zero target contributes "
+      "exp(z) (a 0 log 0 that is 0), a negative one NaN. For normalised distributions it "
+      "equals KLDivergence(log_input=True), since sum(exp(z)) = sum(t) = 1 then. Summed "
+      "over ``axis`` (the last by default), so \"sum_over_batch_size\" is the mean over "
+      "the batch. ``ConvexKLDivergence`` and ``convex_kl_divergence`` are optax's former "
+      "names.",
+      "", Domain::Logits, Kink::None,
+      {{"log_input", 1.0, Range::Bool,
+        "Whether y_pred holds log-predictions (optax's convention, the default) instead "
+        "of the predictions themselves.",
+        0.0}},
+      {}, {}, nullptr,
+      // z = 0: 0.5 log 0.5 + 0.5 log 0.5 + 2 - 1 = 1 - log 2;
+      // z = log t with sum t = 1: 0; a zero target: exp(0) + exp(log 0.5) - 0.5 = 1
+      {{{2, {0.5, 0.5}, {0, 0}, 0.3068528194400547},
+        {2, {0.25, 0.75}, {-1.3862943611198906, -0.2876820724517809}, 0.0},
+        {2, {0, 0.5}, {0, -0.6931471805599453}, 1.0}},
+       false, ""}};
+  bool log_input = true;
+  explicit GeneralizedKLDivergence(bool log_input_ = true) : log_input(log_input_) {}
+  template <unsigned W, class T, bool U>
+  FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
+    return log_input ? of<W, true>(r) : of<W, false>(r);
+  }
+
+ private:
+  template <unsigned W, bool kLogInput, class T, bool U>
+  FASTLOSS_INLINE double of(const detail::RowView<T, U>& r) const {
+    using namespace detail;
+    LaneSum value;
+    for_lanes(r.size, [&](index_t k, int l) {
+      const T t = r.target[k], y = r.pred[k];
+      const T q = kLogInput ? math::exp(y) : y;     // the prediction
+      const T log_q = kLogInput ? y : math::log(y);
+      if constexpr ((W & kValue) != 0) {
+        // optax's where(t == 0, 0, log t): a zero target's term is q alone
+        // (optax's t (0 - z) is -0 z, NaN at an infinite z; a prediction q of 0
+        // with a zero target adds its limit 0)
+        const T zero = kLogInput ? q - T(0) * log_q : q;
+        const T term = t == T(0) ? zero : t * (math::log(t) - log_q) + q - t;
+        value.add(l, static_cast<double>(term));
+      }
+      if constexpr (kLogInput) {
+        if constexpr ((W & kHess) != 0) r.hess[k] = r.coef * q;
+        if constexpr ((W & kGrad) != 0) r.grad[k] = r.coef * (q - t);
+      } else {
+        const T ratio = t == T(0) ? T(0) * y : t / q;  // t / q, 0 for a zero target
+        if constexpr ((W & kHess) != 0) r.hess[k] = r.coef * (t == T(0) ? ratio : ratio / q);
+        if constexpr ((W & kGrad) != 0) r.grad[k] = r.coef * (T(1) - ratio);
+      }
+    });
+    return value.total();
+  }
+};
+
 /// Keras's categorical hinge: L = max(neg - pos + 1, 0), pos = Σ t p,
 /// neg = max_c (1 - t_c) p_c. Where L > 0, dL/dp_k = -t_k + (1 - t_k)[k == j],
 /// j the first index of the maximum; 0 where L <= 0. Piecewise linear.
@@ -642,6 +720,44 @@ struct CategoricalHinge {
   }
 };
 
+namespace detail {
+/// The negative cosine -Σ t_c p_c / (nt np) of row r, each norm's inverse
+/// capped at `cap` (nt = max(|t|, 1/cap), likewise np; NaN stays NaN). With
+/// u = t / nt, s = u·p and k = 1/|p| (uncapped):
+///   d/dp_c = -u_c k + s p_c k^3,   d2/dp_c2 = 2 u_c p_c k^3 + s k^3 - 3 s p_c^2 k^5,
+/// and where the cap is active (|p| <= 1/cap) d/dp_c = -u_c cap, d2 = 0.
+template <unsigned W, class T, bool U>
+FASTLOSS_INLINE double negative_cosine_row(const RowView<T, U>& r, double cap) {
+  const index_t n = r.size;
+  LaneSum tt, pp, tp;
+  for_lanes(n, [&](index_t k, int l) {
+    const double t = static_cast<double>(r.target[k]), p = static_cast<double>(r.pred[k]);
+    tt.add(l, t * t);
+    pp.add(l, p * p);
+    tp.add(l, t * p);
+  });
+  const double raw_p = 1.0 / std::sqrt(pp.total());
+  const double inv_t = min_nan(1.0 / std::sqrt(tt.total()), cap);
+  const double inv_p = min_nan(raw_p, cap);
+  const bool live = raw_p < cap;
+  const double s = tp.total() * inv_t;  // u · p
+  if constexpr ((W & kGrad) != 0) {
+    const double k3 = inv_p * inv_p * inv_p;
+    const T c1 = static_cast<T>(-inv_t * inv_p), c2 = static_cast<T>(live ? s * k3 : 0.0);
+    const T h1 = static_cast<T>(live ? 2.0 * inv_t * k3 : 0.0);
+    const T h3 = static_cast<T>(live ? -3.0 * s * k3 * inv_p * inv_p : 0.0);
+    const T c = r.coef;
+    for (index_t k = 0; k < n; ++k) {
+      const T t = r.target[k], p = r.pred[k];
+      if constexpr ((W & kHess) != 0) r.hess[k] = c * (h1 * t * p + c2 + h3 * p * p);
+      r.grad[k] = c * (c1 * t + c2 * p);
+    }
+  }
+  return -s * inv_p;
+}
+
+}  // namespace detail
+
 /// Keras's cosine similarity loss L = -Σ t_c p_c / (|t| |p|), each norm
 /// floored at 1e-7 (Keras's normalize: x * min(rsqrt(Σx²), 1e7)); a zero
 /// vector gives 0. With u = t / |t|, s = u·p and k = 1/|p| (unfloored):
@@ -670,34 +786,48 @@ struct CosineSimilarity {
        false, ""}};
   template <unsigned W, class T, bool U>
   FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
-    using namespace detail;
-    const index_t n = r.size;
-    LaneSum tt, pp, tp;
-    for_lanes(n, [&](index_t k, int l) {
-      const double t = static_cast<double>(r.target[k]), p = static_cast<double>(r.pred[k]);
-      tt.add(l, t * t);
-      pp.add(l, p * p);
-      tp.add(l, t * p);
-    });
-    const double cap = 1.0 / math::kKerasEpsilon;
-    const double raw_p = 1.0 / std::sqrt(pp.total());
-    const double inv_t = min_nan(1.0 / std::sqrt(tt.total()), cap);
-    const double inv_p = min_nan(raw_p, cap);
-    const bool live = raw_p < cap;
-    const double s = tp.total() * inv_t;  // u · p
-    if constexpr ((W & kGrad) != 0) {
-      const double k3 = inv_p * inv_p * inv_p;
-      const T c1 = static_cast<T>(-inv_t * inv_p), c2 = static_cast<T>(live ? s * k3 : 0.0);
-      const T h1 = static_cast<T>(live ? 2.0 * inv_t * k3 : 0.0);
-      const T h3 = static_cast<T>(live ? -3.0 * s * k3 * inv_p * inv_p : 0.0);
-      const T c = r.coef;
-      for (index_t k = 0; k < n; ++k) {
-        const T t = r.target[k], p = r.pred[k];
-        if constexpr ((W & kHess) != 0) r.hess[k] = c * (h1 * t * p + c2 + h3 * p * p);
-        r.grad[k] = c * (c1 * t + c2 * p);
-      }
-    }
-    return -s * inv_p;
+    return detail::negative_cosine_row<W>(r, 1.0 / math::kKerasEpsilon);
+  }
+};
+
+/// optax's cosine_distance: L = 1 - cos = 1 - Σ t_c p_c / (nt np) with
+/// nt = sqrt(max(Σt², eps)), np = sqrt(max(Σp², eps)), optax's epsilon (a
+/// floor on the squared norms). Its derivatives are those of the negative
+/// cosine above with the cap 1/sqrt(eps) (inf for eps = 0: nothing floored).
+struct CosineDistance {
+  static constexpr const char* kName = "cosine_distance";
+  static constexpr bool kHasHessian = true;
+  static constexpr RowInput kInput = RowInput::Dense;
+  static constexpr LossInfo kInfo = {
+      "CosineDistance", "cosine_distance", "cosine_distance", "", "", AxisArg::Last,
+      "Cosine distance (optax ``cosine_distance``): one minus the cosine similarity, 0 "
+      "for vectors pointing the same way, 1 for orthogonal ones, 2 for opposite ones.",
+      "1 - sum_c (t_c / nt) (p_c / np),  nt = sqrt(max(|t|**2, epsilon)), "
+      "np = sqrt(max(|p|**2, epsilon))",
+      "-u_k / |p| + (u.p) p_k / |p|**3,  u = t / nt; -u_k / sqrt(epsilon) where "
+      "|p|**2 <= epsilon",
+      "2 u_k p_k / |p|**3 + (u.p) / |p|**3 - 3 (u.p) p_k**2 / |p|**5; 0 where "
+      "|p|**2 <= epsilon",
+      "optax's semantics: epsilon floors the squared norms (optax's clip of |x|**2), and "
+      "with its default 0 a zero vector gives NaN, as optax does; pass a small epsilon "
+      "(1e-12, say) for a finite loss there. Keras's CosineSimilarity is -cos with the "
+      "norms floored at 1e-7 instead. The sum runs over ``axis`` (the last by default, "
+      "optax's).",
+      "", Domain::Real, Kink::None,
+      {{"epsilon", 0.0, Range::NonNegativeFinite,
+        "The floor of the squared norms |t|**2 and |p|**2 (optax's epsilon).", 0.5}},
+      {}, {}, nullptr,
+      {{{2, {0, 1}, {1, 1}, 0.2928932188134524},  // 1 - 1 / sqrt 2
+        {2, {1, 0}, {-3, 0}, 2.0},                // opposite
+        {2, {0, 2}, {0, 5}, 0.0}},                // same direction
+       false, ""}};
+  double epsilon = 0.0;
+  explicit CosineDistance(double epsilon_ = 0.0)
+      : epsilon(detail::checked_param(kInfo, 0, epsilon_)) {}
+  template <unsigned W, class T, bool U>
+  FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
+    const double cap = 1.0 / std::sqrt(epsilon);  // inf for epsilon = 0
+    return 1.0 + detail::negative_cosine_row<W>(r, cap);
   }
 };
 

@@ -2,8 +2,9 @@
 //
 // * MarginRanking (PyTorch's margin_ranking_loss), elementwise;
 // * CosineEmbedding (PyTorch's cosine_embedding_loss), one loss per row;
-// * TripletMargin (PyTorch's triplet_margin_loss, with the swap), one loss
-//   per row;
+// * TripletMargin (PyTorch's triplet_margin_loss, with the swap) and
+//   TripletMarginWithDistance (its triplet_margin_with_distance_loss under a
+//   named distance), one loss per row;
 // * NT-Xent (optax's ntxent) and Circle (Keras 3's Circle), whose loss of a
 //   row depends on its similarity to every other row of the batch.
 //
@@ -314,16 +315,103 @@ inline double norm_second_derivative(double v, double norm, double p) {
 
 }  // namespace detail
 
-/// PyTorch's triplet_margin_loss of rows anchor[r], positive[r], negative[r]:
-///   d(x, z) = |x - z + eps|_p,  d_neg = d(a, n), or min(d(a, n), d(p, n)) with swap,
+/// The distance of a triplet loss between two rows x and z:
+/// * Norm: |x - z + eps|_p, PyTorch's pairwise_distance (its default p = 2,
+///   eps = 1e-6 is TripletMarginWithDistanceLoss's default distance);
+/// * SquaredNorm: |x - z + eps|_2^2, the square of the default distance;
+/// * Cosine: 1 - x.z / (max(|x|, eps) max(|z|, eps)), one minus PyTorch's
+///   cosine_similarity (eps 1e-8 there).
+enum class Distance : int { Norm = 0, SquaredNorm = 1, Cosine = 2 };
+
+/// A distance and its parameters (p only for Norm).
+struct DistanceSpec {
+  Distance kind = Distance::Norm;
+  double p = 2.0, eps = 1e-6;
+};
+
+namespace detail {
+
+/// One pair distance of a row and what its derivatives need.
+struct PairDistance {
+  double value = 0.0;
+  // Norm, SquaredNorm: the norm |x - z + eps|_p; Cosine: |x|, |z| floored at
+  // eps, x.z, the cosine, and whether each norm is above its floor.
+  double norm = 0.0, nx = 0.0, nz = 0.0, dot = 0.0, cos = 0.0;
+  bool live_x = true, live_z = true;
+};
+
+template <class T>
+PairDistance distance_of(const T* x, const T* z, index_t D, const DistanceSpec& s) {
+  PairDistance out;
+  if (s.kind == Distance::Cosine) {
+    double xx = 0.0, zz = 0.0, xz = 0.0;
+    for (index_t d = 0; d < D; ++d) {
+      const double a = static_cast<double>(x[d]), b = static_cast<double>(z[d]);
+      xx += a * a;
+      zz += b * b;
+      xz += a * b;
+    }
+    const double rx = std::sqrt(xx), rz = std::sqrt(zz);
+    out.live_x = !(rx <= s.eps);  // NaN stays live: it propagates
+    out.live_z = !(rz <= s.eps);
+    out.nx = out.live_x ? rx : s.eps;
+    out.nz = out.live_z ? rz : s.eps;
+    out.dot = xz;
+    out.cos = xz / (out.nx * out.nz);
+    out.value = 1.0 - out.cos;
+    return out;
+  }
+  out.norm = pair_distance(x, z, D, s.kind == Distance::Norm ? s.p : 2.0, s.eps);
+  out.value = s.kind == Distance::SquaredNorm ? out.norm * out.norm : out.norm;
+  return out;
+}
+
+/// The derivatives of a pair distance at element d with respect to its first
+/// (x) and second (z) row: g1, g2 and the Hessian diagonals h1, h2.
+struct PairDerivatives {
+  double g1, g2, h1, h2;
+};
+
+template <class T>
+PairDerivatives distance_derivatives(const T* x, const T* z, index_t d, const PairDistance& pd,
+                                     const DistanceSpec& s) {
+  const double a = static_cast<double>(x[d]), b = static_cast<double>(z[d]);
+  if (s.kind == Distance::Cosine) {
+    // d cos/dx_d = z_d / (nx nz) - cos x_d / nx^2,
+    // d2 cos/dx_d^2 = -2 x_d z_d / (nx^3 nz) - cos / nx^2 + 3 cos x_d^2 / nx^4
+    // (a floored norm is a constant: z_d / (nx nz), 0); likewise for z.
+    const double den = pd.nx * pd.nz, xx = pd.nx * pd.nx, zz = pd.nz * pd.nz;
+    const double c = pd.cos;
+    const double g1 = b / den - (pd.live_x ? c * a / xx : 0.0);
+    const double g2 = a / den - (pd.live_z ? c * b / zz : 0.0);
+    const double h1 = pd.live_x ? -2.0 * a * b / (xx * den) - c / xx + 3.0 * c * a * a / (xx * xx)
+                                : 0.0;
+    const double h2 = pd.live_z ? -2.0 * a * b / (zz * den) - c / zz + 3.0 * c * b * b / (zz * zz)
+                                : 0.0;
+    return {-g1, -g2, -h1, -h2};  // the distance is 1 - cos
+  }
+  // a function of v = x - z + eps: d/dz = -d/dx, d2/dz2 = d2/dx2
+  const double v = a - b + s.eps;
+  if (s.kind == Distance::SquaredNorm) return {2.0 * v, -2.0 * v, 2.0, 2.0};
+  const double g = norm_derivative(v, pd.norm, s.p);
+  const double h = norm_second_derivative(v, pd.norm, s.p);
+  return {g, -g, h, h};
+}
+
+}  // namespace detail
+
+/// The triplet margin loss of rows anchor[r], positive[r], negative[r] under
+/// a distance d (PyTorch's triplet_margin_loss for Distance::Norm, its
+/// triplet_margin_with_distance_loss for the others):
+///   d_neg = d(a, n), or min(d(a, n), d(p, n)) with swap,
 ///   loss = max(0, margin + d(a, p) - d_neg),
 /// with gradients for the three inputs (grad[0..2]) where the hinge's argument
 /// is >= 0 (PyTorch's clamp_min), and the diagonals of each row's Hessian with
-/// respect to each input (hess[0..2]; 0 where the hinge is flat). Norms are
-/// float64.
+/// respect to each input (hess[0..2]; 0 where the hinge is flat). Distances
+/// are float64.
 template <class T>
 void triplet_margin(const T* anchor, const T* positive, const T* negative, index_t rows,
-                    index_t D, double margin, double p, bool swap, double eps,
+                    index_t D, double margin, const DistanceSpec& dist, bool swap,
                     const RowOutputs<T>& out) {
   if (rows <= 0) return;
   const index_t per_task = std::max<index_t>(1, kTaskElements / std::max<index_t>(D, 1));
@@ -334,43 +422,47 @@ void triplet_margin(const T* anchor, const T* positive, const T* negative, index
       const T* a = anchor + r * D;
       const T* ps = positive + r * D;
       const T* ng = negative + r * D;
-      const double d_pos = detail::pair_distance(a, ps, D, p, eps);
-      double d_neg = detail::pair_distance(a, ng, D, p, eps);
+      const detail::PairDistance pos = detail::distance_of(a, ps, D, dist);
+      detail::PairDistance neg = detail::distance_of(a, ng, D, dist);
       bool swapped = false;
       if (swap) {
-        const double d_swap = detail::pair_distance(ps, ng, D, p, eps);
-        if (d_swap < d_neg) {
-          d_neg = d_swap;
+        const detail::PairDistance sw = detail::distance_of(ps, ng, D, dist);
+        if (sw.value < neg.value) {
+          neg = sw;
           swapped = true;
         }
       }
-      const double z = margin + d_pos - d_neg;
+      const double z = margin + pos.value - neg.value;
       if (out.per_row) out.per_row[r] = z > 0 ? z : 0.0;
       if (!out.grad[0] && !out.grad[1] && !out.grad[2] && !out.hess[0] && !out.hess[1] &&
           !out.hess[2])
         continue;
       const double c = z >= 0 ? (out.coef ? out.coef[r] : 1.0) : 0.0;
-      const T* n_from = swapped ? ps : a;  // d_neg = |n_from - negative + eps|
+      const T* n_from = swapped ? ps : a;  // d_neg = d(n_from, negative)
       for (index_t d = 0; d < D; ++d) {
-        const double vp = static_cast<double>(a[d]) - static_cast<double>(ps[d]) + eps;
-        const double vn = static_cast<double>(n_from[d]) - static_cast<double>(ng[d]) + eps;
-        const double gp = detail::norm_derivative(vp, d_pos, p);
-        const double gn = detail::norm_derivative(vn, d_neg, p);
-        const double ga = swapped ? gp : gp - gn;
-        const double gpos = swapped ? -gp - gn : -gp;
-        if (out.grad[0]) out.grad[0][r * D + d] = static_cast<T>(c * ga);
-        if (out.grad[1]) out.grad[1][r * D + d] = static_cast<T>(c * gpos);
-        if (out.grad[2]) out.grad[2][r * D + d] = static_cast<T>(c * gn);
-        if (!out.hess[0] && !out.hess[1] && !out.hess[2]) continue;
-        // each distance's second derivative is the same for both of its inputs
-        const double hp = detail::norm_second_derivative(vp, d_pos, p);
-        const double hn = detail::norm_second_derivative(vn, d_neg, p);
-        if (out.hess[0]) out.hess[0][r * D + d] = static_cast<T>(c * (swapped ? hp : hp - hn));
-        if (out.hess[1]) out.hess[1][r * D + d] = static_cast<T>(c * (swapped ? hp - hn : hp));
-        if (out.hess[2]) out.hess[2][r * D + d] = static_cast<T>(-c * hn);
+        // the anchor is the first row of d(a, p) and, unswapped, of d_neg; the
+        // positive the second of d(a, p) and, swapped, the first of d_neg; the
+        // negative the second of d_neg
+        const detail::PairDerivatives dp = detail::distance_derivatives(a, ps, d, pos, dist);
+        const detail::PairDerivatives dn = detail::distance_derivatives(n_from, ng, d, neg, dist);
+        if (out.grad[0]) out.grad[0][r * D + d] = static_cast<T>(c * (swapped ? dp.g1 : dp.g1 - dn.g1));
+        if (out.grad[1]) out.grad[1][r * D + d] = static_cast<T>(c * (swapped ? dp.g2 - dn.g1 : dp.g2));
+        if (out.grad[2]) out.grad[2][r * D + d] = static_cast<T>(-c * dn.g2);
+        if (out.hess[0]) out.hess[0][r * D + d] = static_cast<T>(c * (swapped ? dp.h1 : dp.h1 - dn.h1));
+        if (out.hess[1]) out.hess[1][r * D + d] = static_cast<T>(c * (swapped ? dp.h2 - dn.h1 : dp.h2));
+        if (out.hess[2]) out.hess[2][r * D + d] = static_cast<T>(-c * dn.h2);
       }
     }
   });
+}
+
+/// PyTorch's triplet_margin_loss: the triplet margin loss under |x - z + eps|_p.
+template <class T>
+void triplet_margin(const T* anchor, const T* positive, const T* negative, index_t rows,
+                    index_t D, double margin, double p, bool swap, double eps,
+                    const RowOutputs<T>& out) {
+  triplet_margin(anchor, positive, negative, rows, D, margin,
+                 DistanceSpec{Distance::Norm, p, eps}, swap, out);
 }
 
 // ---------------------------------------------------------------------------

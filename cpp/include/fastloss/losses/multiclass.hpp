@@ -1,7 +1,7 @@
 // Multi-class losses beyond the softmax cross-entropies: log-probability
 // (NLL), margins over the class axis (PyTorch's multi_margin_loss,
 // multilabel_margin_loss, multilabel_soft_margin_loss, optax's multiclass
-// perceptron), and probabilistic extras (PolyLoss, the sparsemax loss, the
+// perceptron and hinge), and probabilistic extras (PolyLoss, the sparsemax loss, the
 // generalized cross-entropy, LightGBM's one-vs-all logistic loss).
 //
 // Each struct is a class-axis loss as in losses/classaxis.hpp: the row math of
@@ -404,6 +404,74 @@ struct MultiClassPerceptron {
       r.grad[static_cast<index_t>(label)] -= r.coef;
     }
     return xj - xy;
+  }
+};
+
+/// optax's multiclass_hinge_loss (Crammer and Singer 2001), with its margin
+/// of 1 as a parameter m: L = max_c (x_c + m [c != y]) - x_y.
+/// dL/dx_k = [k == j] - [k == y], j the first index of that maximum (so the
+/// gradient is 0 where the label's score leads every other by m or more).
+/// Piecewise linear.
+struct MulticlassHinge {
+  static constexpr const char* kName = "multiclass_hinge_loss";
+  static constexpr bool kHasHessian = false;
+  static constexpr RowInput kInput = RowInput::Labels;
+  static constexpr LossInfo kInfo = {
+      "MulticlassHinge", "multiclass_hinge_loss", "multiclass_hinge_loss",
+      "multiclass_hinge crammer_singer", "", AxisArg::Last,
+      "Multi-class hinge loss (optax ``multiclass_hinge_loss``, Crammer and Singer 2001): "
+      "how far the label's score falls short of leading every other score by the margin.",
+      "max_c (x_c + margin [c != y]) - x_y,  x = y_pred the scores, y the class id",
+      "1 at the first index j of that maximum, -1 at y (0 everywhere when j == y)",
+      "",
+      "With the default margin 1 it is optax's multiclass_hinge_loss and, per sample, "
+      "scikit-learn's multi-class ``hinge_loss`` max(0, 1 - x_y + max_{c != y} x_c) (which "
+      "is the mean). Where the maximum is tied the gradient goes to its first index (a "
+      "subgradient; JAX's autodiff of optax's jnp.max splits it among the tied entries). "
+      "A row holding a NaN gives NaN.",
+      kPiecewiseLinear, Domain::Real, Kink::None,
+      {{"margin", 1.0, Range::Finite,
+        "How far the label's score must lead every other score for a zero loss (optax "
+        "fixes it at 1).",
+        0.5}},
+      {}, {}, nullptr,
+      // y = 0: max(0.5, 3.0, 0.0) - 0.5 = 2.5; y = 1: max(1.5, 2.0, 0.0) - 2 = 0;
+      // y = 2: max(1.5, 3.0, -1.0) + 1 = 4
+      {{{3, {0}, {0.5, 2.0, -1.0}, 2.5}, {3, {1}, {0.5, 2.0, -1.0}, 0.0},
+        {3, {2}, {0.5, 2.0, -1.0}, 4.0}},
+       false, "", "", false}};
+  double margin = 1.0;
+  explicit MulticlassHinge(double margin_ = 1.0)
+      : margin(detail::checked_param(kInfo, 0, margin_)) {}
+  template <unsigned W, class T, bool U>
+  FASTLOSS_INLINE double row(const detail::RowView<T, U>& r) const {
+    using namespace detail;
+    const std::int64_t label = r.label;
+    if (label < 0) {
+      zero_row<W>(r);
+      return 0.0;
+    }
+    const index_t y = static_cast<index_t>(label);
+    // the shifted scores x_c + m [c != y] in double, their first maximum
+    index_t j = 0;
+    double best = static_cast<double>(r.pred[0]) + (y == 0 ? 0.0 : margin);
+    bool nan = best != best;
+    for (index_t k = 1; k < r.size; ++k) {
+      const double v = static_cast<double>(r.pred[k]) + (k == y ? 0.0 : margin);
+      nan = nan || v != v;
+      if (v > best) {
+        best = v;
+        j = k;
+      }
+    }
+    const double xy = static_cast<double>(r.pred[y]);
+    if (nan) return nan_row<W>(r);
+    zero_row<W>(r);  // after the reads: grad may be y_pred itself
+    if constexpr ((W & kGrad) != 0) {
+      r.grad[j] = r.coef;
+      r.grad[y] -= r.coef;
+    }
+    return best - xy;
   }
 };
 

@@ -14,9 +14,17 @@
 //   d²L/dp_k² =  c (2 t_k e_k / E² - 2 I e_k² / E³)
 // The sums run in double in a fixed lane order; the ratio and its
 // coefficients are formed in double and applied per element in T.
+//
+// optax's multiclass generalized Dice loss is not a row loss (its class
+// weights come from the whole batch's targets): multiclass_generalized_dice
+// at the end of the file is its own kernel over (batch, pixels, classes).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
 #include <limits>
+#include <vector>
 
 #include "../detail/rows.hpp"
 #include "classaxis.hpp"  // detail::LaneSum users share, RowInput
@@ -166,6 +174,127 @@ struct Jaccard {
     return detail::overlap_row<W>(r, 1.0, 1.0, 1.0, -1.0, ignore_class);
   }
 };
+
+/// optax's multiclass_generalized_dice_loss (Sudre et al. 2017) of a batch of
+/// B samples, S pixels each (the spatial axes flattened), C classes last, all
+/// C-contiguous. With p = softmax(z) over the classes (sigmoid for C = 1;
+/// z itself without apply_softmax) and, per sample b and class c,
+///   I = Σ_s p t, P = Σ_s p, T = Σ_s t,  N = I + smooth, E = (P + T) / 2 + smooth,
+///   w_c = 1 / (f_c² + 1e-7) normalised to sum C,  f_c = Σ_{b,s} t (the whole batch),
+///   loss_b = Σ_{c kept} w_c (1 - N / E) / C'   (C' kept classes: all, or all but 0),
+/// so the mean over b is optax's value. The weights depend on the targets
+/// only, so dloss_b/dp_sc = w_c (0.5 N / E² - t_sc / E) / C', then through
+/// the softmax, dz_k = p_k (g_k - Σ_c p_c g_c). Every sum runs in float64;
+/// pixels are cut into tiles by the shape alone and the tiles' sums are added
+/// in tile order, so every thread count gives the same bits (the softmax's
+/// exponentials are in the input precision).
+template <class T>
+void multiclass_generalized_dice(const T* target, const T* pred, index_t B, index_t S,
+                                 index_t C, double smooth, bool apply_softmax,
+                                 bool ignore_background, double* per_sample, T* grad,
+                                 const double* coef) {
+  if (B <= 0 || C <= 0) return;
+  const index_t tile = std::max<index_t>(1, 8192 / C);  // pixels per tile
+  const index_t per_b = (S + tile - 1) / tile;
+  const index_t tiles = B * per_b;
+  const std::size_t C3 = 3 * static_cast<std::size_t>(C);
+  std::vector<double> sums(static_cast<std::size_t>(tiles) * C3, 0.0);
+  // the probabilities of one pixel's classes x into q (C doubles): the
+  // exponentials in the input precision (vmath's, shifted by the maximum, as
+  // the class-axis softmax losses), their sum in double
+  auto probabilities = [&](const T* x, double* q) {
+    if (!apply_softmax) {
+      for (index_t c = 0; c < C; ++c) q[c] = static_cast<double>(x[c]);
+    } else if (C == 1) {
+      q[0] = static_cast<double>(math::Logistic<T>(x[0]).sigmoid(x[0]));
+    } else {
+      T m = x[0];
+      for (index_t c = 1; c < C; ++c) m = x[c] > m || m != m ? x[c] : m;
+      double total = 0.0;
+      for (index_t c = 0; c < C; ++c) {
+        q[c] = static_cast<double>(math::exp_nonpositive(x[c] - m));
+        total += q[c];
+      }
+      const double inv = 1.0 / total;
+      for (index_t c = 0; c < C; ++c) q[c] *= inv;
+    }
+  };
+  auto scratch = [C]() {
+    static thread_local std::vector<double> q;
+    if (static_cast<index_t>(q.size()) < 2 * C) q.resize(2 * static_cast<std::size_t>(C));
+    return q.data();
+  };
+  detail::parallel_tiles(tiles, detail::threads_for(tiles), [&](index_t k) {
+    const index_t b = k / per_b, s0 = (k % per_b) * tile, s1 = std::min(S, s0 + tile);
+    double* acc = sums.data() + static_cast<std::size_t>(k) * C3;
+    double* q = scratch();
+    for (index_t s = s0; s < s1; ++s) {
+      const std::size_t at = (static_cast<std::size_t>(b) * S + s) * C;
+      probabilities(pred + at, q);
+      for (index_t c = 0; c < C; ++c) {
+        const double t = static_cast<double>(target[at + c]);
+        acc[c] += q[c] * t;
+        acc[C + c] += q[c];
+        acc[2 * C + c] += t;
+      }
+    }
+  });
+  // per sample (I, P, T), tiles in order; the class volumes over the batch
+  std::vector<double> ipt(static_cast<std::size_t>(B) * C3, 0.0), w(C, 0.0);
+  for (index_t k = 0; k < tiles; ++k) {
+    const double* acc = sums.data() + static_cast<std::size_t>(k) * C3;
+    double* to = ipt.data() + static_cast<std::size_t>(k / per_b) * C3;
+    for (std::size_t j = 0; j < C3; ++j) to[j] += acc[j];
+  }
+  for (index_t b = 0; b < B; ++b)
+    for (index_t c = 0; c < C; ++c) w[c] += ipt[static_cast<std::size_t>(b) * C3 + 2 * C + c];
+  double w_total = 0.0;
+  for (index_t c = 0; c < C; ++c) {
+    w[c] = 1.0 / (w[c] * w[c] + 1e-7);
+    w_total += w[c];
+  }
+  for (index_t c = 0; c < C; ++c) w[c] = w[c] / w_total * static_cast<double>(C);
+  const index_t c0 = ignore_background && C > 1 ? 1 : 0;
+  const double kept = static_cast<double>(C - c0);
+  // per sample and class: the loss, and the gradient's t coefficient and constant
+  std::vector<double> slope(static_cast<std::size_t>(B) * C, 0.0), offset(slope.size(), 0.0);
+  for (index_t b = 0; b < B; ++b) {
+    const double* v = ipt.data() + static_cast<std::size_t>(b) * C3;
+    const double cb = coef ? coef[b] : 1.0;
+    double value = 0.0;
+    for (index_t c = c0; c < C; ++c) {
+      const double N = v[c] + smooth, E = 0.5 * (v[C + c] + v[2 * C + c]) + smooth;
+      value += w[c] * (1.0 - N / E);
+      const double a = cb * w[c] / kept;
+      slope[static_cast<std::size_t>(b) * C + c] = -a / E;
+      offset[static_cast<std::size_t>(b) * C + c] = a * 0.5 * N / (E * E);
+    }
+    if (per_sample) per_sample[b] = value / kept;
+  }
+  if (!grad) return;
+  detail::parallel_tiles(tiles, detail::threads_for(tiles), [&](index_t k) {
+    const index_t b = k / per_b, s0 = (k % per_b) * tile, s1 = std::min(S, s0 + tile);
+    const double* A = slope.data() + static_cast<std::size_t>(b) * C;
+    const double* O = offset.data() + static_cast<std::size_t>(b) * C;
+    double* q = scratch();
+    double* g = q + C;
+    for (index_t s = s0; s < s1; ++s) {
+      const std::size_t at = (static_cast<std::size_t>(b) * S + s) * C;
+      probabilities(pred + at, q);  // read before the write: grad may be pred
+      double pg = 0.0;
+      for (index_t c = 0; c < C; ++c) {
+        g[c] = A[c] * static_cast<double>(target[at + c]) + O[c];
+        pg += q[c] * g[c];
+      }
+      for (index_t c = 0; c < C; ++c) {
+        const double d = !apply_softmax ? g[c]
+                         : C == 1       ? g[c] * q[c] * (1.0 - q[c])
+                                        : q[c] * (g[c] - pg);
+        grad[at + c] = static_cast<T>(d);
+      }
+    }
+  });
+}
 
 }  // namespace fastloss
 
