@@ -32,6 +32,7 @@ from boosting import boosting_table
 from busy import busy_table
 from dask_cluster import dask_table
 from embedding import embedding_table
+from extras import extras_table
 from frameworks import frameworks_table
 from numpy_baseline import BASELINES, sparse_ce_logits
 from ranking import ranking_table
@@ -818,6 +819,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="skip the segmentation table (Keras's Dice on 64x256x256x4 masks)")
     parser.add_argument("--no-dask", action="store_true",
                         help="skip the Dask table (4e8 elements on a local cluster, ~2 minutes)")
+    parser.add_argument("--no-extras", action="store_true",
+                        help="skip the optax and PyTorch extras against their peers")
     parser.add_argument("--no-embedding", action="store_true",
                         help="skip the NT-Xent table (B = 4096 against PyTorch, ~1 minute)")
     parser.add_argument("--dask-elements", type=float, default=4e8,
@@ -948,6 +951,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not args.no_embedding:
         print("NT-Xent: the tiled kernel against the PyTorch expression")
         embedding_lines, _ = embedding_table()
+    extras_lines: list[str] = []
+    if not args.no_extras:
+        print("optax and PyTorch extras against their peers")
+        extras_lines, _ = extras_table()
     dask_lines: list[str] = []
     dask_rows: list[dict[str, Any]] = []
     if not args.no_dask:
@@ -1002,7 +1009,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     sections = (("Gradient boosting", boosting_lines), ("Ranking objectives", ranking_lines),
                 ("Busy machine", busy_lines), ("PyTorch and JAX", fw_lines),
                 ("Segmentation", seg_lines), ("Sequences", seq_lines), ("NT-Xent", embedding_lines),
-                ("Dask", dask_lines))
+                ("optax and PyTorch extras", extras_lines), ("Dask", dask_lines))
     with report.open("a", encoding="utf-8") as f:
         for title, lines in sections:
             if lines:
