@@ -85,3 +85,9 @@ def ntxent(labels: np.ndarray, embeddings: np.ndarray, temperature: float,
 def circle(labels: np.ndarray, embeddings: np.ndarray, gamma: float, margin: float,
            remove_diagonal: bool, per_row: Optional[np.ndarray], grad: Optional[np.ndarray],
            coef: Optional[np.ndarray]) -> None: ...
+
+# LightGBM's cross_entropy_lambda (register_xentropy_lambda.cpp): flat contiguous arrays
+def crossentropy_lambda(y_true: np.ndarray, y_pred: np.ndarray, weight: Optional[np.ndarray],
+                        per_sample: Optional[np.ndarray], grad: Optional[np.ndarray],
+                        hess: Optional[np.ndarray], coef: Optional[np.ndarray],
+                        scale: float) -> None: ...
