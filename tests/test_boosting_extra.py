@@ -1,7 +1,8 @@
 """Boosting trainings with the objectives of this family's losses reaching the
 built-in objectives' raw predictions: CatBoost's ``Lq`` (Newton leaves for
-q >= 2, gradient leaves below, as CatBoost itself) and ``Focal``, and LightGBM's
-``cross_entropy_lambda`` without weights (the logistic loss)."""
+q >= 2, gradient leaves below, as CatBoost itself) and ``Focal`` (whose Hessian is
+the exact one: Newton leaves agree too), and LightGBM's ``cross_entropy_lambda``,
+with and without weights."""
 
 from __future__ import annotations
 
@@ -43,7 +44,10 @@ CB_KW = {"iterations": ROUNDS, "depth": 3, "learning_rate": 0.3, "random_seed": 
     ("Focal:focal_alpha=0.3;focal_gamma=2", "Gradient", "binary",
      fl.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.3, gamma=2.0,
                                 from_logits=True)),
-], ids=["lq3-newton", "lq2.5-newton", "lq1.5-gradient", "focal-gradient"])
+    ("Focal:focal_alpha=0.7;focal_gamma=1.5", "Newton", "binary",
+     fl.BinaryFocalCrossentropy(apply_class_balancing=True, alpha=0.7, gamma=1.5,
+                                from_logits=True)),
+], ids=["lq3-newton", "lq2.5-newton", "lq1.5-gradient", "focal-gradient", "focal-newton"])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_catboost_objective_reproduces_the_builtin(builtin, method, kind, loss, weighted):
     cb = pytest.importorskip("catboost")
