@@ -49,7 +49,8 @@ void register_xentropy_lambda(py::module_& m) {
       "crossentropy_lambda",
       [](const py::array& t, const py::array& z, const py::object& w, const py::object& value,
          const py::object& grad, const py::object& hess, const py::object& coef, double scale) {
-        if (has_dtype<float>(z)) return evaluate_typed<float>(t, z, w, value, grad, hess, coef, scale);
+        if (has_dtype<float>(z))
+          return evaluate_typed<float>(t, z, w, value, grad, hess, coef, scale);
         if (has_dtype<double>(z))
           return evaluate_typed<double>(t, z, w, value, grad, hess, coef, scale);
         throw py::type_error("y_pred: expected float32 or float64");

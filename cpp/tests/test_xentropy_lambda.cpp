@@ -72,7 +72,8 @@ void threads(Harness& h) {
     w[i] = static_cast<float>(r.uniform(0.2, 3));
   }
   const int before = fastloss::get_num_threads();
-  auto run = [&](int threads, std::vector<double>& v, std::vector<float>& g, std::vector<float>& hs) {
+  auto run = [&](int threads, std::vector<double>& v, std::vector<float>& g,
+                 std::vector<float>& hs) {
     fastloss::set_num_threads(threads);
     v.assign(n, 0.0);
     g.assign(n, 0.0f);
