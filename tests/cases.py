@@ -134,6 +134,12 @@ def unit_prediction(t, p):
     return np.abs(np.abs(p) - 1)
 
 
+def log_target(t, p):
+    """Distance of z = y_pred from log t, where exp(z) == t (none for t <= 0)."""
+    with np.errstate(divide="ignore"):
+        return np.where(t > 0, np.abs(p - np.log(np.where(t > 0, t, 1.0))), np.inf)
+
+
 def far(t, p):
     return np.full(np.shape(p), np.inf)
 
@@ -163,6 +169,8 @@ CASES: list[Case] = [
          {"quantile": 0.1}),
     Case("pinball-0.9", fl.Pinball, {"quantile": 0.9}, R.pinball, real_pair(), at_zero,
          {"quantile": 0.9}),
+    Case("pinball-log_input-0.3", fl.Pinball, {"quantile": 0.3, "log_input": True}, R.pinball,
+         positive_pair(-2.0, 1.5), log_target, {"quantile": 0.3, "log_input": True}),
     Case("asymmetric-1-99", fl.AsymmetricLinear,
          {"overestimate_cost": 1.0, "underestimate_cost": 99.0}, R.asymmetric_linear,
          real_pair(), at_zero, {"overestimate_cost": 1.0, "underestimate_cost": 99.0}),

@@ -77,8 +77,10 @@ def smooth_l1(t, p, beta=1.0):
     return np.where(a < beta, 0.5 * a * a / beta, a - 0.5 * beta)
 
 
-def pinball(t, p, quantile=0.5):
+def pinball(t, p, quantile=0.5, log_input=False):
     t, p = _f(t, p)
+    if log_input:
+        p = np.exp(p)
     r = t - p
     return np.where(r >= 0, quantile * r, (quantile - 1.0) * r)
 
@@ -272,3 +274,37 @@ def per_element_reduce(per_element, sample_weight=None, reduction="sum_over_batc
         if 0 < sw.ndim < values.ndim:
             sw = sw.reshape(sw.shape + (1,) * (values.ndim - sw.ndim))
     return reduce_samples(values, sw, reduction)
+
+
+# --- scikit-learn's SGD losses and CatBoost's Lq ---------------------------------------
+
+
+def modified_huber(t, p):
+    y, p = _hinge_labels(t), _f(p)[0]
+    z = y * p
+    return np.where(z >= 1.0, 0.0, np.where(z >= -1.0, (1.0 - z) ** 2, -4.0 * z))
+
+
+def epsilon_insensitive(t, p, epsilon=0.1):
+    t, p = _f(t, p)
+    return np.maximum(np.abs(p - t) - epsilon, 0.0)
+
+
+def squared_epsilon_insensitive(t, p, epsilon=0.1):
+    t, p = _f(t, p)
+    return np.maximum(np.abs(p - t) - epsilon, 0.0) ** 2
+
+
+def lq(t, p, q=2.0):
+    t, p = _f(t, p)
+    return np.abs(p - t) ** q
+
+
+def crossentropy_lambda(t, z, w=None):
+    """LightGBM's cross_entropy_lambda: the cross-entropy of t and
+    p = 1 - exp(-w log(1 + e^z)), the weight w in the link."""
+    t, z = _f(t, z)
+    w = 1.0 if w is None else np.asarray(w, dtype=np.float64)
+    h = np.logaddexp(0.0, z)
+    p = -np.expm1(-w * h)
+    return -t * np.log(p) + (1.0 - t) * w * h

@@ -27,6 +27,7 @@ LAYERS = [
     "_declared",      # the losses of both families, declared in the C++ core
     "_models",        # model losses (built on the families)
     "_likelihood",    # Gaussian NLL and Cox (multi-input / coupled samples)
+    "_xentropy_lambda",  # LightGBM's cross_entropy_lambda (weights in the link)
     "_ranking",       # ranking losses over query groups
     "_sequence",      # CTC (four inputs, a recursion over each sample's frames)
     "_embedding",     # pair, triplet and metric-learning losses (multi-input)

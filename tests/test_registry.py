@@ -129,6 +129,7 @@ OUTSIDE = {
     "be finite and >= 0": [-1.0, math.inf, math.nan],
     "be in (0, 1)": [0.0, 1.0, -0.5, math.nan], "be in [0, 1]": [-0.1, 1.5, math.nan],
     "be in (1, 2)": [1.0, 2.0, 0.5, math.nan],
+    "be finite and >= 1": [0.5, -1.0, math.inf, math.nan],
     "be a number": [],
     "be 0 or 1": [],  # a flag: Python keeps bool(value), so every value is one
 }

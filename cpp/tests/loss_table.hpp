@@ -325,6 +325,25 @@ struct Table<Pinball> {
   }
 };
 
+/// Pinball(log_input=True): the kink is at exp(z) == t, z == log t.
+template <>
+struct Table<PinballLogInput> {
+  using L = PinballLogInput;
+  static std::vector<Instance<L>> instances() { return {{"q=0.5", L(0.5)}, {"q=0.9", L(0.9)}}; }
+  static void sample(const Instance<L>&, Rng& r, double& t, double& z) {
+    t = r.uniform(0, 5);
+    z = r.uniform(-2, 2);
+  }
+  static bool near_kink(const Instance<L>&, double t, double z, double m) {
+    return t > 0 && std::fabs(z - std::log(t)) < m;
+  }
+  static std::vector<HandCase<L>> hand() {
+    return {{L(0.5), 2, 0, 0.5},    // q (t - 1)
+            {L(0.9), 0, 0, 0.1},    // (1 - q) (1 - t)
+            {L(0.9), 3, 0, 1.8}};
+  }
+};
+
 template <>
 struct Table<AsymmetricLinear> {
   using L = AsymmetricLinear;

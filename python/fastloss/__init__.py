@@ -46,6 +46,7 @@ from ._ranking import (
 from ._registry import get, names
 from ._sequence import CTC
 from ._threads import get_num_threads, num_threads, set_num_threads
+from ._xentropy_lambda import CrossentropyLambda
 
 #: Keras 3's class name of the generalized cross-entropy
 CategoricalGeneralizedCrossEntropy = GeneralizedCrossentropy  # noqa: F405
@@ -88,6 +89,7 @@ __all__ = [
     "XENDCG",
     "Circle", "CosineEmbedding", "MarginRanking", "NTXent", "TripletMargin",
     "TripletMarginWithDistance", "ConvexKLDivergence", "MulticlassGeneralizedDice",
+    "CrossentropyLambda",
     # functions
     "build_info", "deserialize", "get", "get_num_threads", "gram_matrix",
     "gram_matrix_backward", "names", "num_threads", "serialize", "set_num_threads",

@@ -193,6 +193,13 @@ def weighted_mean(loss: Loss, labels: Any, scores: Any, weight: Optional[np.ndar
                                np.float64)
         return float(np.average(per_query, weights=query_weights(weight, sizes)))
     twin = type(loss).from_config({**loss.get_config(), "reduction": "none"})
+    if getattr(loss, "_weights_in_link", False):
+        # the weights are part of each row's loss (LightGBM's cross_entropy_lambda),
+        # and the metric is the plain mean of the rows, as LightGBM's
+        rows = np.asarray(twin(y.reshape(-1), s.reshape(-1),
+                               sample_weight=None if weight is None or np.size(weight) == 0
+                               else weight), dtype=np.float64)
+        return float(np.mean(rows))
     if isinstance(loss, ClassAxisLoss):
         rows = np.asarray(twin(_class_ids(y.reshape(-1)), s), dtype=np.float64)
     elif s.ndim == 2 and s.shape[1] > 1:

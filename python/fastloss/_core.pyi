@@ -94,3 +94,8 @@ def multiclass_generalized_dice(y_true: np.ndarray, y_pred: np.ndarray, batch: i
                                 ignore_background: bool, per_sample: Optional[np.ndarray],
                                 grad: Optional[np.ndarray],
                                 coef: Optional[np.ndarray]) -> None: ...
+# LightGBM's cross_entropy_lambda (register_xentropy_lambda.cpp): flat contiguous arrays
+def crossentropy_lambda(y_true: np.ndarray, y_pred: np.ndarray, weight: Optional[np.ndarray],
+                        per_sample: Optional[np.ndarray], grad: Optional[np.ndarray],
+                        hess: Optional[np.ndarray], coef: Optional[np.ndarray],
+                        scale: float) -> None: ...

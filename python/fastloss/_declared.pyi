@@ -112,9 +112,11 @@ class SmoothL1(CompiledElementwiseLoss):
 
 class Pinball(CompiledElementwiseLoss):
     quantile: float
+    log_input: bool
     def __init__(
         self,
         quantile: float = 0.5,
+        log_input: bool = False,
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
     ) -> None: ...
@@ -263,6 +265,44 @@ class Sparsemax(CompiledElementwiseLoss):
         self,
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
+    ) -> None: ...
+
+class ModifiedHuber(CompiledElementwiseLoss):
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class EpsilonInsensitive(CompiledElementwiseLoss):
+    epsilon: float
+    def __init__(
+        self,
+        epsilon: float = 0.1,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class SquaredEpsilonInsensitive(CompiledElementwiseLoss):
+    epsilon: float
+    def __init__(
+        self,
+        epsilon: float = 0.1,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
+class Lq(CompiledElementwiseLoss):
+    q: float
+    def __init__(
+        self,
+        q: float = 2.0,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
     ) -> None: ...
 
 class CategoricalCrossentropy(ClassAxisLoss):
@@ -546,7 +586,12 @@ def poisson(
 ) -> Any: ...
 def half_squared_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 def smooth_l1(y_true: ArrayLike, y_pred: ArrayLike, beta: float = 1.0) -> Any: ...
-def pinball(y_true: ArrayLike, y_pred: ArrayLike, quantile: float = 0.5) -> Any: ...
+def pinball(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    quantile: float = 0.5,
+    log_input: bool = False,
+) -> Any: ...
 def asymmetric_linear(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -593,6 +638,20 @@ def soft_margin(y_true: ArrayLike, y_pred: ArrayLike) -> Any: ...
 def hinge_embedding(y_true: ArrayLike, y_pred: ArrayLike, margin: float = 1.0) -> Any: ...
 def perceptron(y_true: ArrayLike, y_pred: ArrayLike) -> Any: ...
 def sparsemax(y_true: ArrayLike, y_pred: ArrayLike) -> Any: ...
+def modified_huber(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
+def epsilon_insensitive(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    epsilon: float = 0.1,
+    axis: int = -1,
+) -> Any: ...
+def squared_epsilon_insensitive(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    epsilon: float = 0.1,
+    axis: int = -1,
+) -> Any: ...
+def lq(y_true: ArrayLike, y_pred: ArrayLike, q: float = 2.0, axis: int = -1) -> Any: ...
 def categorical_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -737,6 +796,7 @@ __all__ = [
     'CosineSimilarity',
     'Dice',
     'Entropy',
+    'EpsilonInsensitive',
     'Expectile',
     'ExponentialLoss',
     'Fair',
@@ -750,10 +810,12 @@ __all__ = [
     'Jaccard',
     'KLDivergence',
     'LogCosh',
+    'Lq',
     'MeanAbsoluteError',
     'MeanAbsolutePercentageError',
     'MeanSquaredError',
     'MeanSquaredLogarithmicError',
+    'ModifiedHuber',
     'MultiClassPerceptron',
     'MultiLabelMargin',
     'MultiLabelSoftMargin',
@@ -772,6 +834,7 @@ __all__ = [
     'SparseCategoricalCrossentropy',
     'SparseCategoricalZeroOneLoss',
     'Sparsemax',
+    'SquaredEpsilonInsensitive',
     'SquaredHinge',
     'Tversky',
     'Tweedie',
@@ -789,6 +852,7 @@ __all__ = [
     'cosine_similarity',
     'dice',
     'entropy',
+    'epsilon_insensitive',
     'expectile',
     'exponential',
     'fair',
@@ -804,12 +868,14 @@ __all__ = [
     'kullback_leibler_divergence',
     'log_cosh',
     'logcosh',
+    'lq',
     'mae',
     'mape',
     'mean_absolute_error',
     'mean_absolute_percentage_error',
     'mean_squared_error',
     'mean_squared_logarithmic_error',
+    'modified_huber',
     'mse',
     'msle',
     'multi_margin_loss',
@@ -831,6 +897,7 @@ __all__ = [
     'sparse_categorical_crossentropy',
     'sparse_categorical_zero_one',
     'sparsemax',
+    'squared_epsilon_insensitive',
     'squared_hinge',
     'tversky',
     'tweedie',

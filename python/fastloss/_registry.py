@@ -18,6 +18,7 @@ from ._likelihood import LIKELIHOOD_LOSSES
 from ._models import MODEL_LOSSES
 from ._ranking import RANKING_LOSSES
 from ._sequence import SEQUENCE_LOSSES
+from ._xentropy_lambda import XENTROPY_LAMBDA_LOSSES
 
 #: Function name (Keras's where Keras has the loss) -> class: read from the
 #: per-sample functions' definitions (``_functions``), one per loss class.
@@ -45,7 +46,8 @@ CLASSES: dict[str, type[Loss]] = {
 # with kernels of their own: class names and snake_case names.
 _MULTI_INPUT: tuple[type[Combinable], ...] = (*MODEL_LOSSES, *LIKELIHOOD_LOSSES,
                                               *RANKING_LOSSES, *SEQUENCE_LOSSES,
-                                              *EMBEDDING_LOSSES, *SEGMENTATION_LOSSES)
+                                              *EMBEDDING_LOSSES, *SEGMENTATION_LOSSES,
+                                              *XENTROPY_LAMBDA_LOSSES)
 MODEL_NAMES: dict[str, type[Combinable]] = {
     **{cls.__name__: cls for cls in _MULTI_INPUT},
     **{cls._default_name: cls for cls in _MULTI_INPUT},

@@ -19,4 +19,5 @@
 #include "losses/models.hpp"
 #include "losses/ranking.hpp"
 #include "losses/sequence.hpp"
+#include "losses/xentropy_lambda.hpp"
 #include "registry.hpp"

@@ -41,7 +41,12 @@
   X(SoftMargin)                        \
   X(HingeEmbedding)                    \
   X(Perceptron)                        \
-  X(Sparsemax)
+  X(Sparsemax)                         \
+  X(ModifiedHuber)                     \
+  X(EpsilonInsensitive)                \
+  X(SquaredEpsilonInsensitive)         \
+  X(Lq)                                \
+  X(PinballLogInput)
 
 /// The class-axis losses (losses/classaxis.hpp): one row of classes per sample.
 #define FASTLOSS_CLASSAXIS_LOSSES(X) \

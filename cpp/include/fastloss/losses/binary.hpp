@@ -585,6 +585,46 @@ struct Sparsemax {
   }
 };
 
+/// scikit-learn's modified Huber loss (SGDClassifier(loss="modified_huber"),
+/// Zhang 2004's quadratically smoothed hinge), z = t p with labels ±1 (or 0/1,
+/// converted as hinge): 0 for z >= 1, (1 - z)² for -1 <= z < 1, -4 z below.
+/// Gradient -2 t max(1 - z, 0) in the quadratic zone, -4 t below (continuous
+/// at z = -1), Hessian 2 t² in the quadratic zone, 0 elsewhere.
+struct ModifiedHuber : detail::BinaryLabelRule {
+  static constexpr const char* kName = "modified_huber";
+  static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "ModifiedHuber", "modified_huber", "modified_huber", "", "", AxisArg::Last,
+      "Modified Huber loss (scikit-learn's ``SGDClassifier(loss=\"modified_huber\")``): a "
+      "squared hinge that turns linear for margins below -1.",
+      "0 if z >= 1;  (1 - z)**2 if -1 <= z < 1;  -4 z if z < -1,  z = t p",
+      "-2 t max(1 - z, 0) if z >= -1;  -4 t if z < -1",
+      "2 t**2 if -1 <= z < 1, else 0",
+      FASTLOSS_LABEL_RULE_ " The value and gradient are scikit-learn's ``ModifiedHuber`` "
+      "loss's (SGDClassifier maps its two classes to -1/+1); the gradient is continuous "
+      "at z = -1, the Hessian is not (at z = +-1 it takes the outer side's 0).",
+      "", Domain::Signed, Kink::UnitPrediction, {},
+      {{1, 0.5, 0.25}, {-1, 0.5, 2.25}, {1, -3, 12}, {-1, -2, 0}}};
+  template <class T>
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
+    const T y = signed_label(t);
+    const T z = y * p;
+    const T m = math::max_nan(T(1) - z, T(0));  // NaN stays NaN
+    const bool linear = z < T(-1);
+    g = linear ? T(-4) * y : T(-2) * y * m;
+    return linear ? T(-4) * z : m * m;
+  }
+  template <class T>
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
+    const T y = signed_label(t);
+    const T z = y * p;
+    const T m = math::max_nan(T(1) - z, T(0));
+    const bool linear = z < T(-1);
+    g = linear ? T(-4) * y : T(-2) * y * m;
+    h = !linear && z > T(-1) && z < T(1) ? T(2) * y * y : T(0);
+  }
+};
+
 #undef FASTLOSS_LABEL_RULE_
 
 }  // namespace fastloss

@@ -30,6 +30,7 @@ enum class Range : int {
   Open01,             // in (0, 1)
   Closed01,           // in [0, 1]
   Open12,             // in (1, 2) (Tweedie's power)
+  AtLeastOneFinite,   // finite and >= 1 (a power such as Lq's q)
   Bool,               // a flag: 0 or 1 here, a bool in Python (its default 0 is False)
 };
 
@@ -47,6 +48,7 @@ constexpr const char* range_text(Range r) {
     case Range::Open01: return "be in (0, 1)";
     case Range::Closed01: return "be in [0, 1]";
     case Range::Open12: return "be in (1, 2)";
+    case Range::AtLeastOneFinite: return "be finite and >= 1";
     case Range::Bool: return "be 0 or 1";
   }
   return "";
@@ -64,6 +66,7 @@ inline bool in_range(Range r, double x) {
     case Range::Open01: return x > 0 && x < 1;
     case Range::Closed01: return x >= 0 && x <= 1;
     case Range::Open12: return x > 1 && x < 2;
+    case Range::AtLeastOneFinite: return x >= 1 && std::isfinite(x);
     case Range::Bool: return x == 0 || x == 1;
   }
   return false;

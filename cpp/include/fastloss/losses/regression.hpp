@@ -360,11 +360,18 @@ struct Pinball {
   static constexpr LossInfo kInfo = {
       "Pinball", "pinball", "pinball", "quantile pinball_loss", "", AxisArg::None,
       "Pinball (quantile) loss; its minimiser is the `quantile` of y_true.",
-      "q (t - p) if t >= p else (1 - q) (p - t)", "-q if t >= p else 1 - q", "",
-      "At t == p the gradient is -q, scikit-learn's PinballLoss convention.", kPiecewiseLinear,
+      "q (t - p) if t >= p else (1 - q) (p - t); log input z: the same of p = exp(z)",
+      "-q if t >= p else 1 - q; log input: the same times exp(z)", "",
+      "At t == p the gradient is -q, scikit-learn's PinballLoss convention. It is "
+      "scikit-learn's ``mean_pinball_loss(alpha=q)``; the log-input path is CatBoost's "
+      "``LogLinQuantile:alpha=q`` (CatBoost takes t > exp(z) as the under side).",
+      kPiecewiseLinear,
       Domain::Real, Kink::AtZero,
       {{"quantile", 0.5, Range::Open01, "The quantile q.", 0.9}},
-      {{1, 0, 0.5}, {0, 1, 0.5}}};
+      {{1, 0, 0.5}, {0, 1, 0.5}},
+      {1, "y_pred holds z = log(prediction), a log-link raw score: the loss is the pinball "
+          "loss of exp(z) (CatBoost's ``LogLinQuantile``).",
+       "log_input"}};
   double quantile = 0.5;
   explicit Pinball(double quantile_ = 0.5)
       : quantile(detail::checked_param(kInfo, 0, quantile_)) {}
@@ -374,6 +381,28 @@ struct Pinball {
     const T r = t - p;
     const bool under = r >= T(0);
     g = under ? -q : T(1) - q;
+    return (under ? q : q - T(1)) * r;
+  }
+};
+
+/// Pinball(quantile, log_input=True): the pinball loss of exp(z), z = y_pred a
+/// log-link raw score (CatBoost's LogLinQuantile). Gradient -q exp(z) when
+/// t >= exp(z), (1 - q) exp(z) otherwise.
+struct PinballLogInput {
+  static constexpr const char* kName = "pinball_log_input";
+  static constexpr bool kHasHessian = false;
+  static constexpr LossInfo kInfo = logits_kernel_of(
+      Pinball::kInfo, {{1, 0, 0}, {2, 0, 0.5}, {0, 1, 1.3591409142295225}});  // e / 2
+  double quantile = 0.5;
+  explicit PinballLogInput(double quantile_ = 0.5)
+      : quantile(detail::checked_param(kInfo, 0, quantile_)) {}
+  template <class T>
+  FASTLOSS_INLINE T value_grad(T t, T z, T& g) const {
+    const T q = static_cast<T>(quantile);
+    const T mu = math::exp(z);
+    const T r = t - mu;
+    const bool under = r >= T(0);
+    g = (under ? -q : T(1) - q) * mu;
     return (under ? q : q - T(1)) * r;
   }
 };
@@ -406,6 +435,114 @@ struct AsymmetricLinear {
     const bool above = p > t;
     g = above ? over : -under;
     return above ? over * (p - t) : under * (t - p);
+  }
+};
+
+/// scikit-learn's epsilon-insensitive loss (SGDRegressor(loss="epsilon_insensitive"),
+/// the linear SVR's): max(|p - t| - epsilon, 0). Gradient sign(p - t) outside the
+/// band, 0 inside. Piecewise linear: no Hessian.
+struct EpsilonInsensitive {
+  static constexpr const char* kName = "epsilon_insensitive";
+  static constexpr bool kHasHessian = false;
+  static constexpr LossInfo kInfo = {
+      "EpsilonInsensitive", "epsilon_insensitive", "epsilon_insensitive", "", "",
+      AxisArg::Last,
+      "Epsilon-insensitive loss (scikit-learn's ``SGDRegressor(loss=\"epsilon_insensitive\")``, "
+      "the linear support vector regression loss): errors within epsilon cost nothing.",
+      "max(|p - t| - epsilon, 0)", "sign(p - t) where |p - t| > epsilon, else 0", "",
+      "The value and gradient are scikit-learn's ``EpsilonInsensitive(epsilon)`` loss's "
+      "(its gradient is 0 on the band's edges too).",
+      kPiecewiseLinear, Domain::Real, Kink::AtFirstParameter,
+      {{"epsilon", 0.1, Range::NonNegativeFinite,
+        "Half-width of the band of errors that cost nothing (scikit-learn's default 0.1).", 0.5}},
+      {{0, 0.05, 0}, {1, 3, 1.9}, {2, 0.5, 1.4}}};
+  double epsilon = 0.1;
+  explicit EpsilonInsensitive(double epsilon_ = 0.1)
+      : epsilon(detail::checked_param(kInfo, 0, epsilon_)) {}
+  template <class T>
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
+    const T e = p - t;
+    const T excess = std::fabs(e) - static_cast<T>(epsilon);
+    g = excess > T(0) ? math::sign(e) : T(0);
+    return math::max_nan(excess, T(0));
+  }
+};
+
+/// scikit-learn's squared epsilon-insensitive loss (SGDRegressor(loss=
+/// "squared_epsilon_insensitive")): max(|p - t| - epsilon, 0)². Gradient
+/// 2 sign(p - t) max(|p - t| - epsilon, 0), Hessian 2 outside the band, 0 inside.
+struct SquaredEpsilonInsensitive {
+  static constexpr const char* kName = "squared_epsilon_insensitive";
+  static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "SquaredEpsilonInsensitive", "squared_epsilon_insensitive",
+      "squared_epsilon_insensitive", "", "", AxisArg::Last,
+      "Squared epsilon-insensitive loss (scikit-learn's "
+      "``SGDRegressor(loss=\"squared_epsilon_insensitive\")``): the squared error beyond a "
+      "band of width epsilon.",
+      "max(|p - t| - epsilon, 0)**2", "2 sign(p - t) max(|p - t| - epsilon, 0)",
+      "2 where |p - t| > epsilon, else 0",
+      "The value and gradient are scikit-learn's ``SquaredEpsilonInsensitive(epsilon)`` "
+      "loss's; with epsilon = 0 it is the squared error.",
+      "", Domain::Real, Kink::AtFirstParameter,
+      {{"epsilon", 0.1, Range::NonNegativeFinite,
+        "Half-width of the band of errors that cost nothing (scikit-learn's default 0.1).", 0.5}},
+      {{0, 0.05, 0}, {1, 3, 3.61}, {2, 0.5, 1.96}}};
+  double epsilon = 0.1;
+  explicit SquaredEpsilonInsensitive(double epsilon_ = 0.1)
+      : epsilon(detail::checked_param(kInfo, 0, epsilon_)) {}
+  template <class T>
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
+    const T e = p - t;
+    const T excess = math::max_nan(std::fabs(e) - static_cast<T>(epsilon), T(0));
+    g = T(2) * math::sign(e) * excess;
+    return excess * excess;
+  }
+  template <class T>
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
+    const T e = p - t;
+    const T excess = math::max_nan(std::fabs(e) - static_cast<T>(epsilon), T(0));
+    g = T(2) * math::sign(e) * excess;
+    h = excess > T(0) ? T(2) : T(0);
+  }
+};
+
+/// CatBoost's Lq loss: |p - t|^q, q >= 1. Gradient q sign(p - t) |p - t|^(q-1),
+/// Hessian q (q - 1) |p - t|^(q-2) (+inf at p == t for q < 2, 0 for q == 1).
+struct Lq {
+  static constexpr const char* kName = "lq";
+  static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "Lq", "lq", "lq", "lq_loss", "", AxisArg::Last,
+      "Lq loss (CatBoost's ``Lq:q=...``): the absolute error to the power q.",
+      "|p - t|**q", "q sign(p - t) |p - t|**(q - 1)", "q (q - 1) |p - t|**(q - 2)",
+      "q = 1 is the absolute error and q = 2 the squared error. For 1 < q < 2 the Hessian "
+      "is +inf where p == t (its limit) and 0 everywhere for q = 1, so Newton boosting "
+      "wants q >= 2; CatBoost itself then uses Newton leaves, and gradient leaves below 2. "
+      "The value, gradient and Hessian are CatBoost's (its derivatives are of the negated "
+      "loss).",
+      "", Domain::Real, Kink::AtZero,
+      {{"q", 2.0, Range::AtLeastOneFinite,
+        "The power of the absolute error (CatBoost has no default; 2 is the squared error).",
+        3.0}},
+      {{0, 0, 0}, {1, 5, 16}, {3, -1, 16}, {0.5, 0.75, 0.0625}}};
+  double q = 2.0;
+  explicit Lq(double q_ = 2.0) : q(detail::checked_param(kInfo, 0, q_)) {}
+  template <class T>
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
+    const T qq = static_cast<T>(q);
+    const T e = p - t;
+    const T a = std::fabs(e);
+    g = math::sign(e) * math::dpow_nonneg(a, qq);
+    return math::pow_nonneg(a, qq);
+  }
+  template <class T>
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
+    const T qq = static_cast<T>(q);
+    const T e = p - t;
+    const T a = std::fabs(e);
+    g = math::sign(e) * math::dpow_nonneg(a, qq);
+    h = math::d2pow_nonneg(a, qq);
   }
 };
 
