@@ -16,7 +16,7 @@ from ._classaxis import ClassAxisLoss
 from ._custom import CompositeLoss, ElementwiseLoss
 from ._declared import *  # noqa: F403 - the declared losses and their functions (_declared.pyi)
 from ._embedding import Circle, CosineEmbedding, MarginRanking, NTXent, TripletMargin
-from ._likelihood import CoxPH, GaussianNLL
+from ._likelihood import CoxPH
 from ._models import (
     ContentLoss,
     GANDiscriminatorLoss,
@@ -64,7 +64,7 @@ __all__ = [
     # losses
     "CategoricalGeneralizedCrossEntropy", "ClassAxisLoss", "CompositeLoss", "CTC",
     "ContentLoss", "CoxPH", "ElementwiseLoss",
-    "GANDiscriminatorLoss", "GaussianNLL",
+    "GANDiscriminatorLoss",
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
     "LambdaRankNDCG", "PairwiseLogistic", "SoftmaxListwise",
     "Circle", "CosineEmbedding", "MarginRanking", "NTXent", "TripletMargin",

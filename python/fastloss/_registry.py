@@ -27,6 +27,7 @@ FUNCTION_NAMES: dict[str, type[Loss]] = {
 ALIASES: dict[str, type[Loss]] = {
     **_declared.ALIASES,  # the declared losses' aliases (losses/info.hpp)
     **_declared.ROW_ALIASES,
+    **_declared.MULTI_ALIASES,
 }
 
 #: Names that mean a class with non-default parameters: name -> (class, parameters).
