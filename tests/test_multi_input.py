@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 import fastloss as fl
-import reference
 from fastloss import _declared
+
+import reference
 from reference import draw_multi_input as draw
 from reference import per_element_reduce
 from support import keras_reduce, rng_for

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import fastloss as fl
+
 import reference
 from support import rng_for
 

@@ -15,7 +15,6 @@ elementwise (y_true, y_pred) pair:
 
 from __future__ import annotations
 
-import math
 from typing import Any, Optional
 
 import numpy as np

@@ -20,7 +20,8 @@ import numpy as np
 from . import _arrays, _core, _dask, _passes
 from ._arrays import REDUCTION_NONE
 from ._declared import BinaryCrossentropy, HalfSquaredError
-from ._multi_input import _MULTI_METHODS, Grads, MultiInputLoss, _PerImage
+from ._multi_input import _MULTI_METHODS, Grads, MultiInputLoss, _PerImage  # noqa: F401 - re-exported
+
 
 def _features(x: Any, what: str, dtype: Optional[np.dtype] = None) -> np.ndarray:
     a = _arrays.as_float(x, what, dtype)

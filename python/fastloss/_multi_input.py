@@ -199,7 +199,8 @@ class DeclaredMultiInputLoss(MultiInputLoss):
         if not self._per_element and ref.ndim == 0:
             raise ValueError(f"{names[first]} must have at least one dimension (the last is "
                              "averaged over, as Keras averages each sample's elements)")
-        per_row_shapes = (ref.shape[:-1], (*ref.shape[:-1], 1)) if ref.ndim else ()
+        per_row_shapes: tuple[tuple[int, ...], ...] = (
+            (ref.shape[:-1], (*ref.shape[:-1], 1)) if ref.ndim else ())
         flags = []
         for spec, a in zip(self._info["inputs"], arrays):
             name = spec["name"]
@@ -258,7 +259,7 @@ class DeclaredMultiInputLoss(MultiInputLoss):
         value = red.value(values) if values is not None else None
         if not want_grad:
             return value, tuple(None for _ in trained)
-        return value, tuple(g.reshape(np.shape(a))
+        return value, tuple(np.asarray(g).reshape(np.shape(a))
                             for g, a in zip(grads, args[self._n_targets:]))
 
     def _gradient_hessian(self, args: tuple[Any, ...],
