@@ -13,11 +13,6 @@ def gram(features: np.ndarray, out: np.ndarray) -> None: ...
 def gram_backward(features: np.ndarray, sym_grad: np.ndarray, out: np.ndarray) -> None: ...
 def total_variation(images: np.ndarray, per_image: Optional[np.ndarray],
                     grad: Optional[np.ndarray], grad_scale: Optional[np.ndarray]) -> None: ...
-def gaussian_nll(y_true: np.ndarray, mean: np.ndarray, var: np.ndarray, full: bool, eps: float,
-                 per_row: Optional[np.ndarray], grad_mean: Optional[np.ndarray],
-                 grad_var: Optional[np.ndarray], hess_mean: Optional[np.ndarray],
-                 hess_var: Optional[np.ndarray], row_scale: Optional[np.ndarray],
-                 mean_over_row: bool) -> None: ...
 def cox_ph(y_true: np.ndarray, y_pred: np.ndarray, per_sample: Optional[np.ndarray],
            grad: Optional[np.ndarray], hess: Optional[np.ndarray],
            coef: Optional[np.ndarray]) -> None: ...
@@ -85,3 +80,14 @@ def ntxent(labels: np.ndarray, embeddings: np.ndarray, temperature: float,
 def circle(labels: np.ndarray, embeddings: np.ndarray, gamma: float, margin: float,
            remove_diagonal: bool, per_row: Optional[np.ndarray], grad: Optional[np.ndarray],
            coef: Optional[np.ndarray]) -> None: ...
+
+# Declared multi-input kernels (register_multi_input.cpp): one class per struct of
+# FASTLOSS_MULTI_INPUT_LOSSES, named as the struct (GaussianNLL, SurvivalAft, ...)
+MULTI_INPUT_KERNELS: tuple[str, ...]
+
+class _MultiInputKernel:
+    info: dict[str, Any]
+    def __init__(self, params: list[float]) -> None: ...
+    def run(self, inputs: list[np.ndarray], values: Optional[np.ndarray],
+            grads: list[Optional[np.ndarray]], hess: list[Optional[np.ndarray]],
+            row_scale: Optional[np.ndarray], mean_over_row: bool) -> None: ...
