@@ -124,6 +124,30 @@ def test_value_matches_the_reference(info, params, reduction):
     np.testing.assert_array_equal(loss(*inputs, weight), loss(*inputs, sample_weight=weight))
 
 
+@pytest.mark.parametrize("info", DECLARED, ids=IDS)
+def test_a_weight_of_lower_rank_weighs_the_leading_axes(info):
+    """(N,) weights of (N, N) inputs: a sample's weight, per row, for a loss of
+    per-sample means (Keras's rule: its samples are the rows already) and, for
+    a loss whose elements are its samples, the rows too (PyTorch's layout)."""
+    rng = rng_for("leading", info["cls"])
+    inputs = draw(info, (5, 5), rng)
+    loss = cls_of(info)(reduction="none")
+    w = rng.uniform(0.5, 2.0, 5)
+    expand = w[:, None] if info["axis"] == "elementwise" else w
+    np.testing.assert_allclose(loss(*inputs, sample_weight=w), loss(*inputs) * expand,
+                               rtol=1e-14)
+    go = rng.normal(size=5)
+    if info["axis"] == "elementwise":  # grad_output under "none" likewise
+        for g, ref in zip(loss.backward(*inputs, grad_output=go),
+                          loss.backward(*inputs, grad_output=go[:, None] * np.ones((5, 5)))):
+            np.testing.assert_allclose(g, ref, rtol=1e-14)
+    if info["has_hessian"]:
+        (g, h) = loss.gradient_hessian(*inputs, sample_weight=w)
+        (g1, h1) = loss.gradient_hessian(*inputs)
+        for a, b in zip([*g, *h], [*g1, *h1]):
+            np.testing.assert_allclose(a, b * w[:, None], rtol=1e-14)
+
+
 @pytest.mark.parametrize("reduction", ["sum_over_batch_size", "none"])
 @pytest.mark.parametrize("info,params", CASES, ids=CASE_IDS)
 def test_gradients_are_central_differences(info, params, reduction):
@@ -218,6 +242,35 @@ def test_float32_is_float32_and_close_to_float64(info, params):
         for a, b in zip(h32, h64):
             assert a.dtype == np.float32
             np.testing.assert_allclose(a, b, rtol=3e-5, atol=3e-6 * max(1, np.abs(b).max()))
+
+
+@pytest.mark.parametrize("info", DECLARED, ids=IDS)
+def test_out_strided_inputs_and_nan(info):
+    rng = rng_for("out", info["cls"])
+    inputs = draw(info, SHAPE, rng)
+    loss = cls_of(info)()
+    want = loss.backward(*inputs)
+    first = len(info["inputs"]) - info["n_trained"]
+    outs = tuple(np.empty_like(a) for a in inputs[first:])
+    got = loss.backward(*inputs, out=outs)
+    assert all(g is o for g, o in zip(got, outs))
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    # strided (Fortran-ordered, every other column) inputs give the same bits
+    wide = [np.asfortranarray(np.repeat(a, 2, axis=1)) for a in inputs]
+    strided = [a[:, ::2] for a in wide]
+    assert not strided[first].flags.c_contiguous
+    np.testing.assert_array_equal(loss(*strided), loss(*inputs))
+    for g, w in zip(loss.backward(*strided), want):
+        np.testing.assert_array_equal(g, w)
+    # a NaN in the trained input reaches its own sample and no other
+    bad = [a.copy() for a in inputs]
+    bad[first][2, 1] = np.nan
+    per = np.asarray(cls_of(info)(reduction="none")(*bad))
+    nan_at = (2, 1) if info["axis"] == "elementwise" else (2,)
+    assert np.isnan(per[nan_at]) and np.isfinite(np.delete(per.reshape(-1),
+                                                           np.ravel_multi_index(
+                                                               nan_at, per.shape))).all()
 
 
 @pytest.mark.parametrize("info", DECLARED, ids=IDS)

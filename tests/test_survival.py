@@ -88,7 +88,8 @@ def test_custom_objective_trains_as_xgboosts_survival_aft(distribution, sigma):
     want = builtin.predict(d, output_margin=True)
     got = ours.predict(d, output_margin=True)
     assert np.std(want) > 0.1  # the model learned something
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    # the same trees: equal up to float32 rounding of the scores
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.peer

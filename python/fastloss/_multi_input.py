@@ -236,6 +236,29 @@ class DeclaredMultiInputLoss(MultiInputLoss):
     def _sample_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
         return shape if self._per_element else shape[:-1]
 
+    def _leading(self, x: Any, what: str, sample_shape: tuple[int, ...],
+                 dtype: np.dtype) -> Any:
+        """Where every element is a sample, a per-sample array (sample_weight, or
+        grad_output with reduction "none") of lower rank than the inputs weighs
+        their leading axes (a (N,) weight, the rows of (N, D) inputs), as for
+        PyTorch's elementwise losses, where Keras's rule would broadcast it
+        against the last axis."""
+        if not self._per_element or x is None or np.ndim(x) == 0:
+            return x
+        a = _arrays.as_float(x, what, dtype)
+        extra = len(sample_shape) - a.ndim
+        if extra <= 0:
+            return x
+        aligned = a.reshape(a.shape + (1,) * extra)
+        try:
+            np.broadcast_shapes(aligned.shape, sample_shape)
+        except ValueError:
+            raise ValueError(
+                f"{what} of shape {a.shape} does not broadcast against the per-sample losses "
+                f"of shape {sample_shape} (each element is a sample; an array of lower rank "
+                f"weighs the leading axes)") from None
+        return aligned
+
     def _run_kernel(self, flat: list[np.ndarray], *, values: Any, grads: list[Any],
                     hess: list[Any], scale: Any, mean_over_row: bool) -> None:
         self._kernel.run(flat, values, grads, hess, scale, mean_over_row)
@@ -246,7 +269,11 @@ class DeclaredMultiInputLoss(MultiInputLoss):
         flat, shape = self._prepare(args)
         ref = flat[self._n_targets]
         rows = ref.shape[0]
-        red = _PerImage(sample_weight, self._sample_shape(shape), ref.dtype, self.reduction)
+        samples = self._sample_shape(shape)
+        sample_weight = self._leading(sample_weight, "sample_weight", samples, ref.dtype)
+        if _arrays.REDUCTIONS[self.reduction] == _arrays.REDUCTION_NONE:
+            grad_output = self._leading(grad_output, "grad_output", samples, ref.dtype)
+        red = _PerImage(sample_weight, samples, ref.dtype, self.reduction)
         values = np.empty(rows) if want_value else None
         trained = flat[self._n_targets:]
         grads = [np.empty_like(a) for a in trained] if want_grad else [None] * len(trained)
@@ -267,6 +294,7 @@ class DeclaredMultiInputLoss(MultiInputLoss):
         flat, shape = self._prepare(args)
         ref = flat[self._n_targets]
         sample_shape = self._sample_shape(shape)
+        sample_weight = self._leading(sample_weight, "sample_weight", sample_shape, ref.dtype)
         scale = None
         if sample_weight is not None:
             sw = _arrays.as_float(sample_weight, "sample_weight", ref.dtype)

@@ -258,7 +258,8 @@ struct SurvivalAft {
       "``aft_loss_distribution_scale``. The gradient and Hessian follow XGBoost's rules, "
       "also in ``backward``: clipped as above, and where a prediction runs so far that the "
       "density underflows, XGBoost's limits. Every element is a sample; the value is "
-      "XGBoost's metric ``aft-nloglik`` per sample. CatBoost's ``SurvivalAft`` is the same "
+      "XGBoost's metric ``aft-nloglik`` per sample. A NaN input gives a NaN loss and "
+      "derivatives (XGBoost's floor would turn a NaN likelihood into 1e-12). CatBoost's ``SurvivalAft`` is the same "
       "loss family.",
       "",
       {{"distribution", 0, Range::NonNegativeFinite,
@@ -299,6 +300,10 @@ struct SurvivalAft {
  private:
   int dist_;
 
+  /// XGBoost's floor of the likelihood at 1e-12; a NaN stays NaN (XGBoost's
+  /// fmax would turn it into the floor).
+  static double floored(double x) { return x < likelihood::kAftEps ? likelihood::kAftEps : x; }
+
   template <class T>
   double evaluate(const T* in, double* grad, double* hess) const {
     using namespace likelihood;
@@ -321,7 +326,7 @@ struct SurvivalAft {
           h = aft_limit_hess(dist_, Censoring::Uncensored, sign, s);
         *hess = aft_clip(h, kAftMinHessian, kAftMaxHessian);
       }
-      return -std::log(std::fmax(t.pdf / (s * lo), kAftEps));
+      return -std::log(floored(t.pdf / (s * lo)));
     }
     Censoring c = Censoring::Interval;
     AftTerms u{0.0, 1.0, 0.0, 0.0}, l{0.0, 0.0, 0.0, 0.0};
@@ -350,7 +355,7 @@ struct SurvivalAft {
       if (h_den < kAftEps && !std::isfinite(h)) h = aft_limit_hess(dist_, c, sign, s);
       *hess = aft_clip(h, kAftMinHessian, kAftMaxHessian);
     }
-    return -std::log(std::fmax(cdf_diff, kAftEps));
+    return -std::log(floored(cdf_diff));
   }
 };
 
