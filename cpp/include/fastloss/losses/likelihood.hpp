@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "../detail/driver.hpp"
+#include "../detail/vmath.hpp"
 #include "multi_input.hpp"
 
 namespace fastloss {
@@ -78,7 +79,7 @@ struct GaussianNLL {
     const T z = diff / v;
     g[0] = z;
     g[1] = T(0.5) * (T(1) / v - z * z);
-    return T(0.5) * (std::log(v) + diff * z) +
+    return T(0.5) * (vmath::log(v) + diff * z) +
            static_cast<T>(full != 0 ? likelihood::kHalfLog2Pi : 0.0);
   }
   template <class T>
@@ -133,7 +134,7 @@ struct RMSEWithUncertainty {
   template <class T>
   FASTLOSS_INLINE T value_grad(const T* in, T* g) const {
     const T r = in[1] - in[0];
-    const T w = std::exp(T(-2) * in[2]);
+    const T w = vmath::exp(T(-2) * in[2]);
     const T rw = r * w;
     g[0] = rw;
     g[1] = T(1) - r * rw;
@@ -142,7 +143,7 @@ struct RMSEWithUncertainty {
   template <class T>
   FASTLOSS_INLINE void grad_hess(const T* in, T* g, T* h) const {
     const T r = in[1] - in[0];
-    const T w = std::exp(T(-2) * in[2]);
+    const T w = vmath::exp(T(-2) * in[2]);
     const T rw = r * w;
     g[0] = rw;
     g[1] = T(1) - r * rw;

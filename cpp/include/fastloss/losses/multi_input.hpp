@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "../detail/driver.hpp"
+#include "../detail/isa.hpp"
 #include "../detail/threads.hpp"
 #include "info.hpp"
 
@@ -145,59 +146,139 @@ struct Arrays {
   bool mean_over_row = true;
 };
 
+namespace detail {
+
+/// Rows [r0, r1) when every input holds one value per element: the elements
+/// are mapped in chunks (no reduction inside the loop, so it vectorises), and
+/// a row's values are summed in float64 over kLanes accumulators in a fixed
+/// order. With D == 1 (every element a sample) the chunks run across rows.
+template <class S, class T>
+FASTLOSS_DISPATCH void rows_dense(const S& loss, index_t r0, index_t r1, index_t D,
+                                  const Arrays<T>& a, double inv_d, bool any_grad,
+                                  bool any_hess) {
+  constexpr int n_in = S::kInfo.n_inputs();
+  constexpr int n_tr = S::kInfo.n_trained;
+  constexpr index_t kChunk = fastloss::detail::kChunk;
+  constexpr int kLanes = fastloss::detail::kLanes;
+  T vals[kChunk];
+  // the elements [e0, e0 + m), all of one row when D > 1, scaled by `scale`
+  // (null: per element from row_scale, D == 1)
+  auto map = [&](index_t e0, index_t m, const T* scale_one) {
+    for (index_t j = 0; j < m; ++j) {
+      const index_t e = e0 + j;
+      T x[kMaxInputs] = {}, g[kMaxInputs] = {}, h[kMaxInputs] = {};
+      for (int k = 0; k < n_in; ++k) x[k] = a.in[k][e];
+      const T scale = scale_one ? *scale_one : a.row_scale ? a.row_scale[e] : T(1);
+      if (any_hess) {
+        loss.grad_hess(x, g, h);
+        for (int t = 0; t < n_tr; ++t) {
+          if (a.grad[t]) a.grad[t][e] = g[t] * scale;
+          if (a.hess[t]) a.hess[t][e] = h[t] * scale;
+        }
+      } else {
+        vals[j] = loss.value_grad(x, g);
+        if (any_grad)
+          for (int t = 0; t < n_tr; ++t)
+            if (a.grad[t]) a.grad[t][e] = g[t] * scale;
+      }
+    }
+  };
+  if (D == 1) {
+    for (index_t c0 = r0; c0 < r1; c0 += kChunk) {
+      const index_t m = std::min<index_t>(kChunk, r1 - c0);
+      map(c0, m, nullptr);
+      if (a.values && !any_hess)
+        for (index_t j = 0; j < m; ++j) a.values[c0 + j] = static_cast<double>(vals[j]);
+    }
+    return;
+  }
+  for (index_t r = r0; r < r1; ++r) {
+    const T scale = static_cast<T>(
+        (a.row_scale ? static_cast<double>(a.row_scale[r]) : 1.0) * inv_d);
+    double acc[kLanes] = {};
+    for (index_t d0 = 0; d0 < D; d0 += kChunk) {
+      const index_t m = std::min<index_t>(kChunk, D - d0);
+      map(r * D + d0, m, &scale);
+      if (a.values && !any_hess)
+        for (index_t j = 0; j < m; ++j) acc[j % kLanes] += static_cast<double>(vals[j]);
+    }
+    if (a.values) {
+      double sum = 0.0;
+      for (int l = 0; l < kLanes; ++l) sum += acc[l];
+      a.values[r] = sum * inv_d;
+    }
+  }
+}
+
+/// Rows [r0, r1) when an input holds one value per row: element by element,
+/// a per-row input's derivatives summed over the row in float64.
+template <class S, class T>
+FASTLOSS_DISPATCH void rows_general(const S& loss, index_t r0, index_t r1, index_t D,
+                                    const Arrays<T>& a, double inv_d, bool any_grad,
+                                    bool any_hess) {
+  constexpr int n_in = S::kInfo.n_inputs();
+  constexpr int n_tr = S::kInfo.n_trained;
+  constexpr int first = n_in - n_tr;
+  T x[kMaxInputs] = {}, g[kMaxInputs] = {}, h[kMaxInputs] = {};
+  for (index_t r = r0; r < r1; ++r) {
+    const T scale = static_cast<T>(
+        (a.row_scale ? static_cast<double>(a.row_scale[r]) : 1.0) * inv_d);
+    double sum = 0.0;
+    double row_g[kMaxInputs] = {}, row_h[kMaxInputs] = {};
+    for (index_t d = 0; d < D; ++d) {
+      for (int k = 0; k < n_in; ++k) x[k] = a.per_row[k] ? a.in[k][r] : a.in[k][r * D + d];
+      if (any_hess) {
+        loss.grad_hess(x, g, h);
+      } else {
+        sum += static_cast<double>(loss.value_grad(x, g));
+      }
+      if (!any_grad && !any_hess) continue;
+      for (int t = 0; t < n_tr; ++t) {
+        if (a.per_row[first + t]) {
+          row_g[t] += static_cast<double>(g[t]);
+          if (any_hess) row_h[t] += static_cast<double>(h[t]);
+        } else {
+          if (a.grad[t]) a.grad[t][r * D + d] = g[t] * scale;
+          if (a.hess[t]) a.hess[t][r * D + d] = h[t] * scale;
+        }
+      }
+    }
+    if (a.values) a.values[r] = sum * inv_d;
+    for (int t = 0; t < n_tr; ++t) {
+      if (!a.per_row[first + t]) continue;
+      if (a.grad[t]) a.grad[t][r] = static_cast<T>(row_g[t]) * scale;
+      if (a.hess[t]) a.hess[t][r] = static_cast<T>(row_h[t]) * scale;
+    }
+  }
+}
+
+}  // namespace detail
+
 /// The loss S over rows x D elements (see Arrays). With a Hessian output the
 /// gradients are written by grad_hess, else by value_grad (with the values).
-/// A per-row input's derivatives are the sums over its row's elements, in
-/// float64 in element order.
+/// The rows are split into tasks by the shape alone, each row computed by one
+/// thread in a fixed order: the same bits for every thread count.
 template <class S, class T>
 void run(const S& loss, index_t rows, index_t D, const Arrays<T>& a) {
   constexpr int n_in = S::kInfo.n_inputs();
   constexpr int n_tr = S::kInfo.n_trained;
-  constexpr int first = n_in - n_tr;
   static_assert(n_tr >= 1 && n_tr <= n_in, "a multi-input loss trains 1..n_inputs inputs");
   if (rows <= 0) return;
-  bool any_grad = false, any_hess = false;
-  for (int j = 0; j < n_tr; ++j) {
-    any_grad = any_grad || a.grad[j] != nullptr;
-    any_hess = any_hess || a.hess[j] != nullptr;
+  bool any_grad = false, any_hess = false, dense = true;
+  for (int t = 0; t < n_tr; ++t) {
+    any_grad = any_grad || a.grad[t] != nullptr;
+    any_hess = any_hess || a.hess[t] != nullptr;
   }
+  for (int k = 0; k < n_in; ++k) dense = dense && !a.per_row[k];
   const index_t rows_per_task = std::max<index_t>(1, kTaskElements / std::max<index_t>(D, 1));
   const index_t tasks = (rows + rows_per_task - 1) / rows_per_task;
   const double inv_d = a.mean_over_row && D > 0 ? 1.0 / static_cast<double>(D) : 1.0;
   fastloss::detail::parallel_tiles(tasks, fastloss::detail::threads_for(tasks), [&](index_t t) {
     const index_t r0 = t * rows_per_task, r1 = std::min(rows, r0 + rows_per_task);
-    T x[kMaxInputs], g[kMaxInputs], h[kMaxInputs];
-    for (index_t r = r0; r < r1; ++r) {
-      const T scale = static_cast<T>((a.row_scale ? static_cast<double>(a.row_scale[r]) : 1.0) *
-                                     inv_d);
-      double sum = 0.0;
-      double row_g[kMaxInputs] = {}, row_h[kMaxInputs] = {};
-      for (index_t d = 0; d < D; ++d) {
-        for (int k = 0; k < n_in; ++k) x[k] = a.per_row[k] ? a.in[k][r] : a.in[k][r * D + d];
-        if (any_hess) {
-          loss.grad_hess(x, g, h);
-        } else {
-          const T v = loss.value_grad(x, g);
-          sum += static_cast<double>(v);
-        }
-        if (!any_grad && !any_hess) continue;
-        for (int j = 0; j < n_tr; ++j) {
-          if (a.per_row[first + j]) {
-            row_g[j] += static_cast<double>(g[j]);
-            if (any_hess) row_h[j] += static_cast<double>(h[j]);
-          } else {
-            if (a.grad[j]) a.grad[j][r * D + d] = g[j] * scale;
-            if (a.hess[j]) a.hess[j][r * D + d] = h[j] * scale;
-          }
-        }
-      }
-      if (a.values) a.values[r] = sum * inv_d;
-      for (int j = 0; j < n_tr; ++j) {
-        if (!a.per_row[first + j]) continue;
-        if (a.grad[j]) a.grad[j][r] = static_cast<T>(row_g[j]) * scale;
-        if (a.hess[j]) a.hess[j][r] = static_cast<T>(row_h[j]) * scale;
-      }
-    }
+    if (dense)
+      detail::rows_dense(loss, r0, r1, D, a, inv_d, any_grad, any_hess);
+    else
+      detail::rows_general(loss, r0, r1, D, a, inv_d, any_grad, any_hess);
   });
 }
 
