@@ -161,25 +161,43 @@ FASTLOSS_DISPATCH void rows_dense(const S& loss, index_t r0, index_t r1, index_t
   constexpr index_t kChunk = fastloss::detail::kChunk;
   constexpr int kLanes = fastloss::detail::kLanes;
   T vals[kChunk];
+  const T* in[kMaxInputs] = {};
+  T* gp[kMaxInputs] = {};
+  T* hp[kMaxInputs] = {};
+  for (int k = 0; k < n_in; ++k) in[k] = a.in[k];
+  for (int t = 0; t < n_tr; ++t) {
+    gp[t] = a.grad[t];
+    hp[t] = a.hess[t];
+  }
+  const int pass = any_hess ? 2 : any_grad ? 1 : 0;
   // the elements [e0, e0 + m), all of one row when D > 1, scaled by `scale`
   // (null: per element from row_scale, D == 1)
   auto map = [&](index_t e0, index_t m, const T* scale_one) {
-    for (index_t j = 0; j < m; ++j) {
-      const index_t e = e0 + j;
-      T x[kMaxInputs] = {}, g[kMaxInputs] = {}, h[kMaxInputs] = {};
-      for (int k = 0; k < n_in; ++k) x[k] = a.in[k][e];
-      const T scale = scale_one ? *scale_one : a.row_scale ? a.row_scale[e] : T(1);
-      if (any_hess) {
+    T one_scale[kChunk];
+    for (index_t j = 0; j < m; ++j)
+      one_scale[j] = scale_one ? *scale_one : a.row_scale ? a.row_scale[e0 + j] : T(1);
+    if (pass == 0) {
+      for (index_t j = 0; j < m; ++j) {
+        T x[kMaxInputs] = {}, g[kMaxInputs] = {};
+        for (int k = 0; k < n_in; ++k) x[k] = in[k][e0 + j];
+        vals[j] = loss.value_grad(x, g);
+      }
+    } else if (pass == 1) {
+      for (index_t j = 0; j < m; ++j) {
+        T x[kMaxInputs] = {}, g[kMaxInputs] = {};
+        for (int k = 0; k < n_in; ++k) x[k] = in[k][e0 + j];
+        vals[j] = loss.value_grad(x, g);
+        for (int t = 0; t < n_tr; ++t) gp[t][e0 + j] = g[t] * one_scale[j];
+      }
+    } else {
+      for (index_t j = 0; j < m; ++j) {
+        T x[kMaxInputs] = {}, g[kMaxInputs] = {}, h[kMaxInputs] = {};
+        for (int k = 0; k < n_in; ++k) x[k] = in[k][e0 + j];
         loss.grad_hess(x, g, h);
         for (int t = 0; t < n_tr; ++t) {
-          if (a.grad[t]) a.grad[t][e] = g[t] * scale;
-          if (a.hess[t]) a.hess[t][e] = h[t] * scale;
+          gp[t][e0 + j] = g[t] * one_scale[j];
+          hp[t][e0 + j] = h[t] * one_scale[j];
         }
-      } else {
-        vals[j] = loss.value_grad(x, g);
-        if (any_grad)
-          for (int t = 0; t < n_tr; ++t)
-            if (a.grad[t]) a.grad[t][e] = g[t] * scale;
       }
     }
   };
@@ -270,6 +288,9 @@ void run(const S& loss, index_t rows, index_t D, const Arrays<T>& a) {
     any_hess = any_hess || a.hess[t] != nullptr;
   }
   for (int k = 0; k < n_in; ++k) dense = dense && !a.per_row[k];
+  // the dense path writes every trained input's gradient (and Hessian) or none
+  for (int t = 0; t < n_tr; ++t)
+    dense = dense && (a.grad[t] != nullptr) == any_grad && (a.hess[t] != nullptr) == any_hess;
   const index_t rows_per_task = std::max<index_t>(1, kTaskElements / std::max<index_t>(D, 1));
   const index_t tasks = (rows + rows_per_task - 1) / rows_per_task;
   const double inv_d = a.mean_over_row && D > 0 ? 1.0 / static_cast<double>(D) : 1.0;
