@@ -308,3 +308,72 @@ def crossentropy_lambda(t, z, w=None):
     h = np.logaddexp(0.0, z)
     p = -np.expm1(-w * h)
     return -t * np.log(p) + (1.0 - t) * w * h
+# -- the declared multi-input losses (their per-element loss, float64) ----------------
+
+def gaussian_nll(y, mean, var, full=False, eps=1e-6):
+    """PyTorch's gaussian_nll_loss per element: 0.5 (log v + (mean - y)^2 / v)
+    with v = max(var, eps), plus 0.5 log(2 pi) when full."""
+    y, mean, var = _f(y, mean, var)
+    v = np.maximum(var, eps)
+    return 0.5 * (np.log(v) + (mean - y) ** 2 / v) + (0.5 * np.log(2 * np.pi) if full else 0.0)
+
+
+def rmse_with_uncertainty(y, mean, log_std):
+    """CatBoost's RMSEWithUncertainty per object: -log N(y; mean, exp(2 log_std))."""
+    y, m, s = _f(y, mean, log_std)
+    return 0.5 * np.log(2 * np.pi) + s + 0.5 * (y - m) ** 2 * np.exp(-2 * s)
+
+
+def _aft_law(distribution):
+    """(pdf, cdf) of XGBoost's AFT noise distributions, from their definitions."""
+    import math
+
+    if distribution == "normal":
+        erfc = np.vectorize(math.erfc, otypes=[np.float64])
+        return (lambda z: np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi),
+                lambda z: 0.5 * erfc(-z / math.sqrt(2)))
+    if distribution == "logistic":
+        return (lambda z: np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))) ** 2,
+                lambda z: np.where(z >= 0, 1 / (1 + np.exp(-np.abs(z))),
+                                   np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z)))))
+    # the minimum extreme-value (Gumbel-min) law: F(z) = 1 - exp(-exp(z))
+    return (lambda z: np.exp(z - np.exp(z)), lambda z: -np.expm1(-np.exp(z)))
+
+
+def survival_aft(lower, upper, y_pred, distribution="normal", sigma=1.0):
+    """XGBoost's accelerated-failure-time negative log-likelihood of a time in
+    [lower, upper] (lower == upper: observed, the density of log time; upper
+    inf: right-censored; lower 0: left-censored), y_pred the predicted log
+    time, noise scale sigma; the likelihood floored at 1e-12 as XGBoost does."""
+    lo, hi, p = _f(lower, upper, y_pred)
+    pdf, cdf = _aft_law(distribution)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_lo = (np.log(lo) - p) / sigma
+        z_hi = (np.log(hi) - p) / sigma
+        density = pdf(z_lo) / (sigma * lo)
+        mass = np.where(np.isinf(hi), 1.0, cdf(z_hi)) - np.where(lo <= 0, 0.0, cdf(z_lo))
+    likelihood = np.where(lo == hi, density, mass)
+    return -np.log(np.maximum(likelihood, 1e-12))
+
+
+def draw_multi_input(info, shape, rng, dtype=np.float64):
+    """The inputs of a declared multi-input loss (its declaration `info`), drawn
+    where the declaration says they live."""
+    out = []
+    times = np.exp(rng.normal(0.0, 0.3, size=shape))
+    kind = rng.integers(0, 4, size=shape)  # observed, right-, left-, interval-censored
+    for spec in info["inputs"]:
+        d = spec["draw"]
+        if d == "real":
+            a = rng.normal(0.0, 0.5, size=shape)
+        elif d == "positive":
+            a = rng.uniform(0.2, 2.0, size=shape)
+        elif d == "lower_bound":
+            a = np.where(kind == 2, 0.0, times)
+        elif d == "upper_bound":
+            a = np.select([kind == 0, kind == 1, kind == 2],
+                          [times, np.inf, times], times * rng.uniform(1.5, 3.0, size=shape))
+        else:  # pragma: no cover - a new draw must be added here
+            raise AssertionError(f"unknown draw {d}")
+        out.append(a.astype(dtype))
+    return out

@@ -24,6 +24,7 @@ LAYERS = [
     "_base",          # Loss / Combinable, serialization
     "_elementwise",   # loss families
     "_classaxis",
+    "_multi_input",   # the multi-input losses' bases (the declared ones' generic pass)
     "_declared",      # the losses of both families, declared in the C++ core
     "_models",        # model losses (built on the families)
     "_likelihood",    # Gaussian NLL and Cox (multi-input / coupled samples)

@@ -18,8 +18,10 @@ import pytest
 
 import fastloss as fl
 from fastloss import _registry
+from fastloss._multi_input import DeclaredMultiInputLoss
 
 from cases import CASES
+from reference import draw_multi_input
 from support import rng_for
 
 # --- the losses under test: the registry's, with default and other parameters -----------
@@ -126,9 +128,8 @@ def _inputs(loss, key):
         return rng.uniform(0.1, 0.9, size=(4, 3)), rng.uniform(0.1, 0.9, size=(4, 3))
     if isinstance(loss, fl.GANGeneratorLoss):
         return (rng.uniform(0.1, 0.9, size=(4, 3)),)
-    if isinstance(loss, fl.GaussianNLL):
-        return (rng.normal(size=(4, 3)), rng.normal(size=(4, 3)),
-                rng.uniform(0.1, 2.0, size=(4, 3)))
+    if isinstance(loss, DeclaredMultiInputLoss):  # drawn as its declaration says
+        return tuple(draw_multi_input(loss._info, (4, 3), rng))
     if isinstance(loss, fl.CTC):  # labels (N, S) in [1, 3), log_probs (T, N, C), two lengths
         x = rng.normal(size=(6, 2, 4))
         return (rng.integers(1, 3, size=(2, 3)), x - np.log(np.exp(x).sum(-1, keepdims=True)),

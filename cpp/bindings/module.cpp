@@ -16,6 +16,7 @@ void register_ranking(py::module_& m);
 void register_sequence(py::module_& m);
 void register_embedding(py::module_& m);
 void register_xentropy_lambda(py::module_& m);
+void register_multi_input(py::module_& m);
 }
 
 namespace {
@@ -100,4 +101,5 @@ PYBIND11_MODULE(_core, m) {
   fastloss::bindings::register_sequence(m);
   fastloss::bindings::register_embedding(m);
   fastloss::bindings::register_xentropy_lambda(m);
+  fastloss::bindings::register_multi_input(m);
 }

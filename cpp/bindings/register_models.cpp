@@ -1,6 +1,6 @@
 // Binds the model-loss kernels of losses/models.hpp (Gram matrix and its
-// backward, total variation) and of losses/likelihood.hpp (Gaussian NLL, Cox
-// partial likelihood) as functions, and the Precomputed elementwise
+// backward, total variation) and the Cox partial likelihood of
+// losses/likelihood.hpp as functions, and the Precomputed elementwise
 // kernel behind user-defined losses. The Python layer (fastloss/_models.py,
 // fastloss/_custom.py) checks user input and makes arrays C-contiguous; this
 // file checks the internal contract, converts and releases the GIL.
@@ -92,32 +92,6 @@ T* optional_out(const py::object& o, index_t d0, index_t d1, const char* what) {
 }
 
 template <class T>
-void gaussian_nll_typed(const py::array& y, const py::array& mean, const py::array& var,
-                        bool full, double eps, const py::object& per_row,
-                        const py::object& grad_mean, const py::object& grad_var,
-                        const py::object& hess_mean, const py::object& hess_var,
-                        const py::object& row_scale, bool mean_over_row) {
-  const T* yp = contiguous_in<T>(y, 2, "y_true");
-  const T* mp = contiguous_in<T>(mean, 2, "mean");
-  const index_t rows = dim(mean, 0), D = dim(mean, 1);
-  const bool var_per_row = var.ndim() == 1;
-  const T* vp = contiguous_in<T>(var, var_per_row ? 1 : 2, "var");
-  if (dim(y, 0) != rows || dim(y, 1) != D || dim(var, 0) != rows ||
-      (!var_per_row && dim(var, 1) != D))
-    throw py::value_error("gaussian_nll: internal shape mismatch");
-  likelihood::GaussianOutputs<T> out;
-  out.per_row = optional_out<double>(per_row, rows, -1, "per_row");
-  out.grad_mean = optional_out<T>(grad_mean, rows, D, "grad_mean");
-  out.hess_mean = optional_out<T>(hess_mean, rows, D, "hess_mean");
-  out.grad_var = optional_out<T>(grad_var, rows, var_per_row ? -1 : D, "grad_var");
-  out.hess_var = optional_out<T>(hess_var, rows, var_per_row ? -1 : D, "hess_var");
-  out.row_scale = per_sample_in<T>(row_scale, rows, "row_scale");
-  out.mean_over_row = mean_over_row;
-  py::gil_scoped_release release;
-  likelihood::gaussian_nll(yp, mp, vp, rows, D, var_per_row, full, eps, out);
-}
-
-template <class T>
 void cox_ph_typed(const py::array& time, const py::array& z, const py::object& per_sample,
                   const py::object& grad, const py::object& hess, const py::object& coef) {
   const T* tp = contiguous_in<T>(time, 1, "y_true");
@@ -161,23 +135,6 @@ void register_models(py::module_& m) {
         throw py::type_error("images: expected float32 or float64");
       },
       py::arg("images"), py::arg("per_image"), py::arg("grad"), py::arg("grad_scale"));
-  m.def(
-      "gaussian_nll",
-      [](const py::array& y, const py::array& mean, const py::array& var, bool full, double eps,
-         const py::object& per_row, const py::object& grad_mean, const py::object& grad_var,
-         const py::object& hess_mean, const py::object& hess_var, const py::object& row_scale,
-         bool mean_over_row) {
-        if (has_dtype<float>(mean))
-          return gaussian_nll_typed<float>(y, mean, var, full, eps, per_row, grad_mean, grad_var,
-                                           hess_mean, hess_var, row_scale, mean_over_row);
-        if (has_dtype<double>(mean))
-          return gaussian_nll_typed<double>(y, mean, var, full, eps, per_row, grad_mean, grad_var,
-                                            hess_mean, hess_var, row_scale, mean_over_row);
-        throw py::type_error("mean: expected float32 or float64");
-      },
-      py::arg("y_true"), py::arg("mean"), py::arg("var"), py::arg("full"), py::arg("eps"),
-      py::arg("per_row"), py::arg("grad_mean"), py::arg("grad_var"), py::arg("hess_mean"),
-      py::arg("hess_var"), py::arg("row_scale"), py::arg("mean_over_row"));
   m.def(
       "cox_ph",
       [](const py::array& time, const py::array& z, const py::object& per_sample,

@@ -214,12 +214,16 @@ void gaussian_nll(Harness& h) {
   for (bool per_row : {false, true}) {
     const double* v = per_row ? var_row.data() : var.data();
     std::vector<double> per(rows), gm(size), gv(per_row ? static_cast<std::size_t>(rows) : size);
-    likelihood::GaussianOutputs<double> out;
-    out.per_row = per.data();
-    out.grad_mean = gm.data();
-    out.grad_var = gv.data();
+    multi_input::Arrays<double> out;
+    out.in[0] = y.data();
+    out.in[1] = mean.data();
+    out.in[2] = v;
+    out.per_row[2] = per_row;
+    out.values = per.data();
+    out.grad[0] = gm.data();
+    out.grad[1] = gv.data();
     out.row_scale = scale;
-    likelihood::gaussian_nll(y.data(), mean.data(), v, rows, D, per_row, false, eps, out);
+    multi_input::run(GaussianNLL(0, eps), rows, D, out);
     for (index_t r = 0; r < rows; ++r) {
       double want = 0.0;
       for (index_t d = 0; d < D; ++d)
@@ -245,6 +249,50 @@ void gaussian_nll(Harness& h) {
       h.check(close(gv[5], scale[1] * at_eps / D, 1e-12), "gaussian grad var at eps");
     }
   }
+}
+
+/// The hand values of every declared multi-input loss (default parameters),
+/// through the generic kernel, with one thread and with several: the same bits.
+template <class S>
+void multi_input_hand(Harness& h, const char* name) {
+  double p[kMaxParams] = {};
+  for (int k = 0; k < S::kInfo.n_params(); ++k) p[k] = S::kInfo.params[k].default_value;
+  const S loss = make_multi_input<S>(p);
+  constexpr int n_in = S::kInfo.n_inputs();
+  for (int c = 0; c < S::kInfo.n_hand(); ++c) {
+    const MultiHandValue& hv = S::kInfo.hand[c];
+    double value = 0.0;
+    multi_input::Arrays<double> a;
+    for (int k = 0; k < n_in; ++k) a.in[k] = &hv.in[k];
+    a.values = &value;
+    multi_input::run(loss, 1, 1, a);
+    h.check(close(value, hv.value, 1e-14, 1e-15),
+            std::string(name) + " hand value " + std::to_string(c) + ": " + num(value));
+  }
+  // threads: a large call, one thread and four, bit for bit
+  const index_t n = 50000;
+  std::vector<std::vector<double>> in(n_in, std::vector<double>(static_cast<std::size_t>(n)));
+  for (index_t i = 0; i < n; ++i)
+    for (int k = 0; k < n_in; ++k)
+      in[k][i] = S::kInfo.hand[i % S::kInfo.n_hand()].in[k] * (1.0 + 1e-3 * (i % 7));
+  std::vector<double> v1(n), v4(n), g1(n), g4(n);
+  const int before = fastloss::get_num_threads();
+  for (int threads : {1, 4}) {
+    fastloss::set_num_threads(threads);
+    multi_input::Arrays<double> a;
+    for (int k = 0; k < n_in; ++k) a.in[k] = in[k].data();
+    a.values = threads == 1 ? v1.data() : v4.data();
+    a.grad[0] = threads == 1 ? g1.data() : g4.data();
+    multi_input::run(loss, n, 1, a);
+  }
+  fastloss::set_num_threads(before);
+  h.check(v1 == v4 && g1 == g4, std::string(name) + " threads bit for bit");
+}
+
+void multi_input_hand_values(Harness& h) {
+#define FASTLOSS_HAND(S) multi_input_hand<S>(h, #S);
+  FASTLOSS_MULTI_INPUT_LOSSES(FASTLOSS_HAND)
+#undef FASTLOSS_HAND
 }
 
 /// The Cox loss of every sample and its gradient by the definitions.
@@ -313,5 +361,6 @@ int main(int argc, char** argv) {
                      {"threads", threads},
                      {"precomputed", precomputed},
                      {"gaussian_nll", gaussian_nll},
+                     {"multi_input_hand_values", multi_input_hand_values},
                      {"cox_ph", cox_ph}});
 }

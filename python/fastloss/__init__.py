@@ -23,7 +23,7 @@ from ._embedding import (
     TripletMargin,
     TripletMarginWithDistance,
 )
-from ._likelihood import CoxPH, GaussianNLL
+from ._likelihood import CoxPH
 from ._models import (
     ContentLoss,
     GANDiscriminatorLoss,
@@ -82,7 +82,7 @@ __all__ = [
     # losses
     "CategoricalGeneralizedCrossEntropy", "ClassAxisLoss", "CompositeLoss", "CTC",
     "ContentLoss", "CoxPH", "ElementwiseLoss",
-    "GANDiscriminatorLoss", "GaussianNLL",
+    "GANDiscriminatorLoss",
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
     "LambdaRankMAP", "LambdaRankNDCG", "PairwiseLogistic", "QueryCrossentropy", "QueryRMSE",
     "SoftmaxListwise",

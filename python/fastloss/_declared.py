@@ -26,6 +26,12 @@ ignored label; keyword-only ones after ``name``) with ``axis`` where declared;
 its per-sample function, that function with ``from_logits=True`` where declared
 (``softmax_cross_entropy_with_logits``), names, aliases and stub entries.
 
+Every multi-input loss struct (``FASTLOSS_MULTI_INPUT_LOSSES``: several
+same-shaped inputs per element, targets first, trained inputs last) becomes a
+class, subclass of :class:`DeclaredMultiInputLoss`, whose constructor takes
+the declared parameters (numbers, flags, and strings among declared choices),
+``reduction`` and ``name``; its docstring, names, aliases and stub entries.
+
 The Python and C++ test suites draw their cases from the same declarations.
 docs/adding-a-loss.md is the recipe.
 """
@@ -37,12 +43,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
+import numpy as np
 from numpy.typing import ArrayLike
 
 from . import _arrays, _classaxis, _core
 from ._base import Loss, per_sample, run_per_sample
 from ._classaxis import ClassAxisLoss, OneInputLoss
 from ._elementwise import CompiledElementwiseLoss, _document
+from ._multi_input import _MULTI_METHODS, DeclaredMultiInputLoss
 
 _DECLARATIONS: dict[str, dict[str, Any]] = {
     kernel: dict(getattr(_core, kernel).info)
@@ -65,6 +73,10 @@ LOGITS: dict[str, dict[str, Any]] = {
 DECLARED_ROWS: dict[str, dict[str, Any]] = {
     kernel: {**getattr(_core, kernel).info, "input": getattr(_core, kernel).input}
     for kernel in _core.CLASSAXIS_KERNELS}
+
+#: Kernel (struct) name -> the declaration of a multi-input loss, in registry order.
+DECLARED_MULTI: dict[str, dict[str, Any]] = {
+    kernel: dict(getattr(_core, kernel).info) for kernel in _core.MULTI_INPUT_KERNELS}
 
 _REDUCTION = '"sum_over_batch_size"'
 #: The classes' home: their public name, so that a pickle or a repr names
@@ -349,6 +361,104 @@ def _make_row_function(cls: type[Loss], info: dict[str, Any], name: str,
     return fn
 
 
+
+# -- the multi-input losses -------------------------------------------------------------
+
+def multi_parameters(info: dict[str, Any]) -> list[dict[str, Any]]:
+    """A multi-input class's parameters in its constructor's order, each with its
+    Python default (a bool for a flag, the word for a parameter of choices)."""
+    params = [dict(p) for p in info["params"]]
+    for p in params:
+        p["default"] = (bool(p["default"]) if p["type"] == "bool"
+                        else p["choices"][int(p["default"])] if p["type"] == "str"
+                        else float(p["default"]))
+    return params
+
+
+def _multi_arguments(info: dict[str, Any]) -> list[str]:
+    args = [f"{p['name']}: {p['type']} = {p['default']!r}" for p in multi_parameters(info)]
+    return args + [f"reduction: Optional[str] = {_REDUCTION}", "name: Optional[str] = None"]
+
+
+def _strict_flag(value: Any, what: str, cls: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{cls}: {what} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def _choice(value: Any, what: str, cls: str, choices: Sequence[str]) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{cls}: {what} must be a string, got {value!r}")
+    if value not in choices:
+        raise ValueError(f"{cls}: {what} must be one of {', '.join(map(repr, choices))}, "
+                         f"got {value!r}")
+    return value
+
+
+def _multi_doc(info: dict[str, Any]) -> str:
+    inputs = info["inputs"]
+    trained = [i["name"] for i in inputs if i["trained"]]
+    call = ", ".join(i["name"] for i in inputs)
+    grads = ", ".join(f"grad_{n}" for n in trained)
+    lines = [info["summary"], "", "::", "", f"    loss:      {info['formula']}",
+             f"    gradient:  {info['gradient']}"]
+    if info["hessian"]:
+        lines.append(f"    Hessian:   {info['hessian']}")
+    lines += ["", f"Called ``loss({call})``; ``backward`` returns "
+              + (f"``({grads})``." if len(trained) > 1 else f"``{grads}`` in a 1-tuple.")]
+    if info["axis"] == "elementwise":
+        lines += ["Every element is a sample (PyTorch's elementwise convention): "
+                  "``reduction=\"none\"`` returns the inputs' shape."]
+    else:
+        lines += ["Each sample's loss is the mean over the last axis (Keras's per-sample "
+                  "mean), then Keras's sample weights and reduction."]
+    lines += ["", "Inputs: " + "; ".join(f"``{i['name']}``: {i['doc']}" for i in inputs),
+              "", "Parameters", "----------"]
+    for p in multi_parameters(info):
+        kind = {"bool": "bool", "str": "str", "float": "float"}[p["type"]]
+        rule = "" if p["type"] in ("bool", "str") else f" Must {p['range']}."
+        lines += [f"{p['name']} : {kind}, default {p['default']!r}", f"    {p['doc']}{rule}"]
+    lines += ["reduction, name", "    Keras's reductions of the per-sample losses, and the name.",
+              "", "Notes", "-----", info["notes"], "", _MULTI_METHODS]
+    return "\n".join(lines)
+
+
+def _make_multi_class(kernel: str, info: dict[str, Any]) -> type[DeclaredMultiInputLoss]:
+    params = multi_parameters(info)
+    cls_name = info["cls"]
+    body = []
+    for p in params:
+        n = p["name"]
+        body.append(f"    self.{n} = _strict_flag({n}, {n!r}, {cls_name!r})" if p["type"] == "bool"
+                    else f"    self.{n} = _choice({n}, {n!r}, {cls_name!r}, {p['choices']!r})"
+                    if p["type"] == "str" else f"    self.{n} = _arrays.real_param({n}, {n!r})")
+    source = "\n".join(
+        ["from __future__ import annotations",
+         f"def __init__(self, {', '.join(_multi_arguments(info))}) -> None:",
+         "    DeclaredMultiInputLoss.__init__(self, reduction=reduction, name=name)"] + body
+        + ["    self._kernel = self._make_kernel()"])
+    scope: dict[str, Any] = {"_arrays": _arrays, "_strict_flag": _strict_flag,
+                             "_choice": _choice, "DeclaredMultiInputLoss": DeclaredMultiInputLoss}
+    exec(source, scope)  # a real signature: introspection, get_config and stubs read it
+    init = scope["__init__"]
+    init.__qualname__ = f"{cls_name}.__init__"
+
+    def _kernel_params(self: DeclaredMultiInputLoss) -> list[float]:
+        return [float(p["choices"].index(getattr(self, p["name"]))) if p["type"] == "str"
+                else float(getattr(self, p["name"])) for p in params]
+
+    n_inputs = len(info["inputs"])
+    cls = type(cls_name, (DeclaredMultiInputLoss,), {
+        "__init__": init, "_kernel_params": _kernel_params, "_kernel_name": kernel,
+        "_info": info, "_inputs": tuple(i["name"] for i in info["inputs"]),
+        "_n_targets": n_inputs - info["n_trained"], "_n_trained": info["n_trained"],
+        "_default_name": info["default_name"], "has_hessian": info["has_hessian"],
+        "_no_hessian_reason": info["no_hessian"], "__doc__": _multi_doc(info),
+        "__module__": _PUBLIC, "__qualname__": cls_name,
+    })
+    return cls
+
+
 CLASSES: dict[str, type[CompiledElementwiseLoss]] = {}
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 #: The functions' other names (fl.mse): a part of FUNCTIONS.
@@ -383,10 +493,21 @@ for _kernel, _info in DECLARED_ROWS.items():
     for _alias in _info["function_aliases"]:
         FUNCTIONS[_alias] = FUNCTION_ALIASES[_alias] = FUNCTIONS[_info["function"]]
 
+#: The multi-input classes by name, and the other names fl.get takes for them.
+MULTI_CLASSES: dict[str, type[DeclaredMultiInputLoss]] = {}
+MULTI_ALIASES: dict[str, type[DeclaredMultiInputLoss]] = {}
+
+for _kernel, _info in DECLARED_MULTI.items():
+    _multi_cls = _make_multi_class(_kernel, _info)
+    MULTI_CLASSES[_info["cls"]] = _multi_cls
+    for _alias in _info["aliases"]:
+        MULTI_ALIASES[_alias] = _multi_cls
+
 globals().update(CLASSES)
 globals().update(ROW_CLASSES)
+globals().update(MULTI_CLASSES)
 globals().update(FUNCTIONS)
-__all__ = sorted([*CLASSES, *ROW_CLASSES, *FUNCTIONS])
+__all__ = sorted([*CLASSES, *ROW_CLASSES, *MULTI_CLASSES, *FUNCTIONS])
 
 
 def _signature(head: str, args: list[str], tail: str, indent: str = "") -> list[str]:
@@ -405,19 +526,24 @@ def stub_text() -> str:
              "from typing import Any, Callable, Optional, Union", "",
              "from numpy.typing import ArrayLike", "",
              "from ._classaxis import ClassAxisLoss, OneInputLoss",
-             "from ._elementwise import CompiledElementwiseLoss", "",
+             "from ._elementwise import CompiledElementwiseLoss",
+             "from ._multi_input import DeclaredMultiInputLoss", "",
              "DECLARED: dict[str, dict[str, Any]]",
              "DECLARED_ROWS: dict[str, dict[str, Any]]",
+             "DECLARED_MULTI: dict[str, dict[str, Any]]",
              "LOGITS: dict[str, dict[str, Any]]",
              "CLASSES: dict[str, type[CompiledElementwiseLoss]]",
              "ROW_CLASSES: dict[str, type[ClassAxisLoss]]",
              "FUNCTIONS: dict[str, Callable[..., Any]]",
              "FUNCTION_ALIASES: dict[str, Callable[..., Any]]",
              "ALIASES: dict[str, type[CompiledElementwiseLoss]]",
-             "ROW_ALIASES: dict[str, type[ClassAxisLoss]]", "",
+             "ROW_ALIASES: dict[str, type[ClassAxisLoss]]",
+             "MULTI_CLASSES: dict[str, type[DeclaredMultiInputLoss]]",
+             "MULTI_ALIASES: dict[str, type[DeclaredMultiInputLoss]]", "",
              "def flag_name(info: dict[str, Any]) -> Optional[str]: ...",
              "def parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...",
              "def row_parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...",
+             "def multi_parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...",
              "def stub_text() -> str: ...",
              "def write_stub(path: Optional[str] = None) -> None: ...", ""]
     for info in DECLARED.values():
@@ -431,6 +557,12 @@ def stub_text() -> str:
         lines += [f"    {p['name']}: {_ROW_TYPES[p['type']][2]}" for p in row_parameters(info)]
         lines += _signature("def __init__", ["self", *_row_arguments(info, 0, True)],
                             " -> None: ...", "    ")
+        lines.append("")
+    for info in DECLARED_MULTI.values():
+        lines.append(f"class {info['cls']}(DeclaredMultiInputLoss):")
+        lines += [f"    {p['name']}: {p['type']}" for p in multi_parameters(info)]
+        lines += _signature("def __init__", ["self", *_multi_arguments(info)], " -> None: ...",
+                            "    ")
         lines.append("")
     for info in DECLARED.values():
         args = ["y_true: ArrayLike", "y_pred: ArrayLike", *_arguments(info, True, False)]

@@ -7,9 +7,11 @@ from numpy.typing import ArrayLike
 
 from ._classaxis import ClassAxisLoss, OneInputLoss
 from ._elementwise import CompiledElementwiseLoss
+from ._multi_input import DeclaredMultiInputLoss
 
 DECLARED: dict[str, dict[str, Any]]
 DECLARED_ROWS: dict[str, dict[str, Any]]
+DECLARED_MULTI: dict[str, dict[str, Any]]
 LOGITS: dict[str, dict[str, Any]]
 CLASSES: dict[str, type[CompiledElementwiseLoss]]
 ROW_CLASSES: dict[str, type[ClassAxisLoss]]
@@ -17,10 +19,13 @@ FUNCTIONS: dict[str, Callable[..., Any]]
 FUNCTION_ALIASES: dict[str, Callable[..., Any]]
 ALIASES: dict[str, type[CompiledElementwiseLoss]]
 ROW_ALIASES: dict[str, type[ClassAxisLoss]]
+MULTI_CLASSES: dict[str, type[DeclaredMultiInputLoss]]
+MULTI_ALIASES: dict[str, type[DeclaredMultiInputLoss]]
 
 def flag_name(info: dict[str, Any]) -> Optional[str]: ...
 def parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...
 def row_parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...
+def multi_parameters(info: dict[str, Any]) -> list[dict[str, Any]]: ...
 def stub_text() -> str: ...
 def write_stub(path: Optional[str] = None) -> None: ...
 
@@ -559,6 +564,33 @@ class CosineDistance(ClassAxisLoss):
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
         axis: int = -1,
+class GaussianNLL(DeclaredMultiInputLoss):
+    full: bool
+    eps: float
+    def __init__(
+        self,
+        full: bool = False,
+        eps: float = 1e-06,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+    ) -> None: ...
+
+class SurvivalAft(DeclaredMultiInputLoss):
+    distribution: str
+    sigma: float
+    def __init__(
+        self,
+        distribution: str = 'normal',
+        sigma: float = 1.0,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+    ) -> None: ...
+
+class RMSEWithUncertainty(DeclaredMultiInputLoss):
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
     ) -> None: ...
 
 def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
@@ -801,6 +833,7 @@ __all__ = [
     'ExponentialLoss',
     'Fair',
     'Gamma',
+    'GaussianNLL',
     'GeneralizedCrossentropy',
     'GeneralizedKLDivergence',
     'HalfSquaredError',
@@ -829,6 +862,7 @@ __all__ = [
     'Poisson',
     'PolyLoss',
     'PseudoHuber',
+    'RMSEWithUncertainty',
     'SmoothL1',
     'SoftMargin',
     'SparseCategoricalCrossentropy',
@@ -836,6 +870,7 @@ __all__ = [
     'Sparsemax',
     'SquaredEpsilonInsensitive',
     'SquaredHinge',
+    'SurvivalAft',
     'Tversky',
     'Tweedie',
     'ZeroOneLoss',

@@ -2,8 +2,8 @@
 style-transfer losses (Gram matrix, content, style) with total variation.
 
 Their inputs are not a (y_true, y_pred) pair, so they share a small base,
-:class:`MultiInputLoss`: targets first, what is being trained last, and
-``backward`` returns one gradient per trained input.
+:class:`MultiInputLoss` (``_multi_input``): targets first, what is being
+trained last, and ``backward`` returns one gradient per trained input.
 The arithmetic sits in compiled kernels: the binary cross-entropy kernel for
 the GAN losses, the half-squared-error kernel for the content loss, and the
 Gram and total-variation kernels of ``losses/models.hpp``.
@@ -19,142 +19,8 @@ import numpy as np
 
 from . import _arrays, _core, _dask, _passes
 from ._arrays import REDUCTION_NONE
-from ._base import Combinable
 from ._declared import BinaryCrossentropy, HalfSquaredError
-
-Grads = tuple[Any, ...]
-
-# Appended to a class docstring after its 4-space indented text, so its
-# continuation lines carry that indentation too (else help() and the
-# documentation read the sections that follow as misplaced).
-_MULTI_METHODS = """\
-Methods: ``loss(*inputs, sample_weight=None)`` (= ``forward``), ``backward`` (a tuple:
-    one gradient per trained input), ``forward_backward`` and ``gradient_hessian``.
-    ``sample_weight`` may also be passed as the last positional argument."""
-
-
-class MultiInputLoss(Combinable):
-    """Base of the losses whose inputs are not one (y_true, y_pred) pair.
-
-    Subclasses name their inputs (``_inputs``, targets first) and implement
-    ``_evaluate``; this class fixes the public methods and their checks."""
-
-    _inputs: tuple[str, ...] = ()
-    _n_targets = 0
-    _n_trained = 1
-    _default_name = "loss"
-    has_hessian = False
-    _no_hessian_reason = ""
-
-    # -- the public methods -------------------------------------------------
-    def __call__(self, *inputs: Any, sample_weight: Any = None) -> Any:
-        """Same as :meth:`forward`."""
-        return self.forward(*inputs, sample_weight=sample_weight)
-
-    def forward(self, *inputs: Any, sample_weight: Any = None) -> Any:
-        """The loss: per-sample losses, times ``sample_weight``, reduced."""
-        args, sw = self._split(inputs, sample_weight)
-        value, _ = self._pass(args, sw, want_value=True, want_grad=False, grad_output=1.0)
-        return value
-
-    def backward(self, *inputs: Any, sample_weight: Any = None, grad_output: Any = 1.0,
-                 out: Any = None) -> Grads:
-        """One gradient per trained input (a tuple), times ``grad_output``."""
-        args, sw = self._split(inputs, sample_weight)
-        _, grads = self._pass(args, sw, want_value=False, want_grad=True,
-                              grad_output=grad_output, out=out)
-        return self._deliver(grads, out, args)
-
-    def forward_backward(self, *inputs: Any, sample_weight: Any = None, grad_output: Any = 1.0,
-                         out: Any = None) -> tuple[Any, Grads]:
-        """(forward, backward) from one pass per kernel."""
-        args, sw = self._split(inputs, sample_weight)
-        value, grads = self._pass(args, sw, want_value=True, want_grad=True,
-                                  grad_output=grad_output, out=out)
-        return value, self._deliver(grads, out, args)
-
-    def gradient_hessian(self, *inputs: Any, sample_weight: Any = None) -> tuple[Grads, Grads]:
-        """Gradients and Hessian diagonals of the unreduced per-sample losses
-        (times ``sample_weight``), one of each per trained input."""
-        if not self.has_hessian:
-            raise NotImplementedError(
-                f"{type(self).__name__} has no gradient_hessian: {self._no_hessian_reason}")
-        args, sw = self._split(inputs, sample_weight)
-        if _dask.holds_dask(*args, sw):
-            return _dask.evaluate_hessian(self, args, sw)
-        return self._gradient_hessian(args, sw)
-
-    # -- dask arrays ----------------------------------------------------------
-    def _pass(self, args: tuple[Any, ...], sample_weight: Any, *, out: Any = None,
-              **options: Any) -> tuple[Any, Grads]:
-        """_evaluate, or its lazy Dask form (fastloss._dask) when an input is a
-        dask array: each (y_true, y_pred) term of ``_dask_terms`` on the blocks."""
-        if _dask.holds_dask(*args, sample_weight, options["grad_output"]):
-            return _dask.evaluate(self, args, sample_weight, out=out, **options)
-        return self._evaluate(args, sample_weight, **options)
-
-    # -- shared checks --------------------------------------------------------
-    def _split(self, inputs: tuple[Any, ...], sample_weight: Any) -> tuple[tuple[Any, ...], Any]:
-        n = len(self._inputs)
-        if len(inputs) == n + 1 and sample_weight is None:
-            return tuple(inputs[:n]), inputs[n]
-        if len(inputs) != n:
-            raise TypeError(
-                f"{type(self).__name__} takes {n} input{'s' if n > 1 else ''} "
-                f"({', '.join(self._inputs)}) and an optional sample_weight, "
-                f"got {len(inputs)} positional arguments")
-        return tuple(inputs), sample_weight
-
-    def _deliver(self, grads: Grads, out: Any, args: tuple[Any, ...]) -> Grads:
-        """Copies the gradients into the user's ``out=`` (an array when there
-        is one gradient, else a tuple of arrays) and returns them."""
-        if out is None:
-            return grads
-        outs = (out,) if isinstance(out, np.ndarray) else tuple(out)
-        if len(outs) != len(grads):
-            raise ValueError(f"out must hold {len(grads)} arrays, got {len(outs)}")
-        named = dict(zip(self._inputs, args))
-        for o, g, name in zip(outs, grads, self._inputs[self._n_targets:]):
-            if isinstance(g, list):
-                raise TypeError("out= is not supported for a list of layers")
-            # out may be the very input it is the gradient of (in place), no other
-            others = {("y_pred" if k == name else k): v for k, v in named.items()}
-            _arrays.check_out(o, g.shape, g.dtype, others, what=f"out for {name}")
-        _arrays.deliver(outs, grads)
-        return outs
-
-    def _evaluate(self, args: tuple[Any, ...], sample_weight: Any, *, want_value: bool,
-                  want_grad: bool, grad_output: Any) -> tuple[Any, Grads]:
-        raise NotImplementedError  # pragma: no cover - abstract
-
-    def _gradient_hessian(self, args: tuple[Any, ...],
-                          sample_weight: Any) -> tuple[Grads, Grads]:
-        raise NotImplementedError  # pragma: no cover - abstract
-
-
-# ---------------------------------------------------------------------------
-# Per-image reductions (content, style, total variation): one loss per image,
-# then Keras's sample-weight and reduction rules over the batch.
-
-class _PerImage:
-    """Keras's weighting of per-image losses (the rules of _passes): the reduced
-    value and, for the gradient, the coefficient each image's gradient is
-    multiplied by."""
-
-    def __init__(self, sample_weight: Any, batch_shape: tuple[int, ...], dtype: np.dtype,
-                 reduction: Optional[str]) -> None:
-        self.w = _passes.keras_weighting(sample_weight, batch_shape, dtype,
-                                         _arrays.REDUCTIONS[reduction])
-        self.n = math.prod(batch_shape)
-        self.dtype = dtype
-
-    def value(self, per_image: np.ndarray) -> Any:
-        """per_image: float64, flat (n,)."""
-        return self.w.reduce(per_image, self.dtype)
-
-    def coefficients(self, grad_output: Any) -> np.ndarray:
-        """d(reduced value)/d(per-image loss), times grad_output: float64, (n,)."""
-        return self.w.coefficients(grad_output, self.n, self.dtype)
+from ._multi_input import _MULTI_METHODS, Grads, MultiInputLoss, _PerImage  # noqa: F401 - re-exported
 
 
 def _features(x: Any, what: str, dtype: Optional[np.dtype] = None) -> np.ndarray:

@@ -51,6 +51,7 @@ _MULTI_INPUT: tuple[type[Combinable], ...] = (*MODEL_LOSSES, *LIKELIHOOD_LOSSES,
 MODEL_NAMES: dict[str, type[Combinable]] = {
     **{cls.__name__: cls for cls in _MULTI_INPUT},
     **{cls._default_name: cls for cls in _MULTI_INPUT},
+    **_declared.MULTI_ALIASES,  # the declared multi-input losses' aliases
 }
 
 _ALL_NAMES: dict[str, type[Combinable]] = {**CLASSES, **FUNCTION_NAMES, **ALIASES, **MODEL_NAMES}

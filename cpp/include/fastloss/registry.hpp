@@ -6,6 +6,7 @@
 #include "losses/binary.hpp"
 #include "losses/boosting.hpp"
 #include "losses/classaxis.hpp"
+#include "losses/likelihood.hpp"
 #include "losses/multiclass.hpp"
 #include "losses/regression.hpp"
 #include "losses/segmentation.hpp"
@@ -74,3 +75,10 @@
   X(MulticlassHinge)                 \
   X(GeneralizedKLDivergence)         \
   X(CosineDistance)
+
+/// The declared multi-input elementwise losses (losses/multi_input.hpp):
+/// several same-shaped inputs per element, targets first, trained inputs last.
+#define FASTLOSS_MULTI_INPUT_LOSSES(X) \
+  X(GaussianNLL)                       \
+  X(SurvivalAft)                       \
+  X(RMSEWithUncertainty)
