@@ -15,6 +15,7 @@ void register_models(py::module_& m);
 void register_ranking(py::module_& m);
 void register_sequence(py::module_& m);
 void register_embedding(py::module_& m);
+void register_linear_ce(py::module_& m);
 }
 
 namespace {
@@ -98,4 +99,5 @@ PYBIND11_MODULE(_core, m) {
   fastloss::bindings::register_ranking(m);
   fastloss::bindings::register_sequence(m);
   fastloss::bindings::register_embedding(m);
+  fastloss::bindings::register_linear_ce(m);
 }

@@ -3,6 +3,7 @@
 // full logits in float64, bitwise equality across chunk sizes and thread
 // counts, the Fortran-BLAS adapter's operand swap, and the argument checks.
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -46,6 +47,15 @@ void fortran_naive(const char* ta, const char* tb, const int* m, const int* n, c
       }
       c[j * *ldc + i] = *alpha * acc + (*beta == T(0) ? T(0) : *beta * c[j * *ldc + i]);
     }
+}
+
+thread_local int local_thread_count = 1;
+std::atomic<int> local_calls{0};
+int local_threads(int n) {  // openblas_set_num_threads_local's contract
+  ++local_calls;
+  const int previous = local_thread_count;
+  local_thread_count = n;
+  return previous;
 }
 
 struct Problem {
@@ -200,10 +210,17 @@ void chunks_and_threads(Harness& h) {
     h.check(same(run<float>(p, 0.1, true, coef, chunk), base),
             "chunk " + std::to_string(chunk) + " gives the default's bits");
   const int saved = get_num_threads();
+  // a concurrent GEMM: products cut into column tiles run on fastloss's threads
+  const lce::Gemm<float> tiled{&naive_gemm<float>, nullptr, true};
+  const Problem wide = make(300, 300, 1100, 6, true);
+  std::vector<double> coef_wide(300, 0.5);
+  const Result serial = run<float>(wide, 0.0, false, coef_wide, 0);
   for (int t : {1, 2, 3}) {
     set_num_threads(t);
     h.check(same(run<float>(p, 0.1, true, coef, 600), base),
             std::to_string(t) + " threads give the same bits");
+    h.check(same(run<float>(wide, 0.0, false, coef_wide, 0, tiled), serial),
+            std::to_string(t) + " threads, tiled products: the same bits");
   }
   set_num_threads(saved);
 }
@@ -211,8 +228,12 @@ void chunks_and_threads(Harness& h) {
 void fortran_adapter(Harness& h) {
   const Problem p = make(9, 6, 40, 3, false);
   std::vector<double> coef(9, 1.0);
-  lce::FortranGemmContext<double> ctx{&fortran_naive<double>};
+  lce::FortranGemmContext<double> ctx{&fortran_naive<double>, &local_threads};
+  local_thread_count = 4;
   const Result a = run<double>(p, 0.0, false, coef, 0, lce::fortran_gemm(&ctx));
+  h.check(lce::fortran_gemm(&ctx).concurrent, "a BLAS with per-thread counts is concurrent");
+  h.check(local_thread_count == 4 && local_calls > 0,
+          "the BLAS's per-thread count is set to 1 for each call and restored");
   const Result want = reference(p, 0.0, false, coef);
   compare(h, a.per_row, want.per_row, 1e-12, "fortran adapter loss");
   compare(h, a.dh, want.dh, 1e-12, "fortran adapter d_hidden");

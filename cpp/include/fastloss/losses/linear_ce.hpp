@@ -38,6 +38,7 @@
 
 #include "../detail/driver.hpp"
 #include "../detail/threads.hpp"
+#include "../detail/vmath.hpp"
 
 namespace fastloss::linear_ce {
 
@@ -48,6 +49,8 @@ inline constexpr index_t kSpan = 512;
 /// Rows per block when the batch is larger: a GEMM with 256 rows runs near
 /// its peak, and d_weight is read and written once per block.
 inline constexpr index_t kRowBlock = 256;
+/// Lanes of the per-span maximum and sum of exp (loops that vectorise).
+inline constexpr int kLanes = 8;
 /// The logits buffer the default chunk size may use (bytes): a block's whole
 /// vocabulary when it fits (three matrix products instead of four), else as
 /// many spans as fit.
@@ -57,6 +60,14 @@ inline constexpr double kChunkBudgetBytes = 128.0 * 1024 * 1024;
 /// alpha op(A) op(B) + beta C, op(A) m x k and op(B) k x n, op(X) = X^T when
 /// its flag is set. With beta == 0, C is written, never read. `context` is
 /// handed back unchanged.
+///
+/// With `concurrent` set, the callback promises to be safe to call from
+/// several threads at once and to run each call on its calling thread alone;
+/// the core then cuts every product into column tiles of kGemmTile (fixed by
+/// the shape) and runs them on fastloss's threads. That is how results stay
+/// bitwise the same for every thread count: a multithreaded BLAS such as
+/// OpenBLAS sums in another order for each of its thread counts. Without it,
+/// each product is one call, threaded by the callback as it likes.
 template <class T>
 struct Gemm {
   using Fn = void (*)(void* context, bool trans_a, bool trans_b, index_t m, index_t n, index_t k,
@@ -64,18 +75,39 @@ struct Gemm {
                       index_t ldc);
   Fn fn = nullptr;
   void* context = nullptr;
+  bool concurrent = false;
 
   void operator()(bool ta, bool tb, index_t m, index_t n, index_t k, const T* a, index_t lda,
-                  const T* b, index_t ldb, T beta, T* c, index_t ldc) const {
-    if (m == 0 || n == 0) return;
-    if (k == 0) {  // not every BLAS writes C for an empty sum
-      for (index_t i = 0; i < m; ++i)
-        for (index_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
-      return;
-    }
-    fn(context, ta, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc);
-  }
+                  const T* b, index_t ldb, T beta, T* c, index_t ldc) const;
 };
+
+/// Columns of C per tile of a concurrent Gemm: each tile repacks op(A), which
+/// costs 1 / (2 kGemmTile) of the tile's arithmetic.
+inline constexpr index_t kGemmTile = 128;
+
+template <class T>
+void Gemm<T>::operator()(bool ta, bool tb, index_t m, index_t n, index_t k, const T* a,
+                         index_t lda, const T* b, index_t ldb, T beta, T* c,
+                         index_t ldc) const {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {  // not every BLAS writes C for an empty sum
+    for (index_t i = 0; i < m; ++i)
+      for (index_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+    return;
+  }
+  if (!concurrent || n <= kGemmTile) {
+    fn(context, ta, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  const index_t tiles = (n + kGemmTile - 1) / kGemmTile;
+  fastloss::detail::parallel_for(tiles, fastloss::detail::threads_for(tiles), [&](std::ptrdiff_t t) {
+    const index_t j0 = static_cast<index_t>(t) * kGemmTile;
+    const index_t nt = std::min(kGemmTile, n - j0);
+    // columns j0.. of op(B): columns of B, or rows of B when it is transposed
+    const T* bt = tb ? b + j0 * ldb : b + j0;
+    fn(context, ta, tb, m, nt, k, T(1), a, lda, bt, ldb, beta, c + j0, ldc);
+  });
+}
 
 /// A Fortran BLAS ?gemm (sgemm_ for float, dgemm_ for double, 32-bit
 /// integers: the LP64 interface of OpenBLAS, MKL, Accelerate, the reference
@@ -85,9 +117,14 @@ using FortranGemm = void (*)(const char* transa, const char* transb, const int* 
                              const int* k, const T* alpha, const T* a, const int* lda, const T* b,
                              const int* ldb, const T* beta, T* c, const int* ldc);
 
+/// The BLAS's ?gemm, and OpenBLAS's openblas_set_num_threads_local (0.3.27
+/// and later) when the BLAS has it: the calls then run on their calling
+/// thread alone (the Gemm is concurrent), without touching the BLAS's
+/// thread count for any other thread.
 template <class T>
 struct FortranGemmContext {
   FortranGemm<T> gemm = nullptr;
+  int (*set_num_threads_local)(int) = nullptr;
 };
 
 /// Gemm::Fn over a Fortran ?gemm: a row-major C = op(A) op(B) is the
@@ -103,14 +140,17 @@ void fortran_gemm_call(void* context, bool ta, bool tb, index_t m, index_t n, in
   const char tra = ta ? 'T' : 'N', trb = tb ? 'T' : 'N';
   const int M = static_cast<int>(n), N = static_cast<int>(m), K = static_cast<int>(k);
   const int LDA = static_cast<int>(ldb), LDB = static_cast<int>(lda), LDC = static_cast<int>(ldc);
-  static_cast<FortranGemmContext<T>*>(context)->gemm(&trb, &tra, &M, &N, &K, &alpha, b, &LDA, a,
-                                                     &LDB, &beta, c, &LDC);
+  const auto* ctx = static_cast<FortranGemmContext<T>*>(context);
+  const int previous = ctx->set_num_threads_local ? ctx->set_num_threads_local(1) : 0;
+  ctx->gemm(&trb, &tra, &M, &N, &K, &alpha, b, &LDA, a, &LDB, &beta, c, &LDC);
+  if (ctx->set_num_threads_local) ctx->set_num_threads_local(previous);
 }
 
-/// A Gemm calling the Fortran ?gemm `context->gemm` (context must outlive it).
+/// A Gemm calling the Fortran ?gemm `context->gemm` (context must outlive it);
+/// concurrent when the context has set_num_threads_local.
 template <class T>
 Gemm<T> fortran_gemm(FortranGemmContext<T>* context) {
-  return Gemm<T>{&fortran_gemm_call<T>, context};
+  return Gemm<T>{&fortran_gemm_call<T>, context, context->set_num_threads_local != nullptr};
 }
 
 struct Options {
@@ -274,21 +314,39 @@ void linear_cross_entropy(const Inputs<T>& in, const Options& opt, const Gemm<T>
         double m = st.max[r], s = st.sum[r];
         for (index_t s0 = 0; s0 < cw; s0 += kSpan) {
           const index_t sw = std::min(kSpan, cw - s0);
-          T span_max = -std::numeric_limits<T>::infinity();
-          bool nan = false;
-          for (index_t j = 0; j < sw; ++j) {
-            span_max = std::max(span_max, z[s0 + j]);
-            nan |= std::isnan(z[s0 + j]);
+          const T* zs = z + s0;
+          // fixed lanes (element j in lane j % kLanes): loops that vectorise,
+          // and sums that depend on the span alone
+          T lane_max[kLanes];
+          double lane_sum[kLanes];
+          int nan = 0;
+          for (int l = 0; l < kLanes; ++l) {
+            lane_max[l] = -std::numeric_limits<T>::infinity();
+            lane_sum[l] = 0.0;
           }
+          for (index_t j = 0; j < sw; j += kLanes) {
+            const int width = static_cast<int>(std::min<index_t>(kLanes, sw - j));
+            for (int l = 0; l < width; ++l) {
+              const T v = zs[j + l];
+              lane_max[l] = v > lane_max[l] ? v : lane_max[l];
+              nan |= v != v;
+            }
+          }
+          T span_max = lane_max[0];
+          for (int l = 1; l < kLanes; ++l) span_max = std::max(span_max, lane_max[l]);
           if (nan) {
             m = std::numeric_limits<double>::quiet_NaN();
             s = m;
             continue;
           }
           if (span_max == -std::numeric_limits<T>::infinity()) continue;  // adds exp(-inf) = 0
+          for (index_t j = 0; j < sw; j += kLanes) {
+            const int width = static_cast<int>(std::min<index_t>(kLanes, sw - j));
+            for (int l = 0; l < width; ++l)
+              lane_sum[l] += static_cast<double>(vmath::exp_nonpositive<T>(zs[j + l] - span_max));
+          }
           double span_sum = 0.0;
-          for (index_t j = 0; j < sw; ++j)
-            span_sum += static_cast<double>(std::exp(z[s0 + j] - span_max));
+          for (int l = 0; l < kLanes; ++l) span_sum += lane_sum[l];
           const double sm = static_cast<double>(span_max);
           if (!(sm <= m)) {  // a new maximum (or m is NaN: stays NaN through the sum)
             s = (m == -std::numeric_limits<double>::infinity() ? 0.0 : s * std::exp(m - sm)) +
@@ -303,9 +361,11 @@ void linear_cross_entropy(const Inputs<T>& in, const Options& opt, const Gemm<T>
         if (y >= c0 && y < c0 + cw) st.label_logit[r] = static_cast<double>(z[y - c0]);
         if (eps > 0.0) {
           double acc = st.weighted_logits[r];
-          for (index_t j = 0; j < cw; ++j) {
-            const double w = class_w(c0 + j);
-            if (w != 0.0) acc += w * static_cast<double>(z[j]);
+          if (in.class_weight) {
+            for (index_t j = 0; j < cw; ++j)
+              acc += in.class_weight[c0 + j] * static_cast<double>(z[j]);
+          } else {
+            for (index_t j = 0; j < cw; ++j) acc += static_cast<double>(z[j]);
           }
           st.weighted_logits[r] = acc;
         }
@@ -345,19 +405,23 @@ void linear_cross_entropy(const Inputs<T>& in, const Options& opt, const Gemm<T>
         const T lse = static_cast<T>(st.lse[r]);
         const double a = coef * mass;
         if (in.class_weight && eps > 0.0) {
+          const double off = coef * smooth;
+          const double* cwc = in.class_weight + c0;
+          FASTLOSS_SIMD
           for (index_t j = 0; j < cw; ++j)
-            z[j] = static_cast<T>(a * static_cast<double>(std::exp(z[j] - lse)) -
-                                  coef * smooth * in.class_weight[c0 + j]);
+            z[j] = static_cast<T>(a * static_cast<double>(vmath::exp<T>(z[j] - lse)) -
+                                  off * cwc[j]);
         } else {
           const double off = coef * smooth;
+          FASTLOSS_SIMD
           for (index_t j = 0; j < cw; ++j)
-            z[j] = static_cast<T>(a * static_cast<double>(std::exp(z[j] - lse)) - off);
+            z[j] = static_cast<T>(a * static_cast<double>(vmath::exp<T>(z[j] - lse)) - off);
         }
         if (y >= c0 && y < c0 + cw) {
           // the label's term from the exact probability, not the rounded gradient
           const double p = std::exp(static_cast<double>(st.label_logit[r]) - st.lse[r]);
-          const double wl = in.class_weight ? in.class_weight[y] : 1.0;
-          z[y - c0] = static_cast<T>(a * p - coef * (1.0 - eps) * wy - coef * smooth * wl);
+          // its target is (1 - eps) w_y + smooth w_y: with one class, exactly the mass
+          z[y - c0] = static_cast<T>(coef * (mass * p - ((1.0 - eps) * wy + smooth * wy)));
         }
       });
       if (out.d_bias) {
