@@ -17,6 +17,7 @@ from ._custom import CompositeLoss, ElementwiseLoss
 from ._declared import *  # noqa: F403 - the declared losses and their functions (_declared.pyi)
 from ._embedding import Circle, CosineEmbedding, MarginRanking, NTXent, TripletMargin
 from ._likelihood import CoxPH, GaussianNLL
+from ._linear_ce import LinearCrossentropy
 from ._models import (
     ContentLoss,
     GANDiscriminatorLoss,
@@ -68,6 +69,7 @@ __all__ = [
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
     "LambdaRankNDCG", "PairwiseLogistic", "SoftmaxListwise",
     "Circle", "CosineEmbedding", "MarginRanking", "NTXent", "TripletMargin",
+    "LinearCrossentropy",
     # functions
     "build_info", "deserialize", "get", "get_num_threads", "gram_matrix",
     "gram_matrix_backward", "names", "num_threads", "serialize", "set_num_threads",

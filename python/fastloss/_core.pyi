@@ -85,3 +85,14 @@ def ntxent(labels: np.ndarray, embeddings: np.ndarray, temperature: float,
 def circle(labels: np.ndarray, embeddings: np.ndarray, gamma: float, margin: float,
            remove_diagonal: bool, per_row: Optional[np.ndarray], grad: Optional[np.ndarray],
            coef: Optional[np.ndarray]) -> None: ...
+
+# Cross-entropy on a linear head (register_linear_ce.cpp); gemm: a PyCapsule of a
+# Fortran ?gemm (scipy.linalg.cython_blas)
+def linear_ce(labels: np.ndarray, hidden: np.ndarray, weight: np.ndarray,
+              bias: Optional[np.ndarray], class_weight: Optional[np.ndarray],
+              ignore_class: int, label_smoothing: float, chunk_size: int, gemm: object,
+              per_row: Optional[np.ndarray], coef: Optional[np.ndarray],
+              d_hidden: Optional[np.ndarray], d_weight: Optional[np.ndarray],
+              d_bias: Optional[np.ndarray]) -> None: ...
+def linear_ce_plan(n: int, v: int, itemsize: int, chunk_size: int) -> tuple[int, int]: ...
+def linear_ce_blas_threads_local(gemm: object) -> bool: ...
