@@ -34,6 +34,7 @@ from dask_cluster import dask_table
 from embedding import embedding_table
 from extras import extras_table
 from frameworks import frameworks_table
+from linear_ce import linear_ce_table
 from numpy_baseline import BASELINES, sparse_ce_logits
 from ranking import ranking_table
 from segmentation import segmentation_table
@@ -823,6 +824,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="skip the optax and PyTorch extras against their peers")
     parser.add_argument("--no-embedding", action="store_true",
                         help="skip the NT-Xent table (B = 4096 against PyTorch, ~1 minute)")
+    parser.add_argument("--no-linear-ce", action="store_true",
+                        help="skip the cross-entropy on a linear head (LinearCrossentropy) "
+                             "against PyTorch (minutes: V up to 128000)")
     parser.add_argument("--dask-elements", type=float, default=4e8,
                         help="elements of the Dask table's arrays")
     parser.add_argument("--no-busy", action="store_true",
@@ -955,6 +959,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not args.no_extras:
         print("optax and PyTorch extras against their peers")
         extras_lines, _ = extras_table()
+    linear_ce_lines: list[str] = []
+    if not args.no_linear_ce:
+        print("LinearCrossentropy: a linear head's cross-entropy against PyTorch")
+        linear_ce_lines, _ = linear_ce_table()
     dask_lines: list[str] = []
     dask_rows: list[dict[str, Any]] = []
     if not args.no_dask:
@@ -1009,7 +1017,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     sections = (("Gradient boosting", boosting_lines), ("Ranking objectives", ranking_lines),
                 ("Busy machine", busy_lines), ("PyTorch and JAX", fw_lines),
                 ("Segmentation", seg_lines), ("Sequences", seq_lines), ("NT-Xent", embedding_lines),
-                ("optax and PyTorch extras", extras_lines), ("Dask", dask_lines))
+                ("optax and PyTorch extras", extras_lines),
+                ("Cross-entropy on a linear head", linear_ce_lines), ("Dask", dask_lines))
     with report.open("a", encoding="utf-8") as f:
         for title, lines in sections:
             if lines:

@@ -377,3 +377,30 @@ def draw_multi_input(info, shape, rng, dtype=np.float64):
             raise AssertionError(f"unknown draw {d}")
         out.append(a.astype(dtype))
     return out
+def linear_cross_entropy(labels, hidden, weight, bias=None, ignore_class=-100,
+                         label_smoothing=0.0, class_weight=None):
+    """Cross-entropy on a linear head from the full float64 logits z = h W^T + b:
+    per-row losses (PyTorch's, class weights and smoothing included; 0 for an
+    ignored row), each row's class weight w_y (0 when ignored), and dz, the
+    derivative of each row's loss with respect to its logits (N, V)."""
+    h = np.asarray(hidden, np.float64)
+    w = np.asarray(weight, np.float64)
+    z = h @ w.T
+    if bias is not None:
+        z = z + np.asarray(bias, np.float64)
+    n, v = z.shape
+    y = np.asarray(labels, np.int64)
+    cw = np.ones(v) if class_weight is None else np.asarray(class_weight, np.float64)
+    m = z.max(axis=1, keepdims=True) if v else np.zeros((n, 1))
+    lse = (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))[:, 0]
+    logp = z - lse[:, None]
+    valid = y != ignore_class
+    safe = np.where(valid, y, 0)
+    eps = label_smoothing
+    per_row = -(1 - eps) * cw[safe] * logp[np.arange(n), safe] - eps / v * (logp * cw).sum(1)
+    per_row = np.where(valid, per_row, 0.0)
+    target = eps / v * np.broadcast_to(cw, (n, v)).copy()
+    target[np.arange(n), safe] += (1 - eps) * cw[safe]
+    dz = target.sum(1, keepdims=True) * np.exp(logp) - target
+    dz[~valid] = 0.0
+    return per_row, np.where(valid, cw[safe], 0.0), dz

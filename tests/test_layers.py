@@ -32,6 +32,7 @@ LAYERS = [
     "_ranking",       # ranking losses over query groups
     "_sequence",      # CTC (four inputs, a recursion over each sample's frames)
     "_embedding",     # pair, triplet and metric-learning losses (multi-input)
+    "_linear_ce",     # cross-entropy on a linear head (BLAS products, no logits)
     "_custom",        # composites and user-defined losses
     "_functions",     # Keras's per-sample functions
     "_registry",      # names -> losses

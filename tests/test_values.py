@@ -75,6 +75,9 @@ def _non_default_losses():
         fl.ContentLoss(reduction="none"), fl.StyleLoss(layer_weights=[0.25, 0.75]),
         fl.TotalVariation(reduction="sum", name="tv"),
         fl.CTC(blank=3, zero_infinity=True, from_logits=True, reduction="sum"),
+        fl.LinearCrossentropy(ignore_class=None, label_smoothing=0.1,
+                              class_weight=[1.0, 2.0, 0.5, 1.0, 1.0], chunk_size=1024,
+                              reduction="sum"),
         fl.ElementwiseLoss(_elementwise_value, _elementwise_gradient, _elementwise_hessian,
                            axis=0, name="half"),
         fl.ElementwiseLoss(_elementwise_value, _elementwise_gradient),
@@ -142,6 +145,9 @@ def _inputs(loss, key):
         return tuple(rng.normal(size=(4, 3)) for _ in range(3))
     if isinstance(loss, (fl.NTXent, fl.Circle)):  # group labels, one embeddings array
         return np.array([0, 0, 1, 1]), rng.normal(size=(4, 3))
+    if isinstance(loss, fl.LinearCrossentropy):  # labels, hidden (N, H), weight (V, H), bias
+        return (np.array([0, 2, 1, 4]), rng.normal(size=(4, 3)), rng.normal(size=(5, 3)),
+                rng.normal(size=5))
     if isinstance(loss, fl.CoxPH):  # signed survival times, one score per sample
         return rng.uniform(-2.0, 2.0, size=8), rng.normal(size=8)
     p = rng.uniform(0.1, 0.9, size=(4, 3))

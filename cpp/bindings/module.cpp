@@ -17,6 +17,7 @@ void register_sequence(py::module_& m);
 void register_embedding(py::module_& m);
 void register_xentropy_lambda(py::module_& m);
 void register_multi_input(py::module_& m);
+void register_linear_ce(py::module_& m);
 }
 
 namespace {
@@ -102,4 +103,5 @@ PYBIND11_MODULE(_core, m) {
   fastloss::bindings::register_embedding(m);
   fastloss::bindings::register_xentropy_lambda(m);
   fastloss::bindings::register_multi_input(m);
+  fastloss::bindings::register_linear_ce(m);
 }

@@ -24,6 +24,7 @@ from ._embedding import (
     TripletMarginWithDistance,
 )
 from ._likelihood import CoxPH
+from ._linear_ce import LinearCrossentropy
 from ._models import (
     ContentLoss,
     GANDiscriminatorLoss,
@@ -90,6 +91,7 @@ __all__ = [
     "Circle", "CosineEmbedding", "MarginRanking", "NTXent", "TripletMargin",
     "TripletMarginWithDistance", "ConvexKLDivergence", "MulticlassGeneralizedDice",
     "CrossentropyLambda",
+    "LinearCrossentropy",
     # functions
     "build_info", "deserialize", "get", "get_num_threads", "gram_matrix",
     "gram_matrix_backward", "names", "num_threads", "serialize", "set_num_threads",

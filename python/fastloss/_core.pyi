@@ -104,3 +104,13 @@ class _MultiInputKernel:
     def run(self, inputs: list[np.ndarray], values: Optional[np.ndarray],
             grads: list[Optional[np.ndarray]], hess: list[Optional[np.ndarray]],
             row_scale: Optional[np.ndarray], mean_over_row: bool) -> None: ...
+# Cross-entropy on a linear head (register_linear_ce.cpp); gemm: a PyCapsule of a
+# Fortran ?gemm (scipy.linalg.cython_blas)
+def linear_ce(labels: np.ndarray, hidden: np.ndarray, weight: np.ndarray,
+              bias: Optional[np.ndarray], class_weight: Optional[np.ndarray],
+              ignore_class: int, label_smoothing: float, chunk_size: int, gemm: object,
+              per_row: Optional[np.ndarray], coef: Optional[np.ndarray],
+              d_hidden: Optional[np.ndarray], d_weight: Optional[np.ndarray],
+              d_bias: Optional[np.ndarray]) -> None: ...
+def linear_ce_plan(n: int, v: int, itemsize: int, chunk_size: int) -> tuple[int, int]: ...
+def linear_ce_blas_threads_local(gemm: object) -> bool: ...

@@ -15,6 +15,7 @@ from ._classaxis import SEGMENTATION_LOSSES
 from ._embedding import EMBEDDING_LOSSES
 from ._functions import PER_SAMPLE
 from ._likelihood import LIKELIHOOD_LOSSES
+from ._linear_ce import LINEAR_CE_LOSSES
 from ._models import MODEL_LOSSES
 from ._ranking import RANKING_LOSSES
 from ._sequence import SEQUENCE_LOSSES
@@ -47,7 +48,7 @@ CLASSES: dict[str, type[Loss]] = {
 _MULTI_INPUT: tuple[type[Combinable], ...] = (*MODEL_LOSSES, *LIKELIHOOD_LOSSES,
                                               *RANKING_LOSSES, *SEQUENCE_LOSSES,
                                               *EMBEDDING_LOSSES, *SEGMENTATION_LOSSES,
-                                              *XENTROPY_LAMBDA_LOSSES)
+                                              *XENTROPY_LAMBDA_LOSSES, *LINEAR_CE_LOSSES)
 MODEL_NAMES: dict[str, type[Combinable]] = {
     **{cls.__name__: cls for cls in _MULTI_INPUT},
     **{cls._default_name: cls for cls in _MULTI_INPUT},

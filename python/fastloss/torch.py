@@ -46,6 +46,7 @@ import numpy as np
 
 from ._autodiff import LossCall, require, value_dtype
 from ._base import serialize
+from ._linear_ce import LinearCrossentropy
 
 if TYPE_CHECKING:
     import torch
@@ -318,8 +319,10 @@ def _module_class() -> type:
                 return value
             return torch.ops.fastloss.forward(self.handle, targets, trained, sample_weight)
 
-        def _tensor(self, x: Any, index: int, n: int, *, trained: bool) -> Any:
-            name = "sample_weight" if index < 0 else self._call.input_name(index, n)
+        def _tensor(self, x: Any, index: int, n: int, *, trained: bool,
+                    name: Optional[str] = None) -> Any:
+            if name is None:
+                name = "sample_weight" if index < 0 else self._call.input_name(index, n)
             if not isinstance(x, torch.Tensor):
                 x = torch.as_tensor(x)
             if x.device.type != "cpu":
@@ -351,13 +354,46 @@ def _module_class() -> type:
     return FastLoss
 
 
+def _linear_ce_module_class(base: type) -> type:
+    import torch
+
+    class LinearCrossentropyModule(base):  # type: ignore[misc, valid-type]
+        """``fl.LinearCrossentropy`` as a PyTorch module: ``forward(labels,
+        hidden, weight, bias=None, sample_weight=None)``, with gradients for
+        hidden, weight and bias (when given). The bias is optional, so the
+        inputs are not split by their count as other losses' are; everything
+        else (the operators, saved gradients, errors) is the other losses'."""
+
+        def forward(self, labels: Any, hidden: Any, weight: Any, bias: Any = None,
+                    sample_weight: Any = None) -> Any:
+            given = (hidden, weight) if bias is None else (hidden, weight, bias)
+            names = ("hidden", "weight", "bias")
+            n = 1 + len(given)
+            targets = [self._tensor(labels, 0, n, trained=False)]
+            trained = [self._tensor(t, 1 + j, n, trained=True, name=names[j])
+                       for j, t in enumerate(given)]
+            if sample_weight is not None:
+                sample_weight = self._tensor(sample_weight, -1, n, trained=False)
+            if (not self._call.unreduced and torch.is_grad_enabled()
+                    and any(t.requires_grad for t in trained)):
+                value, _ = torch.ops.fastloss.forward_backward(self.handle, targets, trained,
+                                                               sample_weight)
+                return value
+            return torch.ops.fastloss.forward(self.handle, targets, trained, sample_weight)
+
+    LinearCrossentropyModule.__module__ = __name__
+    LinearCrossentropyModule.__qualname__ = "LinearCrossentropyModule"
+    return LinearCrossentropyModule
+
+
 _MODULE_CLASS: Optional[type] = None
+_LINEAR_CE_CLASS: Optional[type] = None
 
 
 def __getattr__(name: str) -> Any:
-    # The module class subclasses torch.nn.Module, so it is made when first
+    # The module classes subclass torch.nn.Module, so they are made when first
     # asked for (by wrap, or by pickle finding fastloss.torch.FastLoss).
-    global _MODULE_CLASS
+    global _MODULE_CLASS, _LINEAR_CE_CLASS
     if name == "FastLoss":
         if _MODULE_CLASS is None:
             require("torch", "torch", "torch")
@@ -365,6 +401,12 @@ def __getattr__(name: str) -> Any:
                 if _MODULE_CLASS is None:
                     _MODULE_CLASS = _module_class()
         return _MODULE_CLASS
+    if name == "LinearCrossentropyModule":
+        base = __getattr__("FastLoss")
+        with _LOCK:
+            if _LINEAR_CE_CLASS is None:
+                _LINEAR_CE_CLASS = _linear_ce_module_class(base)
+        return _LINEAR_CE_CLASS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -374,7 +416,11 @@ def wrap(loss: Any) -> torch.nn.Module:
     sample_weight=None)`` for a ``(y_true, y_pred)`` loss, where a third
     positional argument is the sample weight as in Keras -- returns a tensor
     with autograd (gradients for the trained inputs: ``y_pred``, or each of a
-    model loss's). CPU tensors only."""
+    model loss's). CPU tensors only. ``fl.LinearCrossentropy`` gives a
+    ``LinearCrossentropyModule``: ``forward(labels, hidden, weight, bias=None,
+    sample_weight=None)``, gradients for hidden, weight and bias."""
     LossCall(loss, "torch")  # a TypeError for what is not a loss, before torch is imported
-    module: torch.nn.Module = __getattr__("FastLoss")(loss)
+    kind = ("LinearCrossentropyModule" if isinstance(loss, LinearCrossentropy)
+            else "FastLoss")
+    module: torch.nn.Module = __getattr__(kind)(loss)
     return module

@@ -22,8 +22,10 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "detail/driver.hpp"
+#include "losses/linear_ce.hpp"
 #include "registry.hpp"
 
 namespace fastloss {
@@ -533,6 +535,61 @@ void gradient_hessian(const Loss& loss, const detail::api::nd<T>* y_true, const 
   gradient_hessian(loss, strided(y_true, features, 1), strided(y_pred, features, 1), rows,
                    features, strided_out(grad_out, features, 1),
                    strided_out(hess_out, features, 1), sample_weight);
+}
+
+}  // namespace fastloss
+
+namespace fastloss {
+
+/// Cross-entropy on a linear head without the (N, V) logits (losses/linear_ce.hpp):
+/// z = hidden (N, H) @ weight (V, H)^T + bias (V), then softmax cross-entropy with
+/// PyTorch's cross_entropy semantics (ignore_class, label_smoothing, class_weight
+/// (V,) or null). Returns the reduced loss: Reduction::SumOverBatchSize is
+/// PyTorch's "mean", sum_i w_{y_i} l_i / sum_i w_{y_i} over the rows that are not
+/// ignored (NaN when every row is ignored, as PyTorch; 0 for N == 0);
+/// Reduction::Sum the sum. The gradients of that value (any may be null) are
+/// written to d_hidden (N, H), d_weight (V, H) and d_bias (V). `gemm` makes the
+/// matrix products: your BLAS through linear_ce::fortran_gemm, or any callback
+/// (fastloss has no BLAS of its own). Throws std::invalid_argument for a label
+/// outside [0, V) that is not ignore_class.
+template <class T>
+double linear_cross_entropy(const T* hidden, const T* weight, const T* bias,
+                            const std::int64_t* labels, index_t N, index_t H, index_t V,
+                            const linear_ce::Gemm<T>& gemm, T* d_hidden = nullptr,
+                            T* d_weight = nullptr, T* d_bias = nullptr,
+                            const linear_ce::Options& options = {},
+                            const double* class_weight = nullptr,
+                            Reduction reduction = Reduction::SumOverBatchSize) {
+  if (reduction != Reduction::SumOverBatchSize && reduction != Reduction::Sum)
+    throw std::invalid_argument("linear_cross_entropy: reduction must be SumOverBatchSize or Sum");
+  if (N < 0 || H < 0 || V < 1 || !labels || !hidden || !weight)
+    throw std::invalid_argument("linear_cross_entropy: needs hidden, weight, labels and V >= 1");
+  linear_ce::Inputs<T> in;
+  in.hidden = hidden;
+  in.weight = weight;
+  in.bias = bias;
+  in.labels = labels;
+  in.class_weight = class_weight;
+  in.N = N;
+  in.H = H;
+  in.V = V;
+  linear_ce::check(in, options);
+  double divisor = 1.0;
+  if (reduction == Reduction::SumOverBatchSize) {
+    divisor = 0.0;
+    for (index_t i = 0; i < N; ++i)
+      if (labels[i] != options.ignore_class) divisor += class_weight ? class_weight[labels[i]] : 1.0;
+  }
+  std::vector<double> per_row(static_cast<std::size_t>(N));
+  const double scale = divisor == 0.0 ? 0.0 : 1.0 / divisor;
+  std::vector<double> coef(static_cast<std::size_t>(N), scale);
+  linear_ce::Outputs<T> out{per_row.data(), coef.data(), d_hidden, d_weight, d_bias};
+  linear_ce::linear_cross_entropy(in, options, gemm, out);
+  if (N == 0) return 0.0;
+  double total = 0.0;
+  for (double l : per_row) total += l;
+  if (reduction == Reduction::Sum) return total;
+  return divisor == 0.0 ? std::numeric_limits<double>::quiet_NaN() : total / divisor;
 }
 
 }  // namespace fastloss

@@ -16,6 +16,7 @@
 #include "losses/multiclass.hpp"
 #include "losses/embedding.hpp"
 #include "losses/likelihood.hpp"
+#include "losses/linear_ce.hpp"
 #include "losses/models.hpp"
 #include "losses/ranking.hpp"
 #include "losses/sequence.hpp"
