@@ -564,6 +564,8 @@ class CosineDistance(ClassAxisLoss):
         reduction: Optional[str] = "sum_over_batch_size",
         name: Optional[str] = None,
         axis: int = -1,
+    ) -> None: ...
+
 class GaussianNLL(DeclaredMultiInputLoss):
     full: bool
     eps: float
