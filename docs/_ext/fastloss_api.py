@@ -52,8 +52,15 @@ FAMILIES: dict[str, tuple[str, str]] = {
                "cross-entropy terms of a GAN, Gatys et al.'s content and style losses, "
                "``tf.image.total_variation``. Inputs come targets first, trained inputs "
                "last; ``backward`` returns one gradient per trained input."),
-    "likelihood": ("Likelihoods", "Negative log-likelihoods: PyTorch's Gaussian NLL and Cox's "
-                   "partial likelihood (XGBoost's ``survival:cox``)."),
+    "likelihood": ("Likelihoods", "Negative log-likelihoods: PyTorch's Gaussian NLL, CatBoost's "
+                   "RMSE with uncertainty, XGBoost's accelerated failure time model "
+                   "(``survival:aft``) and Cox's partial likelihood (``survival:cox``)."),
+    "linear_ce": ("Cross-entropy on a linear head", "The softmax cross-entropy of "
+                  "``hidden @ weight.T + bias`` with its three gradients, computed in vocabulary "
+                  "chunks so that the ``(N, V)`` logits never exist."),
+    "xentropy_lambda": ("Boosting objectives with a weighted link", "LightGBM's "
+                        "``cross_entropy_lambda``, whose sample weight enters the link instead "
+                        "of multiplying the loss."),
     "ranking": ("Ranking", "Losses over query groups: ``loss(relevance, scores, group=sizes)``."),
     "sequence": ("Sequences", "Connectionist temporal classification, called as PyTorch's "
                  "``ctc_loss``."),
@@ -62,7 +69,10 @@ FAMILIES: dict[str, tuple[str, str]] = {
                   "gradient per trained input)."),
 }
 _MODULE_FAMILIES = {"_models": "models", "_likelihood": "likelihood", "_ranking": "ranking",
-                    "_sequence": "sequence", "_embedding": "embedding"}
+                    "_sequence": "sequence", "_embedding": "embedding",
+                    "_linear_ce": "linear_ce", "_xentropy_lambda": "xentropy_lambda",
+                    # the declared multi-input losses (GaussianNLL, SurvivalAft, ...)
+                    "_multi_input": "likelihood"}
 _DOMAIN_FAMILIES = {"real": "regression", "positive": "regression", "probability": "binary",
                     "binary": "binary", "binary_logits": "binary", "signed": "margin"}
 
@@ -403,6 +413,26 @@ def _model_probes(fl: Any) -> dict[str, Callable[[], Probe]]:
             lambda x: ((np.array([[x, 0.0]]), np.array([[1.0, 0.0]]),
                         np.array([[0.0, 1.0]])), {}), _grid(-2, 3),
             "the anchor (x, 0), positive (1, 0), negative (0, 1)", element=(0, 0)),
+        "TripletMarginWithDistance": lambda: Probe(
+            fl.TripletMarginWithDistance(distance="cosine", reduction="sum"),
+            lambda x: ((np.array([[x, 1.0]]), np.array([[1.0, 0.0]]),
+                        np.array([[0.0, 1.0]])), {}), _grid(-3, 3),
+            "the anchor (x, 1), positive (1, 0), negative (0, 1), cosine distance",
+            element=(0, 0)),
+        "RMSEWithUncertainty": lambda: Probe(
+            fl.RMSEWithUncertainty(reduction="sum"),
+            lambda x: ((np.array([1.0]), np.array([0.0]), np.array([x])), {}), _grid(-2, 2),
+            "the log standard deviation, with y_true = 1 and mean 0", slot=1, element=(0,)),
+        "SurvivalAft": lambda: Probe(
+            fl.SurvivalAft(reduction="sum"),
+            lambda x: ((np.array([2.0]), np.array([2.0]), np.array([x])), {}), _grid(-2, 4),
+            "the predicted log time of an observed time 2 (normal, sigma 1)", element=(0,)),
+        "LinearCrossentropy": lambda: Probe(
+            fl.LinearCrossentropy(reduction="sum"),
+            lambda x: ((np.array([0]), np.array([[1.0, 0.5]]),
+                        np.array([[x, 0.0], [0.0, 1.0], [1.0, -1.0]]), np.zeros(3)), {}),
+            _grid(-3, 3), "weight[0, 0] of a 3-class head, hidden (1, 0.5), label 0",
+            slot=1, element=(0, 0)),
         "NTXent": lambda: Probe(
             fl.NTXent(temperature=0.5, reduction="sum"),
             lambda x: ((np.array([0, 0, 1, 1]), with_first(emb, x, (0, 0))), {}),
@@ -592,7 +622,7 @@ def loss_page(entry: LossEntry, figure: Optional[str]) -> str:
     lines += [":Names: " + "; ".join(names)]
     if call:
         lines += [f":Call: ``{call}``"]
-    elif hasattr(cls, "_inputs") and cls._inputs:
+    elif isinstance(getattr(cls, "_inputs", None), tuple) and cls._inputs:
         public = getattr(cls, "_public", cls._inputs)
         lines += [f":Call: ``loss({', '.join(public)})``"]
     has_h = bool(getattr(cls, "has_hessian", False))

@@ -321,7 +321,7 @@ _DISTANCES: dict[str, tuple[int, float, float]] = {
 
 
 class TripletMarginWithDistance(TripletMargin):
-    """PyTorch's ``TripletMarginWithDistanceLoss`` under a named distance, one
+    __doc__ = """PyTorch's ``TripletMarginWithDistanceLoss`` under a named distance, one
     loss per row::
 
         d_neg = d(anchor, negative),  or min(d_neg, d(positive, negative)) with swap
