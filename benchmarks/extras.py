@@ -74,7 +74,7 @@ def _torch_triplet(distance: str, a: np.ndarray, p: np.ndarray,
         ts = [torch.tensor(v, requires_grad=True) for v in (a, p, n)]
         v = F.triplet_margin_with_distance_loss(*ts, distance_function=fn)
         v.backward()
-        return float(v)
+        return float(v.detach())
     return call
 
 

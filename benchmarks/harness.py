@@ -34,6 +34,7 @@ from dask_cluster import dask_table
 from embedding import embedding_table
 from extras import extras_table
 from frameworks import frameworks_table
+from likelihood import likelihood_table
 from linear_ce import linear_ce_table
 from numpy_baseline import BASELINES, sparse_ce_logits
 from ranking import ranking_table
@@ -820,6 +821,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="skip the segmentation table (Keras's Dice on 64x256x256x4 masks)")
     parser.add_argument("--no-dask", action="store_true",
                         help="skip the Dask table (4e8 elements on a local cluster, ~2 minutes)")
+    parser.add_argument("--no-likelihood", action="store_true",
+                        help="skip the multi-input likelihoods against PyTorch and NumPy")
     parser.add_argument("--no-extras", action="store_true",
                         help="skip the optax and PyTorch extras against their peers")
     parser.add_argument("--no-embedding", action="store_true",
@@ -955,6 +958,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not args.no_embedding:
         print("NT-Xent: the tiled kernel against the PyTorch expression")
         embedding_lines, _ = embedding_table()
+    likelihood_lines: list[str] = []
+    if not args.no_likelihood:
+        print("likelihoods of several inputs: GaussianNLL, RMSEWithUncertainty, SurvivalAft")
+        likelihood_lines, _ = likelihood_table()
     extras_lines: list[str] = []
     if not args.no_extras:
         print("optax and PyTorch extras against their peers")
@@ -1017,7 +1024,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     sections = (("Gradient boosting", boosting_lines), ("Ranking objectives", ranking_lines),
                 ("Busy machine", busy_lines), ("PyTorch and JAX", fw_lines),
                 ("Segmentation", seg_lines), ("Sequences", seq_lines), ("NT-Xent", embedding_lines),
-                ("optax and PyTorch extras", extras_lines),
+                ("optax and PyTorch extras", extras_lines), ("Likelihoods", likelihood_lines),
                 ("Cross-entropy on a linear head", linear_ce_lines), ("Dask", dask_lines))
     with report.open("a", encoding="utf-8") as f:
         for title, lines in sections:

@@ -39,6 +39,7 @@ def test_tiny_run_writes_tables(tmp_path: Path) -> None:
     rc = bench.main(["--sizes", "1000", "--runs", "3", "--dtypes", "float32", "float64",
                      "--ce-shapes", "16x50", "--no-peers", "--no-png", "--no-busy",
                      "--no-frameworks", "--no-segmentation", "--no-embedding", "--no-linear-ce",
+                     "--no-extras", "--no-likelihood",
                      "--no-dask",
                      "--no-boosting", "--out-dir",
                      str(tmp_path)])
@@ -67,7 +68,8 @@ def test_arithmetic_alone_is_measured_for_floor_targets(tmp_path: Path,
     rc = bench.main(["--sizes", "1000", "300000", "--runs", "1", "--dtypes", "float32",
                      "--threads", "2", "--ce-shapes", "300x1000", "16x50", "--no-peers",
                      "--no-png", "--no-busy", "--no-boosting", "--no-frameworks",
-                     "--no-segmentation", "--no-embedding", "--no-linear-ce", "--no-dask",
+                     "--no-segmentation", "--no-embedding", "--no-linear-ce",
+                     "--no-extras", "--no-likelihood", "--no-dask",
                      "--out-dir", str(tmp_path)])
     assert rc == 0
     raw = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
@@ -140,7 +142,8 @@ def test_the_harness_runs_from_the_launcher(tmp_path: Path) -> None:
         [sys.executable, str(BENCHMARKS / "bench.py"), "--sizes", "1000", "--runs", "1",
          "--dtypes", "float32", "--threads", "1", "--ce-shapes", "4x10", "--no-peers",
          "--no-png", "--no-busy", "--no-boosting", "--no-frameworks", "--no-segmentation",
-         "--no-embedding", "--no-linear-ce", "--no-dask",
+         "--no-embedding", "--no-linear-ce",
+                     "--no-extras", "--no-likelihood", "--no-dask",
          "--out-dir", str(tmp_path)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
