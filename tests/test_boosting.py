@@ -64,6 +64,9 @@ XGB_PARAMS = {"tree_method": "hist", "max_depth": 3, "eta": 0.3, "seed": 0, "nth
 XGB_BUILTINS = [
     ("reg:squarederror", {}, "regression", fl.HalfSquaredError()),
     ("binary:logistic", {}, "binary", fl.BinaryCrossentropy(from_logits=True)),
+    # the same objective under XGBoost's other names (they differ in what predict returns)
+    ("reg:logistic", {}, "binary", fl.BinaryCrossentropy(from_logits=True)),
+    ("binary:logitraw", {}, "binary", fl.BinaryCrossentropy(from_logits=True)),
     ("reg:pseudohubererror", {"huber_slope": 1.0}, "regression", fl.PseudoHuber(delta=1.0)),
     ("reg:pseudohubererror", {"huber_slope": 2.5}, "regression", fl.PseudoHuber(delta=2.5)),
     ("count:poisson", {"max_delta_step": 0.0}, "count", fl.Poisson(log_input=True)),
