@@ -265,6 +265,12 @@ def test_matches_optax():
     want_g = np.asarray(jax.grad(total)(jnp.asarray(xs.transpose(1, 0, 2)))).transpose(1, 0, 2)
     (g,) = fl.CTC(from_logits=True, reduction="sum").backward(labels, xs, il, ll)
     np.testing.assert_allclose(g, want_g, rtol=1e-3, atol=1e-5)
+    # optax's ctc_loss_with_forward_probs: the same per-sample loss, with the
+    # forward variables beside it
+    with_probs = optax.ctc_loss_with_forward_probs(
+        jnp.asarray(xs.transpose(1, 0, 2)), jnp.asarray(logit_paddings), jnp.asarray(labels),
+        jnp.asarray(label_paddings))
+    np.testing.assert_allclose(got, np.asarray(with_probs[0]), rtol=2e-5)
 
 
 def test_keras_ctc_is_the_documented_recipe():
