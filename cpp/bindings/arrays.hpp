@@ -8,6 +8,7 @@
 
 #include <fastloss/fastloss.hpp>
 
+#include "dtypes.hpp"
 #include "tables.hpp"
 
 namespace fastloss::bindings {
@@ -17,17 +18,6 @@ namespace py = pybind11;
 /// Whether two dtypes are the same by value (NumPy's equivalence): an array
 /// that went through pickle, or whose dtype carries metadata, has a dtype
 /// object other than NumPy's builtin one for the same type.
-inline bool same_dtype(const py::dtype& a, const py::dtype& b) {
-  return a.is(b) || py::detail::npy_api::get().PyArray_EquivTypes_(a.ptr(), b.ptr());
-}
-
-template <class T>
-bool has_dtype(const py::array& a) {
-  return same_dtype(a.dtype(), py::dtype::of<T>());
-}
-
-/// Element strides of a 3-D array of T, checked against the expected shape.
-/// E is T (an output, must be writable) or const T (an input).
 template <class T, class E>
 View3<E> view3(py::array a, const Shape3& s, const char* what) {
   if (!has_dtype<T>(a)) {
@@ -56,43 +46,6 @@ View3<E> view3(py::array a, const Shape3& s, const char* what) {
 }
 
 /// A contiguous 1-D array of n elements of T (per-sample quantities).
-template <class T>
-const T* per_sample_in(const py::object& o, index_t n, const char* what) {
-  if (o.is_none()) return nullptr;
-  const auto a = py::reinterpret_borrow<py::array>(o);
-  if (!has_dtype<T>(a) || a.ndim() != 1 || a.shape(0) != n ||
-      !(a.flags() & py::array::c_style)) {
-    throw py::value_error(std::string(what) + ": internal layout mismatch");
-  }
-  return static_cast<const T*>(a.data());
-}
-
-template <class T>
-T* per_sample_out(const py::object& o, index_t n, const char* what) {
-  if (o.is_none()) return nullptr;
-  auto a = py::reinterpret_borrow<py::array>(o);
-  if (!has_dtype<T>(a) || a.ndim() != 1 || a.shape(0) != n ||
-      !(a.flags() & py::array::c_style) || !a.writeable()) {
-    throw py::value_error(std::string(what) + ": internal layout mismatch");
-  }
-  return static_cast<T*>(a.mutable_data());
-}
-
-/// Calls f(T{}) with T the float type of y_pred: each kernel's `run` is
-/// compiled for float and double and picked here.
-template <class F>
-decltype(auto) by_float_type(const py::array& y_pred, F&& f) {
-  if (has_dtype<float>(y_pred)) return f(float{});
-  if (has_dtype<double>(y_pred)) return f(double{});
-  throw py::type_error("y_pred: expected float32 or float64");
-}
-
-/// The arguments every kernel's `run` takes from the Python layer, as the
-/// common Problem (driver.hpp) of either family: y_pred and y_true (None for
-/// losses that read labels or nothing) as (outer, axis, inner) arrays, the
-/// per-sample weights and upstream gradient, the reduction with the divisor
-/// the Python layer chose (Keras's rules have one owner there,
-/// fastloss/_passes.py), and the outputs.
 template <class T>
 void fill_problem(Problem<T>& pr, const py::object& y_true, const py::array& y_pred,
                   const py::object& sample_weight, const py::object& grad_output,

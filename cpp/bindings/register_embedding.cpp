@@ -7,7 +7,7 @@
 
 #include <fastloss/losses/embedding.hpp>
 
-#include "arrays.hpp"
+#include "dtypes.hpp"
 
 namespace fastloss::bindings {
 

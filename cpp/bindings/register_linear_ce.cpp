@@ -17,9 +17,9 @@
 #define FASTLOSS_HAS_DLADDR 1
 #endif
 
-#include <fastloss/fastloss.hpp>
+#include <fastloss/losses/linear_ce.hpp>
 
-#include "arrays.hpp"
+#include "dtypes.hpp"
 
 namespace fastloss::bindings {
 

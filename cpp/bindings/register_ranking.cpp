@@ -9,7 +9,7 @@
 
 #include <fastloss/losses/ranking.hpp>
 
-#include "arrays.hpp"
+#include "dtypes.hpp"
 
 namespace fastloss::bindings {
 

@@ -11,7 +11,7 @@
 
 #include <fastloss/losses/sequence.hpp>
 
-#include "arrays.hpp"
+#include "dtypes.hpp"
 
 namespace fastloss::bindings {
 

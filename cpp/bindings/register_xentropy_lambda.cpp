@@ -7,7 +7,7 @@
 
 #include <fastloss/losses/xentropy_lambda.hpp>
 
-#include "arrays.hpp"
+#include "dtypes.hpp"
 
 namespace fastloss::bindings {
 
