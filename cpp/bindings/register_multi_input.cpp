@@ -11,9 +11,12 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+// the multi-input list and its structs alone, not every loss of the registry
+#define FASTLOSS_REGISTRY_LISTS_ONLY
+#include <fastloss/losses/likelihood.hpp>
 #include <fastloss/registry.hpp>
 
-#include "arrays.hpp"
+#include "dtypes.hpp"
 #include "info_binding.hpp"
 
 namespace py = pybind11;

@@ -3,6 +3,10 @@
 // X(StructName) — the struct's kName is the kernel's public name.
 #pragma once
 
+// A unit that binds one list only may define FASTLOSS_REGISTRY_LISTS_ONLY and
+// include that list's headers itself (register_multi_input.cpp): the lists are
+// macros, and parsing every loss header costs each such unit seconds of build.
+#ifndef FASTLOSS_REGISTRY_LISTS_ONLY
 #include "losses/binary.hpp"
 #include "losses/boosting.hpp"
 #include "losses/classaxis.hpp"
@@ -10,6 +14,7 @@
 #include "losses/multiclass.hpp"
 #include "losses/regression.hpp"
 #include "losses/segmentation.hpp"
+#endif
 
 #define FASTLOSS_ELEMENTWISE_LOSSES(X) \
   X(MeanSquaredError)                  \
