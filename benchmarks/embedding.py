@@ -20,6 +20,8 @@ import subprocess
 import sys
 from typing import Any
 
+from timing import PEAK_RSS_PRELUDE
+
 _CHILD = r"""
 import json, os, resource, sys, time
 import numpy as np
@@ -54,24 +56,7 @@ else:
         value = terms.masked_fill(~pos, 0.0).sum() / npos
         value.backward()
         return float(value)
-def status_kib(key):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return None
-# The imports' transient peak can exceed what the call adds: the peak is reset
-# to the current RSS first where Linux allows (clear_refs), and ru_maxrss is the
-# fallback elsewhere.
-try:
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    base, peak_of = status_kib("VmRSS"), lambda: status_kib("VmHWM")
-except OSError:
-    base, peak_of = None, None
-if base is None or peak_of is None:
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak_of = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+""" + PEAK_RSS_PRELUDE + r"""
 value = call()
 peak = peak_of()
 times = []

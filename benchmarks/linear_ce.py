@@ -23,6 +23,8 @@ import subprocess
 import sys
 from typing import Any
 
+from timing import PEAK_RSS_PRELUDE
+
 _CHILD = r"""
 import json, os, resource, sys, time
 import numpy as np
@@ -62,21 +64,7 @@ else:
             value = F.cross_entropy(h @ w.T + b, lab, ignore_index=-100)
         value.backward()
         return float(value), (h.grad, w.grad, b.grad)
-def status_kib(key):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return None
-try:
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    base, peak_of = status_kib("VmRSS"), lambda: status_kib("VmHWM")
-except OSError:
-    base, peak_of = None, None
-if base is None or peak_of is None:
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak_of = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+""" + PEAK_RSS_PRELUDE + r"""
 t0 = time.perf_counter()
 value, grads = call()
 first = time.perf_counter() - t0

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any, Callable, Optional
 
 import numpy as np
-from timing import median_call
+from timing import median_call, peer_table
 
 import fastloss as fl
 
@@ -129,17 +129,9 @@ def multiclass_table(rows: int = 100_000, classes: int = 10, runs: int = 7,
         fl.set_num_threads(old)
     lines = [f"forward_backward of a ({rows:,}, {classes}) float32 batch (reduced value and "
              f"gradient), median of {runs}; the peer computes the same value and gradient "
-             "(PyTorch autograd, optax under jax.jit).", "",
-             f"| loss | fastloss 1 thread | fastloss {cores} threads | peer | peer time "
-             "| peer / fastloss | rel. diff |", "|---|---:|---:|---|---:|---:|---:|"]
-    raw: list[dict[str, Any]] = []
-    for name, one, many, peer_name, theirs, diff in table:
-        ratio = theirs / many if theirs == theirs else float("nan")
-        lines.append(f"| {name} | {one * 1e3:.2f} ms | {many * 1e3:.2f} ms | {peer_name} | "
-                     f"{theirs * 1e3:.2f} ms | {ratio:.1f}× | {diff:.1e} |")
-        raw.append({"case": f"multiclass {name}", "fastloss_1": one, "fastloss": many,
-                    "peer": peer_name, "peer_s": theirs})
-    return lines, raw
+             "(PyTorch autograd, optax under jax.jit).", ""]
+    body, raw = peer_table(table, cores, "multiclass")
+    return lines + body, raw
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
