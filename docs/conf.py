@@ -8,6 +8,7 @@ registry by ``_ext/fastloss_api.py``; the gallery runs ``examples/`` with
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
 import sys
 from pathlib import Path
@@ -15,10 +16,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE / "_ext"))
-# A checkout's package (with its built _core) comes first when it is there;
-# otherwise the installed fastloss is documented.
+# A checkout's package (with its built _core extension, not only the _core.pyi
+# stub every clone has) comes first when it is there; otherwise the installed
+# fastloss is documented.
 if (ROOT / "python" / "fastloss" / "__init__.py").is_file() and any(
-        (ROOT / "python" / "fastloss").glob("_core*")):
+        (ROOT / "python" / "fastloss" / f"_core{suffix}").is_file()
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES):
     sys.path.insert(0, str(ROOT / "python"))
 sys.path.insert(0, str(ROOT / "examples"))  # the examples import their _common
 os.environ.setdefault("MPLBACKEND", "Agg")
