@@ -48,9 +48,13 @@ def plot_or_skip(draw: Callable[[Any], Any], out: Path, filename: str) -> Option
     out.mkdir(parents=True, exist_ok=True)
     path = out / filename
     fig.savefig(path, dpi=100)
-    if "sphinx_gallery" not in sys.modules:  # the documentation's gallery shows it
+    if "sphinx_gallery" in sys.modules:
+        # the documentation's gallery shows the figure itself; the folder it was
+        # saved in is a temporary one of the docs build, meaningless to a reader
+        print(f"plot saved: {filename}")
+    else:
         plt.close(fig)
-    print(f"plot saved: {path}")
+        print(f"plot saved: {path}")
     return path
 
 
