@@ -199,44 +199,79 @@ void multiclass_generalized_dice(const T* target, const T* pred, index_t B, inde
   const index_t tiles = B * per_b;
   const std::size_t C3 = 3 * static_cast<std::size_t>(C);
   std::vector<double> sums(static_cast<std::size_t>(tiles) * C3, 0.0);
-  // the probabilities of one pixel's classes x into q (C doubles): the
-  // exponentials in the input precision (vmath's, shifted by the maximum, as
-  // the class-axis softmax losses), their sum in double
-  auto probabilities = [&](const T* x, double* q) {
-    if (!apply_softmax) {
-      for (index_t c = 0; c < C; ++c) q[c] = static_cast<double>(x[c]);
-    } else if (C == 1) {
-      q[0] = static_cast<double>(math::Logistic<T>(x[0]).sigmoid(x[0]));
-    } else {
-      T m = x[0];
-      for (index_t c = 1; c < C; ++c) m = x[c] > m || m != m ? x[c] : m;
-      double total = 0.0;
-      for (index_t c = 0; c < C; ++c) {
-        q[c] = static_cast<double>(math::exp_nonpositive(x[c] - m));
-        total += q[c];
-      }
-      const double inv = 1.0 / total;
-      for (index_t c = 0; c < C; ++c) q[c] *= inv;
-    }
+  // A tile's probabilities, class-major: q[c * n + s] for its n pixels. The
+  // loops run over the pixels innermost (contiguous in q), so the compiler
+  // vectorises the maximum, the exponentials (vmath's, in the input
+  // precision, shifted by the maximum as the class-axis softmax losses) and
+  // the normalisation; the sums of the exponentials are taken in float64.
+  struct Scratch {
+    std::vector<T> m;
+    std::vector<double> q, total, pg;
   };
-  auto scratch = [C]() {
-    static thread_local std::vector<double> q;
-    if (static_cast<index_t>(q.size()) < 2 * C) q.resize(2 * static_cast<std::size_t>(C));
-    return q.data();
+  auto scratch = [C, tile]() -> Scratch& {
+    static thread_local Scratch w;
+    const std::size_t n = static_cast<std::size_t>(tile), nc = n * static_cast<std::size_t>(C);
+    if (w.q.size() < nc) w.q.resize(nc);
+    if (w.m.size() < n) {
+      w.m.resize(n);
+      w.total.resize(n);
+      w.pg.resize(n);
+    }
+    return w;
+  };
+  auto probabilities = [&](const T* x, index_t n, Scratch& w) {
+    double* q = w.q.data();
+    if (!apply_softmax) {
+      for (index_t c = 0; c < C; ++c)
+        for (index_t s = 0; s < n; ++s) q[c * n + s] = static_cast<double>(x[s * C + c]);
+      return;
+    }
+    if (C == 1) {
+      for (index_t s = 0; s < n; ++s)
+        q[s] = static_cast<double>(math::Logistic<T>(x[s]).sigmoid(x[s]));
+      return;
+    }
+    T* m = w.m.data();
+    double* total = w.total.data();
+    for (index_t s = 0; s < n; ++s) m[s] = x[s * C];
+    for (index_t c = 1; c < C; ++c)
+      for (index_t s = 0; s < n; ++s) {
+        const T v = x[s * C + c];
+        m[s] = v > m[s] || m[s] != m[s] ? v : m[s];
+      }
+    for (index_t s = 0; s < n; ++s) total[s] = 0.0;
+    for (index_t c = 0; c < C; ++c)
+      for (index_t s = 0; s < n; ++s) {
+        const double e = static_cast<double>(math::exp_nonpositive(x[s * C + c] - m[s]));
+        q[c * n + s] = e;
+        total[s] += e;
+      }
+    for (index_t s = 0; s < n; ++s) total[s] = 1.0 / total[s];
+    for (index_t c = 0; c < C; ++c)
+      for (index_t s = 0; s < n; ++s) q[c * n + s] *= total[s];
   };
   detail::parallel_tiles(tiles, detail::threads_for(tiles), [&](index_t k) {
     const index_t b = k / per_b, s0 = (k % per_b) * tile, s1 = std::min(S, s0 + tile);
+    const index_t n = s1 - s0;
+    const std::size_t at = (static_cast<std::size_t>(b) * S + s0) * C;
+    Scratch& w = scratch();
+    probabilities(pred + at, n, w);
+    const double* q = w.q.data();
+    const T* t = target + at;
     double* acc = sums.data() + static_cast<std::size_t>(k) * C3;
-    double* q = scratch();
-    for (index_t s = s0; s < s1; ++s) {
-      const std::size_t at = (static_cast<std::size_t>(b) * S + s) * C;
-      probabilities(pred + at, q);
-      for (index_t c = 0; c < C; ++c) {
-        const double t = static_cast<double>(target[at + c]);
-        acc[c] += q[c] * t;
-        acc[C + c] += q[c];
-        acc[2 * C + c] += t;
+    for (index_t c = 0; c < C; ++c) {
+      // four partial sums per quantity, in a fixed order: no chain of
+      // dependent additions, and the same bits for every thread count
+      double i4[4] = {0, 0, 0, 0}, p4[4] = {0, 0, 0, 0}, t4[4] = {0, 0, 0, 0};
+      for (index_t s = 0; s < n; ++s) {
+        const double qs = q[c * n + s], ts = static_cast<double>(t[s * C + c]);
+        i4[s & 3] += qs * ts;
+        p4[s & 3] += qs;
+        t4[s & 3] += ts;
       }
+      acc[c] = (i4[0] + i4[1]) + (i4[2] + i4[3]);
+      acc[C + c] = (p4[0] + p4[1]) + (p4[2] + p4[3]);
+      acc[2 * C + c] = (t4[0] + t4[1]) + (t4[2] + t4[3]);
     }
   });
   // per sample (I, P, T), tiles in order; the class volumes over the batch
@@ -274,25 +309,35 @@ void multiclass_generalized_dice(const T* target, const T* pred, index_t B, inde
   if (!grad) return;
   detail::parallel_tiles(tiles, detail::threads_for(tiles), [&](index_t k) {
     const index_t b = k / per_b, s0 = (k % per_b) * tile, s1 = std::min(S, s0 + tile);
+    const index_t n = s1 - s0;
+    const std::size_t at = (static_cast<std::size_t>(b) * S + s0) * C;
     const double* A = slope.data() + static_cast<std::size_t>(b) * C;
     const double* O = offset.data() + static_cast<std::size_t>(b) * C;
-    double* q = scratch();
-    double* g = q + C;
-    for (index_t s = s0; s < s1; ++s) {
-      const std::size_t at = (static_cast<std::size_t>(b) * S + s) * C;
-      probabilities(pred + at, q);  // read before the write: grad may be pred
-      double pg = 0.0;
-      for (index_t c = 0; c < C; ++c) {
-        g[c] = A[c] * static_cast<double>(target[at + c]) + O[c];
-        pg += q[c] * g[c];
-      }
-      for (index_t c = 0; c < C; ++c) {
-        const double d = !apply_softmax ? g[c]
-                         : C == 1       ? g[c] * q[c] * (1.0 - q[c])
-                                        : q[c] * (g[c] - pg);
-        grad[at + c] = static_cast<T>(d);
-      }
+    Scratch& w = scratch();
+    probabilities(pred + at, n, w);  // the whole tile read before a write: grad may be pred
+    const double* q = w.q.data();
+    const T* t = target + at;
+    T* out = grad + at;
+    if (!apply_softmax || C == 1) {
+      for (index_t c = 0; c < C; ++c)
+        for (index_t s = 0; s < n; ++s) {
+          const double g = A[c] * static_cast<double>(t[s * C + c]) + O[c];
+          const double qs = q[c * n + s];
+          out[s * C + c] = static_cast<T>(!apply_softmax ? g : g * qs * (1.0 - qs));
+        }
+      return;
     }
+    // dz_c = q_c (g_c - sum_k q_k g_k), g_c = A_c t_c + O_c
+    double* pg = w.pg.data();
+    for (index_t s = 0; s < n; ++s) pg[s] = 0.0;
+    for (index_t c = 0; c < C; ++c)
+      for (index_t s = 0; s < n; ++s)
+        pg[s] += q[c * n + s] * (A[c] * static_cast<double>(t[s * C + c]) + O[c]);
+    for (index_t c = 0; c < C; ++c)
+      for (index_t s = 0; s < n; ++s) {
+        const double g = A[c] * static_cast<double>(t[s * C + c]) + O[c];
+        out[s * C + c] = static_cast<T>(q[c * n + s] * (g - pg[s]));
+      }
   });
 }
 
