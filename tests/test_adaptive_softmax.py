@@ -441,3 +441,56 @@ def test_input_errors():
         h2 = hidden.copy()
         h2[0, 0] = bad  # a non-finite input propagates, as in every loss
         assert not np.isfinite(loss(labels, h2, hw, hb, tail))
+
+
+# ---------------------------------------------------------------------------
+# fastloss.torch.AdaptiveLogSoftmaxWithLoss, the drop-in module
+
+
+@pytest.mark.parametrize("head_bias", [True, False])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_torch_drop_in_module(dtype, head_bias):
+    torch = pytest.importorskip("torch")
+    import fastloss.torch as flt
+
+    tdtype = getattr(torch, dtype)
+    peer = _torch_model(torch, 32, 50, [6, 20], 2.0, head_bias, tdtype, seed=4)
+    ours = flt.AdaptiveLogSoftmaxWithLoss(32, 50, [6, 20], div_value=2.0, head_bias=head_bias,
+                                          dtype=tdtype)
+    ours.load_state_dict(peer.state_dict())
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in peer.named_parameters()]
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(45, 32, generator=gen, dtype=tdtype)
+    y = torch.randint(0, 50, (45,), generator=gen)
+    rtol, atol = (1e-12, 1e-14) if dtype == "float64" else (1e-5, 1e-6)
+    row_weights = torch.rand(45, generator=gen, dtype=tdtype)
+    for upstream in ("loss", "weighted output"):  # a mean's uniform grad, then any grad
+        results = []
+        for m in (peer, ours):
+            m.zero_grad()
+            xr = x.clone().requires_grad_(True)
+            out = m(xr, y)
+            target = out.loss if upstream == "loss" else -(out.output * row_weights).sum()
+            target.backward()
+            results.append((out, xr.grad, [p.grad for p in m.parameters()]))
+        (p_out, p_dx, p_grads), (o_out, o_dx, o_grads) = results
+        np.testing.assert_allclose(o_out.output.detach(), p_out.output.detach(), rtol=rtol,
+                                   atol=atol)
+        np.testing.assert_allclose(o_out.loss.item(), p_out.loss.item(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(o_dx, p_dx, rtol=rtol, atol=atol)
+        for a, b in zip(o_grads, p_grads):
+            want = np.zeros(a.shape) if b is None else b.numpy()  # an empty cluster: None
+            np.testing.assert_allclose(a, want, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(ours.log_prob(x), peer.log_prob(x).detach(), rtol=rtol,
+                               atol=10 * atol)
+    np.testing.assert_array_equal(ours.predict(x), peer.predict(x))
+    # one unbatched row
+    one = ours(x[0], y[0])
+    assert one.output.shape == () and one.output.item() == pytest.approx(
+        peer(x[0], y[0]).output.item(), rel=rtol, abs=atol)
+    with torch.no_grad():
+        assert ours(x, y).loss.item() == pytest.approx(p_out.loss.item(), rel=rtol, abs=atol)
+    with pytest.raises(ValueError, match="cutoffs must be strictly increasing"):
+        flt.AdaptiveLogSoftmaxWithLoss(32, 50, [20, 6])
+    with pytest.raises(ValueError, match="out of range"):
+        ours(x, torch.full((45,), 50))
