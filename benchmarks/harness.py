@@ -975,7 +975,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("LinearCrossentropy: a linear head's cross-entropy against PyTorch")
         linear_ce_lines, _ = linear_ce_table()
     adaptive_lines: list[str] = []
-    if not args.no_adaptive_softmax:
+    if not args.no_adaptive_softmax and not args.no_peers:  # a table against PyTorch alone
         print("AdaptiveLogSoftmax: the adaptive softmax against PyTorch's module")
         adaptive_lines, _ = adaptive_softmax_table()
     dask_lines: list[str] = []
