@@ -12,6 +12,7 @@ across thread counts; untouched inputs; and the errors."""
 from __future__ import annotations
 
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -370,6 +371,10 @@ def test_config_and_serialization():
     back = fl.deserialize(fl.serialize(loss))
     assert type(back) is fl.AdaptiveLogSoftmax and back.get_config() == loss.get_config()
     assert loss.n_clusters == 2 and loss.shortlist_size == 10
+    again = pickle.loads(pickle.dumps(loss))
+    assert again.get_config() == loss.get_config()
+    args = problem(9, 8, 100, [10, 50], 2.0, seed=1)
+    assert again(*args) == loss(*args)
 
 
 # ---------------------------------------------------------------------------
