@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
+from adaptive_softmax import adaptive_softmax_table
 from boosting import boosting_table
 from busy import busy_table
 from dask_cluster import dask_table
@@ -830,6 +831,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--no-linear-ce", action="store_true",
                         help="skip the cross-entropy on a linear head (LinearCrossentropy) "
                              "against PyTorch (minutes: V up to 128000)")
+    parser.add_argument("--no-adaptive-softmax", action="store_true",
+                        help="skip the adaptive softmax (AdaptiveLogSoftmax) against PyTorch's "
+                             "AdaptiveLogSoftmaxWithLoss (~1 minute)")
     parser.add_argument("--dask-elements", type=float, default=4e8,
                         help="elements of the Dask table's arrays")
     parser.add_argument("--no-busy", action="store_true",
@@ -970,6 +974,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not args.no_linear_ce:
         print("LinearCrossentropy: a linear head's cross-entropy against PyTorch")
         linear_ce_lines, _ = linear_ce_table()
+    adaptive_lines: list[str] = []
+    if not args.no_adaptive_softmax and not args.no_peers:  # a table against PyTorch alone
+        print("AdaptiveLogSoftmax: the adaptive softmax against PyTorch's module")
+        adaptive_lines, _ = adaptive_softmax_table()
     dask_lines: list[str] = []
     dask_rows: list[dict[str, Any]] = []
     if not args.no_dask:
@@ -1025,7 +1033,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                 ("Busy machine", busy_lines), ("PyTorch and JAX", fw_lines),
                 ("Segmentation", seg_lines), ("Sequences", seq_lines), ("NT-Xent", embedding_lines),
                 ("optax and PyTorch extras", extras_lines), ("Likelihoods", likelihood_lines),
-                ("Cross-entropy on a linear head", linear_ce_lines), ("Dask", dask_lines))
+                ("Cross-entropy on a linear head", linear_ce_lines),
+                ("Adaptive softmax", adaptive_lines), ("Dask", dask_lines))
     with report.open("a", encoding="utf-8") as f:
         for title, lines in sections:
             if lines:

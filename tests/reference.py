@@ -404,3 +404,54 @@ def linear_cross_entropy(labels, hidden, weight, bias=None, ignore_class=-100,
     dz = target.sum(1, keepdims=True) * np.exp(logp) - target
     dz[~valid] = 0.0
     return per_row, np.where(valid, cw[safe], 0.0), dz
+
+
+def adaptive_log_softmax(labels, hidden, head_weight, head_bias, tail, cutoffs, n_classes,
+                         coef=None):
+    """Grave et al.'s adaptive softmax in float64 from its formula: the full
+    (N, V) log-probabilities, the per-row negative log-likelihood of the labels
+    and, for the row coefficients `coef` (d reduced / d row loss; ones when
+    None), the gradients (d_hidden, d_head_weight, d_head_bias or None,
+    [(d_proj_k, d_out_k), ...]) from softmax - one-hot on each level."""
+    x = np.asarray(hidden, np.float64)
+    w = np.asarray(head_weight, np.float64)
+    y = np.asarray(labels, np.int64)
+    n = x.shape[0]
+    c = np.ones(n) if coef is None else np.asarray(coef, np.float64)
+    bounds = [*cutoffs, n_classes]
+    s = cutoffs[0]
+
+    def log_softmax(z):
+        m = z.max(axis=1, keepdims=True)
+        return z - m - np.log(np.exp(z - m).sum(axis=1, keepdims=True))
+
+    z = x @ w.T + (0.0 if head_bias is None else np.asarray(head_bias, np.float64))
+    head = log_softmax(z)
+    full = np.empty((n, n_classes))
+    full[:, :s] = head[:, :s]
+    cluster_lp = []
+    for k, (proj, out) in enumerate(tail):
+        p = x @ np.asarray(proj, np.float64).T
+        lp = log_softmax(p @ np.asarray(out, np.float64).T)
+        cluster_lp.append((p, lp))
+        full[:, bounds[k]:bounds[k + 1]] = lp + head[:, s + k:s + k + 1]
+    nll = -full[np.arange(n), y]
+    # gradients: the head's target is the label or its cluster's entry
+    k_of = np.searchsorted(np.asarray(cutoffs), y, side="right") - 1
+    head_target = np.where(k_of < 0, y, s + k_of)
+    g = np.exp(head)
+    g[np.arange(n), head_target] -= 1.0
+    g *= c[:, None]
+    d_hidden = g @ w
+    d_tail = []
+    for k, (proj, out) in enumerate(tail):
+        rows = k_of == k
+        p, lp = cluster_lp[k]
+        gc = np.exp(lp[rows])
+        gc[np.arange(gc.shape[0]), y[rows] - bounds[k]] -= 1.0
+        gc *= c[rows, None]
+        dp = gc @ np.asarray(out, np.float64)
+        d_tail.append((dp.T @ x[rows], gc.T @ p[rows]))
+        d_hidden[rows] += dp @ np.asarray(proj, np.float64)
+    grads = (d_hidden, g.T @ x, g.sum(0) if head_bias is not None else None, d_tail)
+    return full, nll, grads

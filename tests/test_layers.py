@@ -33,6 +33,7 @@ LAYERS = [
     "_sequence",      # CTC (four inputs, a recursion over each sample's frames)
     "_embedding",     # pair, triplet and metric-learning losses (multi-input)
     "_linear_ce",     # cross-entropy on a linear head (BLAS products, no logits)
+    "_adaptive",      # the adaptive softmax (linear-head cross-entropies per cluster)
     "_custom",        # composites and user-defined losses
     "_functions",     # Keras's per-sample functions
     "_registry",      # names -> losses

@@ -58,6 +58,9 @@ FAMILIES: dict[str, tuple[str, str]] = {
     "linear_ce": ("Cross-entropy on a linear head", "The softmax cross-entropy of "
                   "``hidden @ weight.T + bias`` with its three gradients, computed in vocabulary "
                   "chunks so that the ``(N, V)`` logits never exist."),
+    "adaptive": ("Adaptive softmax", "Grave et al.'s adaptive softmax (PyTorch's "
+                 "``AdaptiveLogSoftmaxWithLoss``) as a function of its weight arrays: a head "
+                 "over the shortlist and the clusters, a projected softmax per cluster."),
     "xentropy_lambda": ("Boosting objectives with a weighted link", "LightGBM's "
                         "``cross_entropy_lambda``, whose sample weight enters the link instead "
                         "of multiplying the loss."),
@@ -71,6 +74,7 @@ FAMILIES: dict[str, tuple[str, str]] = {
 _MODULE_FAMILIES = {"_models": "models", "_likelihood": "likelihood", "_ranking": "ranking",
                     "_sequence": "sequence", "_embedding": "embedding",
                     "_linear_ce": "linear_ce", "_xentropy_lambda": "xentropy_lambda",
+                    "_adaptive": "adaptive",
                     # the declared multi-input losses (GaussianNLL, SurvivalAft, ...)
                     "_multi_input": "likelihood"}
 _DOMAIN_FAMILIES = {"real": "regression", "positive": "regression", "probability": "binary",
@@ -433,6 +437,13 @@ def _model_probes(fl: Any) -> dict[str, Callable[[], Probe]]:
                         np.array([[x, 0.0], [0.0, 1.0], [1.0, -1.0]]), np.zeros(3)), {}),
             _grid(-3, 3), "weight[0, 0] of a 3-class head, hidden (1, 0.5), label 0",
             slot=1, element=(0, 0)),
+        "AdaptiveLogSoftmax": lambda: Probe(
+            fl.AdaptiveLogSoftmax(4, [2], div_value=2.0, reduction="sum"),
+            lambda x: ((np.array([3]), np.array([[1.0, 0.5]]),
+                        np.array([[x, 0.0], [0.0, 1.0], [1.0, -1.0]]),
+                        [(np.array([[1.0, 0.0]]), np.array([[0.5], [-0.5]]))]), {}),
+            _grid(-3, 3), "head_weight[0, 0] (shortlist class 0), hidden (1, 0.5), label 3 "
+            "in the one cluster", slot=1, element=(0, 0)),
         "NTXent": lambda: Probe(
             fl.NTXent(temperature=0.5, reduction="sum"),
             lambda x: ((np.array([0, 0, 1, 1]), with_first(emb, x, (0, 0))), {}),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import _core, _declared
+from ._adaptive import AdaptiveLogSoftmax
 from ._base import Loss, deserialize, serialize
 from ._classaxis import ClassAxisLoss, MulticlassGeneralizedDice
 from ._custom import CompositeLoss, ElementwiseLoss
@@ -92,6 +93,7 @@ __all__ = [
     "TripletMarginWithDistance", "ConvexKLDivergence", "MulticlassGeneralizedDice",
     "CrossentropyLambda",
     "LinearCrossentropy",
+    "AdaptiveLogSoftmax",
     # functions
     "build_info", "deserialize", "get", "get_num_threads", "gram_matrix",
     "gram_matrix_backward", "names", "num_threads", "serialize", "set_num_threads",

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
+from ._adaptive import AdaptiveLogSoftmax
 from ._autodiff import LossCall, require, value_dtype
 from ._base import serialize
 from ._linear_ce import LinearCrossentropy
@@ -407,6 +408,13 @@ def __getattr__(name: str) -> Any:
             if _LINEAR_CE_CLASS is None:
                 _LINEAR_CE_CLASS = _linear_ce_module_class(base)
         return _LINEAR_CE_CLASS
+    if name == "AdaptiveLogSoftmaxWithLoss":
+        global _ADAPTIVE_CLASS
+        require("torch", "torch", "torch")
+        with _LOCK:
+            if _ADAPTIVE_CLASS is None:
+                _ADAPTIVE_CLASS = _adaptive_module_class()
+        return _ADAPTIVE_CLASS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -424,3 +432,122 @@ def wrap(loss: Any) -> torch.nn.Module:
             else "FastLoss")
     module: torch.nn.Module = __getattr__(kind)(loss)
     return module
+
+
+# ---------------------------------------------------------------------------
+# The adaptive softmax as a drop-in for torch.nn.AdaptiveLogSoftmaxWithLoss
+
+def _adaptive_module_class() -> type:
+    import torch
+    from torch.nn.modules.adaptive import _ASMoutput
+
+    class _AdaptiveFunction(torch.autograd.Function):
+        """Per-row negative log-likelihoods; their gradients from fastloss's
+        AdaptiveLogSoftmax. With grad enabled (and a trained input that
+        requires it), forward computes the gradients
+        of the sum along with the values and saves them: a backward whose
+        grad is the same for every row (a mean's or a sum's) scales them;
+        any other recomputes with that grad as the rows' weights."""
+
+        @staticmethod
+        def forward(ctx: Any, loss: Any, grad_enabled: bool, labels: Any, hidden: Any,
+                    head_weight: Any, head_bias: Any, *tail_weights: Any) -> Any:
+            arrays = [t.detach().numpy() for t in (hidden, head_weight)]
+            bias = None if head_bias is None else head_bias.detach().numpy()
+            flat = [t.detach().numpy() for t in tail_weights]
+            tail = list(zip(flat[0::2], flat[1::2]))
+            args = (labels.numpy(), *arrays, *(() if bias is None else (bias,)), tail)
+            ctx.loss, ctx.args, ctx.has_bias = loss, args, bias is not None
+            if grad_enabled and any(ctx.needs_input_grad):
+                value, grads = loss.forward_backward(*args)
+                ctx.saved = grads
+            else:
+                value, ctx.saved = loss.forward(*args), None
+            return torch.from_numpy(np.asarray(value))
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any) -> Any:
+            g = grad.detach().numpy()
+            if ctx.saved is not None and g.size and bool(np.all(g == g.flat[0])):
+                c = g.dtype.type(g.flat[0])
+                grads = ctx.saved
+                grads = (*(a * c for a in grads[:-1]), [(p * c, o * c) for p, o in grads[-1]])
+            else:
+                grads = ctx.loss.backward(*ctx.args, grad_output=g)
+            d_tail = [torch.from_numpy(np.ascontiguousarray(a))
+                      for pair in grads[-1] for a in pair]
+            d_bias = torch.from_numpy(grads[2]) if ctx.has_bias else None
+            return (None, None, None, torch.from_numpy(grads[0]), torch.from_numpy(grads[1]),
+                    d_bias, *d_tail)
+
+    class AdaptiveLogSoftmaxWithLoss(torch.nn.Module):
+        """PyTorch's ``torch.nn.AdaptiveLogSoftmaxWithLoss`` (Grave et al.'s
+        adaptive softmax) computed by ``fl.AdaptiveLogSoftmax``: the same
+        constructor, parameters (``head``, ``tail[k][0]``, ``tail[k][1]``;
+        a state dict loads either way), ``forward(input, target)`` returning
+        ``(output, loss)``, ``log_prob`` and ``predict``. CPU tensors of
+        float32 or float64 only; higher-order gradients are not taken."""
+
+        def __init__(self, in_features: int, n_classes: int, cutoffs: Any,
+                     div_value: float = 4.0, head_bias: bool = False, device: Any = None,
+                     dtype: Any = None) -> None:
+            super().__init__()
+            self._loss = AdaptiveLogSoftmax(n_classes, list(cutoffs), div_value=div_value,
+                                            reduction="none")
+            self.in_features, self.n_classes = int(in_features), self._loss.n_classes
+            self.cutoffs = [*self._loss.cutoffs, self.n_classes]
+            self.div_value, self.head_bias = float(div_value), bool(head_bias)
+            self.shortlist_size = self._loss.shortlist_size
+            self.n_clusters = self._loss.n_clusters
+            self.head_size = self.shortlist_size + self.n_clusters
+            kw = {"device": device, "dtype": dtype}
+            self.head = torch.nn.Linear(self.in_features, self.head_size, bias=self.head_bias,
+                                        **kw)
+            self.tail = torch.nn.ModuleList()
+            for i in range(self.n_clusters):
+                hsz = int(self.in_features // (self.div_value ** (i + 1)))
+                osz = self.cutoffs[i + 1] - self.cutoffs[i]
+                self.tail.append(torch.nn.Sequential(
+                    torch.nn.Linear(self.in_features, hsz, bias=False, **kw),
+                    torch.nn.Linear(hsz, osz, bias=False, **kw)))
+
+        def _tail(self) -> list[Any]:
+            clusters: Any = self.tail  # Sequentials of (projection, output) Linears
+            return [w for c in clusters for w in (c[0].weight, c[1].weight)]
+
+        def _numpy_model(self, x: Any) -> tuple[Any, ...]:
+            head = (self.head.weight.detach().numpy(),) + (
+                () if self.head.bias is None else (self.head.bias.detach().numpy(),))
+            flat = [w.detach().numpy() for w in self._tail()]
+            return (x.detach().numpy(), *head, list(zip(flat[0::2], flat[1::2])))
+
+        def forward(self, input: Any, target: Any) -> Any:
+            batched = target.dim() > 0
+            if target.dim() > 1:
+                raise ValueError("0D or 1D target tensor expected, multi-target not supported")
+            x = input if batched else input.unsqueeze(0)
+            y = target if batched else target.unsqueeze(0)
+            for name, t in (("input", x), ("target", y)):
+                if t.device.type != "cpu":
+                    raise ValueError(f"fastloss.torch: {name} is on {t.device}; fastloss's "
+                                     "kernels run on the CPU")
+            nll = _AdaptiveFunction.apply(self._loss, torch.is_grad_enabled(), y.detach().cpu(),
+                                          x, self.head.weight, self.head.bias, *self._tail())
+            output = -nll
+            loss = nll.mean()
+            return _ASMoutput(output if batched else output.squeeze(0), loss)
+
+        @torch.no_grad()  # type: ignore[misc]
+        def log_prob(self, input: Any) -> Any:
+            return torch.from_numpy(self._loss.log_prob(*self._numpy_model(input)))
+
+        @torch.no_grad()  # type: ignore[misc]
+        def predict(self, input: Any) -> Any:
+            return torch.from_numpy(self._loss.predict(*self._numpy_model(input)))
+
+    AdaptiveLogSoftmaxWithLoss.__module__ = __name__
+    AdaptiveLogSoftmaxWithLoss.__qualname__ = "AdaptiveLogSoftmaxWithLoss"
+    return AdaptiveLogSoftmaxWithLoss
+
+
+_ADAPTIVE_CLASS: Optional[type] = None
