@@ -305,3 +305,26 @@ def test_objective_trains_like_catboost_yetirank():
           f"{ndcg_ours:.4f}, CatBoost YetiRank {ndcg_theirs:.4f}")
     assert ndcg_ours > start + 0.15
     assert abs(ndcg_ours - ndcg_theirs) < 0.03, (ndcg_ours, ndcg_theirs)
+
+
+def test_xgboost_objective_trains_and_catboost_adapter_refuses():
+    # through fastloss.xgboost the objective also reaches CatBoost's YetiRank
+    # NDCG; fastloss.catboost refuses it (CatBoost's objectives see no groups)
+    xgb = pytest.importorskip("xgboost")
+    cb = pytest.importorskip("catboost")
+    X, rel, sizes = ranking_data()
+    Xt, relt, sizest = ranking_data(seed=1)
+    dtrain = xgb.DMatrix(X, label=rel, group=sizes)
+    ours = xgb.train({"max_depth": 3, "eta": 0.3, "nthread": 1, "seed": 0}, dtrain,
+                     num_boost_round=60, obj=fl.xgboost.objective(fl.YetiRankPairwise(seed=1)))
+    theirs = cb.CatBoost({"loss_function": "YetiRankPairwise", "iterations": 60,
+                          "learning_rate": 0.3, "depth": 3, "thread_count": 1, "random_seed": 0,
+                          "verbose": False, "allow_writing_files": False})
+    theirs.fit(cb.Pool(X, rel, group_id=np.repeat(np.arange(sizes.size), sizes)))
+    ndcg_ours = mean_ndcg(relt, ours.predict(xgb.DMatrix(Xt), output_margin=True), sizest)
+    ndcg_theirs = mean_ndcg(relt, theirs.predict(Xt, prediction_type="RawFormulaVal"), sizest)
+    print(f"NDCG@10 on held-out queries: fastloss YetiRankPairwise in XGBoost {ndcg_ours:.4f}, "
+          f"CatBoost YetiRankPairwise {ndcg_theirs:.4f}")
+    assert abs(ndcg_ours - ndcg_theirs) < 0.03, (ndcg_ours, ndcg_theirs)
+    with pytest.raises(ValueError, match="YetiRank is a ranking loss over query groups"):
+        fl.catboost.objective(fl.YetiRank())
