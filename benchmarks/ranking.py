@@ -12,6 +12,7 @@ import numpy as np
 from timing import median_call
 
 import fastloss as fl
+from fastloss._ranking import Queries, _yeti_uniforms
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -115,6 +116,29 @@ def numpy_softmax(rel: np.ndarray, s: np.ndarray, sizes: np.ndarray,
     return (mass * p - t).reshape(-1), (mass * p * (1 - p)).reshape(-1)
 
 
+def numpy_yetirank(rel: np.ndarray, s: np.ndarray, sizes: np.ndarray, u: np.ndarray,
+                   decay: float = 0.85) -> tuple[np.ndarray, np.ndarray]:
+    """YetiRank from the uniforms u (rankings, n), queries of equal size as one
+    (Q, L) array: each ranking's neighbours weighed by 0.15 decay^(k-1) |gap|."""
+    x = s.reshape(len(sizes), -1)
+    r = rel.reshape(x.shape)
+    g, h = np.zeros_like(x), np.zeros_like(x)
+    rows = np.arange(x.shape[0])[:, None]
+    for up in u:
+        keys = x + np.log(up.reshape(x.shape) / (1.000001 - up.reshape(x.shape)))
+        order = np.argsort(-keys, axis=1, kind="stable")
+        a, b = order[:, :-1], order[:, 1:]
+        ra, rb = r[rows, a], r[rows, b]
+        hi, lo = np.where(ra > rb, a, b), np.where(ra > rb, b, a)
+        w = 0.15 * decay ** np.arange(x.shape[1] - 1) * np.abs(ra - rb) / len(u)
+        p = 1.0 / (1.0 + np.exp(x[rows, hi] - x[rows, lo]))
+        np.add.at(g, (np.broadcast_to(rows, hi.shape), hi), -w * p)
+        np.add.at(g, (np.broadcast_to(rows, lo.shape), lo), w * p)
+        for idx in (hi, lo):
+            np.add.at(h, (np.broadcast_to(rows, idx.shape), idx), w * p * (1 - p))
+    return g.reshape(-1), h.reshape(-1)
+
+
 def ranking_table(queries: int = 2000, per_query: int = 50, calls: int = 7,
                   ) -> tuple[list[str], list[dict[str, Any]]]:
     """Markdown lines and raw medians (seconds)."""
@@ -139,6 +163,8 @@ def ranking_table(queries: int = 2000, per_query: int = 50, calls: int = 7,
         ("QueryRMSE", fl.QueryRMSE(), target, lambda: numpy_query_rmse(target, s, sizes)),
         ("QueryCrossentropy", fl.QueryCrossentropy(), clicks,
          lambda: numpy_query_crossentropy(clicks, s, sizes)),
+        ("YetiRank (10 rankings)", fl.YetiRank(), rel,
+         lambda: numpy_yetirank(rel, s, sizes, _yeti_uniforms(0, Queries(rel, s, sizes), 10))),
     ]
     lines = [f"One gradient_hessian call over {queries:,} queries of {per_query} items "
              f"({n:,} rows, float64), {fl.get_num_threads()} thread(s), median of {calls}, "

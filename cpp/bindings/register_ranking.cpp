@@ -1,6 +1,6 @@
 // Binds the ranking kernels of losses/ranking.hpp (pairwise logistic,
 // softmax listwise, LambdaRank-NDCG and -MAP, QueryRMSE over query groups)
-// as one function. The
+// as one function, and YetiRank (which takes its noise) as another. The
 // Python layer (fastloss/_ranking.py) checks user input, turns group sizes
 // into offsets and makes arrays C-contiguous; this file checks the internal
 // contract, converts and releases the GIL.
@@ -70,6 +70,36 @@ void rank_typed(int kind, const py::array& rel, const py::array& scores,
   }
 }
 
+/// YetiRank from the caller's uniforms (permutations rows of N; None: no noise).
+template <class T>
+void yetirank_typed(const py::array& rel, const py::array& scores, const py::array& offsets,
+                    const py::object& uniforms, std::int64_t permutations, double decay,
+                    const py::object& per_query, const py::object& grad, const py::object& hess,
+                    const py::object& coef) {
+  const index_t n = static_cast<index_t>(scores.size());
+  const T* r = flat_in<T>(rel, n, "relevance");
+  const T* s = flat_in<T>(scores, n, "scores");
+  if (offsets.ndim() != 1 || offsets.shape(0) < 1)
+    throw py::value_error("offsets: internal layout mismatch");
+  const index_t Q = static_cast<index_t>(offsets.shape(0)) - 1;
+  const index_t* off = flat_in<index_t>(offsets, Q + 1, "offsets");
+  if (off[0] != 0 || off[Q] != n) throw py::value_error("offsets: internal contract violated");
+  for (index_t q = 0; q < Q; ++q)
+    if (off[q + 1] < off[q]) throw py::value_error("offsets: internal contract violated");
+  if (permutations < 1) throw py::value_error("permutations must be >= 1");
+  const double* u = uniforms.is_none()
+                       ? nullptr
+                       : flat_in<double>(py::reinterpret_borrow<py::array>(uniforms),
+                                         static_cast<index_t>(permutations) * n, "uniforms");
+  ranking::RankOutputs<T> out;
+  out.per_query = flat_out<double>(per_query, Q, "per_query");
+  out.grad = flat_out<T>(grad, n, "grad");
+  out.hess = flat_out<T>(hess, n, "hess");
+  out.coef = per_sample_in<double>(coef, Q, "coef");
+  py::gil_scoped_release release;
+  ranking::yetirank(r, s, off, Q, u, static_cast<index_t>(permutations), decay, out);
+}
+
 }  // namespace
 
 void register_ranking(py::module_& m) {
@@ -89,6 +119,23 @@ void register_ranking(py::module_& m) {
       py::arg("kind"), py::arg("relevance"), py::arg("scores"), py::arg("offsets"),
       py::arg("option"), py::arg("per_query"), py::arg("grad"), py::arg("hess"),
       py::arg("coef"), py::arg("normalize") = false, py::arg("param") = 0.0);
+  m.def(
+      "yetirank_loss",
+      [](const py::array& rel, const py::array& scores, const py::array& offsets,
+         const py::object& uniforms, std::int64_t permutations, double decay,
+         const py::object& per_query, const py::object& grad, const py::object& hess,
+         const py::object& coef) {
+        if (has_dtype<float>(scores))
+          return yetirank_typed<float>(rel, scores, offsets, uniforms, permutations, decay,
+                                       per_query, grad, hess, coef);
+        if (has_dtype<double>(scores))
+          return yetirank_typed<double>(rel, scores, offsets, uniforms, permutations, decay,
+                                        per_query, grad, hess, coef);
+        throw py::type_error("scores: expected float32 or float64");
+      },
+      py::arg("relevance"), py::arg("scores"), py::arg("offsets"), py::arg("uniforms"),
+      py::arg("permutations"), py::arg("decay"), py::arg("per_query"), py::arg("grad"),
+      py::arg("hess"), py::arg("coef"));
 }
 
 }  // namespace fastloss::bindings

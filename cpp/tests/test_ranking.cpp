@@ -376,6 +376,85 @@ void threads(Harness& h) {
   ranking::pairwise_logistic<double>(nullptr, nullptr, none.data(), 0, out);
 }
 
+
+/// YetiRank of a batch from its uniforms (P rows of N), float64.
+void run_yeti(const Batch& b, const std::vector<double>& u, index_t P, double decay,
+              std::vector<double>& loss, std::vector<double>& grad, std::vector<double>& hess) {
+  const index_t Q = static_cast<index_t>(b.offsets.size()) - 1;
+  loss.assign(static_cast<std::size_t>(Q), 0.0);
+  grad.assign(b.s.size(), 0.0);
+  hess.assign(b.s.size(), 0.0);
+  ranking::RankOutputs<double> out;
+  out.per_query = loss.data();
+  out.grad = grad.data();
+  out.hess = hess.data();
+  ranking::yetirank(b.rel.data(), b.s.data(), b.offsets.data(), Q, u.data(), P, decay, out);
+}
+
+void yetirank(Harness& h) {
+  // two items: always neighbours at places 0 and 1, weight 0.15 |rel gap|
+  // whatever the noise
+  Batch two;
+  two.rel = {0.0, 2.0};
+  two.s = {0.5, -0.25};
+  two.offsets = {0, 2};
+  std::vector<double> loss, grad, hess;
+  run_yeti(two, {0.1, 0.9, 0.7, 0.2}, 2, 0.85, loss, grad, hess);
+  const double d = -0.75, w = 0.15 * 2.0, p = 1.0 / (1.0 + std::exp(d));
+  h.check(close(loss[0], w * ref_softplus(-d), 1e-14), "yeti two-item loss");
+  h.check(close(grad[1], -w * p, 1e-14) && close(grad[0], w * p, 1e-14), "yeti two-item grad");
+  h.check(close(hess[0], w * p * (1 - p), 1e-14) && hess[1] == hess[0], "yeti two-item hess");
+  // three items, one ranking by hand: uniforms 0.5 (no shift) keep the
+  // scores' order 2, 0, 1; pairs (2, 0) at place 1 and (0, 1) at place 2
+  Batch three;
+  three.rel = {1.0, 0.0, 3.0};
+  three.s = {0.2, -1.0, 0.9};
+  three.offsets = {0, 3};
+  run_yeti(three, {0.5, 0.5, 0.5}, 1, 0.5, loss, grad, hess);
+  const double w20 = 0.15 * 2.0, w01 = 0.15 * 0.5 * 1.0;
+  const double expect = w20 * ref_softplus(-(0.9 - 0.2)) + w01 * ref_softplus(-(0.2 + 1.0));
+  h.check(close(loss[0], expect, 1e-13), "yeti three-item loss");
+  // a large uniform on item 1 lifts it to the top: order 1, 2, 0
+  run_yeti(three, {0.5, 1.0 - 1e-9, 0.5}, 1, 0.5, loss, grad, hess);
+  const double lifted = 0.15 * 3.0 * ref_softplus(-(0.9 + 1.0)) +
+                        0.15 * 0.5 * 2.0 * ref_softplus(-(0.9 - 0.2));
+  h.check(close(loss[0], lifted, 1e-13), "yeti noisy ranking");
+  // central differences with the noise held: the rankings do not move for
+  // small steps, so the loss is smooth there
+  const Batch b = make_batch(5, 12);
+  const index_t P = 3, N = static_cast<index_t>(b.s.size());
+  Rng rng(17);
+  std::vector<double> u(static_cast<std::size_t>(P * N));
+  for (double& x : u) x = rng.uniform(0.0, 1.0);
+  run_yeti(b, u, P, 0.85, loss, grad, hess);
+  const double step = 1e-6;
+  for (index_t i = 0; i < N; ++i) {
+    Batch bp = b, bm = b;
+    bp.s[i] += step;
+    bm.s[i] -= step;
+    std::vector<double> lp, gp, hp, lm, gm, hm;
+    run_yeti(bp, u, P, 0.85, lp, gp, hp);
+    run_yeti(bm, u, P, 0.85, lm, gm, hm);
+    double fp = 0, fm = 0;
+    for (double x : lp) fp += x;
+    for (double x : lm) fm += x;
+    h.check(close(grad[i], (fp - fm) / (2 * step), 1e-6, 1e-9), "yeti grad " + std::to_string(i));
+    h.check(close(hess[i], (gp[i] - gm[i]) / (2 * step), 1e-5, 1e-9),
+            "yeti hess " + std::to_string(i));
+  }
+  // many queries: the same bits for 1 and 2 threads
+  const Batch big = make_batch(99, 30000);
+  const index_t NB = static_cast<index_t>(big.s.size());
+  std::vector<double> ub(static_cast<std::size_t>(2 * NB));
+  for (double& x : ub) x = rng.uniform(0.0, 1.0);
+  std::vector<double> l1, g1, h1, l2, g2, h2;
+  set_num_threads(1);
+  run_yeti(big, ub, 2, 0.85, l1, g1, h1);
+  set_num_threads(2);
+  run_yeti(big, ub, 2, 0.85, l2, g2, h2);
+  h.check(l1 == l2 && g1 == g2 && h1 == h2, "yeti bitwise for 1 and 2 threads");
+}
+
 }  // namespace
 }  // namespace fastloss_test
 
@@ -388,5 +467,6 @@ int main(int argc, char** argv) {
                      {"lambdarank_map", lambdarank_map},
                      {"query_rmse", query_rmse},
                      {"query_crossentropy", query_crossentropy},
-                     {"threads", threads}});
+                     {"threads", threads},
+                     {"yetirank", yetirank}});
 }

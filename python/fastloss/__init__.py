@@ -44,6 +44,8 @@ from ._ranking import (
     QueryCrossentropy,
     QueryRMSE,
     SoftmaxListwise,
+    YetiRank,
+    YetiRankPairwise,
 )
 from ._registry import get, names
 from ._sequence import CTC
@@ -88,7 +90,7 @@ __all__ = [
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
     "LambdaRankMAP", "LambdaRankNDCG", "PairwiseLogistic", "QueryCrossentropy", "QueryRMSE",
     "SoftmaxListwise",
-    "XENDCG",
+    "XENDCG", "YetiRank", "YetiRankPairwise",
     "Circle", "CosineEmbedding", "MarginRanking", "NTXent", "TripletMargin",
     "TripletMarginWithDistance", "ConvexKLDivergence", "MulticlassGeneralizedDice",
     "CrossentropyLambda",

@@ -4,7 +4,9 @@
 * :class:`PairwiseLogistic`, RankNet's pairwise logistic loss;
 * :class:`SoftmaxListwise`, the ListNet softmax cross-entropy of each query
   (TF-Ranking's softmax loss, optax's ``ranking_softmax_loss``);
-* :class:`LambdaRankNDCG`, LambdaMART's NDCG-weighted pairwise loss.
+* :class:`LambdaRankNDCG`, LambdaMART's NDCG-weighted pairwise loss;
+* :class:`YetiRank` and :class:`YetiRankPairwise`, CatBoost's pairwise loss
+  over noisy rankings.
 
 Each is called ``loss(relevance, scores, sample_weight=None, group=sizes)``:
 ``relevance`` holds each item's graded relevance (>= 0), ``scores`` the
@@ -189,9 +191,14 @@ class RankingLoss(Loss):
             coef = self._weighting(sample_weight, q, REDUCTION_NONE).per_sample_weights(
                 q.n_queries)
         grad, hess = np.empty_like(q.scores), np.empty_like(q.scores)
-        _core.rank_loss(self._kind, self._targets(q), q.scores, q.offsets, self._option(), None,
-                        grad, hess, coef, self._normalize(), self._param())
+        self._kernel(q, None, grad, hess, coef)
         return grad.reshape(q.shape), hess.reshape(q.shape)
+
+    def _kernel(self, q: Queries, per_query: Optional[np.ndarray], grad: Optional[np.ndarray],
+                hess: Optional[np.ndarray], coef: Optional[np.ndarray]) -> None:
+        """Runs the loss's kernel over the queries into the given outputs."""
+        _core.rank_loss(self._kind, self._targets(q), q.scores, q.offsets, self._option(),
+                        per_query, grad, hess, coef, self._normalize(), self._param())
 
     # -- the base class's hooks (group=None: the layout alone says the queries)
     def _run(self, y_true: Any, y_pred: Any, sample_weight: Any, *, want_value: bool,
@@ -235,8 +242,7 @@ class RankingLoss(Loss):
         per_query = np.empty(q.n_queries) if want_value else None
         grad = np.empty_like(q.scores) if want_grad else None
         coef = w.coefficients(grad_output, q.n_queries, q.dtype) if want_grad else None
-        _core.rank_loss(self._kind, self._targets(q), q.scores, q.offsets, self._option(),
-                        per_query, grad, None, coef, self._normalize(), self._param())
+        self._kernel(q, per_query, grad, None, coef)
         value = w.reduce(per_query, q.dtype) if per_query is not None else None
         if grad is None:
             return value, None
@@ -516,14 +522,30 @@ class LambdaRankMAP(RankingLoss):
         return self.xgboost_normalization
 
 
-def _gammas(seed: int, q: Queries) -> np.ndarray:
-    """XENDCG's gammas of one call: uniform in [0, 1), one per item, from the
-    seed and a hash of the call's inputs."""
+def _call_key(q: Queries) -> int:
+    """A 64-bit BLAKE2b hash of one call's scores (as float64), relevance
+    and query offsets."""
     h = hashlib.blake2b(digest_size=8)
     for part in (q.scores.astype(np.float64), q.rel.astype(np.float64), q.offsets):
         h.update(np.ascontiguousarray(part).tobytes())
-    key = int.from_bytes(h.digest(), "little")
-    return np.random.default_rng([seed, key]).random(q.rel.shape[0])
+    return int.from_bytes(h.digest(), "little")
+
+
+def _gammas(seed: int, q: Queries) -> np.ndarray:
+    """XENDCG's gammas of one call: uniform in [0, 1), one per item, from the
+    seed and a hash of the call's inputs."""
+    return np.random.default_rng([seed, _call_key(q)]).random(q.rel.shape[0])
+
+
+def _seed(seed: Any) -> int:
+    """A checked seed: an integer >= 0, or None for one from the operating system."""
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer >= 0 or None, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    return int(seed)
 
 
 class XENDCG(RankingLoss):
@@ -575,12 +597,7 @@ class XENDCG(RankingLoss):
                  reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
         super().__init__(reduction=reduction, name=name)
-        if seed is None:
-            seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
-        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-            raise TypeError(f"seed must be an integer >= 0 or None, got {seed!r}")
-        if seed < 0:
-            raise ValueError(f"seed must be >= 0, got {seed}")
+        seed = _seed(seed)
         if gamma is not None:
             if isinstance(gamma, (bool, np.bool_)) or not isinstance(gamma, (int, float,
                                                                               np.floating)):
@@ -682,5 +699,132 @@ class QueryCrossentropy(RankingLoss):
         return self.alpha
 
 
+def _yeti_uniforms(seed: int, q: Queries, permutations: int) -> np.ndarray:
+    """YetiRank's noise of one call: ``permutations`` rows of one uniform in
+    [0, 1) per item, from ``numpy.random.default_rng([seed, h])``, h the
+    call's hash (so a call's value and derivatives share them and new scores
+    draw new ones)."""
+    rng = np.random.default_rng([seed, _call_key(q), 1])
+    return rng.random((permutations, q.rel.shape[0]))
+
+
+class YetiRank(RankingLoss):
+    __doc__ = """CatBoost's ``YetiRank`` (Gulin, Kuralenok and Pavlov, "Winning The
+    Transfer Learning Track of Yahoo!'s Learning To Rank Challenge with
+    YetiRank", 2011): the pairwise logistic loss of the neighbours in noisy
+    rankings of each query. Each call draws ``permutations`` rankings of
+    every query: ranking p sorts the items by decreasing
+    s_i + log(u_pi / (1.000001 - u_pi)), u_pi uniform in [0, 1) (CatBoost's
+    noise exp(s_i) * u / (1.000001 - u), a logistic shift of each score;
+    ties keep the input order). The two items at places k - 1 and k
+    (k >= 1) of ranking p, if their relevances differ, make a pair (hi the
+    more relevant) of weight::
+
+        w = 0.15 * decay**(k - 1) * |rel_hi - rel_lo| / permutations
+
+    and with these weights held fixed (they depend on the noise and on the
+    ranking, piecewise constant in the scores)::
+
+        loss_q = sum over the pairs of w * log(1 + exp(-(s_hi - s_lo)))
+        dloss/ds_hi = -w * sigmoid(-(s_hi - s_lo)),  dloss/ds_lo = +w * sigmoid(...)
+        d2loss/ds2 = w * p * (1 - p) for both items, p = sigmoid(s_hi - s_lo)
+
+    summed over the pairs (a pair drawn in several rankings adds its weights).
+    These are the pairs, weights and pairwise-logistic derivatives CatBoost's
+    ``YetiRank`` (its default ``mode=Classic``, ``noise=Gumbel``) builds every
+    iteration. A one-item query, or one whose relevances are all equal,
+    has loss 0.
+
+    The noise is random but a function of the call's inputs, as in
+    :class:`XENDCG`: it is drawn from ``numpy.random.default_rng([seed, h,
+    1])`` with h a 64-bit BLAKE2b hash of the scores (as float64), the
+    relevance and the query sizes, ``permutations`` rows of one uniform per
+    item. One call's value and derivatives share their rankings, the same
+    inputs give the same result (for every thread count), and each boosting
+    iteration, whose scores are new, draws new rankings, as CatBoost does.
+    CatBoost's own generator cannot be reproduced, so a training matches
+    CatBoost's in distribution, not bit for bit. CatBoost accumulates the
+    weights in float32; fastloss in float64. CatBoost's ``YetiRank`` has no
+    metric value of its own (it is an objective only). Cost:
+    ``permutations`` sorts per query.
+
+    Parameters
+    ----------
+    permutations : int
+        The number of noisy rankings per query and call (CatBoost's
+        ``permutations``, default 10).
+    decay : float
+        The factor of each next place's weight, in [0, 1] (CatBoost's
+        ``decay``, default 0.85).
+    seed : int or None
+        The seed of the noise (an integer >= 0, default 0); None draws one
+        from the operating system at construction (the config then holds it).
+    noise : str or None
+        "gumbel" (default): the noise above, CatBoost's ``noise=Gumbel``
+        (its name; the shift of the score is logistic). None: no noise,
+        every ranking is by the scores (CatBoost's ``noise=No``): the loss
+        is deterministic and ``permutations`` rankings weigh as one.
+        CatBoost's ``noise=Gauss`` is not offered.
+    reduction, name
+        Keras's reductions of the per-query losses, and the name.
+    """ + _COMMON
+
+    _default_name = "yetirank"
+
+    def __init__(self, permutations: int = 10, decay: float = 0.85, seed: Optional[int] = 0,
+                 noise: Optional[str] = "gumbel",
+                 reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+        if isinstance(permutations, (bool, np.bool_)) or not isinstance(permutations,
+                                                                         (int, np.integer)):
+            raise TypeError(f"permutations must be an integer >= 1, got {permutations!r}")
+        if permutations < 1:
+            raise ValueError(f"permutations must be >= 1 (noisy rankings per query), got "
+                             f"{permutations}")
+        if isinstance(decay, (bool, np.bool_)) or not isinstance(decay, (int, float,
+                                                                          np.floating)):
+            raise TypeError(f"decay must be a float in [0, 1], got {decay!r}")
+        if not 0.0 <= decay <= 1.0:
+            raise ValueError(f"decay must be in [0, 1] (the factor of each next place's "
+                             f"weight), got {decay}")
+        self.permutations = int(permutations)
+        self.decay = float(decay)
+        if noise is not None and noise != "gumbel":
+            raise ValueError(f"noise must be 'gumbel' (CatBoost's default) or None (no noise, "
+                             f"CatBoost's noise=No), got {noise!r}")
+        self.seed = _seed(seed)
+        self.noise = noise
+
+    def _kernel(self, q: Queries, per_query: Optional[np.ndarray], grad: Optional[np.ndarray],
+                hess: Optional[np.ndarray], coef: Optional[np.ndarray]) -> None:
+        u = (None if self.noise is None
+             else _yeti_uniforms(self.seed, q, self.permutations).reshape(-1))
+        _core.yetirank_loss(q.rel, q.scores, q.offsets, u, self.permutations, self.decay,
+                            per_query, grad, hess, coef)
+
+
+class YetiRankPairwise(YetiRank):
+    __doc__ = """CatBoost's ``YetiRankPairwise``: the loss, pairs, weights and
+    derivatives of :class:`YetiRank`. CatBoost trains it with another tree
+    search and pairwise leaf values (a Newton system over the pairs instead
+    of one Newton step per leaf from the per-item derivatives); a boosting
+    library given this objective takes its per-item gradient and Hessian as
+    for :class:`YetiRank`, so it is YetiRank's objective under CatBoost's
+    name.
+
+    Parameters
+    ----------
+    permutations, decay, seed, noise
+        As for :class:`YetiRank` (CatBoost's defaults 10, 0.85 and "gumbel";
+        seed 0).
+    reduction, name
+        Keras's reductions of the per-query losses, and the name.
+    """ + _COMMON
+
+    _default_name = "yetirank_pairwise"
+
+
 RANKING_LOSSES: tuple[type[Any], ...] = (PairwiseLogistic, SoftmaxListwise, LambdaRankNDCG,
-                                         LambdaRankMAP, XENDCG, QueryRMSE, QueryCrossentropy)
+                                         LambdaRankMAP, XENDCG, QueryRMSE, QueryCrossentropy,
+                                         YetiRank, YetiRankPairwise)

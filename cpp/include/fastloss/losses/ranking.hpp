@@ -19,7 +19,9 @@
 // * QueryRMSE (CatBoost): half the squared error of s - t after each query's
 //   mean offset;
 // * QueryCrossEntropy (CatBoost): the log loss mixed with the log loss after
-//   each query's shift that matches its mean probability to its mean target.
+//   each query's shift that matches its mean probability to its mean target;
+// * YetiRank (CatBoost): the pairwise logistic loss of the neighbours of
+//   noisy rankings of each query, weighed by their relevance gap and place.
 //
 // (LightGBM's rank_xendcg is the softmax loss on random targets drawn by
 // the Python layer.)
@@ -538,6 +540,71 @@ void query_crossentropy(const T* target, const T* s, const index_t* offsets, ind
     for (index_t i = 0; i < n; ++i)
       h[i] += dsum > 0.0 ? alpha * d[i] * (1.0 - d[i] / dsum) : 0.0;
     return value + detail::ordered_sum(terms, n);
+  });
+}
+
+/// How much of a YetiRank pair's relevance gap its weight takes (CatBoost's
+/// constant, the same on CPU and GPU).
+inline constexpr double kYetiRankPairScale = 0.15;
+
+/// CatBoost's YetiRank (Gulin, Kuralenok and Pavlov, "Winning the
+/// transfer learning track of Yahoo!'s learning to rank challenge with
+/// YetiRank", 2011) of each query, from given noise: u holds
+/// permutations rows of N uniforms in [0, 1) (row p, item i at
+/// u[p * N + i]). Permutation p sorts the query's items by decreasing
+/// s_i + log(u_pi / (1.000001 - u_pi)) (CatBoost's multiplicative noise on
+/// exp(s), a logistic shift of the score; ties keep the input order), and
+/// each two neighbours at places k - 1 and k (k >= 1) with different
+/// relevances make a pair of weight 0.15 * decay^(k-1) * |rel_a - rel_b| / P.
+/// With the weights held fixed,
+///   loss_q = sum over the pairs of w log(1 + exp(-(s_hi - s_lo))),
+/// its gradient and Hessian diagonal those of the pairwise logistic loss of
+/// each pair. u null: no noise (CatBoost's noise=No), every ranking by the
+/// scores. Cost: P sorts of the query.
+template <class T>
+void yetirank(const T* rel, const T* s, const index_t* offsets, index_t Q, const double* u,
+              index_t permutations, double decay, const RankOutputs<T>& out) {
+  const index_t N = offsets[Q];
+  const double inv_p = 1.0 / static_cast<double>(permutations);
+  detail::over_queries(offsets, Q, out, [&](index_t b, index_t n, double* g, double* h,
+                                            detail::QueryScratch& w) {
+    if (detail::nan_query(rel + b, s + b, n, g, h)) return std::nan("");
+    detail::gather(rel + b, s + b, nullptr, n, w);
+    w.gain.resize(static_cast<std::size_t>(n));  // the noisy keys
+    w.order.resize(static_cast<std::size_t>(n));
+    double* key = w.gain.data();
+    double* terms = w.row_v.data();
+    double value = 0.0;
+    for (index_t p = 0; p < permutations; ++p) {
+      if (u) {
+        const double* up = u + p * N + b;
+        for (index_t i = 0; i < n; ++i)
+          key[i] = w.s[i] + std::log(up[i] / (1.000001 - up[i]));
+      } else {
+        std::copy(w.s.begin(), w.s.end(), key);
+      }
+      std::iota(w.order.begin(), w.order.end(), index_t(0));
+      std::stable_sort(w.order.begin(), w.order.end(),
+                       [key](index_t x, index_t y) { return key[x] > key[y]; });
+      double coef = kYetiRankPairScale * inv_p;
+      for (index_t k = 1; k < n; ++k) {
+        index_t hi = w.order[k - 1], lo = w.order[k];
+        if (w.rel[hi] < w.rel[lo]) std::swap(hi, lo);
+        const double wt = coef * (w.rel[hi] - w.rel[lo]);
+        coef *= decay;
+        terms[k - 1] = 0.0;
+        if (!(wt > 0.0)) continue;
+        const double d = w.s[hi] - w.s[lo];
+        const double pr = detail::sigmoid(-d);
+        g[hi] -= wt * pr;
+        g[lo] += wt * pr;
+        h[hi] += wt * pr * (1.0 - pr);
+        h[lo] += wt * pr * (1.0 - pr);
+        terms[k - 1] = wt * detail::softplus(-d);
+      }
+      value += n > 1 ? detail::ordered_sum(terms, n - 1) : 0.0;
+    }
+    return value;
   });
 }
 
