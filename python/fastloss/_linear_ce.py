@@ -83,30 +83,33 @@ class LinearCrossentropy(MultiInputLoss):
     above, "mean_with_sample_weight" divides by ``sum_i s_i w_{y_i}``).
 
     How it is computed: the rows are taken in blocks of 256, and each block's
-    vocabulary in chunks of ``chunk_size`` entries. A first sweep makes each
-    chunk's logits by a matrix product (BLAS ``sgemm``/``dgemm``) and folds
-    them into per-row float64 statistics: a running maximum and sum of exp
-    (the online log-sum-exp), the label's logit and, with smoothing, the
-    weighted sum of logits. A second sweep turns each chunk's logits into the
-    softmax gradient and accumulates ``d_hidden += G @ weight_chunk`` and
-    ``d_weight_chunk += G.T @ hidden_block``. When one chunk covers the
-    vocabulary, the second sweep reuses the first sweep's logits: three
-    matrix products, as the unchunked computation makes; otherwise it
-    recomputes them (four). The extra memory is one block's chunk of logits
-    (256 x chunk_size) and per-row statistics, never N x V. float32 inputs
-    have float32 logits and products and float64 statistics; float64 inputs
-    compute in float64.
+    vocabulary in chunks of ``chunk_size`` entries, themselves spans of 512.
+    A first sweep makes each span's logits by a matrix product (BLAS
+    ``sgemm``/``dgemm``) and, while they are in cache, its per-row float64
+    statistics: the span's maximum and sum of exp, the label's logit and,
+    with smoothing, the weighted sum of logits; the spans are then folded in
+    order (the online log-sum-exp). A second sweep turns each span's logits
+    into the softmax gradient ``G``, adds it to ``d_bias`` and makes the
+    rank-256 update ``d_weight_span += G.T @ hidden_block``, then
+    ``d_hidden_block += G @ weight_chunk``. When one chunk covers the
+    vocabulary (the default whenever a block's logits fit in 128 MiB), the
+    second sweep reuses the first sweep's logits: three matrix products, as
+    the unchunked computation makes; otherwise it recomputes them (four).
+    The extra memory is one block's chunk of logits (256 x chunk_size) and
+    per-row statistics, never N x V. float32 inputs have float32 logits and
+    products and float64 statistics; float64 inputs compute in float64.
 
     Determinism: every matrix product covers a fixed span of 512 vocabulary
     entries at a fixed position and the statistics fold the spans in order,
     so the result is bitwise the same for every ``chunk_size``. OpenBLAS sums
     a product in another order for each of its own thread counts, so the
-    products do not use its threads: each one is cut into tiles of 128 output
-    columns (fixed by the shape) that run on fastloss's threads, each tile a
-    single-threaded BLAS call (OpenBLAS's ``openblas_set_num_threads_local``,
-    which leaves every other thread's setting alone). The element-wise work
-    is split by the shape alone too, so the result is bitwise the same for
-    every ``fl.num_threads`` and every BLAS thread setting (``threadpoolctl``,
+    products do not use its threads: each span is one task on fastloss's
+    threads -- its products single-threaded BLAS calls (OpenBLAS's
+    ``openblas_set_num_threads_local``, which leaves every other thread's
+    setting alone) in column tiles fixed by the shape, then its element-wise
+    work -- and ``d_hidden`` is made in tiles of 128 columns. The split
+    depends on the shape alone, so the result is bitwise the same for every
+    ``fl.num_threads`` and every BLAS thread setting (``threadpoolctl``,
     ``OPENBLAS_NUM_THREADS``). A SciPy built on another BLAS (without that
     function) gets one call per product, threaded by that BLAS, and the same
     bits for every ``fl.num_threads`` only.

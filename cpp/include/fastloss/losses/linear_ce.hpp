@@ -8,22 +8,31 @@
 // O(N x V).
 //
 // The rows are taken in blocks of R (the shape alone fixes R), and each
-// block's vocabulary in chunks. Sweep 1 makes each chunk's logits by a matrix
-// product and folds them into per-row statistics in float64: a running
-// maximum and sum of exp (online log-sum-exp, Milakov and Gimelshein 2018),
-// the label's logit and, with smoothing, the class-weighted sum of logits.
-// Sweep 2 forms each chunk's softmax gradient in place of its logits and
-// accumulates d_hidden += G W_c and d_weight_c += G^T hidden. When a chunk
-// covers the whole vocabulary the logits of sweep 1 stay in the buffer and
-// sweep 2 reuses them (three matrix products per block, as the unchunked
-// computation does); otherwise sweep 2 recomputes them (four).
+// block's vocabulary in chunks of whole spans of kSpan entries. Sweep 1 makes
+// each span's logits by a matrix product and, while they are in cache, its
+// per-row statistics in float64: the span's maximum and sum of exp, the
+// label's logit and, with smoothing, the class-weighted sum of logits; the
+// spans are then folded in order (online log-sum-exp, Milakov and Gimelshein
+// 2018). Sweep 2 forms each span's softmax gradient G in place of its
+// logits, adds it to d_bias and makes d_weight_span (+)= G^T hidden_block
+// (a rank-R update), then d_hidden_block (+)= G W over the chunk's spans.
+// When a chunk covers the whole vocabulary (the default whenever a block's
+// logits fit kChunkBudgetBytes) the logits of sweep 1 stay in the buffer and
+// sweep 2 reuses them: three matrix products per block, as the unchunked
+// computation makes; otherwise sweep 2 recomputes them (four).
 //
 // Every matrix product is made on a fixed span of kSpan vocabulary entries
 // at a fixed position (span s covers [s kSpan, (s+1) kSpan)), and the row
 // statistics fold the spans in order: the chunk size decides only which spans
-// share the buffer, so results are bitwise the same for every chunk size. The
-// element-wise work is split into tiles of rows by the shape alone, so results
-// are bitwise the same for every thread count too. The matrix products are a
+// share the buffer, so results are bitwise the same for every chunk size.
+// With a concurrent callback (a BLAS that can run a call on its calling
+// thread alone), each span is one task on fastloss's threads -- its products
+// single-threaded calls in column tiles fixed by the shape, then its
+// element-wise work while the logits are in cache -- and d_hidden is cut
+// into column tiles; otherwise the spans run in order, each product one call
+// threaded by the callback, and the element-wise work is split into tiles of
+// rows. Either way the split depends on the shape alone, so results are
+// bitwise the same for every thread count. The matrix products are a
 // callback (Gemm below): the Python binding passes the Fortran BLAS that SciPy
 // ships (fortran_gemm), C++ users pass their BLAS (or any GEMM) the same way.
 #pragma once
@@ -63,8 +72,9 @@ inline constexpr double kChunkBudgetBytes = 128.0 * 1024 * 1024;
 ///
 /// With `concurrent` set, the callback promises to be safe to call from
 /// several threads at once and to run each call on its calling thread alone;
-/// the core then cuts every product into column tiles of kGemmTile (fixed by
-/// the shape) and runs them on fastloss's threads. That is how results stay
+/// the core then runs the products on fastloss's threads as single calls cut
+/// by the shape alone (spans of kSpan, column tiles of kGemmTile; so does
+/// operator() below for one product). That is how results stay
 /// bitwise the same for every thread count: a multithreaded BLAS such as
 /// OpenBLAS sums in another order for each of its thread counts. Without it,
 /// each product is one call, threaded by the callback as it likes.
@@ -220,19 +230,6 @@ void check(const Inputs<T>& in, const Options& opt) {
 
 namespace detail {
 
-/// Per-row statistics of a row block, all float64.
-struct RowStats {
-  std::vector<double> max, sum, label_logit, weighted_logits, lse;
-  explicit RowStats(index_t r)
-      : max(r), sum(r), label_logit(r), weighted_logits(r), lse(r) {}
-  void reset(index_t r) {
-    std::fill_n(max.begin(), r, -std::numeric_limits<double>::infinity());
-    std::fill_n(sum.begin(), r, 0.0);
-    std::fill_n(label_logit.begin(), r, 0.0);
-    std::fill_n(weighted_logits.begin(), r, 0.0);
-  }
-};
-
 /// Rows per tile of the element-wise work (fixed: results do not depend on it).
 inline constexpr index_t kRowTile = 8;
 
@@ -245,6 +242,57 @@ void over_rows(index_t rows, index_t columns, const Body& body) {
     const index_t r1 = std::min(rows, r0 + kRowTile);
     for (index_t r = r0; r < r1; ++r) body(r);
   });
+}
+
+/// One call of the callback, C = op(A) op(B) (+ C when accumulate), with
+/// the empty cases a BLAS may not handle.
+template <class T>
+void gemm_call(const Gemm<T>& g, bool ta, bool tb, index_t m, index_t n, index_t k, const T* a,
+               index_t lda, const T* b, index_t ldb, bool accumulate, T* c, index_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (index_t i = 0; i < m; ++i)
+      for (index_t j = 0; j < n; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] : T(0);
+    return;
+  }
+  g.fn(g.context, ta, tb, m, n, k, T(1), a, lda, b, ldb, accumulate ? T(1) : T(0), c, ldc);
+}
+
+/// The maximum and sum of exp(z - maximum) of one span's logits zs[0, sw),
+/// in fixed lanes (element j in lane j % kLanes: loops that vectorise, sums
+/// that depend on the span alone). The maximum is NaN when a logit is.
+template <class T>
+void span_stats(const T* zs, index_t sw, double& span_max, double& span_sum) {
+  T lane_max[kLanes];
+  double lane_sum[kLanes];
+  int nan = 0;
+  for (int l = 0; l < kLanes; ++l) {
+    lane_max[l] = -std::numeric_limits<T>::infinity();
+    lane_sum[l] = 0.0;
+  }
+  for (index_t j = 0; j < sw; j += kLanes) {
+    const int width = static_cast<int>(std::min<index_t>(kLanes, sw - j));
+    for (int l = 0; l < width; ++l) {
+      const T v = zs[j + l];
+      lane_max[l] = v > lane_max[l] ? v : lane_max[l];
+      nan |= v != v;
+    }
+  }
+  T mx = lane_max[0];
+  for (int l = 1; l < kLanes; ++l) mx = std::max(mx, lane_max[l]);
+  span_sum = 0.0;
+  if (nan) {
+    span_max = std::numeric_limits<double>::quiet_NaN();
+    return;
+  }
+  span_max = static_cast<double>(mx);
+  if (mx == -std::numeric_limits<T>::infinity()) return;  // every exp is 0
+  for (index_t j = 0; j < sw; j += kLanes) {
+    const int width = static_cast<int>(std::min<index_t>(kLanes, sw - j));
+    for (int l = 0; l < width; ++l)
+      lane_sum[l] += static_cast<double>(vmath::exp_nonpositive<T>(zs[j + l] - mx));
+  }
+  for (int l = 0; l < kLanes; ++l) span_sum += lane_sum[l];
 }
 
 }  // namespace detail
@@ -280,172 +328,182 @@ void linear_cross_entropy(const Inputs<T>& in, const Options& opt, const Gemm<T>
   const index_t R = row_block(N);
   const index_t C = effective_chunk(opt.chunk_size, N, V, sizeof(T));
   const bool keep = C >= V;
+  const index_t spans = (V + kSpan - 1) / kSpan;
   std::vector<T> buffer(static_cast<std::size_t>(R * C));
   T* buf = buffer.data();
-  detail::RowStats st(R);
+  // per (span, row): the span's maximum, sum of exp and weighted sum of logits
+  std::vector<double> span_max(static_cast<std::size_t>(spans * R)),
+      span_sum(span_max.size()), span_wl(eps > 0.0 ? span_max.size() : 0);
+  std::vector<double> lse(static_cast<std::size_t>(R)), label_logit(lse.size());
 
-  // logits of the spans of chunk [c0, c0 + cw) for rows [r0, r0 + rows)
-  auto logits = [&](index_t r0, index_t rows, index_t c0, index_t cw) {
-    for (index_t s0 = c0; s0 < c0 + cw; s0 += kSpan) {
-      const index_t sw = std::min(kSpan, c0 + cw - s0);
-      gemm(false, true, rows, sw, H, in.hidden + r0 * H, H, in.weight + s0 * H, H, T(0),
-           buf + (s0 - c0), C);
+  // With a concurrent callback, each span's work (its products and its
+  // element-wise part) is one task on fastloss's threads and every product
+  // one single-threaded call; otherwise the spans run in order on this
+  // thread, each product one call threaded by the callback, and the
+  // element-wise work is split into tiles of rows.
+  const bool tasks = gemm.concurrent;
+  auto spans_of = [&](index_t c0, index_t cw, const auto& body) {
+    const index_t first = c0 / kSpan, count = (cw + kSpan - 1) / kSpan;
+    auto one = [&](std::ptrdiff_t t) {
+      const index_t s0 = (first + static_cast<index_t>(t)) * kSpan;
+      body(s0, std::min(kSpan, V - s0));
+    };
+    if (tasks)
+      fastloss::detail::parallel_for(count, fastloss::detail::threads_for(count), one);
+    else
+      for (index_t t = 0; t < count; ++t) one(t);
+  };
+  auto rows_of = [&](index_t rows, index_t columns, const auto& body) {
+    if (tasks) {
+      for (index_t r = 0; r < rows; ++r) body(r);
+    } else {
+      detail::over_rows(rows, columns, body);
     }
+  };
+  // the logits of span [s0, s0 + sw) for rows [r0, r0 + rows), at z (leading
+  // dimension C): column tiles of kGemmTile for a concurrent callback
+  auto logits = [&](index_t r0, index_t rows, index_t s0, index_t sw, T* z) {
+    const index_t tile = tasks ? kGemmTile : sw;
+    for (index_t j0 = 0; j0 < sw; j0 += tile)
+      detail::gemm_call(gemm, false, true, rows, std::min(tile, sw - j0), H, in.hidden + r0 * H,
+                        H, in.weight + (s0 + j0) * H, H, false, z + j0, C);
     if (in.bias) {
-      detail::over_rows(rows, cw, [&](index_t r) {
-        T* z = buf + r * C;
-        const T* b = in.bias + c0;
+      const T* b = in.bias + s0;
+      rows_of(rows, sw, [&](index_t r) {
+        T* zr = z + r * C;
         FASTLOSS_SIMD
-        for (index_t j = 0; j < cw; ++j) z[j] += b[j];
+        for (index_t j = 0; j < sw; ++j) zr[j] += b[j];
       });
     }
   };
 
   for (index_t r0 = 0; r0 < N; r0 += R) {
     const index_t rows = std::min(R, N - r0);
-    st.reset(rows);
-    // sweep 1: row statistics
+    std::fill_n(label_logit.begin(), rows, 0.0);
+    // sweep 1: each span's logits and statistics
     for (index_t c0 = 0; c0 < V; c0 += C) {
       const index_t cw = std::min(C, V - c0);
-      logits(r0, rows, c0, cw);
-      detail::over_rows(rows, cw, [&](index_t r) {
-        const T* z = buf + r * C;
-        const std::int64_t y = in.labels[r0 + r];
-        double m = st.max[r], s = st.sum[r];
-        for (index_t s0 = 0; s0 < cw; s0 += kSpan) {
-          const index_t sw = std::min(kSpan, cw - s0);
-          const T* zs = z + s0;
-          // fixed lanes (element j in lane j % kLanes): loops that vectorise,
-          // and sums that depend on the span alone
-          T lane_max[kLanes];
-          double lane_sum[kLanes];
-          int nan = 0;
-          for (int l = 0; l < kLanes; ++l) {
-            lane_max[l] = -std::numeric_limits<T>::infinity();
-            lane_sum[l] = 0.0;
-          }
-          for (index_t j = 0; j < sw; j += kLanes) {
-            const int width = static_cast<int>(std::min<index_t>(kLanes, sw - j));
-            for (int l = 0; l < width; ++l) {
-              const T v = zs[j + l];
-              lane_max[l] = v > lane_max[l] ? v : lane_max[l];
-              nan |= v != v;
+      spans_of(c0, cw, [&](index_t s0, index_t sw) {
+        T* z = buf + (s0 - c0);
+        logits(r0, rows, s0, sw, z);
+        const index_t si = s0 / kSpan;
+        rows_of(rows, sw, [&](index_t r) {
+          const T* zr = z + r * C;
+          detail::span_stats(zr, sw, span_max[si * R + r], span_sum[si * R + r]);
+          const std::int64_t y = in.labels[r0 + r];
+          if (y >= s0 && y < s0 + sw) label_logit[r] = static_cast<double>(zr[y - s0]);
+          if (eps > 0.0) {
+            double acc = 0.0;
+            if (in.class_weight) {
+              const double* w = in.class_weight + s0;
+              for (index_t j = 0; j < sw; ++j) acc += w[j] * static_cast<double>(zr[j]);
+            } else {
+              for (index_t j = 0; j < sw; ++j) acc += static_cast<double>(zr[j]);
             }
+            span_wl[si * R + r] = acc;
           }
-          T span_max = lane_max[0];
-          for (int l = 1; l < kLanes; ++l) span_max = std::max(span_max, lane_max[l]);
-          if (nan) {
-            m = std::numeric_limits<double>::quiet_NaN();
-            s = m;
-            continue;
-          }
-          if (span_max == -std::numeric_limits<T>::infinity()) continue;  // adds exp(-inf) = 0
-          for (index_t j = 0; j < sw; j += kLanes) {
-            const int width = static_cast<int>(std::min<index_t>(kLanes, sw - j));
-            for (int l = 0; l < width; ++l)
-              lane_sum[l] += static_cast<double>(vmath::exp_nonpositive<T>(zs[j + l] - span_max));
-          }
-          double span_sum = 0.0;
-          for (int l = 0; l < kLanes; ++l) span_sum += lane_sum[l];
-          const double sm = static_cast<double>(span_max);
-          if (!(sm <= m)) {  // a new maximum (or m is NaN: stays NaN through the sum)
-            s = (m == -std::numeric_limits<double>::infinity() ? 0.0 : s * std::exp(m - sm)) +
-                span_sum;
-            m = std::isnan(m) ? m : sm;
-          } else {
-            s += span_sum * std::exp(sm - m);
-          }
-        }
-        st.max[r] = m;
-        st.sum[r] = s;
-        if (y >= c0 && y < c0 + cw) st.label_logit[r] = static_cast<double>(z[y - c0]);
-        if (eps > 0.0) {
-          double acc = st.weighted_logits[r];
-          if (in.class_weight) {
-            for (index_t j = 0; j < cw; ++j)
-              acc += in.class_weight[c0 + j] * static_cast<double>(z[j]);
-          } else {
-            for (index_t j = 0; j < cw; ++j) acc += static_cast<double>(z[j]);
-          }
-          st.weighted_logits[r] = acc;
-        }
+        });
       });
     }
+    // the spans folded in order: the online log-sum-exp (Milakov and
+    // Gimelshein 2018), then each row's loss
     for (index_t r = 0; r < rows; ++r) {
-      const double m = st.max[r];
-      st.lse[r] = std::isinf(m) ? m : m + std::log(st.sum[r]);
+      double m = -std::numeric_limits<double>::infinity(), s = 0.0, wl = 0.0;
+      for (index_t si = 0; si < spans; ++si) {
+        if (eps > 0.0) wl += span_wl[si * R + r];
+        const double sm = span_max[si * R + r], ss = span_sum[si * R + r];
+        if (std::isnan(sm)) {
+          m = s = sm;
+          continue;
+        }
+        if (sm == -std::numeric_limits<double>::infinity()) continue;  // adds exp(-inf) = 0
+        if (!(sm <= m)) {  // a new maximum (or m is NaN: stays NaN through the sum)
+          s = (m == -std::numeric_limits<double>::infinity() ? 0.0 : s * std::exp(m - sm)) + ss;
+          m = std::isnan(m) ? m : sm;
+        } else {
+          s += ss * std::exp(sm - m);
+        }
+      }
+      lse[r] = std::isinf(m) ? m : m + std::log(s);
       const std::int64_t y = in.labels[r0 + r];
       if (!out.per_row) continue;
       if (y == opt.ignore_class) {
         out.per_row[r0 + r] = 0.0;
         continue;
       }
-      const double lse = st.lse[r];
-      double loss = (1.0 - eps) * class_w(y) * (lse - st.label_logit[r]);
-      if (eps > 0.0) loss += smooth * (weight_sum * lse - st.weighted_logits[r]);
+      double loss = (1.0 - eps) * class_w(y) * (lse[r] - label_logit[r]);
+      if (eps > 0.0) loss += smooth * (weight_sum * lse[r] - wl);
       out.per_row[r0 + r] = loss;
     }
     if (!want_grad) continue;
-    // sweep 2: the softmax gradient, then the products
+    // sweep 2: per span the softmax gradient in place of its logits, d_bias
+    // and d_weight; then d_hidden over the chunk's spans
     for (index_t c0 = 0; c0 < V; c0 += C) {
       const index_t cw = std::min(C, V - c0);
-      if (!keep) logits(r0, rows, c0, cw);
-      detail::over_rows(rows, cw, [&](index_t r) {
-        T* z = buf + r * C;
-        const std::int64_t y = in.labels[r0 + r];
-        const double coef = y == opt.ignore_class ? 0.0 : out.coef[r0 + r];
-        if (coef == 0.0) {
-          std::fill_n(z, cw, T(0));
-          return;
-        }
-        // d loss / d z_c = A p_c - (1 - eps) w_y [c == y] - smooth w_c,
-        // A = (1 - eps) w_y + smooth * sum_c w_c (the target's total mass)
-        const double wy = class_w(y);
-        const double mass = (1.0 - eps) * wy + smooth * weight_sum;
-        const T lse = static_cast<T>(st.lse[r]);
-        const double a = coef * mass;
-        if (in.class_weight && eps > 0.0) {
+      spans_of(c0, cw, [&](index_t s0, index_t sw) {
+        T* g = buf + (s0 - c0);
+        if (!keep) logits(r0, rows, s0, sw, g);
+        rows_of(rows, sw, [&](index_t r) {
+          T* z = g + r * C;
+          const std::int64_t y = in.labels[r0 + r];
+          const double coef = y == opt.ignore_class ? 0.0 : out.coef[r0 + r];
+          if (coef == 0.0) {
+            std::fill_n(z, sw, T(0));
+            return;
+          }
+          // d loss / d z_c = A p_c - (1 - eps) w_y [c == y] - smooth w_c,
+          // A = (1 - eps) w_y + smooth * sum_c w_c (the target's total mass)
+          const double wy = class_w(y);
+          const double mass = (1.0 - eps) * wy + smooth * weight_sum;
+          const T l = static_cast<T>(lse[r]);
+          const double a = coef * mass;
           const double off = coef * smooth;
-          const double* cwc = in.class_weight + c0;
-          FASTLOSS_SIMD
-          for (index_t j = 0; j < cw; ++j)
-            z[j] = static_cast<T>(a * static_cast<double>(vmath::exp<T>(z[j] - lse)) -
-                                  off * cwc[j]);
-        } else {
-          const double off = coef * smooth;
-          FASTLOSS_SIMD
-          for (index_t j = 0; j < cw; ++j)
-            z[j] = static_cast<T>(a * static_cast<double>(vmath::exp<T>(z[j] - lse)) - off);
+          if (in.class_weight && eps > 0.0) {
+            const double* cwc = in.class_weight + s0;
+            FASTLOSS_SIMD
+            for (index_t j = 0; j < sw; ++j)
+              z[j] = static_cast<T>(a * static_cast<double>(vmath::exp<T>(z[j] - l)) -
+                                    off * cwc[j]);
+          } else {
+            FASTLOSS_SIMD
+            for (index_t j = 0; j < sw; ++j)
+              z[j] = static_cast<T>(a * static_cast<double>(vmath::exp<T>(z[j] - l)) - off);
+          }
+          if (y >= s0 && y < s0 + sw) {
+            // the label's term from the exact probability, not the rounded gradient
+            const double p = std::exp(label_logit[r] - lse[r]);
+            // its target is (1 - eps) w_y + smooth w_y: with one class, exactly the mass
+            z[y - s0] = static_cast<T>(coef * (mass * p - ((1.0 - eps) * wy + smooth * wy)));
+          }
+        });
+        if (out.d_bias) {
+          double* acc = bias_acc.data() + s0;
+          for (index_t r = 0; r < rows; ++r) {
+            const T* gr = g + r * C;
+            FASTLOSS_SIMD
+            for (index_t j = 0; j < sw; ++j) acc[j] += static_cast<double>(gr[j]);
+          }
         }
-        if (y >= c0 && y < c0 + cw) {
-          // the label's term from the exact probability, not the rounded gradient
-          const double p = std::exp(static_cast<double>(st.label_logit[r]) - st.lse[r]);
-          // its target is (1 - eps) w_y + smooth w_y: with one class, exactly the mass
-          z[y - c0] = static_cast<T>(coef * (mass * p - ((1.0 - eps) * wy + smooth * wy)));
-        }
-      });
-      if (out.d_bias) {
-        const index_t col_tiles = (cw + 63) / 64;
-        fastloss::detail::parallel_for(
-            col_tiles, fastloss::detail::threads_for(rows >= 64 ? col_tiles : 1),
-            [&](std::ptrdiff_t t) {
-              const index_t j0 = static_cast<index_t>(t) * 64, j1 = std::min(cw, j0 + 64);
-              for (index_t r = 0; r < rows; ++r) {
-                const T* g = buf + r * C;
-                for (index_t j = j0; j < j1; ++j) bias_acc[c0 + j] += static_cast<double>(g[j]);
-              }
-            });
-      }
-      for (index_t s0 = c0; s0 < c0 + cw; s0 += kSpan) {
-        const index_t sw = std::min(kSpan, c0 + cw - s0);
-        const T* g = buf + (s0 - c0);
-        if (out.d_hidden)
-          gemm(false, false, rows, H, sw, g, C, in.weight + s0 * H, H, s0 == 0 ? T(0) : T(1),
-               out.d_hidden + r0 * H, H);
         if (out.d_weight)
-          gemm(true, false, sw, H, rows, g, C, in.hidden + r0 * H, H, r0 == 0 ? T(0) : T(1),
-               out.d_weight + s0 * H, H);
-      }
+          detail::gemm_call(gemm, true, false, sw, H, rows, g, C, in.hidden + r0 * H, H, r0 > 0,
+                            out.d_weight + s0 * H, H);
+      });
+      if (!out.d_hidden) continue;
+      // d_hidden[block] += G W over the chunk's spans in order, in column
+      // tiles of kGemmTile on fastloss's threads for a concurrent callback
+      const index_t tile = tasks ? kGemmTile : std::max<index_t>(H, 1);
+      const index_t tiles = (H + tile - 1) / tile;
+      auto columns = [&](std::ptrdiff_t t) {
+        const index_t j0 = static_cast<index_t>(t) * tile, nt = std::min(tile, H - j0);
+        for (index_t s0 = c0; s0 < c0 + cw; s0 += kSpan)
+          detail::gemm_call(gemm, false, false, rows, nt, std::min(kSpan, V - s0),
+                            buf + (s0 - c0), C, in.weight + s0 * H + j0, H, s0 > 0,
+                            out.d_hidden + r0 * H + j0, H);
+      };
+      if (tasks)
+        fastloss::detail::parallel_for(tiles, fastloss::detail::threads_for(tiles), columns);
+      else
+        for (index_t t = 0; t < tiles; ++t) columns(t);
     }
   }
   if (out.d_bias)
