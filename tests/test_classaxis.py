@@ -740,10 +740,11 @@ def test_row_maximum_found_at_every_position(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sparse_softmax_rows_of_every_tail_length(dtype):
-    """The sparse softmax rows take their exponentials sixteen lanes at a time and the
-    last C % 16 as one more block padded with -inf: every tail length (C = 1 .. 40, and
-    long rows 1000, 1007 and 32005) against the float64 reference, value, gradient and
-    Hessian, with the in-place call (out = the logits) writing the same bits."""
+    """The sparse softmax rows take their exponentials sixteen lanes at a time, the last
+    C % 16 one by one, and write the gradient as one product per element: every tail
+    length (C = 1 .. 40, and long rows 1000, 1007 and 32005) against the float64
+    reference, value, gradient and Hessian, with the in-place call (out = the logits)
+    writing the same bits."""
     rng = rng_for("tails")
     loss = fl.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
     summed = fl.SparseCategoricalCrossentropy(from_logits=True, reduction="sum")
@@ -775,7 +776,8 @@ def test_sparse_softmax_rows_of_every_tail_length(dtype):
 
 def test_sparse_softmax_rows_bitwise_across_threads_with_a_tail():
     """600 x 1007 float32 (tiles of eight rows, a 15-element tail per row) and
-    20000 x 10 (rows shorter than one block): the same bits at 1, 2 and 3 threads."""
+    20000 x 10 (rows shorter than one block of lanes): the same bits at 1, 2 and 3
+    threads."""
     rng = rng_for("tail-threads")
     loss = fl.SparseCategoricalCrossentropy(from_logits=True)
     old = fl.get_num_threads()
