@@ -52,6 +52,8 @@ def test_tiny_run_writes_tables(tmp_path: Path) -> None:
                  "| BinaryFocal |", "| Huber |", "| SparseCE 16x50 |", "| MSE (tiny) | 64 |"):
         assert case in text
     assert "fl/floor" in text and "CPU:" in text and "Load average" in text
+    assert "## Softmax rows against the one-read floor" in text and "fl/floor1" in text
+    assert "| SparseCE 16x50 | ≤ 2× the one-read floor |" in text
     assert not (tmp_path / "throughput.png").exists()
     raw = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert {"floor", "fastloss", "numpy"} <= {r["impl"] for r in raw}
@@ -296,3 +298,21 @@ def test_boosting_table_measures_objectives_and_trainings() -> None:
     for r in rows:
         assert all(v > 0 for k, v in r.items() if k != "case")
     assert sum(line.startswith("| ") for line in lines) == 2 + len(rows)  # two headers
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("shape", [(1, 5), (7, 1000), (300, 33)])
+def test_the_one_read_floor_copies_the_logits(threads: int, shape: tuple[int, int]) -> None:
+    """The softmax rows' one-read floor writes out = z, every row (each thread's block of
+    rows included, also when there are fewer rows than threads), and leaves z as it was;
+    its target is 1.5x for rows of 32,000 classes or more, 2x below."""
+    bench = _harness()
+    z = np.random.default_rng(shape[0]).normal(size=shape).astype(np.float32)
+    z0 = z.copy()
+    out = np.full_like(z, np.nan)
+    bench._copy_floor_call(z, out, threads)()
+    assert np.array_equal(out, z) and np.array_equal(z, z0)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        bench._copy_floor_call(z[:, ::-1], out, threads)
+    assert bench._one_read_limit("SparseCE 512x32000") == 1.5
+    assert bench._one_read_limit("SparseCE 4096x1000") == 2.0

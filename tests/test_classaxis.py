@@ -738,6 +738,65 @@ def test_row_maximum_found_at_every_position(dtype):
             assert np.all(np.isfinite(g)), C
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_softmax_rows_of_every_tail_length(dtype):
+    """The sparse softmax rows take their exponentials sixteen lanes at a time, the last
+    C % 16 one by one, and write the gradient as one product per element: every tail
+    length (C = 1 .. 40, and long rows 1000, 1007 and 32005) against the float64
+    reference, value, gradient and Hessian, with the in-place call (out = the logits)
+    writing the same bits."""
+    rng = rng_for("tails")
+    loss = fl.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
+    summed = fl.SparseCategoricalCrossentropy(from_logits=True, reduction="sum")
+    vtol = {"rtol": 1e-6, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-12,
+                                                                      "atol": 1e-12}
+    gtol = 2e-7 if dtype == np.float32 else 1e-15
+    for C in (*range(1, 41), 1000, 1007, 32005):
+        n = 3 if C > 2000 else 23
+        z = (3.0 * rng.normal(size=(n, C))).astype(dtype)
+        y = rng.integers(0, C, size=n)
+        z64 = z.astype(np.float64)
+        s = ref.softmax(z64)
+        onehot = np.zeros((n, C))
+        onehot[np.arange(n), y] = 1.0
+        v, g = loss.forward_backward(y, z)
+        np.testing.assert_allclose(v, ref.sparse_categorical_crossentropy(y, z64, True),
+                                   **vtol, err_msg=f"C={C}")
+        gs = summed.backward(y, z)
+        # one rounding of exp (1-2 ulp) and of the scale: a few ulps of the largest element
+        np.testing.assert_allclose(gs, s - onehot, rtol=0, atol=gtol * 8, err_msg=f"C={C}")
+        gh, h = loss.gradient_hessian(y, z)
+        np.testing.assert_allclose(h, s * (1 - s), rtol=0, atol=gtol * 8, err_msg=f"C={C}")
+        np.testing.assert_array_equal(gh, gs)
+        zz = z.copy()
+        summed.forward_backward(y, zz, out=zz)
+        np.testing.assert_array_equal(zz, gs)
+        assert g.dtype == dtype
+
+
+def test_sparse_softmax_rows_bitwise_across_threads_with_a_tail():
+    """600 x 1007 float32 (tiles of eight rows, a 15-element tail per row) and
+    20000 x 10 (rows shorter than one block of lanes): the same bits at 1, 2 and 3
+    threads."""
+    rng = rng_for("tail-threads")
+    loss = fl.SparseCategoricalCrossentropy(from_logits=True)
+    old = fl.get_num_threads()
+    try:
+        for shape in ((600, 1007), (20000, 10)):
+            z = (2.0 * rng.normal(size=shape)).astype(np.float32)
+            y = rng.integers(0, shape[1], size=shape[0])
+            got = []
+            for th in (1, 2, 3):
+                fl.set_num_threads(th)
+                v, g = loss.forward_backward(y, z)
+                got.append((np.float64(v), g))
+            for v, g in got[1:]:
+                assert v == got[0][0]
+                np.testing.assert_array_equal(g, got[0][1])
+    finally:
+        fl.set_num_threads(old)
+
+
 def test_single_class_warns_like_keras():
     with pytest.warns(SyntaxWarning, match="num_classes > 1") as record:
         fl.CategoricalCrossentropy()(np.ones((3, 1)), np.ones((3, 1)))

@@ -109,7 +109,7 @@ FASTLOSS_INLINE double softmax_xent(const RowView<T, U>& r, const Weights& a) {
   for_wide_lanes<W>(r, [&](index_t k, int l) FASTLOSS_LAMBDA_INLINE {
     const T z = r.pred[k];
     const T ak = a(k);
-    const T e = math::exp_nonpositive(z - m);  // z - max z <= 0, or NaN
+    const T e = softmax_exp(z - m);  // z - max z <= 0, or NaN
     sum_e.add(l, static_cast<double>(e));
     sum_a.add(l, static_cast<double>(ak));
     if constexpr ((W & kValue) != 0) {
@@ -331,15 +331,13 @@ struct SparseCategoricalCrossentropy {
     const T m = math::max_skip_nan<U, T>(n, r.pred);
     const T zy = r.pred[y];  // read before the in-place sweep overwrites it
     LaneSumN<kWideLanes> sum_e;
-    for_wide_lanes<W>(r, [&](index_t k, int l) FASTLOSS_LAMBDA_INLINE {
-      const T e = math::exp_nonpositive(r.pred[k] - m);  // z - max z <= 0, or NaN
-      sum_e.add(l, static_cast<double>(e));
-      if constexpr ((W & kGrad) != 0) r.grad[k] = e;
-    });
+    softmax_exp_sum<W>(r, m, sum_e);
     const double S = sum_e.total();
     if constexpr ((W & kGrad) != 0) {
       const T scale = static_cast<T>(static_cast<double>(on) / S);
       const T inv = static_cast<T>(1.0 / S), c = r.coef;
+      // coef * on / S rounded once: the write sweep is one product per element
+      const T cscale = static_cast<T>(static_cast<double>(c) * static_cast<double>(on) / S);
       const T ey = r.grad[y];
       for (index_t k = 0; k < n; ++k) {
         const T e = r.grad[k];
@@ -347,7 +345,7 @@ struct SparseCategoricalCrossentropy {
           const T p = e * inv;
           r.hess[k] = c * (on * p * (T(1) - p));
         }
-        r.grad[k] = c * (scale * e);
+        r.grad[k] = cscale * e;
       }
       r.grad[y] = c * (scale * ey - on);
     }
