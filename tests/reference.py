@@ -404,3 +404,12 @@ def linear_cross_entropy(labels, hidden, weight, bias=None, ignore_class=-100,
     dz = target.sum(1, keepdims=True) * np.exp(logp) - target
     dz[~valid] = 0.0
     return per_row, np.where(valid, cw[safe], 0.0), dz
+
+
+def multi_rmse_with_missing_values(t, p):
+    """CatBoost's MultiRMSEWithMissingValues per element: (p - t)^2 / 2 where the
+    target is present, 0 where it is NaN (missing)."""
+    t, p = _f(t, p)
+    t, p = np.broadcast_arrays(t, p)
+    present = ~np.isnan(t)
+    return np.where(present, 0.5 * (p - np.where(present, t, 0.0)) ** 2, 0.0)
