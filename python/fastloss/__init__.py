@@ -23,7 +23,7 @@ from ._embedding import (
     TripletMargin,
     TripletMarginWithDistance,
 )
-from ._likelihood import CoxPH
+from ._likelihood import CoxPH, MultiQuantile
 from ._linear_ce import LinearCrossentropy
 from ._models import (
     ContentLoss,
@@ -92,6 +92,7 @@ __all__ = [
     "TripletMarginWithDistance", "ConvexKLDivergence", "MulticlassGeneralizedDice",
     "CrossentropyLambda",
     "LinearCrossentropy",
+    "MultiQuantile",
     # functions
     "build_info", "deserialize", "get", "get_num_threads", "gram_matrix",
     "gram_matrix_backward", "names", "num_threads", "serialize", "set_num_threads",
