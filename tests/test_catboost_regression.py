@@ -310,3 +310,25 @@ def test_catboost_refuses_nan_labels_with_a_user_objective():
         cb.CatBoostRegressor(loss_function=obj, eval_metric="MultiRMSEWithMissingValues",
                              **CB_PARAMS).fit(X, Y)
     cb.CatBoostRegressor(loss_function="MultiRMSEWithMissingValues", **CB_PARAMS).fit(X, Y)
+
+
+# -- GroupQuantile (not a fastloss loss: what CatBoost reports) -------------------------------
+
+
+def test_catboosts_group_quantile_metric_is_the_pinball_of_group_centred_residuals():
+    """CatBoost's ``GroupQuantile`` metric centres each group's residuals r = t - s by
+    their mean, then takes the pinball loss; the centred residuals of a group sum to
+    0, so it is 1/2 mean |r - mean_q(r)| whatever alpha is (docs/semantics.md)."""
+    rng = rng_for("catboost_group_quantile")
+    n = 120
+    t = rng.normal(size=n).astype(np.float32).astype(np.float64)
+    s = rng.normal(size=n)
+    group = np.sort(rng.integers(0, 9, size=n))
+    r = t - s
+    centred = r - np.array([r[group == g].mean() for g in group])
+    want = 0.5 * np.abs(centred).mean()
+    for alpha in (0.2, 0.5, 0.9):
+        got = _eval_metric(t, s, f"GroupQuantile:alpha={alpha};delta=0", group_id=group)
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+        pin = fl.Pinball(quantile=alpha)(t[:, None], (t - centred)[:, None])
+        np.testing.assert_allclose(pin, want, rtol=1e-12)
