@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <vector>
 
 #include "../detail/driver.hpp"
 #include "../detail/threads.hpp"
@@ -42,14 +43,50 @@ struct Arrays {
   const double* row_scale = nullptr;  ///< (rows,) multiplies a row's gradient; null = 1
 };
 
-/// The pinball loss of one element at quantile q, and its derivative in p.
+/// The pinball loss of one element at quantile q, and its derivative in p,
+/// without branches (random data would mispredict every other one): u = 1 on
+/// the under side (t >= p), 0 above or for NaN, which then propagates.
 template <class T>
-inline T pinball(T t, T p, T q, T& g) {
+FASTLOSS_INLINE T pinball(T t, T p, T q, T& g) {
   const T r = t - p;
-  const bool under = r >= T(0);
-  g = under ? -q : T(1) - q;
-  return (under ? q : q - T(1)) * r;
+  const T u = static_cast<T>(r >= T(0));
+  g = (T(1) - q) - u;
+  return (q - T(1) + u) * r;
 }
+
+namespace detail {
+
+/// Rows [r0, r1): each row's K elements in order, its sum in float64.
+template <class T, bool kPerRow, bool kGrad>
+void rows(index_t r0, index_t r1, index_t K, const Arrays<T>& a, const T* q, double inv_k) {
+  const T* const yt = a.y_true;
+  const T* const yp = a.y_pred;
+  double* const values = a.values;
+  T* const grad = a.grad;
+  const double* const row_scale = a.row_scale;
+  for (index_t r = r0; r < r1; ++r) {
+    const T* p = yp + r * K;
+    const T* t = kPerRow ? yt + r : yt + r * K;
+    double sum = 0.0;
+    if (kGrad) {
+      const T scale = static_cast<T>((row_scale ? row_scale[r] : 1.0) * inv_k);
+      T* g = grad + r * K;
+      for (index_t k = 0; k < K; ++k) {
+        T gk;
+        sum += static_cast<double>(pinball(kPerRow ? t[0] : t[k], p[k], q[k], gk));
+        g[k] = gk * scale;
+      }
+    } else {
+      for (index_t k = 0; k < K; ++k) {
+        T gk;
+        sum += static_cast<double>(pinball(kPerRow ? t[0] : t[k], p[k], q[k], gk));
+      }
+    }
+    if (values) values[r] = sum * inv_k;
+  }
+}
+
+}  // namespace detail
 
 /// The loss over rows x K (see Arrays), K >= 1.
 template <class T>
@@ -57,21 +94,16 @@ void run(index_t rows, index_t K, const Arrays<T>& a) {
   if (rows <= 0) return;
   const index_t rows_per_task = std::max<index_t>(1, kTaskElements / std::max<index_t>(K, 1));
   const index_t tasks = (rows + rows_per_task - 1) / rows_per_task;
-  const double inv_k = K > 0 ? 1.0 / static_cast<double>(K) : 0.0;
+  const double inv_k = 1.0 / static_cast<double>(K);
+  std::vector<T> q(static_cast<std::size_t>(K));
+  for (index_t k = 0; k < K; ++k) q[static_cast<std::size_t>(k)] = static_cast<T>(a.quantiles[k]);
+  const bool grad = a.grad != nullptr;
   fastloss::detail::parallel_tiles(tasks, fastloss::detail::threads_for(tasks), [&](index_t task) {
     const index_t r0 = task * rows_per_task, r1 = std::min(rows, r0 + rows_per_task);
-    for (index_t r = r0; r < r1; ++r) {
-      const T* p = a.y_pred + r * K;
-      const T scale = static_cast<T>((a.row_scale ? a.row_scale[r] : 1.0) * inv_k);
-      double sum = 0.0;
-      for (index_t k = 0; k < K; ++k) {
-        const T t = a.per_row ? a.y_true[r] : a.y_true[r * K + k];
-        T g;
-        sum += static_cast<double>(pinball(t, p[k], static_cast<T>(a.quantiles[k]), g));
-        if (a.grad) a.grad[r * K + k] = g * scale;
-      }
-      if (a.values) a.values[r] = sum * inv_k;
-    }
+    if (a.per_row && grad) detail::rows<T, true, true>(r0, r1, K, a, q.data(), inv_k);
+    else if (a.per_row) detail::rows<T, true, false>(r0, r1, K, a, q.data(), inv_k);
+    else if (grad) detail::rows<T, false, true>(r0, r1, K, a, q.data(), inv_k);
+    else detail::rows<T, false, false>(r0, r1, K, a, q.data(), inv_k);
   });
 }
 
