@@ -19,6 +19,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
@@ -44,14 +45,17 @@ struct Arrays {
 };
 
 /// The pinball loss of one element at quantile q, and its derivative in p,
-/// without branches (random data would mispredict every other one): u = 1 on
-/// the under side (t >= p), 0 above or for NaN, which then propagates.
+/// in arithmetic alone, without a comparison (random data would mispredict
+/// every other branch, and GCC turns selects of this shape into branches):
+/// with r = t - p the value is |r| / 2 + (q - 1/2) r, the gradient
+/// (1/2 - q) - sign(r) / 2 with the sign of r + 0, so that a zero error (+0 or
+/// -0) is on the under side, -q, scikit-learn's convention. A NaN error gives
+/// a NaN value.
 template <class T>
 FASTLOSS_INLINE T pinball(T t, T p, T q, T& g) {
   const T r = t - p;
-  const T u = static_cast<T>(r >= T(0));
-  g = (T(1) - q) - u;
-  return (q - T(1) + u) * r;
+  g = (T(0.5) - q) - std::copysign(T(0.5), r + T(0));
+  return T(0.5) * std::fabs(r) + (q - T(0.5)) * r;
 }
 
 namespace detail {
