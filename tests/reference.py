@@ -455,3 +455,10 @@ def adaptive_log_softmax(labels, hidden, head_weight, head_bias, tail, cutoffs, 
         d_hidden[rows] += dp @ np.asarray(proj, np.float64)
     grads = (d_hidden, g.T @ x, g.sum(0) if head_bias is not None else None, d_tail)
     return full, nll, grads
+def multi_rmse_with_missing_values(t, p):
+    """CatBoost's MultiRMSEWithMissingValues per element: (p - t)^2 / 2 where the
+    target is present, 0 where it is NaN (missing)."""
+    t, p = _f(t, p)
+    t, p = np.broadcast_arrays(t, p)
+    present = ~np.isnan(t)
+    return np.where(present, 0.5 * (p - np.where(present, t, 0.0)) ** 2, 0.0)

@@ -152,3 +152,29 @@ def test_rmse_with_uncertainty_is_catboosts_metric(weighted):
     gauss = fl.GaussianNLL(full=True, eps=0.0)
     assert gauss(y[:, None], raw[:, :1], np.exp(2 * raw[:, 1:])) == pytest.approx(
         fl.RMSEWithUncertainty()(y, raw[:, 0], raw[:, 1]), rel=1e-12)
+
+
+def test_catboosts_survival_aft_metric_is_an_interval_distance_not_the_likelihood():
+    """What CatBoost reports as ``SurvivalAft`` (docs/semantics.md): the mean distance
+    of exp(z) from the label's interval (-1 meaning +inf in either column), 0 inside,
+    whatever ``dist`` and ``scale`` are; fastloss's SurvivalAft is the likelihood, a
+    different number on the same predictions."""
+    catboost_utils = pytest.importorskip("catboost.utils")
+    rng = rng_for("catboost_survival_aft_metric")
+    n = 300
+    t = np.exp(rng.normal(size=n)).astype(np.float32).astype(np.float64)
+    lower = t.copy()
+    upper = np.where(rng.uniform(size=n) < 0.5, t, 2 * t).astype(np.float32).astype(np.float64)
+    upper[::5] = -1.0  # right-censored
+    z = rng.normal(size=n)
+    e = np.exp(z)
+    lo, hi = lower, np.where(upper == -1, np.inf, upper)
+    outside = (e <= lo) | (e >= hi)
+    with np.errstate(invalid="ignore"):
+        distance = np.where(outside, np.minimum(np.abs(e - lo), np.abs(e - hi)), 0.0)
+    labels = np.stack([lower, upper], axis=1)
+    for params in ("", ":dist=Logistic;scale=2"):
+        got = catboost_utils.eval_metric(labels, z, "SurvivalAft" + params)[0]
+        np.testing.assert_allclose(got, distance.mean(), rtol=1e-6)  # CatBoost's fast_exp
+    likelihood = fl.SurvivalAft()(lower, np.where(upper == -1, np.inf, upper), z)
+    assert abs(likelihood - distance.mean()) > 0.1 * distance.mean()

@@ -1,6 +1,8 @@
 // Binds every declared multi-input loss (FASTLOSS_MULTI_INPUT_LOSSES,
 // losses/multi_input.hpp) the same way: `_core.<Struct>(params)` with its
-// declaration as `info` and one `run` that evaluates the generic kernel. The
+// declaration as `info` and one `run` that evaluates the generic kernel; and
+// the multi-quantile pinball kernel (losses/multi_quantile.hpp) as the
+// function `_core.multi_quantile`. The
 // Python layer (fastloss/_multi_input.py) checks user input, flattens the
 // inputs to C-contiguous (rows, D) or (rows,) arrays and allocates the
 // outputs; this file checks that internal contract, converts and releases
@@ -14,6 +16,7 @@
 // the multi-input list and its structs alone, not every loss of the registry
 #define FASTLOSS_REGISTRY_LISTS_ONLY
 #include <fastloss/losses/likelihood.hpp>
+#include <fastloss/losses/multi_quantile.hpp>
 #include <fastloss/registry.hpp>
 
 #include "dtypes.hpp"
@@ -186,6 +189,28 @@ void bind_multi_input(py::module_& m, const char* name) {
       py::arg("row_scale"), py::arg("mean_over_row"));
 }
 
+template <class T>
+void multi_quantile_typed(const py::array& y_true, const py::array& y_pred,
+                          const py::array& quantiles, const py::object& values,
+                          const py::object& grad, const py::object& row_scale) {
+  if (y_pred.ndim() != 2) throw py::value_error("y_pred: internal layout mismatch");
+  const index_t rows = static_cast<index_t>(y_pred.shape(0));
+  const index_t K = static_cast<index_t>(y_pred.shape(1));
+  if (K < 1) throw py::value_error("multi_quantile: internal shape mismatch");
+  multi_quantile::Arrays<T> a;
+  a.per_row = y_true.ndim() == 1;
+  a.y_true = rows_in<T>(y_true, rows, K, a.per_row, "y_true");
+  a.y_pred = rows_in<T>(y_pred, rows, K, false, "y_pred");
+  a.quantiles = rows_in<double>(quantiles, K, 1, true, "quantiles");
+  a.values = rows_out<double>(values, rows, 1, true, "values");
+  a.grad = rows_out<T>(grad, rows, K, false, "grad");
+  if (!row_scale.is_none())
+    a.row_scale = rows_in<double>(py::reinterpret_borrow<py::array>(row_scale), rows, 1, true,
+                                  "row_scale");
+  py::gil_scoped_release release;
+  multi_quantile::run(rows, K, a);
+}
+
 }  // namespace
 
 void register_multi_input(py::module_& m) {
@@ -196,6 +221,18 @@ void register_multi_input(py::module_& m) {
   FASTLOSS_MULTI_INPUT_LOSSES(FASTLOSS_BIND_MULTI)
 #undef FASTLOSS_BIND_MULTI
   m.attr("MULTI_INPUT_KERNELS") = py::tuple(names);
+  m.def(
+      "multi_quantile",
+      [](const py::array& y_true, const py::array& y_pred, const py::array& quantiles,
+         const py::object& values, const py::object& grad, const py::object& row_scale) {
+        if (has_dtype<float>(y_pred))
+          return multi_quantile_typed<float>(y_true, y_pred, quantiles, values, grad, row_scale);
+        if (has_dtype<double>(y_pred))
+          return multi_quantile_typed<double>(y_true, y_pred, quantiles, values, grad, row_scale);
+        throw py::type_error("y_pred: expected float32 or float64");
+      },
+      py::arg("y_true"), py::arg("y_pred"), py::arg("quantiles"), py::arg("values"),
+      py::arg("grad"), py::arg("row_scale"));
 }
 
 }  // namespace fastloss::bindings

@@ -383,6 +383,11 @@ def _model_probes(fl: Any) -> dict[str, Callable[[], Probe]]:
             fl.CoxPH(reduction="sum"),
             lambda x: ((cox_t, with_first(np.zeros(4), x, (0,))), {}), _grid(-3, 3),
             "the first sample's score (times 1, 2, 3 censored, 4)", element=(0,)),
+        "MultiQuantile": lambda: Probe(
+            fl.MultiQuantile([0.1, 0.5, 0.9], reduction="sum"),
+            lambda x: ((np.array([1.0]), np.array([[x, 1.0, 1.0]])), {}), _grid(-2, 4),
+            "the 0.1-quantile column, with y_true = 1 (the other columns at 1)",
+            element=(0, 0)),
         "PairwiseLogistic": lambda: Probe(
             fl.PairwiseLogistic(reduction="sum"),
             lambda x: ((np.array([2.0, 1.0, 0.0]), np.array([x, 0.0, 0.5])),

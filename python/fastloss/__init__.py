@@ -24,7 +24,7 @@ from ._embedding import (
     TripletMargin,
     TripletMarginWithDistance,
 )
-from ._likelihood import CoxPH
+from ._likelihood import CoxPH, MultiQuantile
 from ._linear_ce import LinearCrossentropy
 from ._models import (
     ContentLoss,
@@ -96,6 +96,7 @@ __all__ = [
     "CrossentropyLambda",
     "LinearCrossentropy",
     "AdaptiveLogSoftmax",
+    "MultiQuantile",
     # functions
     "build_info", "deserialize", "get", "get_num_threads", "gram_matrix",
     "gram_matrix_backward", "names", "num_threads", "serialize", "set_num_threads",

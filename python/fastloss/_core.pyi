@@ -120,3 +120,8 @@ def yetirank_loss(relevance: np.ndarray, scores: np.ndarray, offsets: np.ndarray
                   uniforms: Optional[np.ndarray], permutations: int, decay: float,
                   per_query: Optional[np.ndarray], grad: Optional[np.ndarray],
                   hess: Optional[np.ndarray], coef: Optional[np.ndarray]) -> None: ...
+
+# -- the multi-quantile pinball kernel (losses/multi_quantile.hpp) ---------------------------
+def multi_quantile(y_true: np.ndarray, y_pred: np.ndarray, quantiles: np.ndarray,
+                   values: Optional[np.ndarray], grad: Optional[np.ndarray],
+                   row_scale: Optional[np.ndarray]) -> None: ...

@@ -310,6 +310,14 @@ class Lq(CompiledElementwiseLoss):
         axis: int = -1,
     ) -> None: ...
 
+class MultiRMSEWithMissingValues(CompiledElementwiseLoss):
+    def __init__(
+        self,
+        reduction: Optional[str] = "sum_over_batch_size",
+        name: Optional[str] = None,
+        axis: int = -1,
+    ) -> None: ...
+
 class CategoricalCrossentropy(ClassAxisLoss):
     from_logits: bool
     label_smoothing: float
@@ -686,6 +694,7 @@ def squared_epsilon_insensitive(
     axis: int = -1,
 ) -> Any: ...
 def lq(y_true: ArrayLike, y_pred: ArrayLike, q: float = 2.0, axis: int = -1) -> Any: ...
+def multi_rmse_with_missing_values(y_true: ArrayLike, y_pred: ArrayLike, axis: int = -1) -> Any: ...
 def categorical_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -855,6 +864,7 @@ __all__ = [
     'MultiLabelMargin',
     'MultiLabelSoftMargin',
     'MultiMargin',
+    'MultiRMSEWithMissingValues',
     'MulticlassHinge',
     'MulticlassSparsemax',
     'NLL',
@@ -916,6 +926,7 @@ __all__ = [
     'mse',
     'msle',
     'multi_margin_loss',
+    'multi_rmse_with_missing_values',
     'multiclass_hinge_loss',
     'multiclass_perceptron_loss',
     'multiclass_sparsemax_loss',

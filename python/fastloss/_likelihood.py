@@ -10,7 +10,11 @@ elementwise (y_true, y_pred) pair:
   Breslow's ties: each sample's loss depends on the scores of every sample
   still at risk at its time, so the batch is one coupled whole. Its kernel is
   in ``losses/likelihood.hpp``; this module checks the inputs and applies
-  Keras's sample weights and reductions (the rules of ``_passes``).
+  Keras's sample weights and reductions (the rules of ``_passes``);
+* :class:`MultiQuantile`, CatBoost's ``MultiQuantile``: one pinball loss per
+  prediction column, each at its own quantile (a vector parameter, which the
+  declared losses' one number per parameter cannot carry). Its kernel is
+  ``losses/multi_quantile.hpp``.
 """
 
 from __future__ import annotations
@@ -118,4 +122,116 @@ class CoxPH(Loss):
         return grad.reshape(shape), hess.reshape(shape)
 
 
-LIKELIHOOD_LOSSES: tuple[type[Any], ...] = (*_declared.MULTI_CLASSES.values(), CoxPH)
+class MultiQuantile(Loss):
+    """Several quantiles of one target at once (CatBoost's ``MultiQuantile``,
+    scikit-learn's ``mean_pinball_loss`` per output column): column k of
+    ``y_pred`` predicts the quantile ``quantiles[k]`` of ``y_true``, and each
+    sample's loss is the mean over its K columns of their pinball losses::
+
+        loss_i = 1/K sum_k  q_k (t_i - p_ik)        if t_i >= p_ik
+                            (1 - q_k) (p_ik - t_i)  otherwise
+        dloss_i/dp_ik = -q_k / K if t_i >= p_ik else (1 - q_k) / K
+
+    ``y_pred`` is ``(..., K)`` with K = ``len(quantiles)``; ``y_true`` holds
+    one target per sample, ``(...)`` or ``(..., 1)`` (CatBoost's single label
+    column), or one per column, ``(..., K)``. Sample weights and reductions
+    are Keras's over the per-sample losses, so
+    ``reduction="mean_with_sample_weight"`` (or the default without weights)
+    is CatBoost's ``MultiQuantile:alpha=q_1,...,q_K;delta=0`` metric.
+    CatBoost's default ``delta=1e-6`` counts an error below 1e-6 as 0, a
+    difference of at most 1e-6 per element. At t == p the gradient is -q_k /
+    K, scikit-learn's convention (as :class:`Pinball`). With one quantile it
+    is ``Pinball(quantile)``.
+
+    The loss is piecewise linear, so there is no Hessian: CatBoost fits its
+    own ``MultiQuantile`` leaves as exact quantiles of the residuals, which no
+    Newton step reproduces.
+
+    Parameters
+    ----------
+    quantiles
+        The quantile of each prediction column, each in (0, 1) (default
+        ``(0.1, 0.5, 0.9)``).
+    reduction, name
+        Keras's reductions of the per-sample losses."""
+
+    _default_name = "multi_quantile"
+    has_hessian = False
+    _no_hessian_reason = (
+        "the loss is piecewise linear in y_pred, so its second derivative is zero wherever "
+        "it exists and undefined at the kinks; a Newton step has no curvature to use")
+    _dask_refusal = "its kernel does not take arrays blockwise yet; call it on NumPy arrays"
+
+    def __init__(self, quantiles: Any = (0.1, 0.5, 0.9),
+                 reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        if isinstance(quantiles, (str, bytes)) or np.ndim(quantiles) != 1:
+            raise TypeError("MultiQuantile: quantiles must be a sequence of numbers, one per "
+                            f"prediction column, got {quantiles!r}")
+        try:
+            q = np.asarray(quantiles, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError("MultiQuantile: quantiles must be a sequence of numbers, got "
+                            f"{quantiles!r}") from None
+        if q.size == 0:
+            raise ValueError("MultiQuantile: quantiles must hold at least one quantile")
+        bad = ~((q > 0) & (q < 1))
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise ValueError(f"MultiQuantile: quantiles must be in (0, 1), got {float(q[k])!r} at "
+                             f"index {k}")
+        super().__init__(reduction=reduction, name=name)
+        self.quantiles = tuple(float(v) for v in q)
+        self._q = np.ascontiguousarray(q)
+
+    def _inputs(self, y_true: Any, y_pred: Any
+                ) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+        p = _arrays.as_float(y_pred, "y_pred")
+        t = _arrays.as_float(y_true, "y_true", p.dtype)
+        k = len(self.quantiles)
+        if p.ndim < 1 or p.shape[-1] != k:
+            raise ValueError(f"MultiQuantile with {k} quantiles takes y_pred of shape "
+                             f"(..., {k}), one column per quantile; got y_pred of shape "
+                             f"{p.shape}")
+        batch = p.shape[:-1]
+        t_rows: np.ndarray
+        if t.shape == p.shape:
+            t_rows = np.ascontiguousarray(t).reshape(-1, k)
+        elif t.shape == batch or t.shape == (*batch, 1):
+            t_rows = np.ascontiguousarray(t).reshape(-1)
+        else:
+            raise ValueError(f"y_true of shape {t.shape} does not match y_pred of shape "
+                             f"{p.shape}: it must hold one target per sample, {batch} or "
+                             f"{(*batch, 1)}, or one per column, {p.shape}")
+        return t_rows, np.ascontiguousarray(p).reshape(-1, k), batch
+
+    def _run(self, y_true: Any, y_pred: Any, sample_weight: Any, *, want_value: bool,
+             want_grad: bool, grad_output: Any = 1.0,
+             out: Optional[np.ndarray] = None) -> tuple[Any, Any]:
+        t, p, batch = self._inputs(y_true, y_pred)
+        shape = (*batch, len(self.quantiles))
+        if out is not None:
+            _arrays.check_out(out, shape, p.dtype,
+                              {"y_true": y_true, "y_pred": y_pred,
+                               "sample_weight": sample_weight})
+        n = p.shape[0]
+        w = _passes.keras_weighting(sample_weight, batch, p.dtype,
+                                    _arrays.REDUCTIONS[self.reduction])
+        values = np.empty(n) if want_value else None
+        grad = np.empty(p.shape, p.dtype) if want_grad else None
+        coef = w.coefficients(grad_output, n, p.dtype) if want_grad else None
+        if w.broadcast_up and coef is not None:
+            raise ValueError(f"sample_weight of shape {np.shape(sample_weight)} must hold one "
+                             f"weight per sample {batch}")
+        _core.multi_quantile(t, p, self._q, values, grad, coef)
+        value = w.reduce(values, p.dtype) if values is not None else None
+        if grad is None:
+            return value, None
+        if out is not None:
+            _arrays.deliver((out,), (grad.reshape(shape),))
+            return value, out
+        return value, grad.reshape(shape)
+
+
+LIKELIHOOD_LOSSES: tuple[type[Any], ...] = (*_declared.MULTI_CLASSES.values(), CoxPH,
+                                            MultiQuantile)

@@ -9,8 +9,12 @@ serves one score per object (regression, binary classification); for a
 multiclass model with `SparseCategoricalCrossentropy(from_logits=True)`
 CatBoost calls `calc_ders_multi` once per object with its k scores, and the
 second derivative is the diagonal of the Hessian (fastloss computes no
-off-diagonal terms) as a k x k matrix. The objective pickles. CatBoost is
-imported only when it is used.
+off-diagonal terms) as a k x k matrix. A multi-output regression (one
+target per output: ``MultiRMSE``, ``MultiRMSEWithMissingValues``) needs
+``objective(loss, multi_target=True)``, which CatBoost recognises as a
+``MultiTargetCustomObjective`` and serves through ``calc_ders_multi`` with the
+object's K targets. The objective pickles. CatBoost is imported only when it
+is used.
 """
 
 from __future__ import annotations
@@ -46,7 +50,34 @@ class Objective(_boosting.Adapter):
         return (-g[0]).tolist(), np.diag(-h[0]).tolist()
 
 
-def objective(loss: Loss) -> Objective:
+def objective(loss: Loss, multi_target: bool = False) -> Objective:
     """The loss as CatBoost's `loss_function=` (CatBoost's sign convention).
-    Raises ValueError for a loss without a Hessian."""
-    return Objective(loss)
+    `multi_target=True`: a multi-output regression objective (a
+    ``catboost.MultiTargetCustomObjective``), for targets of K columns and K
+    raw predictions per object. Raises ValueError for a loss without a
+    Hessian.
+
+    CatBoost refuses NaN labels with a user-defined objective ("Unexpected Nan
+    value"), so ``MultiRMSEWithMissingValues`` trains through it on complete
+    targets only; CatBoost's own ``loss_function="MultiRMSEWithMissingValues"``
+    takes the NaN ones."""
+    if not isinstance(multi_target, bool):
+        raise TypeError(f"fastloss.catboost.objective: multi_target must be a bool, got "
+                        f"{type(multi_target).__name__}")
+    if not multi_target:
+        return Objective(loss)
+    import catboost
+
+    made = type("MultiTargetObjective", (_MultiTarget, catboost.MultiTargetCustomObjective), {})
+    return made(loss)
+
+
+class _MultiTarget(Objective):
+    """The multi-target objective's own methods (its class also derives from
+    CatBoost's MultiTargetCustomObjective, made when CatBoost is imported)."""
+
+    def __repr__(self) -> str:
+        return f"fastloss.catboost.objective({self.loss!r}, multi_target=True)"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return objective, (self.loss, True)

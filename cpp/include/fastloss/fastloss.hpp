@@ -16,6 +16,7 @@
 #include "losses/multiclass.hpp"
 #include "losses/embedding.hpp"
 #include "losses/likelihood.hpp"
+#include "losses/multi_quantile.hpp"
 #include "losses/linear_ce.hpp"
 #include "losses/models.hpp"
 #include "losses/ranking.hpp"

@@ -52,7 +52,8 @@
   X(EpsilonInsensitive)                \
   X(SquaredEpsilonInsensitive)         \
   X(Lq)                                \
-  X(PinballLogInput)
+  X(PinballLogInput)                   \
+  X(MultiRMSEWithMissingValues)
 
 /// The class-axis losses (losses/classaxis.hpp): one row of classes per sample.
 #define FASTLOSS_CLASSAXIS_LOSSES(X) \

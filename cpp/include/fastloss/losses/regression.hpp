@@ -257,6 +257,45 @@ struct HalfSquaredError {
   }
 };
 
+/// CatBoost's MultiRMSEWithMissingValues objective: the half squared error
+/// of every element whose target is present, 0 (and no derivatives) where the
+/// target is NaN, "missing". A NaN y_pred still propagates where its target
+/// is present.
+struct MultiRMSEWithMissingValues {
+  static constexpr const char* kName = "multi_rmse_with_missing_values";
+  static constexpr bool kHasHessian = true;
+  static constexpr LossInfo kInfo = {
+      "MultiRMSEWithMissingValues", "multi_rmse_with_missing_values",
+      "multi_rmse_with_missing_values", "", "", AxisArg::Last,
+      "Half squared error of a multi-output regression that skips missing (NaN) targets "
+      "(CatBoost's MultiRMSEWithMissingValues).",
+      "(p - t)**2 / 2 where t is not NaN, 0 where it is", "p - t where t is not NaN, else 0",
+      "1 where t is not NaN, else 0",
+      "A NaN in y_true marks a missing target: the element adds 0 to its sample's mean over "
+      "the last axis (which still divides by the full width) and gets gradient and Hessian 0, "
+      "whatever y_pred holds there; a NaN in y_pred propagates where its target is present. "
+      "The gradient and Hessian are CatBoost's MultiRMSE derivatives (t - p and -1 in its "
+      "sign convention), so ``fl.catboost.objective(MultiRMSEWithMissingValues())`` trains as "
+      "``loss_function='MultiRMSEWithMissingValues'``. CatBoost's reported metric is "
+      "sqrt(sum_k (sum over the present targets of column k of w (t - p)**2) / (sum of their "
+      "weights)): each column is averaged over its own present targets.",
+      "", Domain::Real, Kink::None, {},
+      {{1, 4, 4.5}, {-1, -1, 0}, {0, -2, 2}}};
+  template <class T>
+  FASTLOSS_INLINE T value_grad(T t, T p, T& g) const {
+    const bool present = t == t;
+    const T d = present ? p - t : T(0);
+    g = d;
+    return T(0.5) * (d * d);
+  }
+  template <class T>
+  FASTLOSS_INLINE void grad_hess(T t, T p, T& g, T& h) const {
+    const bool present = t == t;
+    g = present ? p - t : T(0);
+    h = present ? T(1) : T(0);
+  }
+};
+
 /// PyTorch's smooth_l1_loss: ½e²/beta for |e| < beta, |e| - ½beta beyond;
 /// beta == 0 is the plain absolute error (as in PyTorch).
 struct SmoothL1 {
