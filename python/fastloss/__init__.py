@@ -43,6 +43,7 @@ from ._ranking import (
     QueryCrossentropy,
     QueryRMSE,
     SoftmaxListwise,
+    StochasticFilter,
     YetiRank,
     YetiRankPairwise,
 )
@@ -89,7 +90,7 @@ __all__ = [
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
     "LambdaRankMAP", "LambdaRankNDCG", "PairwiseLogistic", "QueryCrossentropy", "QueryRMSE",
     "SoftmaxListwise",
-    "XENDCG", "YetiRank", "YetiRankPairwise",
+    "StochasticFilter", "XENDCG", "YetiRank", "YetiRankPairwise",
     "Circle", "CosineEmbedding", "MarginRanking", "NTXent", "TripletMargin",
     "TripletMarginWithDistance", "ConvexKLDivergence", "MulticlassGeneralizedDice",
     "CrossentropyLambda",

@@ -120,3 +120,8 @@ def yetirank_loss(relevance: np.ndarray, scores: np.ndarray, offsets: np.ndarray
                   uniforms: Optional[np.ndarray], permutations: int, decay: float,
                   per_query: Optional[np.ndarray], grad: Optional[np.ndarray],
                   hess: Optional[np.ndarray], coef: Optional[np.ndarray]) -> None: ...
+# StochasticFilter from its uniforms, estimations rows of n (register_ranking.cpp)
+def stochastic_filter_loss(relevance: np.ndarray, scores: np.ndarray, offsets: np.ndarray,
+                           uniforms: np.ndarray, estimations: int, sigma: float,
+                           per_query: Optional[np.ndarray], grad: Optional[np.ndarray],
+                           coef: Optional[np.ndarray]) -> None: ...
