@@ -242,3 +242,43 @@ def test_objective_trains_like_catboost_stochastic_filter():
           f"{dcg_theirs:.4f}")
     assert dcg_ours > start + 0.3
     assert abs(dcg_ours - dcg_theirs) < 0.05 * dcg_theirs, (dcg_ours, dcg_theirs)
+
+
+@pytest.mark.parametrize("sigma", [1.0, 2.0])
+def test_catboost_gradient_leaves_are_minus_the_expected_gradient_over_sigma(sigma):
+    # one CatBoost tree with gradient leaves (no regularisation) takes the
+    # mean of its derivative over each leaf: with many draws that is minus
+    # fastloss's gradient over sigma, averaged over the leaf, within the
+    # Monte-Carlo error of both estimates
+    cb = pytest.importorskip("catboost")
+    rng = np.random.default_rng(3)
+    sizes = np.array([7, 12, 5, 9, 10])
+    X = rng.normal(size=(sizes.sum(), 3))
+    rel = rng.integers(0, 4, size=sizes.sum()).astype(np.float64)
+    init = rng.normal(size=sizes.sum())
+    K = 20_000
+    pool = cb.Pool(X, rel, group_id=np.repeat(np.arange(sizes.size), sizes), baseline=init)
+    model = cb.CatBoost({"loss_function": f"StochasticFilter:sigma={sigma};num_estimations={K}",
+                         "iterations": 1, "learning_rate": 1.0, "depth": 2, "l2_leaf_reg": 0,
+                         "leaf_estimation_method": "Gradient", "leaf_estimation_iterations": 1,
+                         "boosting_type": "Plain", "bootstrap_type": "No", "random_strength": 0,
+                         "boost_from_average": False, "thread_count": 1, "verbose": False,
+                         "allow_writing_files": False})
+    model.fit(pool)
+    leaf = model.calc_leaf_indexes(pool).reshape(-1)
+    value = model.predict(pool, prediction_type="RawFormulaVal") - init
+    g = fl.StochasticFilter(sigma=sigma, estimations=K, seed=4, reduction="sum").backward(
+        rel, init, group=sizes)
+    # the spread of one draw's leaf mean, from the NumPy reference of 2000 draws
+    u = np.random.default_rng(5).random((2000, rel.size))
+    per_draw = np.stack([reference(rel, init, sizes, u[k:k + 1], sigma)[1]
+                         for k in range(2000)])
+    leaves = np.unique(leaf)
+    assert leaves.size >= 3
+    for v in leaves:
+        rows = leaf == v
+        assert np.ptp(value[rows]) < 1e-6  # one leaf value (CatBoost's float32 rounding)
+        ours = -g[rows].mean() / sigma
+        se = (per_draw[:, rows].mean(1) / sigma).std() / np.sqrt(K)
+        assert abs(value[rows][0] - ours) < 4.5 * np.sqrt(2) * se, (v, value[rows][0], ours, se)
+        assert abs(ours) > 4.5 * np.sqrt(2) * se  # the leaf is not 0 within the error
