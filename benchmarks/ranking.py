@@ -12,7 +12,7 @@ import numpy as np
 from timing import median_call
 
 import fastloss as fl
-from fastloss._ranking import Queries, _yeti_uniforms
+from fastloss._ranking import Queries, _filter_uniforms, _yeti_uniforms
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -139,6 +139,26 @@ def numpy_yetirank(rel: np.ndarray, s: np.ndarray, sizes: np.ndarray, u: np.ndar
     return g.reshape(-1), h.reshape(-1)
 
 
+def numpy_stochastic_filter(rel: np.ndarray, s: np.ndarray, sizes: np.ndarray, u: np.ndarray,
+                            sigma: float = 1.0) -> np.ndarray:
+    """StochasticFilter's gradient from the uniforms u (draws, n), queries of
+    equal size as one (Q, L) array: -(sigma/K) sum_k (L_k - b)(pass - p)."""
+    x = s.reshape(len(sizes), -1)
+    r = rel.reshape(x.shape)
+    p = 1.0 / (1.0 + np.exp(-sigma * x))
+
+    def dcg(passed: np.ndarray) -> np.ndarray:
+        places = np.maximum(np.cumsum(passed, axis=1), 1)
+        return np.sum(np.where(passed, r / places, 0.0), axis=1, keepdims=True)
+
+    base = dcg(x >= 0)
+    g = np.zeros_like(x)
+    for up in u:
+        passed = p >= up.reshape(x.shape)
+        g -= sigma * (dcg(passed) - base) * (passed - p) / len(u)
+    return g.reshape(-1)
+
+
 def ranking_table(queries: int = 2000, per_query: int = 50, calls: int = 7,
                   ) -> tuple[list[str], list[dict[str, Any]]]:
     """Markdown lines and raw medians (seconds)."""
@@ -165,6 +185,12 @@ def ranking_table(queries: int = 2000, per_query: int = 50, calls: int = 7,
          lambda: numpy_query_crossentropy(clicks, s, sizes)),
         ("YetiRank (10 rankings)", fl.YetiRank(), rel,
          lambda: numpy_yetirank(rel, s, sizes, _yeti_uniforms(0, Queries(rel, s, sizes), 10))),
+        # no Hessian: its gradient (backward, reduction "sum") and zeros
+        ("StochasticFilter (10 draws, gradient only)",
+         fl.StochasticFilter(estimations=10, reduction="sum"), rel,
+         lambda: (numpy_stochastic_filter(rel, s, sizes,
+                                          _filter_uniforms(0, Queries(rel, s, sizes), 10)),
+                  np.zeros(n))),
     ]
     lines = [f"One gradient_hessian call over {queries:,} queries of {per_query} items "
              f"({n:,} rows, float64), {fl.get_num_threads()} thread(s), median of {calls}, "
@@ -175,6 +201,9 @@ def ranking_table(queries: int = 2000, per_query: int = 50, calls: int = 7,
     for name, loss, labels, numpy_fn in cases:
         ours_fn = lambda loss=loss, y=labels: loss.gradient_hessian(  # noqa: E731
             y, s, group=sizes)
+        if not loss.has_hessian:
+            ours_fn = lambda loss=loss, y=labels: (  # noqa: E731
+                loss.backward(y, s, group=sizes), np.zeros(n))
         t_ours, t_np = median_call(ours_fn, calls), median_call(numpy_fn, calls)
         (g, h), (eg, eh) = ours_fn(), numpy_fn()
         diff = max(float(np.max(np.abs(g - eg))), float(np.max(np.abs(h - eh))))

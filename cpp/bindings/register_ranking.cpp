@@ -1,6 +1,7 @@
 // Binds the ranking kernels of losses/ranking.hpp (pairwise logistic,
 // softmax listwise, LambdaRank-NDCG and -MAP, QueryRMSE over query groups)
-// as one function, and YetiRank (which takes its noise) as another. The
+// as one function, and YetiRank and StochasticFilter (which take their
+// noise) as two others. The
 // Python layer (fastloss/_ranking.py) checks user input, turns group sizes
 // into offsets and makes arrays C-contiguous; this file checks the internal
 // contract, converts and releases the GIL.
@@ -100,6 +101,33 @@ void yetirank_typed(const py::array& rel, const py::array& scores, const py::arr
   ranking::yetirank(r, s, off, Q, u, static_cast<index_t>(permutations), decay, out);
 }
 
+/// StochasticFilter from the caller's uniforms (estimations rows of N).
+template <class T>
+void stochastic_filter_typed(const py::array& rel, const py::array& scores,
+                             const py::array& offsets, const py::array& uniforms,
+                             std::int64_t estimations, double sigma, const py::object& per_query,
+                             const py::object& grad, const py::object& coef) {
+  const index_t n = static_cast<index_t>(scores.size());
+  const T* r = flat_in<T>(rel, n, "relevance");
+  const T* s = flat_in<T>(scores, n, "scores");
+  if (offsets.ndim() != 1 || offsets.shape(0) < 1)
+    throw py::value_error("offsets: internal layout mismatch");
+  const index_t Q = static_cast<index_t>(offsets.shape(0)) - 1;
+  const index_t* off = flat_in<index_t>(offsets, Q + 1, "offsets");
+  if (off[0] != 0 || off[Q] != n) throw py::value_error("offsets: internal contract violated");
+  for (index_t q = 0; q < Q; ++q)
+    if (off[q + 1] < off[q]) throw py::value_error("offsets: internal contract violated");
+  if (estimations < 1) throw py::value_error("estimations must be >= 1");
+  if (!(sigma > 0.0)) throw py::value_error("sigma must be > 0");
+  const double* u = flat_in<double>(uniforms, static_cast<index_t>(estimations) * n, "uniforms");
+  ranking::RankOutputs<T> out;
+  out.per_query = flat_out<double>(per_query, Q, "per_query");
+  out.grad = flat_out<T>(grad, n, "grad");
+  out.coef = per_sample_in<double>(coef, Q, "coef");
+  py::gil_scoped_release release;
+  ranking::stochastic_filter(r, s, off, Q, u, static_cast<index_t>(estimations), sigma, out);
+}
+
 }  // namespace
 
 void register_ranking(py::module_& m) {
@@ -136,6 +164,22 @@ void register_ranking(py::module_& m) {
       py::arg("relevance"), py::arg("scores"), py::arg("offsets"), py::arg("uniforms"),
       py::arg("permutations"), py::arg("decay"), py::arg("per_query"), py::arg("grad"),
       py::arg("hess"), py::arg("coef"));
+  m.def(
+      "stochastic_filter_loss",
+      [](const py::array& rel, const py::array& scores, const py::array& offsets,
+         const py::array& uniforms, std::int64_t estimations, double sigma,
+         const py::object& per_query, const py::object& grad, const py::object& coef) {
+        if (has_dtype<float>(scores))
+          return stochastic_filter_typed<float>(rel, scores, offsets, uniforms, estimations,
+                                                sigma, per_query, grad, coef);
+        if (has_dtype<double>(scores))
+          return stochastic_filter_typed<double>(rel, scores, offsets, uniforms, estimations,
+                                                 sigma, per_query, grad, coef);
+        throw py::type_error("scores: expected float32 or float64");
+      },
+      py::arg("relevance"), py::arg("scores"), py::arg("offsets"), py::arg("uniforms"),
+      py::arg("estimations"), py::arg("sigma"), py::arg("per_query"), py::arg("grad"),
+      py::arg("coef"));
 }
 
 }  // namespace fastloss::bindings

@@ -455,6 +455,62 @@ void yetirank(Harness& h) {
   h.check(l1 == l2 && g1 == g2 && h1 == h2, "yeti bitwise for 1 and 2 threads");
 }
 
+/// StochasticFilter of a batch from its uniforms (K rows of N), float64.
+void run_filter(const Batch& b, const std::vector<double>& u, index_t K, double sigma,
+                std::vector<double>& loss, std::vector<double>& grad) {
+  const index_t Q = static_cast<index_t>(b.offsets.size()) - 1;
+  loss.assign(static_cast<std::size_t>(Q), 0.0);
+  grad.assign(b.s.size(), 0.0);
+  ranking::RankOutputs<double> out;
+  out.per_query = loss.data();
+  out.grad = grad.data();
+  ranking::stochastic_filter(b.rel.data(), b.s.data(), b.offsets.data(), Q, u.data(), K, sigma,
+                             out);
+}
+
+void stochastic_filter(Harness& h) {
+  // three items, two draws by hand; sigma 2
+  Batch three;
+  three.rel = {3.0, 1.0, 2.0};
+  three.s = {0.5, -0.25, 0.1};
+  three.offsets = {0, 3};
+  const double sg = 2.0;
+  double p[3];
+  for (int i = 0; i < 3; ++i) p[i] = 1.0 / (1.0 + std::exp(-sg * three.s[i]));
+  // draw 0 keeps items 0 and 1; draw 1 keeps item 2 only
+  const std::vector<double> u{0.0, p[1] * 0.5, 1.0 - 1e-12, 0.999999999, 0.999999999, 0.0};
+  std::vector<double> loss, grad;
+  run_filter(three, u, 2, sg, loss, grad);
+  const double base = 3.0 / 1 + 2.0 / 2;  // items 0 and 2 have s >= 0
+  const double l0 = 3.0 / 1 + 1.0 / 2, l1 = 2.0 / 1;
+  h.check(close(loss[0], -(l0 + l1) / 2, 1e-14), "filter value by hand");
+  const double keep[2][3] = {{1, 1, 0}, {0, 0, 1}}, dcg[2] = {l0, l1};
+  for (int i = 0; i < 3; ++i) {
+    double g = 0.0;
+    for (int k = 0; k < 2; ++k) g += -sg * (dcg[k] - base) * (keep[k][i] - p[i]) / 2;
+    h.check(close(grad[i], g, 1e-14, 1e-15), "filter grad by hand " + std::to_string(i));
+  }
+  // a one-item query kept or not: the baseline is its own DCG when kept
+  Batch one;
+  one.rel = {2.0};
+  one.s = {0.3};
+  one.offsets = {0, 1};
+  run_filter(one, {0.0}, 1, 1.0, loss, grad);
+  h.check(loss[0] == -2.0 && grad[0] == 0.0, "filter one item kept, on its baseline");
+  // many queries: the same bits for 1 and 2 threads
+  const Batch big = make_batch(99, 30000);
+  const index_t NB = static_cast<index_t>(big.s.size());
+  Rng rng(23);
+  std::vector<double> ub(static_cast<std::size_t>(3 * NB));
+  for (double& x : ub) x = rng.uniform(0.0, 1.0);
+  std::vector<double> l1v, g1, l2v, g2;
+  set_num_threads(1);
+  run_filter(big, ub, 3, 1.5, l1v, g1);
+  set_num_threads(2);
+  run_filter(big, ub, 3, 1.5, l2v, g2);
+  h.check(l1v == l2v && g1 == g2, "filter bitwise for 1 and 2 threads");
+}
+
 }  // namespace
 }  // namespace fastloss_test
 
@@ -468,5 +524,6 @@ int main(int argc, char** argv) {
                      {"query_rmse", query_rmse},
                      {"query_crossentropy", query_crossentropy},
                      {"threads", threads},
-                     {"yetirank", yetirank}});
+                     {"yetirank", yetirank},
+                     {"stochastic_filter", stochastic_filter}});
 }

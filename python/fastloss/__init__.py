@@ -44,6 +44,7 @@ from ._ranking import (
     QueryCrossentropy,
     QueryRMSE,
     SoftmaxListwise,
+    StochasticFilter,
     YetiRank,
     YetiRankPairwise,
 )
@@ -90,7 +91,7 @@ __all__ = [
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
     "LambdaRankMAP", "LambdaRankNDCG", "PairwiseLogistic", "QueryCrossentropy", "QueryRMSE",
     "SoftmaxListwise",
-    "XENDCG", "YetiRank", "YetiRankPairwise",
+    "StochasticFilter", "XENDCG", "YetiRank", "YetiRankPairwise",
     "Circle", "CosineEmbedding", "MarginRanking", "NTXent", "TripletMargin",
     "TripletMarginWithDistance", "ConvexKLDivergence", "MulticlassGeneralizedDice",
     "CrossentropyLambda",

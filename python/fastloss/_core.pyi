@@ -125,3 +125,8 @@ def yetirank_loss(relevance: np.ndarray, scores: np.ndarray, offsets: np.ndarray
 def multi_quantile(y_true: np.ndarray, y_pred: np.ndarray, quantiles: np.ndarray,
                    values: Optional[np.ndarray], grad: Optional[np.ndarray],
                    row_scale: Optional[np.ndarray]) -> None: ...
+# StochasticFilter from its uniforms, estimations rows of n (register_ranking.cpp)
+def stochastic_filter_loss(relevance: np.ndarray, scores: np.ndarray, offsets: np.ndarray,
+                           uniforms: np.ndarray, estimations: int, sigma: float,
+                           per_query: Optional[np.ndarray], grad: Optional[np.ndarray],
+                           coef: Optional[np.ndarray]) -> None: ...

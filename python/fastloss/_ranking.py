@@ -6,7 +6,8 @@
   (TF-Ranking's softmax loss, optax's ``ranking_softmax_loss``);
 * :class:`LambdaRankNDCG`, LambdaMART's NDCG-weighted pairwise loss;
 * :class:`YetiRank` and :class:`YetiRankPairwise`, CatBoost's pairwise loss
-  over noisy rankings.
+  over noisy rankings;
+* :class:`StochasticFilter`, CatBoost's expected FilterDCG of a random filter.
 
 Each is called ``loss(relevance, scores, sample_weight=None, group=sizes)``:
 ``relevance`` holds each item's graded relevance (>= 0), ``scores`` the
@@ -825,6 +826,113 @@ class YetiRankPairwise(YetiRank):
     _default_name = "yetirank_pairwise"
 
 
+def _filter_uniforms(seed: int, q: Queries, estimations: int) -> np.ndarray:
+    """StochasticFilter's noise of one call: ``estimations`` rows of one
+    uniform in [0, 1) per item, from ``numpy.random.default_rng([seed, h,
+    2])``, h the call's hash."""
+    rng = np.random.default_rng([seed, _call_key(q), 2])
+    return rng.random((estimations, q.rel.shape[0]))
+
+
+class StochasticFilter(RankingLoss):
+    __doc__ = """CatBoost's ``StochasticFilter``: minus the expected FilterDCG of a
+    random filter of each query. Item i passes the filter with probability
+    p_i = sigmoid(sigma * s_i), independently of the others; the FilterDCG of
+    the items that pass is::
+
+        FilterDCG = sum over the passed items, in input order, of
+                    rel_i / (the item's 1-based place among the passed)
+
+    (CatBoost's ``FilteredDCG`` metric, whose filter is s_i >= 0, is this for
+    the deterministic filter). The loss of a query is -E[FilterDCG], estimated
+    from ``estimations`` draws of the filter (draw k passes item i when
+    p_i >= u_ki, u_ki uniform in [0, 1))::
+
+        loss_q = -(1 / K) sum_k L_k,    L_k the FilterDCG of draw k
+        dloss/ds_i = -(sigma / K) sum_k (L_k - b) (pass_ki - p_i)
+
+    with K = ``estimations`` and b the FilterDCG of the deterministic filter
+    s >= 0. The gradient is the score-function (REINFORCE) estimate of the
+    gradient of -E[FilterDCG], unbiased (b, which does not depend on the
+    draw, only lowers its variance); the value is the estimate of
+    -E[FilterDCG] from the same draws (its own derivative is 0 almost
+    everywhere, so the gradient is not the derivative of the value but of
+    its expectation). These are CatBoost's draws, baseline and
+    estimator; CatBoost's derivative omits the factor sigma (the same for
+    its default sigma 1: its ``Der1`` is minus this gradient over sigma).
+    There is no Hessian (CatBoost defines none: it trains this objective
+    with gradient leaves); ``gradient_hessian`` raises NotImplementedError,
+    and a boosting library takes ``backward(..., reduction="sum")`` with a
+    constant Hessian. A query whose items all fail the filter in a draw
+    scores 0 there.
+
+    The noise is random but a function of the call's inputs, as in
+    :class:`YetiRank`: it is drawn from ``numpy.random.default_rng([seed, h,
+    2])`` with h a 64-bit BLAKE2b hash of the scores (as float64), the
+    relevance and the query sizes, ``estimations`` rows of one uniform per
+    item. One call's value and gradient share their draws, the same inputs
+    give the same result (for every thread count), and each boosting
+    iteration, whose scores are new, draws new filters. CatBoost's own
+    generator cannot be reproduced, so a training matches CatBoost's in
+    distribution, not bit for bit. CatBoost ignores sample weights for this
+    objective; fastloss weighs each query's loss by its weight. Cost:
+    ``estimations`` passes over each query.
+
+    Parameters
+    ----------
+    sigma : float
+        The scale of the scores in the pass probability sigmoid(sigma * s),
+        > 0 (CatBoost's ``sigma``, default 1).
+    estimations : int
+        The number of draws of the filter per query and call (CatBoost's
+        ``num_estimations``, default 1).
+    seed : int or None
+        The seed of the noise (an integer >= 0, default 0); None draws one
+        from the operating system at construction (the config then holds it).
+    reduction, name
+        Keras's reductions of the per-query losses, and the name.
+    """ + _COMMON
+
+    _default_name = "stochastic_filter"
+    has_hessian = False
+    _no_hessian_reason = ("its gradient is a score-function estimate of the gradient of the "
+                          "expected FilterDCG, which has no Hessian estimate (CatBoost's "
+                          "StochasticFilter defines none and trains with gradient leaves); use "
+                          "backward with reduction 'sum' and a constant Hessian")
+
+    def __init__(self, sigma: float = 1.0, estimations: int = 1, seed: Optional[int] = 0,
+                 reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+        if isinstance(sigma, (bool, np.bool_)) or not isinstance(sigma, (int, float,
+                                                                          np.floating)):
+            raise TypeError(f"sigma must be a float > 0, got {sigma!r}")
+        if not sigma > 0.0 or not np.isfinite(sigma):
+            raise ValueError(f"sigma must be a finite float > 0 (the scale of the scores in the "
+                             f"pass probability), got {sigma}")
+        if isinstance(estimations, (bool, np.bool_)) or not isinstance(estimations,
+                                                                       (int, np.integer)):
+            raise TypeError(f"estimations must be an integer >= 1, got {estimations!r}")
+        if estimations < 1:
+            raise ValueError(f"estimations must be >= 1 (draws of the filter per query), got "
+                             f"{estimations}")
+        self.sigma = float(sigma)
+        self.estimations = int(estimations)
+        self.seed = _seed(seed)
+
+    def gradient_hessian(self, y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+                         group: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Not available: raises NotImplementedError (there is no Hessian)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no gradient_hessian: {self._no_hessian_reason}")
+
+    def _kernel(self, q: Queries, per_query: Optional[np.ndarray], grad: Optional[np.ndarray],
+                hess: Optional[np.ndarray], coef: Optional[np.ndarray]) -> None:
+        u = _filter_uniforms(self.seed, q, self.estimations).reshape(-1)
+        _core.stochastic_filter_loss(q.rel, q.scores, q.offsets, u, self.estimations,
+                                     self.sigma, per_query, grad, coef)
+
+
 RANKING_LOSSES: tuple[type[Any], ...] = (PairwiseLogistic, SoftmaxListwise, LambdaRankNDCG,
                                          LambdaRankMAP, XENDCG, QueryRMSE, QueryCrossentropy,
-                                         YetiRank, YetiRankPairwise)
+                                         YetiRank, YetiRankPairwise, StochasticFilter)

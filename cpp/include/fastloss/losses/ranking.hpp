@@ -21,7 +21,9 @@
 // * QueryCrossEntropy (CatBoost): the log loss mixed with the log loss after
 //   each query's shift that matches its mean probability to its mean target;
 // * YetiRank (CatBoost): the pairwise logistic loss of the neighbours of
-//   noisy rankings of each query, weighed by their relevance gap and place.
+//   noisy rankings of each query, weighed by their relevance gap and place;
+// * StochasticFilter (CatBoost): minus the expected FilterDCG of the items
+//   each kept with probability sigmoid(sigma s), its score-function gradient.
 //
 // (LightGBM's rank_xendcg is the softmax loss on random targets drawn by
 // the Python layer.)
@@ -605,6 +607,50 @@ void yetirank(const T* rel, const T* s, const index_t* offsets, index_t Q, const
       value += n > 1 ? detail::ordered_sum(terms, n - 1) : 0.0;
     }
     return value;
+  });
+}
+
+/// CatBoost's StochasticFilter of each query, from given noise: u holds
+/// `estimations` rows of N uniforms in [0, 1) (row k, item i at u[k * N + i]).
+/// Item i is kept in draw k when p_i = sigmoid(sigma s_i) >= u_ki (a
+/// Bernoulli filter); the draw's FilterDCG is L_k = sum over the kept items,
+/// in input order, of rel_i / (its 1-based place among the kept). With
+/// K = estimations and b the FilterDCG of the items with s_i >= 0 (the
+/// deterministic filter, a baseline that removes no bias):
+///   loss_q = -(1 / K) sum_k L_k          (an estimate of -E[FilterDCG])
+///   g_i = -(sigma / K) sum_k (L_k - b) (keep_ki - p_i)
+/// g is the score-function (REINFORCE) estimate of the gradient of
+/// -E[FilterDCG], unbiased; there is no Hessian. Cost: K passes of the query.
+template <class T>
+void stochastic_filter(const T* rel, const T* s, const index_t* offsets, index_t Q,
+                       const double* u, index_t estimations, double sigma,
+                       const RankOutputs<T>& out) {
+  const index_t N = offsets[Q];
+  const double inv_k = 1.0 / static_cast<double>(estimations);
+  detail::over_queries(offsets, Q, out, [&](index_t b, index_t n, double* g, double* h,
+                                            detail::QueryScratch& w) {
+    if (detail::nan_query(rel + b, s + b, n, g, h)) return std::nan("");
+    detail::gather(rel + b, s + b, nullptr, n, w);
+    w.gain.resize(static_cast<std::size_t>(n));  // the keep probabilities
+    double* p = w.gain.data();
+    double baseline = 0.0;
+    index_t kept = 0;
+    for (index_t i = 0; i < n; ++i) {
+      p[i] = detail::sigmoid(sigma * w.s[i]);
+      if (w.s[i] >= 0.0) baseline += w.rel[i] / static_cast<double>(++kept);
+    }
+    double value = 0.0;
+    for (index_t k = 0; k < estimations; ++k) {
+      const double* uk = u + k * N + b;
+      double dcg = 0.0;
+      kept = 0;
+      for (index_t i = 0; i < n; ++i)
+        if (p[i] >= uk[i]) dcg += w.rel[i] / static_cast<double>(++kept);
+      value -= dcg;
+      const double c = -sigma * (dcg - baseline) * inv_k;
+      for (index_t i = 0; i < n; ++i) g[i] += c * ((p[i] >= uk[i] ? 1.0 : 0.0) - p[i]);
+    }
+    return value * inv_k;
   });
 }
 
