@@ -559,6 +559,11 @@ def _softmax_floor_table(res: Results, dtypes: list[str], threads: tuple[int, ..
             "|---|---|---|---|---|---|---|---|", *rows, ""]
 
 
+def _at_most(limit: float) -> Callable[[float], bool]:
+    """The check of an "at most `limit`" target."""
+    return lambda r: r <= limit
+
+
 def _targets(res: Results, big: int, threads: tuple[int, ...], th: int) -> list[Target]:
     """The speed targets table, evaluated on float32 at `th` threads."""
     dt = "float32"
@@ -607,7 +612,7 @@ def _targets(res: Results, big: int, threads: tuple[int, ...], th: int) -> list[
         one = g(case, cn, "floor1")
         lim = _one_read_limit(case)
         add(case, f"≤ {lim:g}× the one-read floor", _ratio(g(case, cn, "fastloss"), one),
-            lambda r, lim=lim: r <= lim, arith=_ratio(g(case, cn, "arith"), one), limit=lim)
+            _at_most(lim), arith=_ratio(g(case, cn, "arith"), one), limit=lim)
         add(case, "≥ 3× faster than PyTorch", _ratio(g(case, cn, "torch"), g(case, cn, "fastloss")),
             lambda r: r >= 3)
     for fam in ("MSE", "BCE-with-logits"):
