@@ -104,7 +104,8 @@ FASTLOSS_INLINE T clip_nan(T x, T lo, T hi) {
 /// The pieces of the logistic function at x shared by sigmoid, softplus and
 /// log-cosh: e = e^-|x| (<= 1: never overflows), s = 1 / (1 + e) and
 /// l = log1p(e). One exponential and one division serve them all (log1p
-/// through vmath::log1p_unit, which reuses s).
+/// through vmath::log1p_unit: a polynomial in e in float32, a reduced log
+/// that reuses s in float64).
 template <class T>
 struct Logistic {
   T e, s, l;
