@@ -111,63 +111,6 @@ using LaneSum = LaneSumN<>;
 /// taken from the instruction set, so that every clone sums in one order.
 inline constexpr int kWideLanes = 16;
 
-/// e^x for x <= 0 (or NaN): the exponential of the softmax sweeps, whose
-/// arguments are z - max z. Bit for bit the value of
-/// vmath::exp_nonpositive (the same clamp, range reduction and polynomial,
-/// through the same fmadd), with a cheaper last step: x >= kExpLo bounds
-/// n = round(x / ln 2) to [-150, 0] (float) or [-1075, 0] (double), so
-/// y 2^n is taken as (y 2^(n + b)) 2^-b with one bias b (64 or 600) that
-/// keeps 2^(n + b) a normal number: the first product is exact and the
-/// second rounds once, where ldexp_split builds and applies two powers of
-/// two: four vector operations fewer per block of elements in the exp-sum
-/// sweep, whose cost is its arithmetic. cpp/tests/test_softmax_rows.cpp checks the
-/// equality over dense sweeps of [kExpLo, 0] and the special values.
-FASTLOSS_INLINE float softmax_exp(float x) {
-  using vmath::detail::fmadd;
-  constexpr float kLo = vmath::detail::Limits<float>::kExpLo;
-  const float xc = x < kLo ? kLo : x;
-  constexpr float kLog2e = 1.44269504088896341f;
-  constexpr float kShift = 12582912.0f;  // 1.5 * 2^23: rounds to nearest integer
-  const float nf = (xc * kLog2e + kShift) - kShift;
-  const float r = (xc - nf * 0.693359375f) - nf * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = fmadd(p, r, 1.3981999507e-3f);
-  p = fmadd(p, r, 8.3334519073e-3f);
-  p = fmadd(p, r, 4.1665795894e-2f);
-  p = fmadd(p, r, 1.6666665459e-1f);
-  p = fmadd(p, r, 5.0000001201e-1f);
-  const float y = (p * (r * r) + r) + 1.0f;
-  // 2^(n + 64), n + 64 in [-86, 64]; unsigned, as a NaN brings any n
-  const std::uint32_t biased = static_cast<std::uint32_t>(static_cast<std::int32_t>(nf)) + 191u;
-  const float out = (y * vmath::detail::from_bits(static_cast<std::int32_t>(biased << 23))) *
-                    0x1p-64f;
-  return x < kLo ? 0.0f : out;
-}
-FASTLOSS_INLINE double softmax_exp(double x) {
-  using vmath::detail::fmadd;
-  using vmath::detail::from_bits64;
-  using vmath::detail::to_bits64;
-  constexpr double kLo = vmath::detail::Limits<double>::kExpLo;
-  const double xc = x < kLo ? kLo : x;
-  constexpr double kShift = vmath::detail::kShift64;
-  const double t = xc * 1.4426950408889634 + kShift;
-  const double nf = t - kShift;
-  const std::uint64_t n = to_bits64(t) - to_bits64(kShift);
-  const double r = (xc - nf * vmath::detail::kLn2Hi64) - nf * vmath::detail::kLn2Lo64;
-  const double r2 = r * r, r4 = r2 * r2;
-  const double p01 = fmadd(0.1666666666666667, r, 0.5);
-  const double p23 = fmadd(0.008333333333326141, r, 0.04166666666666667);
-  const double p45 = fmadd(0.00019841269874801073, r, 0.0013888888888883752);
-  const double p67 = fmadd(2.7557255425009614e-06, r, 2.480158732553378e-05);
-  const double p89 = fmadd(2.510520668068106e-08, r, 2.7557273660822466e-07);
-  const double p8a = fmadd(2.0914679595617734e-09, r2, p89);
-  const double p = fmadd(fmadd(p8a, r4, fmadd(p67, r2, p45)), r4, fmadd(p23, r2, p01));
-  const double y = (p * r2 + r) + 1.0;
-  // 2^(n + 600), n + 600 in [-475, 600]
-  const double out = (y * from_bits64((n + 1623u) << 52)) * 0x1p-600;
-  return x < kLo ? 0.0 : out;
-}
-
 /// Does nothing: the default block hook of for_lanes.
 struct NoBlockHook {
   FASTLOSS_INLINE void operator()(index_t) const {}
@@ -225,7 +168,7 @@ FASTLOSS_INLINE void for_wide_lanes(const RowView<T, U>& r, const Body& body) {
 template <unsigned W, class T, bool U>
 FASTLOSS_INLINE void softmax_exp_sum(const RowView<T, U>& r, T m, LaneSumN<kWideLanes>& sum) {
   for_wide_lanes<W>(r, [&](index_t k, int l) FASTLOSS_LAMBDA_INLINE {
-    const T e = softmax_exp(r.pred[k] - m);  // z - max z <= 0, or NaN
+    const T e = vmath::exp_nonpositive(r.pred[k] - m);  // z - max z <= 0, or NaN
     sum.add(l, static_cast<double>(e));
     if constexpr ((W & kGrad) != 0) r.grad[k] = e;
   });

@@ -17,8 +17,9 @@
 //   log_positive: log without the subnormal / zero / negative / inf cases, for
 //         arguments a caller has clipped to positive normal floats.
 //   exp_nonpositive: exp without the overflow case, for arguments <= 0; 2^n
-//         built from the rounding sum's bits as 2^(n+64) 2^-64 (same bits as
-//         exp's two factors, five instructions fewer).
+//         built from the rounding sum's bits as 2^(n+64) 2^-64 (float) or
+//         2^(n+600) 2^-600 (double): the same bits as exp's two factors, with
+//         fewer instructions (cpp/tests/test_exp_nonpositive.cpp checks it).
 //   log1p_unit: log1p(e) for e in [0, 1], the logistic losses' log1p(e^-|z|):
 //         float32 e + e^2 R(e) with R of degree 9 on the whole interval (no
 //         range reduction; 11 instructions where the reduced log took about
@@ -261,6 +262,28 @@ FASTLOSS_VMATH_INLINE double exp_in_range(double xc) {
   return (y * from_bits64(h << 52)) * from_bits64((u - h) << 52);
 }
 
+/// e^x for x in [Limits<double>::kExpLo, 0]: exp_in_range's steps, with y 2^n
+/// as (y 2^(n + 600)) 2^-600. For n in [-1075, 0] the power 2^(n + 600) is
+/// a normal number, the first product is exact and the second rounds once,
+/// as the two factors of exp_in_range do: the same bits, with one integer
+/// step and one product fewer.
+FASTLOSS_VMATH_INLINE double exp_in_range_nonpositive(double xc) {
+  const double t = xc * 1.4426950408889634 + kShift64;
+  const double nf = t - kShift64;
+  const std::uint64_t n = to_bits64(t) - to_bits64(kShift64);
+  const double r = (xc - nf * kLn2Hi64) - nf * kLn2Lo64;
+  const double r2 = r * r, r4 = r2 * r2;
+  const double p01 = fmadd(0.1666666666666667, r, 0.5);
+  const double p23 = fmadd(0.008333333333326141, r, 0.04166666666666667);
+  const double p45 = fmadd(0.00019841269874801073, r, 0.0013888888888883752);
+  const double p67 = fmadd(2.7557255425009614e-06, r, 2.480158732553378e-05);
+  const double p89 = fmadd(2.510520668068106e-08, r, 2.7557273660822466e-07);
+  const double p8a = fmadd(2.0914679595617734e-09, r2, p89);
+  const double p = fmadd(fmadd(p8a, r4, fmadd(p67, r2, p45)), r4, fmadd(p23, r2, p01));
+  const double y = (p * r2 + r) + 1.0;
+  return (y * from_bits64((n + 1623u) << 52)) * 0x1p-600;  // 1623 = 1023 + 600
+}
+
 /// log(1 + f) for f in [sqrt(1/2) - 1, sqrt(2) - 1) plus ef log 2 plus a
 /// small term `extra` added before the last roundings.
 template <bool kExtra>
@@ -350,12 +373,7 @@ template <class T>
 FASTLOSS_VMATH_INLINE T exp_nonpositive(T x) {
   using L = detail::Limits<T>;
   const T xc = x < L::kExpLo ? L::kExpLo : x;
-  T out;
-  if constexpr (std::is_same_v<T, float>) {
-    out = detail::exp_in_range_nonpositive(xc);
-  } else {
-    out = detail::exp_in_range(xc);
-  }
+  const T out = detail::exp_in_range_nonpositive(xc);
   return x < L::kExpLo ? T(0) : out;
 }
 

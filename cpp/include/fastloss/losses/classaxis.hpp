@@ -109,7 +109,7 @@ FASTLOSS_INLINE double softmax_xent(const RowView<T, U>& r, const Weights& a) {
   for_wide_lanes<W>(r, [&](index_t k, int l) FASTLOSS_LAMBDA_INLINE {
     const T z = r.pred[k];
     const T ak = a(k);
-    const T e = softmax_exp(z - m);  // z - max z <= 0, or NaN
+    const T e = math::exp_nonpositive(z - m);  // z - max z <= 0, or NaN
     sum_e.add(l, static_cast<double>(e));
     sum_a.add(l, static_cast<double>(ak));
     if constexpr ((W & kValue) != 0) {
