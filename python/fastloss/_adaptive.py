@@ -18,9 +18,9 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import _arrays, _passes
+from . import _passes
 from ._arrays import REDUCTIONS
-from ._linear_ce import LinearCrossentropy
+from ._linear_ce import LinearCrossentropy, _float_matrix
 from ._models import Grads, MultiInputLoss
 from ._sequence import _integers
 
@@ -52,18 +52,6 @@ def _checked_cutoffs(cutoffs: Any, n_classes: Any) -> tuple[list[int], int]:
         raise ValueError(f"cutoffs must lie in [1, n_classes - 1] = [1, {n_classes - 1}], "
                          f"got {out}: every cluster needs at least one class")
     return out, n_classes
-
-
-def _matrix(x: Any, what: str, dtype: Optional[np.dtype], ndim: int) -> np.ndarray:
-    if dtype is not None and isinstance(x, np.ndarray) and x.dtype.kind == "f" \
-            and x.dtype != dtype:
-        raise TypeError(f"{what} has dtype {x.dtype} but hidden has dtype {dtype}; "
-                        "they must be the same (cast one of them)")
-    a = _arrays.as_float(x, what, dtype)
-    if a.ndim != ndim:
-        raise ValueError(f"{what} must have {ndim} dimension{'s' if ndim > 1 else ''}, "
-                         f"got shape {a.shape}")
-    return np.ascontiguousarray(a)
 
 
 class AdaptiveLogSoftmax(MultiInputLoss):
@@ -189,17 +177,17 @@ class AdaptiveLogSoftmax(MultiInputLoss):
     def _weights(self, hidden_in: Any, head_weight_in: Any, head_bias_in: Any,
                  tail_in: Any) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray],
                                         list[tuple[np.ndarray, np.ndarray]]]:
-        hidden = _matrix(hidden_in, "hidden", None, 2)
+        hidden = _float_matrix(hidden_in, "hidden", None, 2)
         dtype = hidden.dtype
         h = hidden.shape[1]
         s, k = self.shortlist_size, self.n_clusters
-        head_weight = _matrix(head_weight_in, "head_weight", dtype, 2)
+        head_weight = _float_matrix(head_weight_in, "head_weight", dtype, 2)
         if head_weight.shape != (s + k, h):
             raise ValueError(f"head_weight has shape {head_weight.shape}; it must be "
                              f"(shortlist + clusters, H) = ({s} + {k}, {h}) = ({s + k}, {h})")
         head_bias = None
         if head_bias_in is not None:
-            head_bias = _matrix(head_bias_in, "head_bias", dtype, 1)
+            head_bias = _float_matrix(head_bias_in, "head_bias", dtype, 1)
             if head_bias.shape != (s + k,):
                 raise ValueError(f"head_bias has shape {head_bias.shape}; it must be "
                                  f"({s + k},), one per row of head_weight")
@@ -214,8 +202,8 @@ class AdaptiveLogSoftmax(MultiInputLoss):
         for i, pair in enumerate(tail_in):
             if isinstance(pair, np.ndarray) or not isinstance(pair, Sequence) or len(pair) != 2:
                 raise TypeError(f"tail[{i}] must be a pair (projection, output weight)")
-            proj = _matrix(pair[0], f"tail[{i}] projection", dtype, 2)
-            out = _matrix(pair[1], f"tail[{i}] output weight", dtype, 2)
+            proj = _float_matrix(pair[0], f"tail[{i}] projection", dtype, 2)
+            out = _float_matrix(pair[1], f"tail[{i}] output weight", dtype, 2)
             width = proj.shape[0]
             if proj.shape[1] != h:
                 raise ValueError(f"tail[{i}] projection has shape {proj.shape}; it must be "

@@ -35,17 +35,19 @@ def _gemm_capsule(dtype: np.dtype) -> Any:
     return cython_blas.__pyx_capi__["sgemm" if dtype == np.float32 else "dgemm"]
 
 
-def _float_matrix(x: Any, what: str, dtype: Optional[np.dtype], ndim: int) -> np.ndarray:
+def _float_matrix(x: Any, what: str, dtype: Optional[np.dtype], ndim: int,
+                  shape: Optional[str] = None) -> np.ndarray:
     """x as a C-contiguous float array of `ndim` dimensions, of dtype (when
-    given: a float array of another dtype is a TypeError, not a silent copy)."""
+    given: a float array of another dtype is a TypeError, not a silent copy);
+    `shape` names the expected shape in the error ("(V, H)")."""
     if dtype is not None and isinstance(x, np.ndarray) and x.dtype.kind == "f" \
             and x.dtype != dtype:
         raise TypeError(f"{what} has dtype {x.dtype} but hidden has dtype {dtype}; "
                         "they must be the same (cast one of them)")
     a = _arrays.as_float(x, what, dtype)
     if a.ndim != ndim:
-        want = {1: "(V,)", 2: "(N, H)" if what == "hidden" else "(V, H)"}[ndim]
-        raise ValueError(f"{what} must be {want}, got shape {a.shape}")
+        expected = f"be {shape}" if shape else f"have {ndim} dimension{'s' if ndim > 1 else ''}"
+        raise ValueError(f"{what} must {expected}, got shape {a.shape}")
     return np.ascontiguousarray(a)
 
 
@@ -201,8 +203,8 @@ class LinearCrossentropy(MultiInputLoss):
         """(labels int64 (N,), hidden (N, H), weight (V, H), bias (V,) or None,
         class_weight float64 (V,) or None), checked and contiguous."""
         labels_in, hidden_in, weight_in, bias_in = args
-        hidden = _float_matrix(hidden_in, "hidden", None, 2)
-        weight = _float_matrix(weight_in, "weight", hidden.dtype, 2)
+        hidden = _float_matrix(hidden_in, "hidden", None, 2, "(N, H)")
+        weight = _float_matrix(weight_in, "weight", hidden.dtype, 2, "(V, H)")
         n, h = hidden.shape
         v = weight.shape[0]
         if weight.shape[1] != h:
@@ -213,7 +215,7 @@ class LinearCrossentropy(MultiInputLoss):
             raise ValueError("weight has no rows: there must be at least one class (V >= 1)")
         bias = None
         if bias_in is not None:
-            bias = _float_matrix(bias_in, "bias", hidden.dtype, 1)
+            bias = _float_matrix(bias_in, "bias", hidden.dtype, 1, "(V,)")
             if bias.shape[0] != v:
                 raise ValueError(f"bias has shape {bias.shape} but weight has {v} rows: bias "
                                  f"must be (V,) = ({v},)")
