@@ -341,6 +341,20 @@ def check_out(out: Any, shape: tuple[int, ...], dtype: np.dtype, inputs: dict[st
     return out
 
 
+def value_and_grad(value: Any, grad: Optional[np.ndarray], shape: tuple[int, ...],
+                   out: Optional[np.ndarray]) -> tuple[Any, Any]:
+    """The end of a one-input loss's run: (value, gradient), the gradient in
+    the input's shape and copied into `out` (already checked by check_out)
+    when the user gave one, in which case `out` itself is returned."""
+    if grad is None:
+        return value, None
+    g = grad.reshape(shape)
+    if out is None:
+        return value, g
+    deliver((out,), (g,))
+    return value, out
+
+
 def deliver(outs: tuple[np.ndarray, ...], grads: Any) -> None:
     """Copies gradients into the user's out= arrays, each already checked by
     check_out, once all of them are: a call that fails writes nothing. Two

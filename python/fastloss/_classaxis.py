@@ -555,12 +555,7 @@ class MulticlassGeneralizedDice(Loss):
         _core.multiclass_generalized_dice(t, z, B, S, C, self.smooth, self.apply_softmax,
                                           self.ignore_background, per_sample, grad, coef)
         value = w.reduce(per_sample, z.dtype) if per_sample is not None else None
-        if grad is None:
-            return value, None
-        if out is not None:
-            _arrays.deliver((out,), (grad,))
-            return value, out
-        return value, grad
+        return _arrays.value_and_grad(value, grad, z.shape, out)
 
 
 SEGMENTATION_LOSSES: tuple[type[Loss], ...] = (MulticlassGeneralizedDice,)

@@ -99,12 +99,7 @@ class CoxPH(Loss):
         coef = w.coefficients(grad_output, n, z.dtype) if want_grad else None
         _core.cox_ph(t, z, per_sample, grad, None, coef)
         value = w.reduce(per_sample, z.dtype) if per_sample is not None else None
-        if grad is None:
-            return value, None
-        if out is not None:
-            _arrays.deliver((out,), (grad.reshape(shape),))
-            return value, out
-        return value, grad.reshape(shape)
+        return _arrays.value_and_grad(value, grad, shape, out)
 
     def _gradient_hessian(self, y_true: Any, y_pred: Any,
                           sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -225,12 +220,7 @@ class MultiQuantile(Loss):
                              f"weight per sample {batch}")
         _core.multi_quantile(t, p, self._q, values, grad, coef)
         value = w.reduce(values, p.dtype) if values is not None else None
-        if grad is None:
-            return value, None
-        if out is not None:
-            _arrays.deliver((out,), (grad.reshape(shape),))
-            return value, out
-        return value, grad.reshape(shape)
+        return _arrays.value_and_grad(value, grad, shape, out)
 
 
 LIKELIHOOD_LOSSES: tuple[type[Any], ...] = (*_declared.MULTI_CLASSES.values(), CoxPH,

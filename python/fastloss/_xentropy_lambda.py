@@ -125,12 +125,7 @@ class CrossentropyLambda(Loss):
                 if reduction != _arrays.REDUCTION_SUM:
                     total = total / n if n else 0.0
                 value = z.dtype.type(total)
-        if grad is None:
-            return value, None
-        if out is not None:
-            _arrays.deliver((out,), (grad.reshape(shape),))
-            return value, out
-        return value, grad.reshape(shape)
+        return _arrays.value_and_grad(value, grad, shape, out)
 
     def _gradient_hessian(self, y_true: Any, y_pred: Any,
                           sample_weight: Any) -> tuple[np.ndarray, np.ndarray]:
