@@ -1,7 +1,7 @@
 // Binds the ranking kernels of losses/ranking.hpp (pairwise logistic,
-// softmax listwise, LambdaRank-NDCG and -MAP, QueryRMSE over query groups)
-// as one function, and YetiRank and StochasticFilter (which take their
-// noise) as two others. The
+// softmax listwise, LambdaRank-NDCG and -MAP, QueryRMSE, QueryCrossEntropy,
+// GroupQuantile over query groups) as one function, and YetiRank and
+// StochasticFilter (which take their noise) as two others. The
 // Python layer (fastloss/_ranking.py) checks user input, turns group sizes
 // into offsets and makes arrays C-contiguous; this file checks the internal
 // contract, converts and releases the GIL.
@@ -35,14 +35,14 @@ T* flat_out(const py::object& o, index_t n, const char* what) {
 /// Which loss: 0 pairwise logistic, 1 softmax listwise (option: normalise the
 /// labels), 2 LambdaRank-NDCG (option: the truncation k, <= 0 for none),
 /// 3 LambdaRank-MAP (option: the pairs' top k, <= 0 for none), 4 QueryRMSE;
-/// 5 QueryCrossEntropy (param: alpha); normalize: XGBoost's default
+/// 5 QueryCrossEntropy (param: alpha), 6 GroupQuantile (param: alpha); normalize: XGBoost's default
 /// normalisations of the LambdaRank lambdas.
 template <class T>
 void rank_typed(int kind, const py::array& rel, const py::array& scores,
                 const py::array& offsets, std::int64_t option, const py::object& per_query,
                 const py::object& grad, const py::object& hess, const py::object& coef,
                 bool normalize, double param) {
-  if (kind < 0 || kind > 5) throw py::value_error("rank_loss: unknown kind " + std::to_string(kind));
+  if (kind < 0 || kind > 6) throw py::value_error("rank_loss: unknown kind " + std::to_string(kind));
   const index_t n = static_cast<index_t>(scores.size());
   const T* r = flat_in<T>(rel, n, "relevance");
   const T* s = flat_in<T>(scores, n, "scores");
@@ -67,7 +67,8 @@ void rank_typed(int kind, const py::array& rel, const py::array& scores,
     case 3:
       return ranking::lambdarank_map(r, s, off, Q, static_cast<index_t>(option), normalize, out);
     case 4: return ranking::query_rmse(r, s, off, Q, out);
-    default: return ranking::query_crossentropy(r, s, off, Q, param, out);
+    case 5: return ranking::query_crossentropy(r, s, off, Q, param, out);
+    default: return ranking::group_quantile(r, s, off, Q, param, out);
   }
 }
 

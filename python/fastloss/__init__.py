@@ -38,6 +38,7 @@ from ._models import (
 )
 from ._ranking import (
     XENDCG,
+    GroupQuantile,
     LambdaRankMAP,
     LambdaRankNDCG,
     PairwiseLogistic,
@@ -91,7 +92,7 @@ __all__ = [
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
     "LambdaRankMAP", "LambdaRankNDCG", "PairwiseLogistic", "QueryCrossentropy", "QueryRMSE",
     "SoftmaxListwise",
-    "StochasticFilter", "XENDCG", "YetiRank", "YetiRankPairwise",
+    "StochasticFilter", "XENDCG", "YetiRank", "YetiRankPairwise", "GroupQuantile",
     "Circle", "CosineEmbedding", "MarginRanking", "NTXent", "TripletMargin",
     "TripletMarginWithDistance", "ConvexKLDivergence", "MulticlassGeneralizedDice",
     "CrossentropyLambda",

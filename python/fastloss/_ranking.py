@@ -7,7 +7,9 @@
 * :class:`LambdaRankNDCG`, LambdaMART's NDCG-weighted pairwise loss;
 * :class:`YetiRank` and :class:`YetiRankPairwise`, CatBoost's pairwise loss
   over noisy rankings;
-* :class:`StochasticFilter`, CatBoost's expected FilterDCG of a random filter.
+* :class:`StochasticFilter`, CatBoost's expected FilterDCG of a random filter;
+* :class:`QueryRMSE`, :class:`QueryCrossentropy` and :class:`GroupQuantile`,
+  CatBoost's regression-like losses after a shift of each query.
 
 Each is called ``loss(relevance, scores, sample_weight=None, group=sizes)``:
 ``relevance`` holds each item's graded relevance (>= 0), ``scores`` the
@@ -32,7 +34,7 @@ from ._arrays import REDUCTION_NONE
 from ._base import Loss
 
 _KIND_PAIRWISE, _KIND_SOFTMAX, _KIND_LAMBDA, _KIND_MAP, _KIND_QUERY_RMSE = 0, 1, 2, 3, 4
-_KIND_QUERY_CROSSENTROPY = 5
+_KIND_QUERY_CROSSENTROPY, _KIND_GROUP_QUANTILE = 5, 6
 
 
 class Queries:
@@ -700,6 +702,66 @@ class QueryCrossentropy(RankingLoss):
         return self.alpha
 
 
+class GroupQuantile(RankingLoss):
+    __doc__ = """CatBoost's ``GroupQuantile``: the pinball loss of the residuals after
+    each query's mean residual. With residuals r_i = t_i - s_i (target minus
+    score), m_q their mean over the query and u_i = r_i - m_q::
+
+        loss_q = sum_{i in q} pin(u_i),  pin(u) = alpha * u if u >= 0 else (alpha - 1) * u
+        dloss/ds_i = mean_{j in q} psi(u_j) - psi(u_i),
+                     psi(u) = alpha if u >= 0 else alpha - 1
+
+    The gradient is the exact subgradient through the centring (m_q moves
+    with every score of the query); at u_i = 0 it takes the slope of the
+    u >= 0 side, as :class:`Pinball`. The centred residuals of a query sum to
+    0, so pin(u) = |u| / 2 + (alpha - 1/2) * u sums to 1/2 * sum_i |u_i|: the
+    value and the gradient are the same for every alpha (CatBoost's metric
+    is too). CatBoost's metric ``GroupQuantile`` is sum_q loss_q / n
+    (reduction "sum" over n items). CatBoost's training derivative is psi(u_i)
+    alone, which omits the centring's term and so depends on alpha, with
+    exact quantile leaves that no gradient and Hessian reproduce. There is
+    no Hessian (the loss is piecewise linear; CatBoost's second derivative
+    is 0): ``gradient_hessian`` raises NotImplementedError, and a boosting
+    library takes ``backward(..., reduction="sum")`` with a constant
+    Hessian. The targets are any reals. Cost: O(size) per query.
+
+    Parameters
+    ----------
+    alpha : float
+        The quantile of the pinball loss, in [0, 1] (CatBoost's ``alpha``,
+        default 0.5); it changes neither the value nor the gradient.
+    reduction, name
+        Keras's reductions of the per-query losses, and the name.
+    """ + _COMMON.replace(_GRADED, "The targets are any reals.")
+
+    _default_name = "group_quantile"
+    _kind = _KIND_GROUP_QUANTILE
+    _labels = "real"
+    has_hessian = False
+    _no_hessian_reason = ("it is piecewise linear in the scores (its second derivative is 0 "
+                          "almost everywhere; CatBoost's GroupQuantile uses exact quantile "
+                          "leaves); use backward with reduction 'sum' and a constant Hessian")
+
+    def __init__(self, alpha: float = 0.5, reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+        if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float,
+                                                                          np.floating)):
+            raise TypeError(f"alpha must be a float in [0, 1], got {alpha!r}")
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1] (the quantile), got {alpha}")
+        self.alpha = float(alpha)
+
+    def _param(self) -> float:
+        return self.alpha
+
+    def gradient_hessian(self, y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+                         group: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Not available: raises NotImplementedError (there is no Hessian)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no gradient_hessian: {self._no_hessian_reason}")
+
+
 def _yeti_uniforms(seed: int, q: Queries, permutations: int) -> np.ndarray:
     """YetiRank's noise of one call: ``permutations`` rows of one uniform in
     [0, 1) per item, from ``numpy.random.default_rng([seed, h])``, h the
@@ -935,4 +997,5 @@ class StochasticFilter(RankingLoss):
 
 RANKING_LOSSES: tuple[type[Any], ...] = (PairwiseLogistic, SoftmaxListwise, LambdaRankNDCG,
                                          LambdaRankMAP, XENDCG, QueryRMSE, QueryCrossentropy,
-                                         YetiRank, YetiRankPairwise, StochasticFilter)
+                                         YetiRank, YetiRankPairwise, StochasticFilter,
+                                         GroupQuantile)

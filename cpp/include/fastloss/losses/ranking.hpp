@@ -18,6 +18,8 @@
 //   change of the query's average precision when i and j swap places;
 // * QueryRMSE (CatBoost): half the squared error of s - t after each query's
 //   mean offset;
+// * GroupQuantile (CatBoost): the pinball loss of the residuals after each
+//   query's mean residual;
 // * QueryCrossEntropy (CatBoost): the log loss mixed with the log loss after
 //   each query's shift that matches its mean probability to its mean target;
 // * YetiRank (CatBoost): the pairwise logistic loss of the neighbours of
@@ -472,6 +474,37 @@ void query_rmse(const T* target, const T* s, const index_t* offsets, index_t Q,
       sq[i] = c * c;
     }
     return 0.5 * detail::ordered_sum(sq, n);
+  });
+}
+
+/// CatBoost's GroupQuantile of each query: the pinball loss of the residuals
+/// r = t - s centred by the query's mean residual, u_i = r_i - mean_q(r),
+///   loss_q = sum_i pin(u_i),  pin(u) = alpha u if u >= 0 else (alpha - 1) u,
+///   d/ds_i = mean_q(psi(u)) - psi(u_i),  psi(u) = alpha if u >= 0 else alpha - 1
+/// (the exact subgradient through the centring; at u = 0 the slope of the
+/// u >= 0 side, as Pinball). The centred residuals sum to 0, so both are the
+/// same for every alpha. No Hessian: h is 0 (the loss is piecewise linear).
+template <class T>
+void group_quantile(const T* target, const T* s, const index_t* offsets, index_t Q,
+                    double alpha, const RankOutputs<T>& out) {
+  detail::over_queries(offsets, Q, out, [&](index_t b, index_t n, double* g, double* h,
+                                            detail::QueryScratch& w) {
+    if (detail::nan_query(target + b, s + b, n, g, h)) return std::nan("");
+    detail::gather(target + b, s + b, nullptr, n, w);
+    double* r = w.row_g.data();
+    double* slope = w.row_h.data();
+    double* terms = w.row_v.data();
+    for (index_t i = 0; i < n; ++i) r[i] = w.rel[i] - w.s[i];
+    const double mean = detail::ordered_sum(r, n) / static_cast<double>(n);
+    for (index_t i = 0; i < n; ++i) {
+      const double u = r[i] - mean;
+      const bool under = u >= 0.0;
+      slope[i] = under ? alpha : alpha - 1.0;
+      terms[i] = slope[i] * u;
+    }
+    const double mean_slope = detail::ordered_sum(slope, n) / static_cast<double>(n);
+    for (index_t i = 0; i < n; ++i) g[i] = mean_slope - slope[i];
+    return detail::ordered_sum(terms, n);
   });
 }
 
