@@ -46,6 +46,7 @@ from ._ranking import (
     QueryRMSE,
     SoftmaxListwise,
     StochasticFilter,
+    StochasticRank,
     YetiRank,
     YetiRankPairwise,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "LambdaRankMAP", "LambdaRankNDCG", "PairwiseLogistic", "QueryCrossentropy", "QueryRMSE",
     "SoftmaxListwise",
     "StochasticFilter", "XENDCG", "YetiRank", "YetiRankPairwise", "GroupQuantile",
+    "StochasticRank",
     "Circle", "CosineEmbedding", "MarginRanking", "NTXent", "TripletMargin",
     "TripletMarginWithDistance", "ConvexKLDivergence", "MulticlassGeneralizedDice",
     "CrossentropyLambda",
