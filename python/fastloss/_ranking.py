@@ -1050,9 +1050,13 @@ class StochasticRank(RankingLoss):
     mean(s), over (|c| + nu)**2, is taken away. The gradient is therefore
     not the derivative of the value (piecewise constant in the scores) but
     CatBoost's estimate of that of its expectation; a query of one item has
-    gradient 0. There is no Hessian (CatBoost defines none and trains with
-    gradient leaves): ``gradient_hessian`` raises NotImplementedError, and a
-    boosting library takes ``backward(..., reduction="sum")`` with a
+    gradient 0. With ``sigma=1`` (and ``lambda_=0``) its expectation is
+    minus the derivative of E[M]; for other sigma the conditional mean adds
+    the unscaled noise sum Z_k to scaled scores, as CatBoost's does, and the
+    estimate is biased (a few percent at sigma 2). There is no Hessian
+    (CatBoost defines none and trains with gradient leaves):
+    ``gradient_hessian`` raises NotImplementedError, and a boosting library
+    takes ``backward(..., reduction="sum")`` with a
     constant Hessian. CatBoost's derivative (``Der1``) is minus this
     gradient; its PFound, FilteredDCG, ERR and MRR metrics are not offered.
 
