@@ -312,7 +312,7 @@ def test_catboost_refuses_nan_labels_with_a_user_objective():
     cb.CatBoostRegressor(loss_function="MultiRMSEWithMissingValues", **CB_PARAMS).fit(X, Y)
 
 
-# -- GroupQuantile (not a fastloss loss: what CatBoost reports) -------------------------------
+# -- GroupQuantile (what CatBoost reports; fastloss's GroupQuantile is tested in its own file)
 
 
 def test_catboosts_group_quantile_metric_is_the_pinball_of_group_centred_residuals():
@@ -332,3 +332,6 @@ def test_catboosts_group_quantile_metric_is_the_pinball_of_group_centred_residua
         np.testing.assert_allclose(got, want, rtol=1e-6)
         pin = fl.Pinball(quantile=alpha)(t[:, None], (t - centred)[:, None])
         np.testing.assert_allclose(pin, want, rtol=1e-12)
+        sizes = np.unique(group, return_counts=True)[1]
+        ours = fl.GroupQuantile(alpha=alpha, reduction="sum")(t, s, group=sizes)
+        np.testing.assert_allclose(ours / n, want, rtol=1e-12)

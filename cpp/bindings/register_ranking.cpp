@@ -1,7 +1,8 @@
 // Binds the ranking kernels of losses/ranking.hpp (pairwise logistic,
-// softmax listwise, LambdaRank-NDCG and -MAP, QueryRMSE over query groups)
-// as one function, and YetiRank and StochasticFilter (which take their
-// noise) as two others. The
+// softmax listwise, LambdaRank-NDCG and -MAP, QueryRMSE, QueryCrossEntropy,
+// GroupQuantile over query groups) as one function, and YetiRank,
+// StochasticFilter and StochasticRank (which take their noise) as three
+// others. The
 // Python layer (fastloss/_ranking.py) checks user input, turns group sizes
 // into offsets and makes arrays C-contiguous; this file checks the internal
 // contract, converts and releases the GIL.
@@ -35,14 +36,14 @@ T* flat_out(const py::object& o, index_t n, const char* what) {
 /// Which loss: 0 pairwise logistic, 1 softmax listwise (option: normalise the
 /// labels), 2 LambdaRank-NDCG (option: the truncation k, <= 0 for none),
 /// 3 LambdaRank-MAP (option: the pairs' top k, <= 0 for none), 4 QueryRMSE;
-/// 5 QueryCrossEntropy (param: alpha); normalize: XGBoost's default
+/// 5 QueryCrossEntropy (param: alpha), 6 GroupQuantile (param: alpha); normalize: XGBoost's default
 /// normalisations of the LambdaRank lambdas.
 template <class T>
 void rank_typed(int kind, const py::array& rel, const py::array& scores,
                 const py::array& offsets, std::int64_t option, const py::object& per_query,
                 const py::object& grad, const py::object& hess, const py::object& coef,
                 bool normalize, double param) {
-  if (kind < 0 || kind > 5) throw py::value_error("rank_loss: unknown kind " + std::to_string(kind));
+  if (kind < 0 || kind > 6) throw py::value_error("rank_loss: unknown kind " + std::to_string(kind));
   const index_t n = static_cast<index_t>(scores.size());
   const T* r = flat_in<T>(rel, n, "relevance");
   const T* s = flat_in<T>(scores, n, "scores");
@@ -67,7 +68,8 @@ void rank_typed(int kind, const py::array& rel, const py::array& scores,
     case 3:
       return ranking::lambdarank_map(r, s, off, Q, static_cast<index_t>(option), normalize, out);
     case 4: return ranking::query_rmse(r, s, off, Q, out);
-    default: return ranking::query_crossentropy(r, s, off, Q, param, out);
+    case 5: return ranking::query_crossentropy(r, s, off, Q, param, out);
+    default: return ranking::group_quantile(r, s, off, Q, param, out);
   }
 }
 
@@ -128,6 +130,34 @@ void stochastic_filter_typed(const py::array& rel, const py::array& scores,
   ranking::stochastic_filter(r, s, off, Q, u, static_cast<index_t>(estimations), sigma, out);
 }
 
+/// StochasticRank from the caller's standard normals (estimations rows of N).
+template <class T>
+void stochastic_rank_typed(const py::array& rel, const py::array& scores,
+                           const py::array& offsets, const py::array& normals,
+                           std::int64_t estimations, const ranking::StochasticRankParams& prm,
+                           const py::object& per_query, const py::object& grad,
+                           const py::object& coef) {
+  const index_t n = static_cast<index_t>(scores.size());
+  const T* r = flat_in<T>(rel, n, "relevance");
+  const T* s = flat_in<T>(scores, n, "scores");
+  if (offsets.ndim() != 1 || offsets.shape(0) < 1)
+    throw py::value_error("offsets: internal layout mismatch");
+  const index_t Q = static_cast<index_t>(offsets.shape(0)) - 1;
+  const index_t* off = flat_in<index_t>(offsets, Q + 1, "offsets");
+  if (off[0] != 0 || off[Q] != n) throw py::value_error("offsets: internal contract violated");
+  for (index_t q = 0; q < Q; ++q)
+    if (off[q + 1] < off[q]) throw py::value_error("offsets: internal contract violated");
+  if (estimations < 1) throw py::value_error("estimations must be >= 1");
+  if (!(prm.sigma > 0.0)) throw py::value_error("sigma must be > 0");
+  const double* z = flat_in<double>(normals, static_cast<index_t>(estimations) * n, "normals");
+  ranking::RankOutputs<T> out;
+  out.per_query = flat_out<double>(per_query, Q, "per_query");
+  out.grad = flat_out<T>(grad, n, "grad");
+  out.coef = per_sample_in<double>(coef, Q, "coef");
+  py::gil_scoped_release release;
+  ranking::stochastic_rank(r, s, off, Q, z, static_cast<index_t>(estimations), prm, out);
+}
+
 }  // namespace
 
 void register_ranking(py::module_& m) {
@@ -180,6 +210,33 @@ void register_ranking(py::module_& m) {
       py::arg("relevance"), py::arg("scores"), py::arg("offsets"), py::arg("uniforms"),
       py::arg("estimations"), py::arg("sigma"), py::arg("per_query"), py::arg("grad"),
       py::arg("coef"));
+  m.def(
+      "stochastic_rank_loss",
+      [](const py::array& rel, const py::array& scores, const py::array& offsets,
+         const py::array& normals, std::int64_t estimations, bool ndcg, std::int64_t top,
+         bool exp_gain, bool log_discount, double sigma, double mu, double nu, double lambda,
+         const py::object& per_query, const py::object& grad, const py::object& coef) {
+        ranking::StochasticRankParams prm;
+        prm.ndcg = ndcg;
+        prm.top = static_cast<index_t>(top);
+        prm.exp_gain = exp_gain;
+        prm.log_discount = log_discount;
+        prm.sigma = sigma;
+        prm.mu = mu;
+        prm.nu = nu;
+        prm.lambda = lambda;
+        if (has_dtype<float>(scores))
+          return stochastic_rank_typed<float>(rel, scores, offsets, normals, estimations, prm,
+                                              per_query, grad, coef);
+        if (has_dtype<double>(scores))
+          return stochastic_rank_typed<double>(rel, scores, offsets, normals, estimations, prm,
+                                               per_query, grad, coef);
+        throw py::type_error("scores: expected float32 or float64");
+      },
+      py::arg("relevance"), py::arg("scores"), py::arg("offsets"), py::arg("normals"),
+      py::arg("estimations"), py::arg("ndcg"), py::arg("top"), py::arg("exp_gain"),
+      py::arg("log_discount"), py::arg("sigma"), py::arg("mu"), py::arg("nu"),
+      py::arg("lambda"), py::arg("per_query"), py::arg("grad"), py::arg("coef"));
 }
 
 }  // namespace fastloss::bindings

@@ -286,6 +286,157 @@ void lambdarank_map(Harness& h) {
 }
 void query_rmse(Harness& h) { check_kind(h, 4, 0, "query_rmse"); }
 
+/// GroupQuantile of each query by its definition: the pinball loss of the
+/// residuals t - s after the query's mean residual.
+std::vector<double> gq_reference(const Batch& b, const std::vector<double>& s, double alpha) {
+  std::vector<double> loss;
+  for (std::size_t q = 0; q + 1 < b.offsets.size(); ++q) {
+    const index_t begin = b.offsets[q], n = b.offsets[q + 1] - begin;
+    double mean = 0.0, v = 0.0;
+    for (index_t i = 0; i < n; ++i) mean += (b.rel[begin + i] - s[begin + i]) / double(n);
+    for (index_t i = 0; i < n; ++i) {
+      const double u = b.rel[begin + i] - s[begin + i] - mean;
+      v += u >= 0 ? alpha * u : (alpha - 1.0) * u;
+    }
+    loss.push_back(v);
+  }
+  return loss;
+}
+
+void group_quantile(Harness& h) {
+  const Batch b = make_batch(41, 12);
+  const index_t Q = static_cast<index_t>(b.offsets.size()) - 1;
+  for (double alpha : {0.5, 0.2, 0.9}) {
+    const std::string name = "group_quantile(" + std::to_string(alpha) + ")";
+    std::vector<double> loss(static_cast<std::size_t>(Q)), grad(b.s.size()), hess(b.s.size(), -1);
+    ranking::RankOutputs<double> out;
+    out.per_query = loss.data();
+    out.grad = grad.data();
+    out.hess = hess.data();
+    ranking::group_quantile(b.rel.data(), b.s.data(), b.offsets.data(), Q, alpha, out);
+    const auto ref = gq_reference(b, b.s, alpha);
+    for (index_t q = 0; q < Q; ++q)
+      h.check(close(loss[q], ref[q], 1e-12, 1e-14), name + " loss of query " + std::to_string(q));
+    // piecewise linear: central differences away from the kinks are the slope
+    const double step = 1e-7;
+    for (std::size_t i = 0; i < b.s.size(); ++i) {
+      auto sp = b.s, sm = b.s;
+      sp[i] += step;
+      sm[i] -= step;
+      const double fd = (total(gq_reference(b, sp, alpha)) - total(gq_reference(b, sm, alpha))) /
+                        (2 * step);
+      h.check(close(grad[i], fd, 1e-6, 1e-8), name + " grad " + std::to_string(i));
+      h.check(hess[i] == 0.0, name + " no Hessian: 0");
+    }
+  }
+  // by hand: t = (1, 2, 6), s = 0: u = (-2, -1, 3), loss 3 for every alpha,
+  // gradient mean(psi) - psi = (1/3, 1/3, -2/3)
+  const std::vector<double> t{1, 2, 6}, s0{0, 0, 0};
+  const std::vector<index_t> off{0, 3};
+  std::vector<double> loss(1), grad(3);
+  ranking::RankOutputs<double> out;
+  out.per_query = loss.data();
+  out.grad = grad.data();
+  for (double alpha : {0.1, 0.5, 0.75}) {
+    ranking::group_quantile(t.data(), s0.data(), off.data(), 1, alpha, out);
+    h.check(close(loss[0], 3.0, 1e-14), "group_quantile by hand: loss");
+    h.check(close(grad[0], 1.0 / 3, 1e-14) && close(grad[1], 1.0 / 3, 1e-14) &&
+                close(grad[2], -2.0 / 3, 1e-14),
+            "group_quantile by hand: grad");
+  }
+  // a NaN target makes its query NaN only
+  auto tn = b.rel;
+  tn[static_cast<std::size_t>(b.offsets[2])] = std::nan("");
+  std::vector<double> ln(static_cast<std::size_t>(Q)), gn(b.s.size());
+  out.per_query = ln.data();
+  out.grad = gn.data();
+  ranking::group_quantile(tn.data(), b.s.data(), b.offsets.data(), Q, 0.5, out);
+  const auto ref = gq_reference(b, b.s, 0.5);
+  h.check(std::isnan(ln[2]) && std::isnan(gn[b.offsets[2]]) && close(ln[1], ref[1], 1e-12),
+          "group_quantile NaN stays in its query");
+  // many queries: the same bits for 1 and 2 threads
+  const Batch big = make_batch(98, 30000);
+  const index_t QB = static_cast<index_t>(big.offsets.size()) - 1;
+  std::vector<double> l1(QB), g1(big.s.size()), l2(QB), g2(big.s.size());
+  out.per_query = l1.data();
+  out.grad = g1.data();
+  set_num_threads(1);
+  ranking::group_quantile(big.rel.data(), big.s.data(), big.offsets.data(), QB, 0.3, out);
+  out.per_query = l2.data();
+  out.grad = g2.data();
+  set_num_threads(2);
+  ranking::group_quantile(big.rel.data(), big.s.data(), big.offsets.data(), QB, 0.3, out);
+  h.check(l1 == l2 && g1 == g2, "group_quantile bitwise for 1 and 2 threads");
+}
+
+void stochastic_rank(Harness& h) {
+  const Batch b = make_batch(43, 12);
+  const index_t Q = static_cast<index_t>(b.offsets.size()) - 1, N = b.offsets[Q];
+  Rng rng(29);
+  std::vector<double> z(static_cast<std::size_t>(3 * N));
+  for (double& v : z) v = rng.uniform(-2.0, 2.0);  // any noise the caller gives
+  for (bool ndcg : {true, false}) {
+    ranking::StochasticRankParams prm;
+    prm.ndcg = ndcg;
+    prm.sigma = 0.7;
+    prm.nu = 0.01;
+    const std::string name = ndcg ? "stochastic_rank NDCG" : "stochastic_rank DCG";
+    std::vector<double> loss(static_cast<std::size_t>(Q)), grad(b.s.size()), hess(b.s.size());
+    ranking::RankOutputs<double> out;
+    out.per_query = loss.data();
+    out.grad = grad.data();
+    out.hess = hess.data();
+    ranking::stochastic_rank(b.rel.data(), b.s.data(), b.offsets.data(), Q, z.data(), 3, prm, out);
+    for (index_t q = 0; q < Q; ++q) {
+      const index_t begin = b.offsets[q], n = b.offsets[q + 1] - begin;
+      // the value: minus the mean (N)DCG of the three noisy rankings
+      std::vector<double> sorted(b.rel.begin() + begin, b.rel.begin() + begin + n);
+      std::sort(sorted.rbegin(), sorted.rend());
+      double ideal = 0.0;
+      for (index_t p = 0; p < n; ++p) ideal += sorted[p] / std::log2(2.0 + double(p));
+      double want = 0.0;
+      for (int k = 0; k < 3; ++k) {
+        std::vector<double> x(static_cast<std::size_t>(n));
+        for (index_t i = 0; i < n; ++i) x[i] = b.s[begin + i] + 0.7 * z[k * N + begin + i];
+        const auto r = places(x, 0, n);
+        double dcg = 0.0;
+        for (index_t i = 0; i < n; ++i) dcg += b.rel[begin + i] / std::log2(2.0 + double(r[i]));
+        want -= (ndcg && ideal > 0 ? dcg / ideal : dcg) / 3.0;
+      }
+      h.check(close(loss[q], want, 1e-12, 1e-14), name + " loss of query " + std::to_string(q));
+      // the gradient of a query sums to 0 (its mean removed); no Hessian
+      double sum = 0.0, scale = 0.0;
+      for (index_t i = 0; i < n; ++i) {
+        sum += grad[begin + i];
+        scale += std::fabs(grad[begin + i]);
+        h.check(hess[begin + i] == 0.0, name + " no Hessian");
+      }
+      h.check(std::fabs(sum) <= 1e-12 * (1.0 + scale), name + " gradient sums to 0");
+      if (n == 1) h.check(grad[begin] == 0.0, name + " one item: gradient 0");
+    }
+  }
+  // many queries: the same bits for 1 and 2 threads
+  const Batch big = make_batch(97, 20000);
+  const index_t QB = static_cast<index_t>(big.offsets.size()) - 1, NB = big.offsets[QB];
+  std::vector<double> zb(static_cast<std::size_t>(2 * NB));
+  for (double& v : zb) v = rng.uniform(-2.0, 2.0);
+  ranking::StochasticRankParams prm;
+  prm.top = 3;
+  std::vector<double> l1(QB), g1(big.s.size()), l2(QB), g2(big.s.size());
+  ranking::RankOutputs<double> out;
+  out.per_query = l1.data();
+  out.grad = g1.data();
+  set_num_threads(1);
+  ranking::stochastic_rank(big.rel.data(), big.s.data(), big.offsets.data(), QB, zb.data(), 2,
+                           prm, out);
+  out.per_query = l2.data();
+  out.grad = g2.data();
+  set_num_threads(2);
+  ranking::stochastic_rank(big.rel.data(), big.s.data(), big.offsets.data(), QB, zb.data(), 2,
+                           prm, out);
+  h.check(l1 == l2 && g1 == g2, "stochastic_rank bitwise for 1 and 2 threads");
+}
+
 /// QueryCrossEntropy of one query by its definition, the shift by bisection.
 double qce_reference(const std::vector<double>& t, const std::vector<double>& a, double alpha) {
   auto ll = [](double tv, double z) { return std::log(1.0 + std::exp(z)) - tv * z; };
@@ -523,6 +674,8 @@ int main(int argc, char** argv) {
                      {"lambdarank_map", lambdarank_map},
                      {"query_rmse", query_rmse},
                      {"query_crossentropy", query_crossentropy},
+                     {"group_quantile", group_quantile},
+                     {"stochastic_rank", stochastic_rank},
                      {"threads", threads},
                      {"yetirank", yetirank},
                      {"stochastic_filter", stochastic_filter}});

@@ -38,6 +38,7 @@ from ._models import (
 )
 from ._ranking import (
     XENDCG,
+    GroupQuantile,
     LambdaRankMAP,
     LambdaRankNDCG,
     PairwiseLogistic,
@@ -45,6 +46,7 @@ from ._ranking import (
     QueryRMSE,
     SoftmaxListwise,
     StochasticFilter,
+    StochasticRank,
     YetiRank,
     YetiRankPairwise,
 )
@@ -91,7 +93,8 @@ __all__ = [
     "GANGeneratorLoss", "Loss", "MultiInputLoss", "StyleLoss", "TotalVariation",
     "LambdaRankMAP", "LambdaRankNDCG", "PairwiseLogistic", "QueryCrossentropy", "QueryRMSE",
     "SoftmaxListwise",
-    "StochasticFilter", "XENDCG", "YetiRank", "YetiRankPairwise",
+    "StochasticFilter", "XENDCG", "YetiRank", "YetiRankPairwise", "GroupQuantile",
+    "StochasticRank",
     "Circle", "CosineEmbedding", "MarginRanking", "NTXent", "TripletMargin",
     "TripletMarginWithDistance", "ConvexKLDivergence", "MulticlassGeneralizedDice",
     "CrossentropyLambda",

@@ -130,3 +130,9 @@ def stochastic_filter_loss(relevance: np.ndarray, scores: np.ndarray, offsets: n
                            uniforms: np.ndarray, estimations: int, sigma: float,
                            per_query: Optional[np.ndarray], grad: Optional[np.ndarray],
                            coef: Optional[np.ndarray]) -> None: ...
+# StochasticRank from its standard normals, estimations rows of n (register_ranking.cpp)
+def stochastic_rank_loss(relevance: np.ndarray, scores: np.ndarray, offsets: np.ndarray,
+                         normals: np.ndarray, estimations: int, ndcg: bool, top: int,
+                         exp_gain: bool, log_discount: bool, sigma: float, mu: float,
+                         nu: float, lambda_: float, per_query: Optional[np.ndarray],
+                         grad: Optional[np.ndarray], coef: Optional[np.ndarray]) -> None: ...

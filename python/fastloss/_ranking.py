@@ -7,7 +7,10 @@
 * :class:`LambdaRankNDCG`, LambdaMART's NDCG-weighted pairwise loss;
 * :class:`YetiRank` and :class:`YetiRankPairwise`, CatBoost's pairwise loss
   over noisy rankings;
-* :class:`StochasticFilter`, CatBoost's expected FilterDCG of a random filter.
+* :class:`StochasticFilter`, CatBoost's expected FilterDCG of a random filter;
+* :class:`StochasticRank`, CatBoost's expected (N)DCG of noisy rankings;
+* :class:`QueryRMSE`, :class:`QueryCrossentropy` and :class:`GroupQuantile`,
+  CatBoost's regression-like losses after a shift of each query.
 
 Each is called ``loss(relevance, scores, sample_weight=None, group=sizes)``:
 ``relevance`` holds each item's graded relevance (>= 0), ``scores`` the
@@ -32,7 +35,7 @@ from ._arrays import REDUCTION_NONE
 from ._base import Loss
 
 _KIND_PAIRWISE, _KIND_SOFTMAX, _KIND_LAMBDA, _KIND_MAP, _KIND_QUERY_RMSE = 0, 1, 2, 3, 4
-_KIND_QUERY_CROSSENTROPY = 5
+_KIND_QUERY_CROSSENTROPY, _KIND_GROUP_QUANTILE = 5, 6
 
 
 class Queries:
@@ -700,6 +703,66 @@ class QueryCrossentropy(RankingLoss):
         return self.alpha
 
 
+class GroupQuantile(RankingLoss):
+    __doc__ = """CatBoost's ``GroupQuantile``: the pinball loss of the residuals after
+    each query's mean residual. With residuals r_i = t_i - s_i (target minus
+    score), m_q their mean over the query and u_i = r_i - m_q::
+
+        loss_q = sum_{i in q} pin(u_i),  pin(u) = alpha * u if u >= 0 else (alpha - 1) * u
+        dloss/ds_i = mean_{j in q} psi(u_j) - psi(u_i),
+                     psi(u) = alpha if u >= 0 else alpha - 1
+
+    The gradient is the exact subgradient through the centring (m_q moves
+    with every score of the query); at u_i = 0 it takes the slope of the
+    u >= 0 side, as :class:`Pinball`. The centred residuals of a query sum to
+    0, so pin(u) = |u| / 2 + (alpha - 1/2) * u sums to 1/2 * sum_i |u_i|: the
+    value and the gradient are the same for every alpha (CatBoost's metric
+    is too). CatBoost's metric ``GroupQuantile`` is sum_q loss_q / n
+    (reduction "sum" over n items). CatBoost's training derivative is psi(u_i)
+    alone, which omits the centring's term and so depends on alpha, with
+    exact quantile leaves that no gradient and Hessian reproduce. There is
+    no Hessian (the loss is piecewise linear; CatBoost's second derivative
+    is 0): ``gradient_hessian`` raises NotImplementedError, and a boosting
+    library takes ``backward(..., reduction="sum")`` with a constant
+    Hessian. The targets are any reals. Cost: O(size) per query.
+
+    Parameters
+    ----------
+    alpha : float
+        The quantile of the pinball loss, in [0, 1] (CatBoost's ``alpha``,
+        default 0.5); it changes neither the value nor the gradient.
+    reduction, name
+        Keras's reductions of the per-query losses, and the name.
+    """ + _COMMON.replace(_GRADED, "The targets are any reals.")
+
+    _default_name = "group_quantile"
+    _kind = _KIND_GROUP_QUANTILE
+    _labels = "real"
+    has_hessian = False
+    _no_hessian_reason = ("it is piecewise linear in the scores (its second derivative is 0 "
+                          "almost everywhere; CatBoost's GroupQuantile uses exact quantile "
+                          "leaves); use backward with reduction 'sum' and a constant Hessian")
+
+    def __init__(self, alpha: float = 0.5, reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+        if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float,
+                                                                          np.floating)):
+            raise TypeError(f"alpha must be a float in [0, 1], got {alpha!r}")
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1] (the quantile), got {alpha}")
+        self.alpha = float(alpha)
+
+    def _param(self) -> float:
+        return self.alpha
+
+    def gradient_hessian(self, y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+                         group: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Not available: raises NotImplementedError (there is no Hessian)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no gradient_hessian: {self._no_hessian_reason}")
+
+
 def _yeti_uniforms(seed: int, q: Queries, permutations: int) -> np.ndarray:
     """YetiRank's noise of one call: ``permutations`` rows of one uniform in
     [0, 1) per item, from ``numpy.random.default_rng([seed, h])``, h the
@@ -933,6 +996,160 @@ class StochasticFilter(RankingLoss):
                                      self.sigma, per_query, grad, coef)
 
 
+
+def _rank_normals(seed: int, q: Queries, estimations: int) -> np.ndarray:
+    """StochasticRank's noise of one call: ``estimations`` rows of one
+    standard normal per item, from ``numpy.random.default_rng([seed, h,
+    3])``, h the call's hash."""
+    rng = np.random.default_rng([seed, _call_key(q), 3])
+    return rng.standard_normal((estimations, q.rel.shape[0]))
+
+
+def _finite(value: Any, name: str, low: float, strict: bool) -> float:
+    """A real parameter > low (strict) or >= low, finite."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.floating)):
+        raise TypeError(f"{name} must be a float, got {value!r}")
+    ok = np.isfinite(value) and (value > low if strict else value >= low)
+    if not ok:
+        raise ValueError(f"{name} must be a finite float {'>' if strict else '>='} {low:g}, "
+                         f"got {value}")
+    return float(value)
+
+
+def _choice(value: Any, name: str, allowed: tuple[str, ...], refused: str = "") -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got "
+                         f"{value!r}{refused}")
+    return value
+
+
+class StochasticRank(RankingLoss):
+    __doc__ = """CatBoost's ``StochasticRank`` with ``metric=NDCG`` or ``DCG``: minus
+    the expected (N)DCG of the ranking by noisy scores, with CatBoost's
+    gradient estimate. The scores of a query, shifted by -sigma * mu * rel and
+    centred, a_i = s_i - sigma * mu * rel_i - mean, are ranked by a_i +
+    sigma * z_ki in draw k (z standard normal, ties by input position); M_k
+    is that ranking's DCG, sum over the places p < top of gain(rel) /
+    discount(p), divided for NDCG by the query's ideal DCG (when it is > 0)::
+
+        gain(rel) = rel (type="Base") or 2**rel - 1 (type="Exp")
+        discount(p) = log2(2 + p) (denominator="LogPosition") or 1 + p ("Position")
+        loss_q = -(1 / K) sum_k M_k
+
+    with K = ``estimations``. The gradient is minus CatBoost's estimate of
+    the derivative of E[M]: in draw k, for the item i at place p, the sum
+    over the places p' <= min(size - 1, top), p' != p, of the change of M_k
+    when i moves to p' times the difference of the normal densities, at the
+    two noisy scores that bound place p', of i's noisy score given the sum
+    of the query's noise (mean a_i + (Z_k - sigma * z_ki) / (size - 1), Z_k =
+    sum_j z_kj; scale sigma * sqrt(size / (size - 1))). Then, as CatBoost,
+    its mean over the query is removed and, for queries of more than 2
+    items, ``lambda_`` times its component along the centred scores c = s -
+    mean(s), over (|c| + nu)**2, is taken away. The gradient is therefore
+    not the derivative of the value (piecewise constant in the scores) but
+    CatBoost's estimate of that of its expectation; a query of one item has
+    gradient 0. With ``sigma=1`` (and ``lambda_=0``) its expectation is
+    minus the derivative of E[M]; for other sigma the conditional mean adds
+    the unscaled noise sum Z_k to scaled scores, as CatBoost's does, and the
+    estimate is biased (a few percent at sigma 2). There is no Hessian
+    (CatBoost defines none and trains with gradient leaves):
+    ``gradient_hessian`` raises NotImplementedError, and a boosting library
+    takes ``backward(..., reduction="sum")`` with a
+    constant Hessian. CatBoost's derivative (``Der1``) is minus this
+    gradient; its PFound, FilteredDCG, ERR and MRR metrics are not offered.
+
+    The noise is random but a function of the call's inputs, as in
+    :class:`YetiRank`: it is drawn from ``numpy.random.default_rng([seed, h,
+    3])`` with h a 64-bit BLAKE2b hash of the scores (as float64), the
+    relevance and the query sizes, ``estimations`` rows of one standard
+    normal per item. One call's value and gradient share their draws, the
+    same inputs give the same result (for every thread count), and each
+    boosting iteration, whose scores are new, draws new noise. CatBoost's
+    own generator cannot be reproduced, so a training matches CatBoost's in
+    distribution, not bit for bit. CatBoost ignores sample weights for this
+    objective; fastloss weighs each query's loss by its weight. Cost:
+    ``estimations`` sorts and O(size * min(size, top)) per query.
+
+    Parameters
+    ----------
+    metric : {"NDCG", "DCG"}
+        The metric whose expectation is maximised (CatBoost's ``metric``).
+    top : int or None
+        The number of places counted (CatBoost's ``top``; None for all).
+    type : {"Base", "Exp"}
+        The gain: rel, or 2**rel - 1 (CatBoost's ``type``, default Base).
+    denominator : {"LogPosition", "Position"}
+        The discount of place p: log2(2 + p) or 1 + p (CatBoost's default
+        LogPosition).
+    sigma : float
+        The scale of the noise, > 0 (CatBoost's ``sigma``, default 1).
+    estimations : int
+        Draws of the noise per query and call (CatBoost's
+        ``num_estimations``, default 1).
+    mu : float
+        The shift of the scores by -sigma * mu * rel that breaks ties, >= 0
+        (CatBoost's ``mu``, default 0).
+    nu : float
+        Added to the centred scores' norm in the projection, > 0 (CatBoost's
+        ``nu``, default 0.01).
+    lambda_ : float
+        The coefficient of the projection, >= 0 (CatBoost's ``lambda``,
+        default 1; 0 leaves the gradient unprojected).
+    seed : int or None
+        The seed of the noise (an integer >= 0, default 0); None draws one
+        from the operating system at construction (the config then holds it).
+    reduction, name
+        Keras's reductions of the per-query losses, and the name.
+    """ + _COMMON
+
+    _default_name = "stochastic_rank"
+    has_hessian = False
+    _no_hessian_reason = ("its gradient is a Monte-Carlo estimate of the gradient of the "
+                          "expected (N)DCG, which has no Hessian estimate (CatBoost's "
+                          "StochasticRank defines none and trains with gradient leaves); use "
+                          "backward with reduction 'sum' and a constant Hessian")
+
+    def __init__(self, metric: str = "NDCG", top: Optional[int] = None, type: str = "Base",
+                 denominator: str = "LogPosition", sigma: float = 1.0, estimations: int = 1,
+                 mu: float = 0.0, nu: float = 0.01, lambda_: float = 1.0,
+                 seed: Optional[int] = 0, reduction: Optional[str] = "sum_over_batch_size",
+                 name: Optional[str] = None) -> None:
+        super().__init__(reduction=reduction, name=name)
+        self.metric = _choice(metric, "metric", ("NDCG", "DCG"),
+                              " (CatBoost's PFound, FilteredDCG, ERR and MRR are not offered)")
+        self.top = _places(top, "top")
+        self.type = _choice(type, "type", ("Base", "Exp"))
+        self.denominator = _choice(denominator, "denominator", ("LogPosition", "Position"))
+        self.sigma = _finite(sigma, "sigma", 0.0, strict=True)
+        if isinstance(estimations, (bool, np.bool_)) or not isinstance(estimations,
+                                                                       (int, np.integer)):
+            raise TypeError(f"estimations must be an integer >= 1, got {estimations!r}")
+        if estimations < 1:
+            raise ValueError(f"estimations must be >= 1 (draws of the noise per query), got "
+                             f"{estimations}")
+        self.estimations = int(estimations)
+        self.mu = _finite(mu, "mu", 0.0, strict=False)
+        self.nu = _finite(nu, "nu", 0.0, strict=True)
+        self.lambda_ = _finite(lambda_, "lambda_", 0.0, strict=False)
+        self.seed = _seed(seed)
+
+    def gradient_hessian(self, y_true: Any, y_pred: Any, sample_weight: Any = None, *,
+                         group: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """Not available: raises NotImplementedError (there is no Hessian)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no gradient_hessian: {self._no_hessian_reason}")
+
+    def _kernel(self, q: Queries, per_query: Optional[np.ndarray], grad: Optional[np.ndarray],
+                hess: Optional[np.ndarray], coef: Optional[np.ndarray]) -> None:
+        z = _rank_normals(self.seed, q, self.estimations).reshape(-1)
+        _core.stochastic_rank_loss(q.rel, q.scores, q.offsets, z, self.estimations,
+                                   self.metric == "NDCG", self.top or 0, self.type == "Exp",
+                                   self.denominator == "LogPosition", self.sigma, self.mu,
+                                   self.nu, self.lambda_, per_query, grad, coef)
+
 RANKING_LOSSES: tuple[type[Any], ...] = (PairwiseLogistic, SoftmaxListwise, LambdaRankNDCG,
                                          LambdaRankMAP, XENDCG, QueryRMSE, QueryCrossentropy,
-                                         YetiRank, YetiRankPairwise, StochasticFilter)
+                                         YetiRank, YetiRankPairwise, StochasticFilter,
+                                         GroupQuantile, StochasticRank)

@@ -18,12 +18,16 @@
 //   change of the query's average precision when i and j swap places;
 // * QueryRMSE (CatBoost): half the squared error of s - t after each query's
 //   mean offset;
+// * GroupQuantile (CatBoost): the pinball loss of the residuals after each
+//   query's mean residual;
 // * QueryCrossEntropy (CatBoost): the log loss mixed with the log loss after
 //   each query's shift that matches its mean probability to its mean target;
 // * YetiRank (CatBoost): the pairwise logistic loss of the neighbours of
 //   noisy rankings of each query, weighed by their relevance gap and place;
 // * StochasticFilter (CatBoost): minus the expected FilterDCG of the items
-//   each kept with probability sigmoid(sigma s), its score-function gradient.
+//   each kept with probability sigmoid(sigma s), its score-function gradient;
+// * StochasticRank (CatBoost): minus the expected DCG or NDCG of the ranking
+//   by Gaussian-noised scores, CatBoost's conditional-density gradient.
 //
 // (LightGBM's rank_xendcg is the softmax loss on random targets drawn by
 // the Python layer.)
@@ -100,7 +104,7 @@ inline std::vector<index_t> query_tiles(const index_t* offsets, index_t Q) {
 /// Per-thread float64 scratch of one query: its derivatives, and the pair
 /// sweep's rows (reused across queries and calls).
 struct QueryScratch {
-  std::vector<double> g, h, rel, s, gain, acc, row_g, row_h, row_v, ranked_g, ranked_h;
+  std::vector<double> g, h, rel, s, gain, acc, row_g, row_h, row_v, ranked_g, ranked_h, low;
   std::vector<index_t> order;
 };
 
@@ -475,6 +479,37 @@ void query_rmse(const T* target, const T* s, const index_t* offsets, index_t Q,
   });
 }
 
+/// CatBoost's GroupQuantile of each query: the pinball loss of the residuals
+/// r = t - s centred by the query's mean residual, u_i = r_i - mean_q(r),
+///   loss_q = sum_i pin(u_i),  pin(u) = alpha u if u >= 0 else (alpha - 1) u,
+///   d/ds_i = mean_q(psi(u)) - psi(u_i),  psi(u) = alpha if u >= 0 else alpha - 1
+/// (the exact subgradient through the centring; at u = 0 the slope of the
+/// u >= 0 side, as Pinball). The centred residuals sum to 0, so both are the
+/// same for every alpha. No Hessian: h is 0 (the loss is piecewise linear).
+template <class T>
+void group_quantile(const T* target, const T* s, const index_t* offsets, index_t Q,
+                    double alpha, const RankOutputs<T>& out) {
+  detail::over_queries(offsets, Q, out, [&](index_t b, index_t n, double* g, double* h,
+                                            detail::QueryScratch& w) {
+    if (detail::nan_query(target + b, s + b, n, g, h)) return std::nan("");
+    detail::gather(target + b, s + b, nullptr, n, w);
+    double* r = w.row_g.data();
+    double* slope = w.row_h.data();
+    double* terms = w.row_v.data();
+    for (index_t i = 0; i < n; ++i) r[i] = w.rel[i] - w.s[i];
+    const double mean = detail::ordered_sum(r, n) / static_cast<double>(n);
+    for (index_t i = 0; i < n; ++i) {
+      const double u = r[i] - mean;
+      const bool under = u >= 0.0;
+      slope[i] = under ? alpha : alpha - 1.0;
+      terms[i] = slope[i] * u;
+    }
+    const double mean_slope = detail::ordered_sum(slope, n) / static_cast<double>(n);
+    for (index_t i = 0; i < n; ++i) g[i] = mean_slope - slope[i];
+    return detail::ordered_sum(terms, n);
+  });
+}
+
 /// CatBoost's QueryCrossEntropy of each query: with l(t, z) = log(1 + e^z) - t z
 /// (the log loss of a logit z) and beta_q the shift that makes the query's
 /// mean probability its mean target (sum_i sigmoid(a_i + beta_q) = sum_i t_i),
@@ -650,6 +685,154 @@ void stochastic_filter(const T* rel, const T* s, const index_t* offsets, index_t
       const double c = -sigma * (dcg - baseline) * inv_k;
       for (index_t i = 0; i < n; ++i) g[i] += c * ((p[i] >= uk[i] ? 1.0 : 0.0) - p[i]);
     }
+    return value * inv_k;
+  });
+}
+
+/// The parameters of StochasticRank (CatBoost's names in brackets).
+struct StochasticRankParams {
+  bool ndcg = true;           ///< NDCG (divided by the ideal DCG) or DCG [metric]
+  index_t top = 0;            ///< places counted, <= 0 for all [top]
+  bool exp_gain = false;      ///< gain 2^rel - 1 (else rel) [type=Exp|Base]
+  bool log_discount = true;   ///< 1 / log2(2 + place) (else 1 / (1 + place)) [denominator]
+  double sigma = 1.0;         ///< the noise's scale [sigma]
+  double mu = 0.0;            ///< ties: scores shifted by -sigma mu rel [mu]
+  double nu = 0.0;            ///< added to the scores' norm in the projection [nu]
+  double lambda = 1.0;        ///< the projection's coefficient [lambda]
+};
+
+namespace detail {
+
+/// Normal density of x with mean m and scale sd.
+inline double normal_density(double x, double m, double sd) {
+  const double z = (x - m) / sd;
+  return 0.398942280401432677939946 * std::exp(-0.5 * z * z) / sd;
+}
+
+}  // namespace detail
+
+/// CatBoost's StochasticRank of each query, with the caller's standard
+/// normals z (estimations rows of N). The scores shifted by -sigma mu rel and
+/// centred, a = s - sigma mu rel - mean, are ranked by a + sigma z_k (ties by
+/// input position) in draw k; M_k is the (N)DCG of that ranking, with weight
+/// w_p = 1 / discount(p) for places p < top (0 below), over the ideal DCG for
+/// NDCG. loss_q = -(1/K) sum_k M_k. The gradient is minus CatBoost's
+/// estimate of d E[M] / d s: per draw and item i at place p, the sum over
+/// the places p' <= min(n - 1, top), p' != p, of the change of M_k when i
+/// moves to p' times the difference of the normal densities (mean a_i + (Z -
+/// sigma z_i) / (n - 1), Z = sum_j z_j; scale sigma sqrt(n / (n - 1))) at the
+/// scores bounding p'; then its mean is removed and, for n > 2, its component
+/// along the centred scores c = s - mean(s) taken lambda times away, over
+/// (|c| + nu)^2. No Hessian (h stays 0). A query of one item has gradient 0.
+template <class T>
+void stochastic_rank(const T* rel, const T* s, const index_t* offsets, index_t Q,
+                     const double* z, index_t estimations, const StochasticRankParams& prm,
+                     const RankOutputs<T>& out) {
+  const index_t N = offsets[Q];
+  const double inv_k = 1.0 / static_cast<double>(estimations);
+  detail::over_queries(offsets, Q, out, [&](index_t b, index_t n, double* g, double* h,
+                                            detail::QueryScratch& w) {
+    if (detail::nan_query(rel + b, s + b, n, g, h)) return std::nan("");
+    detail::gather(rel + b, s + b, nullptr, n, w);
+    const std::size_t un = static_cast<std::size_t>(n);
+    const index_t top = prm.top > 0 && prm.top < n ? prm.top : n;
+    // gains and place weights (over the ideal DCG for NDCG)
+    w.gain.resize(un);
+    w.acc.assign(un, 0.0);
+    double* gain = w.gain.data();
+    double* pw = w.acc.data();
+    for (index_t i = 0; i < n; ++i) gain[i] = prm.exp_gain ? std::exp2(w.rel[i]) - 1.0 : w.rel[i];
+    for (index_t p = 0; p < top; ++p)
+      pw[p] = 1.0 / (prm.log_discount ? std::log2(2.0 + static_cast<double>(p))
+                                      : 1.0 + static_cast<double>(p));
+    if (prm.ndcg) {
+      w.ranked_g.assign(gain, gain + n);
+      std::stable_sort(w.ranked_g.begin(), w.ranked_g.end(),
+                       [](double x, double y) { return x > y; });
+      double ideal = 0.0;
+      for (index_t p = 0; p < top; ++p) ideal += w.ranked_g[p] * pw[p];
+      if (ideal > 2.220446049250313e-16)
+        for (index_t p = 0; p < top; ++p) pw[p] /= ideal;
+    }
+    // the shifted, centred scores
+    double* a = w.row_g.data();
+    for (index_t i = 0; i < n; ++i) a[i] = w.s[i] - prm.sigma * prm.mu * w.rel[i];
+    const double mean_a = detail::ordered_sum(a, n) / static_cast<double>(n);
+    for (index_t i = 0; i < n; ++i) a[i] -= mean_a;
+    double* x = w.row_h.data();
+    w.order.resize(un);
+    w.ranked_g.assign(un + 1, 0.0);
+    w.ranked_h.assign(un + 1, 0.0);
+    w.low.assign(un + 1, 0.0);
+    double* cum = w.ranked_g.data();  // sum of gain * w over places < p
+    double* up = w.ranked_h.data();   // the same with each item one place up
+    double* low = w.low.data();       // the same with each item one place down
+    index_t* order = w.order.data();
+    const double sd = n > 1 ? prm.sigma * std::sqrt(static_cast<double>(n) /
+                                                     (static_cast<double>(n) - 1.0))
+                            : prm.sigma;
+    const index_t last = std::min<index_t>(n - 1, top);  // the places an item can move to
+    double value = 0.0;
+    for (index_t k = 0; k < estimations; ++k) {
+      const double* zk = z + k * N + b;
+      for (index_t i = 0; i < n; ++i) x[i] = a[i] + prm.sigma * zk[i];
+      std::iota(order, order + n, index_t{0});
+      std::stable_sort(order, order + n, [x](index_t i, index_t j) { return x[i] > x[j]; });
+      for (index_t p = 0; p < n; ++p) {
+        const double gp = gain[order[p]];
+        cum[p + 1] = cum[p] + gp * pw[p];
+        low[p + 1] = p + 1 < n ? low[p] + gp * pw[p + 1] : low[p];
+        up[p + 1] = p > 0 ? up[p] + gp * pw[p - 1] : 0.0;
+      }
+      value -= cum[n];
+      if (n < 2) continue;
+      const double noise_sum = detail::ordered_sum(zk, n);
+      for (index_t p = 0; p < n; ++p) {
+        const index_t i = order[p];
+        const double m = a[i] + (noise_sum - (x[i] - a[i])) / (static_cast<double>(n) - 1.0);
+        double sum = 0.0;
+        for (index_t q = 0; q <= last; ++q) {
+          if (q == p || std::min(p, q) >= top) continue;
+          // the change of M when the item at place p moves to place q
+          double diff = gain[i] * (pw[q] - pw[p]);
+          diff += q < p ? (low[p] - low[q]) - (cum[p] - cum[q])
+                        : (up[q + 1] - up[p + 1]) - (cum[q + 1] - cum[p + 1]);
+          double dens;
+          if (q == 0) {
+            dens = detail::normal_density(x[order[0]], m, sd);
+          } else if (q + 1 == std::min(n, top + 1)) {
+            dens = -detail::normal_density(x[order[q < p ? top - 1 : std::min(top, n - 1)]], m,
+                                           sd);
+          } else if (q < p) {
+            dens = detail::normal_density(x[order[q]], m, sd) -
+                   detail::normal_density(x[order[q - 1]], m, sd);
+          } else {
+            dens = detail::normal_density(x[order[q + 1]], m, sd) -
+                   detail::normal_density(x[order[q]], m, sd);
+          }
+          sum += diff * dens;
+        }
+        g[i] += sum * inv_k;  // d E[M] / d s_i, negated below
+      }
+    }
+    if (n >= 2) {
+      const double mean_g = detail::ordered_sum(g, n) / static_cast<double>(n);
+      for (index_t i = 0; i < n; ++i) g[i] -= mean_g;
+    }
+    if (n > 2) {
+      double* c = w.row_v.data();
+      const double mean_s = detail::ordered_sum(w.s.data(), n) / static_cast<double>(n);
+      double norm2 = 0.0, dot = 0.0;
+      for (index_t i = 0; i < n; ++i) {
+        c[i] = w.s[i] - mean_s;
+        norm2 += c[i] * c[i];
+        dot += g[i] * c[i];
+      }
+      const double root = std::sqrt(norm2) + prm.nu;
+      const double coef = prm.lambda * dot / (root * root);
+      for (index_t i = 0; i < n; ++i) g[i] -= coef * c[i];
+    }
+    for (index_t i = 0; i < n; ++i) g[i] = -g[i];
     return value * inv_k;
   });
 }
