@@ -178,3 +178,40 @@ def test_catboosts_survival_aft_metric_is_an_interval_distance_not_the_likelihoo
         np.testing.assert_allclose(got, distance.mean(), rtol=1e-6)  # CatBoost's fast_exp
     likelihood = fl.SurvivalAft()(lower, np.where(upper == -1, np.inf, upper), z)
     assert abs(likelihood - distance.mean()) > 0.1 * distance.mean()
+
+
+@pytest.mark.parametrize("distribution,sigma", [("normal", 1.0), ("logistic", 1.5),
+                                                ("extreme", 0.8)])
+def test_catboosts_survival_aft_objective_is_this_likelihood(distribution, sigma):
+    """CatBoost trains ``SurvivalAft:dist=...;scale=...`` with the AFT likelihood's
+    derivatives: one Newton tree from raw score 0 (no regularisation) has the leaves
+    -sum(g) / sum(h) of fastloss's gradient and Hessian over each leaf's rows, up to
+    CatBoost's float32 fast exponential (~1e-4 here) and one small shift of the whole
+    tree (as its pairwise leaves, test_ranking.py)."""
+    cb = pytest.importorskip("catboost")
+    rng = rng_for("catboost_survival_aft_objective", distribution)
+    n = 400
+    X = rng.normal(size=(n, 3))
+    t = np.exp(0.5 * X[:, 0] + 0.3 * rng.normal(size=n)).astype(np.float32).astype(np.float64)
+    lower, upper = t.copy(), t.copy()
+    upper[::4] = -1.0  # right-censored: CatBoost's -1 is +inf
+    lower[1::7] = 0.0  # left-censored
+    model = cb.CatBoostRegressor(
+        loss_function=f"SurvivalAft:dist={distribution.capitalize()};scale={sigma}",
+        iterations=1, depth=2, learning_rate=1.0, boost_from_average=False,
+        leaf_estimation_iterations=1, leaf_estimation_method="Newton", l2_leaf_reg=0,
+        random_seed=0, thread_count=1, verbose=0, allow_writing_files=False)
+    model.fit(X, np.stack([lower, upper], axis=1))
+    raw = model.predict(X, prediction_type="RawFormulaVal")
+    leaf = model.calc_leaf_indexes(X)[:, 0]
+    loss = fl.SurvivalAft(distribution=distribution, sigma=sigma)
+    (g,), (h,) = loss.gradient_hessian(lower, np.where(upper == -1, np.inf, upper),
+                                       np.zeros(n))  # one trained input: the score
+    ours = np.empty(n)
+    for k in np.unique(leaf):
+        rows = leaf == k
+        ours[rows] = -g[rows].sum() / h[rows].sum()
+    assert len(np.unique(leaf)) >= 3 and np.ptp(ours) > 0.3  # a tree that splits
+    shift = np.median(raw - ours)
+    assert abs(shift) < 1e-4
+    np.testing.assert_allclose(raw - shift, ours, atol=1.5e-4)
