@@ -2,10 +2,10 @@
 // softmax listwise, LambdaRank-NDCG and -MAP, QueryRMSE, QueryCrossEntropy,
 // GroupQuantile over query groups) as one function, and YetiRank,
 // StochasticFilter and StochasticRank (which take their noise) as three
-// others. The
-// Python layer (fastloss/_ranking.py) checks user input, turns group sizes
-// into offsets and makes arrays C-contiguous; this file checks the internal
-// contract, converts and releases the GIL.
+// others, all four parsing their arrays through RankArgs. The Python layer
+// (fastloss/_ranking.py) checks user input, turns group sizes into offsets
+// and makes arrays C-contiguous; this file checks the internal contract,
+// converts and releases the GIL.
 #include <cstdint>
 #include <string>
 
@@ -33,6 +33,36 @@ T* flat_out(const py::object& o, index_t n, const char* what) {
   return static_cast<T*>(a.mutable_data());
 }
 
+/// The arrays every ranking binding takes, checked against the internal
+/// contract: relevance and scores of n items, the Q + 1 query offsets
+/// (0 = off[0] <= ... <= off[Q] = n), and the outputs (hess may be None).
+template <class T>
+struct RankArgs {
+  index_t n = 0, Q = 0;
+  const T* r = nullptr;
+  const T* s = nullptr;
+  const index_t* off = nullptr;
+  ranking::RankOutputs<T> out;
+  RankArgs(const py::array& rel, const py::array& scores, const py::array& offsets,
+           const py::object& per_query, const py::object& grad, const py::object& hess,
+           const py::object& coef)
+      : n(static_cast<index_t>(scores.size())),
+        r(flat_in<T>(rel, n, "relevance")),
+        s(flat_in<T>(scores, n, "scores")) {
+    if (offsets.ndim() != 1 || offsets.shape(0) < 1)
+      throw py::value_error("offsets: internal layout mismatch");
+    Q = static_cast<index_t>(offsets.shape(0)) - 1;
+    off = flat_in<index_t>(offsets, Q + 1, "offsets");
+    if (off[0] != 0 || off[Q] != n) throw py::value_error("offsets: internal contract violated");
+    for (index_t q = 0; q < Q; ++q)
+      if (off[q + 1] < off[q]) throw py::value_error("offsets: internal contract violated");
+    out.per_query = flat_out<double>(per_query, Q, "per_query");
+    out.grad = flat_out<T>(grad, n, "grad");
+    out.hess = flat_out<T>(hess, n, "hess");
+    out.coef = per_sample_in<double>(coef, Q, "coef");
+  }
+};
+
 /// Which loss: 0 pairwise logistic, 1 softmax listwise (option: normalise the
 /// labels), 2 LambdaRank-NDCG (option: the truncation k, <= 0 for none),
 /// 3 LambdaRank-MAP (option: the pairs' top k, <= 0 for none), 4 QueryRMSE;
@@ -44,21 +74,11 @@ void rank_typed(int kind, const py::array& rel, const py::array& scores,
                 const py::object& grad, const py::object& hess, const py::object& coef,
                 bool normalize, double param) {
   if (kind < 0 || kind > 6) throw py::value_error("rank_loss: unknown kind " + std::to_string(kind));
-  const index_t n = static_cast<index_t>(scores.size());
-  const T* r = flat_in<T>(rel, n, "relevance");
-  const T* s = flat_in<T>(scores, n, "scores");
-  if (offsets.ndim() != 1 || offsets.shape(0) < 1)
-    throw py::value_error("offsets: internal layout mismatch");
-  const index_t Q = static_cast<index_t>(offsets.shape(0)) - 1;
-  const index_t* off = flat_in<index_t>(offsets, Q + 1, "offsets");
-  if (off[0] != 0 || off[Q] != n) throw py::value_error("offsets: internal contract violated");
-  for (index_t q = 0; q < Q; ++q)
-    if (off[q + 1] < off[q]) throw py::value_error("offsets: internal contract violated");
-  ranking::RankOutputs<T> out;
-  out.per_query = flat_out<double>(per_query, Q, "per_query");
-  out.grad = flat_out<T>(grad, n, "grad");
-  out.hess = flat_out<T>(hess, n, "hess");
-  out.coef = per_sample_in<double>(coef, Q, "coef");
+  const RankArgs<T> a(rel, scores, offsets, per_query, grad, hess, coef);
+  const index_t Q = a.Q;
+  const T *r = a.r, *s = a.s;
+  const index_t* off = a.off;
+  const ranking::RankOutputs<T>& out = a.out;
   py::gil_scoped_release release;
   switch (kind) {
     case 0: return ranking::pairwise_logistic(r, s, off, Q, out);
@@ -79,26 +99,16 @@ void yetirank_typed(const py::array& rel, const py::array& scores, const py::arr
                     const py::object& uniforms, std::int64_t permutations, double decay,
                     const py::object& per_query, const py::object& grad, const py::object& hess,
                     const py::object& coef) {
-  const index_t n = static_cast<index_t>(scores.size());
-  const T* r = flat_in<T>(rel, n, "relevance");
-  const T* s = flat_in<T>(scores, n, "scores");
-  if (offsets.ndim() != 1 || offsets.shape(0) < 1)
-    throw py::value_error("offsets: internal layout mismatch");
-  const index_t Q = static_cast<index_t>(offsets.shape(0)) - 1;
-  const index_t* off = flat_in<index_t>(offsets, Q + 1, "offsets");
-  if (off[0] != 0 || off[Q] != n) throw py::value_error("offsets: internal contract violated");
-  for (index_t q = 0; q < Q; ++q)
-    if (off[q + 1] < off[q]) throw py::value_error("offsets: internal contract violated");
+  const RankArgs<T> a(rel, scores, offsets, per_query, grad, hess, coef);
+  const index_t n = a.n, Q = a.Q;
+  const T *r = a.r, *s = a.s;
+  const index_t* off = a.off;
+  const ranking::RankOutputs<T>& out = a.out;
   if (permutations < 1) throw py::value_error("permutations must be >= 1");
   const double* u = uniforms.is_none()
                        ? nullptr
                        : flat_in<double>(py::reinterpret_borrow<py::array>(uniforms),
                                          static_cast<index_t>(permutations) * n, "uniforms");
-  ranking::RankOutputs<T> out;
-  out.per_query = flat_out<double>(per_query, Q, "per_query");
-  out.grad = flat_out<T>(grad, n, "grad");
-  out.hess = flat_out<T>(hess, n, "hess");
-  out.coef = per_sample_in<double>(coef, Q, "coef");
   py::gil_scoped_release release;
   ranking::yetirank(r, s, off, Q, u, static_cast<index_t>(permutations), decay, out);
 }
@@ -109,23 +119,14 @@ void stochastic_filter_typed(const py::array& rel, const py::array& scores,
                              const py::array& offsets, const py::array& uniforms,
                              std::int64_t estimations, double sigma, const py::object& per_query,
                              const py::object& grad, const py::object& coef) {
-  const index_t n = static_cast<index_t>(scores.size());
-  const T* r = flat_in<T>(rel, n, "relevance");
-  const T* s = flat_in<T>(scores, n, "scores");
-  if (offsets.ndim() != 1 || offsets.shape(0) < 1)
-    throw py::value_error("offsets: internal layout mismatch");
-  const index_t Q = static_cast<index_t>(offsets.shape(0)) - 1;
-  const index_t* off = flat_in<index_t>(offsets, Q + 1, "offsets");
-  if (off[0] != 0 || off[Q] != n) throw py::value_error("offsets: internal contract violated");
-  for (index_t q = 0; q < Q; ++q)
-    if (off[q + 1] < off[q]) throw py::value_error("offsets: internal contract violated");
+  const RankArgs<T> a(rel, scores, offsets, per_query, grad, py::none(), coef);
+  const index_t n = a.n, Q = a.Q;
+  const T *r = a.r, *s = a.s;
+  const index_t* off = a.off;
+  const ranking::RankOutputs<T>& out = a.out;
   if (estimations < 1) throw py::value_error("estimations must be >= 1");
   if (!(sigma > 0.0)) throw py::value_error("sigma must be > 0");
   const double* u = flat_in<double>(uniforms, static_cast<index_t>(estimations) * n, "uniforms");
-  ranking::RankOutputs<T> out;
-  out.per_query = flat_out<double>(per_query, Q, "per_query");
-  out.grad = flat_out<T>(grad, n, "grad");
-  out.coef = per_sample_in<double>(coef, Q, "coef");
   py::gil_scoped_release release;
   ranking::stochastic_filter(r, s, off, Q, u, static_cast<index_t>(estimations), sigma, out);
 }
@@ -137,23 +138,14 @@ void stochastic_rank_typed(const py::array& rel, const py::array& scores,
                            std::int64_t estimations, const ranking::StochasticRankParams& prm,
                            const py::object& per_query, const py::object& grad,
                            const py::object& coef) {
-  const index_t n = static_cast<index_t>(scores.size());
-  const T* r = flat_in<T>(rel, n, "relevance");
-  const T* s = flat_in<T>(scores, n, "scores");
-  if (offsets.ndim() != 1 || offsets.shape(0) < 1)
-    throw py::value_error("offsets: internal layout mismatch");
-  const index_t Q = static_cast<index_t>(offsets.shape(0)) - 1;
-  const index_t* off = flat_in<index_t>(offsets, Q + 1, "offsets");
-  if (off[0] != 0 || off[Q] != n) throw py::value_error("offsets: internal contract violated");
-  for (index_t q = 0; q < Q; ++q)
-    if (off[q + 1] < off[q]) throw py::value_error("offsets: internal contract violated");
+  const RankArgs<T> a(rel, scores, offsets, per_query, grad, py::none(), coef);
+  const index_t n = a.n, Q = a.Q;
+  const T *r = a.r, *s = a.s;
+  const index_t* off = a.off;
+  const ranking::RankOutputs<T>& out = a.out;
   if (estimations < 1) throw py::value_error("estimations must be >= 1");
   if (!(prm.sigma > 0.0)) throw py::value_error("sigma must be > 0");
   const double* z = flat_in<double>(normals, static_cast<index_t>(estimations) * n, "normals");
-  ranking::RankOutputs<T> out;
-  out.per_query = flat_out<double>(per_query, Q, "per_query");
-  out.grad = flat_out<T>(grad, n, "grad");
-  out.coef = per_sample_in<double>(coef, Q, "coef");
   py::gil_scoped_release release;
   ranking::stochastic_rank(r, s, off, Q, z, static_cast<index_t>(estimations), prm, out);
 }

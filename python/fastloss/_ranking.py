@@ -248,12 +248,7 @@ class RankingLoss(Loss):
         coef = w.coefficients(grad_output, q.n_queries, q.dtype) if want_grad else None
         self._kernel(q, per_query, grad, None, coef)
         value = w.reduce(per_query, q.dtype) if per_query is not None else None
-        if grad is None:
-            return value, None
-        if out is not None:
-            _arrays.deliver((out,), (grad.reshape(q.shape),))
-            return value, out
-        return value, grad.reshape(q.shape)
+        return _arrays.value_and_grad(value, grad, q.shape, out)
 
 
 _COMMON = """
