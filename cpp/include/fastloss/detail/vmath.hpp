@@ -108,11 +108,18 @@ FASTLOSS_VMATH_INLINE double fmadd(double a, double b, double c) {
 }  // namespace detail
 
 namespace detail {
-/// e^x for x in [Limits<float>::kExpLo, kExpHi] (below).
-FASTLOSS_VMATH_INLINE float exp_in_range(float xc) {
+/// The steps of e^x shared by exp_in_range and exp_in_range_nonpositive for
+/// x = xc in [Limits<float>::kExpLo, kExpHi]: t = x log2(e) + 1.5 * 2^23,
+/// whose rounding leaves n = round(x / ln 2) in t's low bits, and y = e^r on
+/// the reduced r = x - n ln 2; e^x = y 2^n.
+struct ExpParts32 {
+  float t, nf, y;
+};
+FASTLOSS_VMATH_INLINE ExpParts32 exp_parts(float xc) {
   constexpr float kLog2e = 1.44269504088896341f;
   constexpr float kShift = 12582912.0f;       // 1.5 * 2^23: rounds to nearest integer
-  const float nf = (xc * kLog2e + kShift) - kShift;
+  const float t = xc * kLog2e + kShift;
+  const float nf = t - kShift;
   // ln 2 split so that nf * kLn2Hi is exact
   const float r = (xc - nf * 0.693359375f) - nf * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -121,33 +128,26 @@ FASTLOSS_VMATH_INLINE float exp_in_range(float xc) {
   p = fmadd(p, r, 4.1665795894e-2f);
   p = fmadd(p, r, 1.6666665459e-1f);
   p = fmadd(p, r, 5.0000001201e-1f);
-  const float y = (p * (r * r) + r) + 1.0f;
-  return ldexp_split(y, static_cast<std::int32_t>(nf));
+  return {t, nf, (p * (r * r) + r) + 1.0f};
+}
+
+/// e^x for x in [Limits<float>::kExpLo, kExpHi] (below).
+FASTLOSS_VMATH_INLINE float exp_in_range(float xc) {
+  const ExpParts32 e = exp_parts(xc);
+  return ldexp_split(e.y, static_cast<std::int32_t>(e.nf));
 }
 
 /// e^x for x in [Limits<float>::kExpLo, 0]: exp_in_range's steps, with 2^n
-/// taken from the low bits of the rounding sum t = x log2(e) + 1.5 * 2^23
-/// (they hold n) as 2^(n + 64) times 2^-64. For n in [-150, 0] the first
-/// product is exact and the second rounds once, as ldexp_split's two factors
-/// do: the same bits, with no float -> int conversion and two integer steps
-/// instead of seven.
+/// taken from the low bits of the rounding sum t (they hold n) as 2^(n + 64)
+/// times 2^-64. For n in [-150, 0] the first product is exact and the second
+/// rounds once, as ldexp_split's two factors do: the same bits, with no
+/// float -> int conversion and two integer steps instead of seven.
 FASTLOSS_VMATH_INLINE float exp_in_range_nonpositive(float xc) {
-  constexpr float kLog2e = 1.44269504088896341f;
-  constexpr float kShift = 12582912.0f;  // 1.5 * 2^23
-  const float t = xc * kLog2e + kShift;
-  const float nf = t - kShift;
-  const float r = (xc - nf * 0.693359375f) - nf * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = fmadd(p, r, 1.3981999507e-3f);
-  p = fmadd(p, r, 8.3334519073e-3f);
-  p = fmadd(p, r, 4.1665795894e-2f);
-  p = fmadd(p, r, 1.6666665459e-1f);
-  p = fmadd(p, r, 5.0000001201e-1f);
-  const float y = (p * (r * r) + r) + 1.0f;
+  const ExpParts32 e = exp_parts(xc);
   // t's bits are those of 1.5 * 2^23 plus n: shifted left by 23 the constant
   // part leaves the word and n + 64 + 127 lands in the exponent field
-  const std::uint32_t pow2 = (static_cast<std::uint32_t>(to_bits(t)) + 191u) << 23;
-  return (y * from_bits(static_cast<std::int32_t>(pow2))) * 0x1p-64f;
+  const std::uint32_t pow2 = (static_cast<std::uint32_t>(to_bits(e.t)) + 191u) << 23;
+  return (e.y * from_bits(static_cast<std::int32_t>(pow2))) * 0x1p-64f;
 }
 }  // namespace detail
 
@@ -239,9 +239,15 @@ constexpr double kLn2Hi64 = 0.6931471805598903;
 constexpr double kLn2Lo64 = 5.497923018708371e-14;
 constexpr double kShift64 = 6755399441055744.0;   // 1.5 * 2^52
 
-/// e^x for x in [Limits<double>::kExpLo, kExpHi] (below).
-FASTLOSS_VMATH_INLINE double exp_in_range(double xc) {
-  // t's low bits hold n = round(x / ln 2) in two's complement
+/// The steps of e^x shared by the two double versions below, for x = xc in
+/// [Limits<double>::kExpLo, kExpHi]: n = round(x / ln 2) (from the low bits
+/// of the rounding sum, in two's complement) and y = e^r on the reduced
+/// r = x - n ln 2; e^x = y 2^n.
+struct ExpParts64 {
+  std::uint64_t n;
+  double y;
+};
+FASTLOSS_VMATH_INLINE ExpParts64 exp_parts(double xc) {
   const double t = xc * 1.4426950408889634 + kShift64;
   const double nf = t - kShift64;
   const std::uint64_t n = to_bits64(t) - to_bits64(kShift64);
@@ -255,11 +261,16 @@ FASTLOSS_VMATH_INLINE double exp_in_range(double xc) {
   const double p89 = fmadd(2.510520668068106e-08, r, 2.7557273660822466e-07);
   const double p8a = fmadd(2.0914679595617734e-09, r2, p89);
   const double p = fmadd(fmadd(p8a, r4, fmadd(p67, r2, p45)), r4, fmadd(p23, r2, p01));
-  const double y = (p * r2 + r) + 1.0;
+  return {n, (p * r2 + r) + 1.0};
+}
+
+/// e^x for x in [Limits<double>::kExpLo, kExpHi] (below).
+FASTLOSS_VMATH_INLINE double exp_in_range(double xc) {
+  const ExpParts64 e = exp_parts(xc);
   // y 2^n as two normal powers of two, 2^(h - 1023) 2^(n - h + 1023) with
   // h = (n + 2046) / 2, in unsigned arithmetic (n + 2046 > 0)
-  const std::uint64_t u = n + 2046, h = u >> 1;
-  return (y * from_bits64(h << 52)) * from_bits64((u - h) << 52);
+  const std::uint64_t u = e.n + 2046, h = u >> 1;
+  return (e.y * from_bits64(h << 52)) * from_bits64((u - h) << 52);
 }
 
 /// e^x for x in [Limits<double>::kExpLo, 0]: exp_in_range's steps, with y 2^n
@@ -268,20 +279,8 @@ FASTLOSS_VMATH_INLINE double exp_in_range(double xc) {
 /// as the two factors of exp_in_range do: the same bits, with one integer
 /// step and one product fewer.
 FASTLOSS_VMATH_INLINE double exp_in_range_nonpositive(double xc) {
-  const double t = xc * 1.4426950408889634 + kShift64;
-  const double nf = t - kShift64;
-  const std::uint64_t n = to_bits64(t) - to_bits64(kShift64);
-  const double r = (xc - nf * kLn2Hi64) - nf * kLn2Lo64;
-  const double r2 = r * r, r4 = r2 * r2;
-  const double p01 = fmadd(0.1666666666666667, r, 0.5);
-  const double p23 = fmadd(0.008333333333326141, r, 0.04166666666666667);
-  const double p45 = fmadd(0.00019841269874801073, r, 0.0013888888888883752);
-  const double p67 = fmadd(2.7557255425009614e-06, r, 2.480158732553378e-05);
-  const double p89 = fmadd(2.510520668068106e-08, r, 2.7557273660822466e-07);
-  const double p8a = fmadd(2.0914679595617734e-09, r2, p89);
-  const double p = fmadd(fmadd(p8a, r4, fmadd(p67, r2, p45)), r4, fmadd(p23, r2, p01));
-  const double y = (p * r2 + r) + 1.0;
-  return (y * from_bits64((n + 1623u) << 52)) * 0x1p-600;  // 1623 = 1023 + 600
+  const ExpParts64 e = exp_parts(xc);
+  return (e.y * from_bits64((e.n + 1623u) << 52)) * 0x1p-600;  // 1623 = 1023 + 600
 }
 
 /// log(1 + f) for f in [sqrt(1/2) - 1, sqrt(2) - 1) plus ef log 2 plus a
