@@ -650,6 +650,15 @@ class QueryRMSE(RankingLoss):
         super().__init__(reduction=reduction, name=name)
 
 
+def _unit_alpha(alpha: Any, meaning: str = "") -> float:
+    """CatBoost's alpha of QueryCrossEntropy and GroupQuantile: a real in [0, 1]."""
+    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.floating)):
+        raise TypeError(f"alpha must be a float in [0, 1], got {alpha!r}")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1]{meaning}, got {alpha}")
+    return float(alpha)
+
+
 class QueryCrossentropy(RankingLoss):
     __doc__ = """CatBoost's ``QueryCrossEntropy``: the log loss mixed with the log loss
     after a shift of each query's scores. With l(t, z) = log(1 + exp(z)) -
@@ -687,12 +696,7 @@ class QueryCrossentropy(RankingLoss):
     def __init__(self, alpha: float = 0.95, reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
         super().__init__(reduction=reduction, name=name)
-        if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float,
-                                                                          np.floating)):
-            raise TypeError(f"alpha must be a float in [0, 1], got {alpha!r}")
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-        self.alpha = float(alpha)
+        self.alpha = _unit_alpha(alpha)
 
     def _param(self) -> float:
         return self.alpha
@@ -741,12 +745,7 @@ class GroupQuantile(RankingLoss):
     def __init__(self, alpha: float = 0.5, reduction: Optional[str] = "sum_over_batch_size",
                  name: Optional[str] = None) -> None:
         super().__init__(reduction=reduction, name=name)
-        if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float,
-                                                                          np.floating)):
-            raise TypeError(f"alpha must be a float in [0, 1], got {alpha!r}")
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1] (the quantile), got {alpha}")
-        self.alpha = float(alpha)
+        self.alpha = _unit_alpha(alpha, " (the quantile)")
 
     def _param(self) -> float:
         return self.alpha
