@@ -335,3 +335,32 @@ def test_catboosts_group_quantile_metric_is_the_pinball_of_group_centred_residua
         sizes = np.unique(group, return_counts=True)[1]
         ours = fl.GroupQuantile(alpha=alpha, reduction="sum")(t, s, group=sizes)
         np.testing.assert_allclose(ours / n, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["Newton", "Gradient"])
+def test_catboosts_log_cosh_objective_has_these_derivatives(method):
+    """CatBoost's LogCosh metric takes a fast single-precision log (about 1e-4
+    relative, docs/semantics.md), but its training derivatives are LogCosh's: one tree
+    from raw score 0 without regularisation has the leaves -sum(g) / sum(h) (Newton)
+    and -mean(g) (Gradient) of fastloss's gradient and Hessian over each leaf's rows."""
+    cb = pytest.importorskip("catboost")
+    rng = rng_for("catboost_log_cosh_objective", method)
+    n = 400
+    X = rng.normal(size=(n, 3))
+    y = (X[:, 0] + 0.5 * rng.normal(size=n)).astype(np.float32).astype(np.float64)
+    model = cb.CatBoostRegressor(loss_function="LogCosh", iterations=1, depth=2,
+                                 learning_rate=1.0, boost_from_average=False,
+                                 leaf_estimation_iterations=1, leaf_estimation_method=method,
+                                 l2_leaf_reg=0, random_seed=0, thread_count=1, verbose=0,
+                                 allow_writing_files=False)
+    model.fit(X, y)
+    raw = model.predict(X, prediction_type="RawFormulaVal")
+    leaf = model.calc_leaf_indexes(X)[:, 0]
+    g, h = fl.LogCosh(reduction="sum").gradient_hessian(y[:, None], np.zeros((n, 1)))
+    ours = np.empty(n)
+    for k in np.unique(leaf):
+        rows = leaf == k
+        step = g[rows, 0].sum() / (h[rows, 0].sum() if method == "Newton" else rows.sum())
+        ours[rows] = -step
+    assert len(np.unique(leaf)) >= 3 and np.ptp(ours) > 0.3  # a tree that splits
+    np.testing.assert_allclose(raw, ours, rtol=1e-12, atol=1e-12)
